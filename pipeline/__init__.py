@@ -1,0 +1,8 @@
+"""werktop-eval pipeline: the stages (ingest, validate, clean, derive, analyze, plot,
+render, simulate), their configuration and the command-line interface.
+
+Data flows one way: raw -> interim -> processed -> results -> figures -> report. Each stage
+reads only the outputs of earlier stages and writes only its own.
+"""
+
+__version__ = "0.1.0"

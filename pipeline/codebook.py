@@ -1,0 +1,348 @@
+"""Load the codebook: one TOML file per instrument under the codebook directory.
+
+The codebook is the data contract. For every variable it gives the name, question text in
+Dutch and English, type, codes with Dutch and English labels, missing-value codes, valid
+range, scale membership and reverse wording. See ``data/codebook/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import UserError
+
+VARIABLE_TYPES = ("id", "unit", "date", "categorical", "ordinal", "integer", "number", "text")
+INSTRUMENT_FILES = ("employers", "candidates", "control", "register", "interviews")
+SURVEYS = ("employers", "candidates", "control")
+
+
+def normalise_label(text: object) -> str:
+    """Fold a label for tolerant matching: case, accents, punctuation and whitespace.
+
+    >>> normalise_label("  Gem. Hilversum ")
+    'gem hilversum'
+    >>> normalise_label("Helemaal  mee EENS")
+    'helemaal mee eens'
+    """
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.casefold()
+    s = re.sub(r"[^0-9a-z]+", " ", s)
+    return s.strip()
+
+
+@dataclass(frozen=True)
+class Code:
+    code: int
+    nl: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    type: str
+    label_en: str
+    question_nl: str
+    question_en: str
+    codes: tuple[Code, ...] = ()
+    missing: tuple[int, ...] = ()
+    min: float | str | None = None
+    max: float | str | None = None
+    scale: str | None = None
+    reverse: bool = False
+    mrset: str | None = None
+    required: bool = True
+    substantive: bool = True
+    on_invalid: str = "missing"
+    pii: bool = True
+    eligible_codes: tuple[int, ...] | None = None
+
+    @property
+    def has_codes(self) -> bool:
+        return bool(self.codes)
+
+    def label(self, code: int, language: str = "nl") -> str:
+        for c in self.codes:
+            if c.code == code:
+                return c.nl if language == "nl" else c.en
+        raise KeyError(f"{self.name}: no code {code}")
+
+    def code_values(self) -> list[int]:
+        return [c.code for c in self.codes]
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    label_nl: str
+    label_en: str
+    min_items: int
+    items: tuple[str, ...]
+    reverse_items: tuple[str, ...]
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class MultipleResponseSet:
+    name: str
+    label_nl: str
+    label_en: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Instrument:
+    name: str
+    label_nl: str
+    label_en: str
+    id: str
+    unit: str
+    date: str | None
+    kind: str  # "survey" or "register"
+    completeness_min: float
+    variables: tuple[Variable, ...]
+    scales: tuple[Scale, ...]
+    mrsets: tuple[MultipleResponseSet, ...]
+    source_files: tuple[str, ...]
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(f"{self.name}: no variable {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def substantive_variables(self) -> list[Variable]:
+        return [
+            v
+            for v in self.variables
+            if v.substantive and v.type not in ("id", "unit", "date", "text") and not v.mrset
+        ]
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: int
+    id: str
+    name: str
+    members: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    directory: Path
+    instruments: dict[str, Instrument]
+    units: tuple[Unit, ...]
+    missing_labels: dict[str, str]  # normalised label -> reason
+    missing_codes: dict[int, dict[str, str]]
+    value_sets: dict[str, tuple[Code, ...]] = field(default_factory=dict)
+
+    def unit_alias_table(self) -> dict[str, Unit]:
+        """Normalised alias -> unit; the unit's name and id always count as aliases."""
+        table: dict[str, Unit] = {}
+        for u in self.units:
+            for alias in (u.name, u.id, str(u.code), *u.aliases):
+                table[normalise_label(alias)] = u
+        return table
+
+    def unit_by_id(self, unit_id: str) -> Unit:
+        for u in self.units:
+            if u.id == unit_id:
+                return u
+        raise KeyError(unit_id)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise UserError(f"codebook file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _codes(raw: list[dict], where: str) -> tuple[Code, ...]:
+    out = []
+    for c in raw:
+        try:
+            out.append(
+                Code(
+                    code=int(c["code"]),
+                    nl=str(c["nl"]),
+                    en=str(c["en"]),
+                    aliases=tuple(str(a) for a in c.get("aliases", ())),
+                )
+            )
+        except KeyError as exc:
+            raise UserError(f"{where}: a code lacks the field {exc.args[0]!r}") from exc
+    return tuple(out)
+
+
+def _variable(raw: dict, value_sets: dict[str, tuple[Code, ...]], where: str) -> Variable:
+    name = raw.get("name")
+    if not name:
+        raise UserError(f"{where}: a variable has no name")
+    vtype = raw.get("type")
+    if vtype not in VARIABLE_TYPES:
+        raise UserError(
+            f"{where}: variable {name!r} has type {vtype!r}; expected one of {VARIABLE_TYPES}"
+        )
+    codes: tuple[Code, ...] = ()
+    if "values" in raw:
+        if raw["values"] not in value_sets:
+            raise UserError(f"{where}: variable {name!r} uses unknown value set {raw['values']!r}")
+        codes = value_sets[raw["values"]]
+    elif "codes" in raw:
+        codes = _codes(raw["codes"], f"{where}: {name}")
+    if vtype in ("categorical", "ordinal") and not codes:
+        raise UserError(f"{where}: {vtype} variable {name!r} needs codes or a value set")
+    structural = vtype in ("id", "unit")
+    return Variable(
+        name=name,
+        type=vtype,
+        label_en=raw.get("label_en", name),
+        question_nl=raw.get("question_nl", ""),
+        question_en=raw.get("question_en", ""),
+        codes=codes,
+        missing=tuple(int(m) for m in raw.get("missing", ())),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        scale=raw.get("scale"),
+        reverse=bool(raw.get("reverse", False)),
+        mrset=raw.get("mrset"),
+        required=bool(raw.get("required", True)),
+        substantive=bool(raw.get("substantive", not structural)),
+        on_invalid=raw.get("on_invalid", "error" if structural else "missing"),
+        pii=bool(raw.get("pii", vtype == "text")),
+        eligible_codes=(
+            tuple(int(c) for c in raw["eligible_codes"]) if "eligible_codes" in raw else None
+        ),
+    )
+
+
+def _load_instrument(
+    path: Path, value_sets: dict[str, tuple[Code, ...]]
+) -> Instrument:
+    doc = _read_toml(path)
+    meta = doc.get("instrument", {})
+    sources = [path.name]
+    raw_vars: list[dict] = []
+    raw_scales: list[dict] = []
+    raw_mrsets: list[dict] = []
+    for inc in meta.get("include", ()):
+        inc_doc = _read_toml(path.parent / inc)
+        sources.append(inc)
+        raw_vars += inc_doc.get("variables", [])
+        raw_scales += inc_doc.get("scales", [])
+        raw_mrsets += inc_doc.get("mrsets", [])
+    raw_vars += doc.get("variables", [])
+    raw_scales += doc.get("scales", [])
+    raw_mrsets += doc.get("mrsets", [])
+
+    variables = tuple(_variable(v, value_sets, path.name) for v in raw_vars)
+    seen: set[str] = set()
+    for v in variables:
+        if v.name in seen:
+            raise UserError(f"{path.name}: variable {v.name!r} is defined twice")
+        seen.add(v.name)
+
+    scales = []
+    for s in raw_scales:
+        items = [v for v in variables if v.scale == s["name"]]
+        if not items:
+            raise UserError(f"{path.name}: scale {s['name']!r} has no items")
+        codes = sorted({c.code for v in items for c in v.codes})
+        scales.append(
+            Scale(
+                name=s["name"],
+                label_nl=s.get("label_nl", s["name"]),
+                label_en=s.get("label_en", s["name"]),
+                min_items=int(s.get("min_items", len(items))),
+                items=tuple(v.name for v in items),
+                reverse_items=tuple(v.name for v in items if v.reverse),
+                minimum=codes[0],
+                maximum=codes[-1],
+            )
+        )
+    for v in variables:
+        if v.scale and v.scale not in {s.name for s in scales}:
+            raise UserError(f"{path.name}: variable {v.name!r} names undeclared scale {v.scale!r}")
+    mrsets = []
+    for m in raw_mrsets:
+        items = tuple(v.name for v in variables if v.mrset == m["name"])
+        mrsets.append(
+            MultipleResponseSet(
+                name=m["name"],
+                label_nl=m.get("label_nl", m["name"]),
+                label_en=m.get("label_en", m["name"]),
+                items=items,
+            )
+        )
+    for key in ("name", "id", "unit"):
+        if key not in meta:
+            raise UserError(f"{path.name}: [instrument] lacks {key!r}")
+    return Instrument(
+        name=meta["name"],
+        label_nl=meta.get("label_nl", meta["name"]),
+        label_en=meta.get("label_en", meta["name"]),
+        id=meta["id"],
+        unit=meta["unit"],
+        date=meta.get("date"),
+        kind=meta.get("kind", "survey"),
+        completeness_min=float(meta.get("completeness_min", 0.0)),
+        variables=variables,
+        scales=tuple(scales),
+        mrsets=tuple(mrsets),
+        source_files=tuple(sources),
+    )
+
+
+def load_codebook(directory: Path) -> Codebook:
+    """Read every instrument file plus the shared value sets and unit aliases."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"codebook directory not found: {directory}")
+    common = _read_toml(directory / "common.toml")
+    value_sets = {
+        name: _codes(vs["codes"], f"common.toml: value set {name}")
+        for name, vs in common.get("value_sets", {}).items()
+    }
+    missing_labels = {
+        normalise_label(k): str(v) for k, v in common.get("missing_labels", {}).items()
+    }
+    missing_codes = {int(k): dict(v) for k, v in common.get("missing_codes", {}).items()}
+    units_doc = _read_toml(directory / "units.toml")
+    units = tuple(
+        Unit(
+            code=int(u["code"]),
+            id=u["id"],
+            name=u["name"],
+            members=tuple(u.get("members", ())),
+            aliases=tuple(u.get("aliases", ())),
+        )
+        for u in units_doc.get("units", [])
+    )
+    instruments = {}
+    for name in INSTRUMENT_FILES:
+        inst = _load_instrument(directory / f"{name}.toml", value_sets)
+        instruments[inst.name] = inst
+    return Codebook(
+        directory=directory,
+        instruments=instruments,
+        units=units,
+        missing_labels=missing_labels,
+        missing_codes=missing_codes,
+        value_sets=value_sets,
+    )

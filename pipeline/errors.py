@@ -1,0 +1,29 @@
+"""The one domain exception for problems the user can fix (bad input, bad config).
+
+The CLI prints these without a traceback and exits with code 2. Anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class UserError(Exception):
+    """An error in the user's input or configuration, with one or more readable messages."""
+
+    def __init__(self, messages: str | Iterable[str], *, hint: str | None = None) -> None:
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.hint = hint
+        super().__init__("\n".join(self.messages))
+
+    def render(self) -> str:
+        lines = [f"error: {m}" for m in self.messages]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+def cell_message(file: str, row: int | str, column: str, value: object, expected: str) -> str:
+    """Format one problem with a cell the way every stage reports it."""
+    return f"{file}, row {row}, column '{column}': value {value!r} — expected {expected}"
