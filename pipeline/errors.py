@@ -17,6 +17,16 @@ class UserError(Exception):
         self.hint = hint
         super().__init__("\n".join(self.messages))
 
+    @classmethod
+    def combine(cls, errors: list[UserError]) -> UserError:
+        """One error carrying the messages (and hints) of several, e.g. one per file."""
+        messages: list[str] = []
+        for err in errors:
+            messages += err.messages[:-1]
+            last = err.messages[-1] if err.messages else ""
+            messages.append(f"{last}\n  hint: {err.hint}" if err.hint else last)
+        return cls(messages)
+
     def render(self) -> str:
         lines = [f"error: {m}" for m in self.messages]
         if self.hint:

@@ -1,0 +1,177 @@
+"""Clean stage: ingested text -> typed, cleaned data per instrument + exclusions log.
+
+Every raw row ends up in exactly one place: the cleaned data or ``exclusions.csv`` with a
+reason. The rules, applied in this order (a row gets the first reason that applies):
+
+``empty_row``    every codebook column is blank (formatting, not a respondent)
+``test_row``     the respondent id matches the study's test-id pattern
+``missing_id``   a survey row without a respondent id (cannot be de-duplicated)
+``duplicate``    the same respondent more than once: the most complete answer set is kept,
+                 then the latest completion date, then the first row in the file
+``break_off``    fewer than the instrument's ``completeness_min`` share of substantive
+                 questions answered (a "weet niet" counts as an answer, a blank does not)
+``ineligible``   a screening answer outside the variable's ``eligible_codes`` (e.g. a control
+                 respondent who took part in Werktop after all)
+
+The accounting identity raw = kept + excluded is checked here, per instrument.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.codebook import Codebook
+from pipeline.config import OutputPaths, StudyConfig
+from pipeline.io import write_csv
+from pipeline.validate import ParsedInstrument, parse_all
+
+REASONS = ("empty_row", "test_row", "missing_id", "duplicate", "break_off", "ineligible")
+EXCLUSION_COLUMNS = ["instrument", "file", "row", "respondent", "reason", "detail"]
+
+
+def _answered_share(parsed: ParsedInstrument) -> pd.Series:
+    names = [v.name for v in parsed.instrument.substantive_variables()]
+    if not names:
+        return pd.Series(1.0, index=parsed.raw.index)
+    answered = parsed.raw[names].apply(lambda c: c.str.strip() != "")
+    return answered.sum(axis=1) / len(names)
+
+
+def assign_exclusions(parsed: ParsedInstrument) -> pd.DataFrame:
+    """Pure rule application: one row per excluded raw row (EXCLUSION_COLUMNS)."""
+    inst = parsed.instrument
+    raw = parsed.raw
+    variables = [v.name for v in inst.variables if v.name in raw.columns]
+    reason = pd.Series("", index=raw.index, dtype="object")
+    detail = pd.Series("", index=raw.index, dtype="object")
+
+    def mark(mask: pd.Series, code: str, text: pd.Series | str = "") -> None:
+        todo = mask & (reason == "")
+        reason[todo] = code
+        detail[todo] = text[todo] if isinstance(text, pd.Series) else text
+
+    blank = raw[variables].apply(lambda c: c.str.strip() == "").all(axis=1)
+    if inst.kind == "survey":
+        blank &= raw["respondent"] == ""
+    mark(blank, "empty_row")
+    mark(raw["test_row"] == "1", "test_row", "respondent id matches the test-id pattern")
+    share = _answered_share(parsed)
+    if inst.kind == "survey":
+        mark(raw["respondent"] == "", "missing_id", "no respondent id")
+        candidates = raw.index[reason == ""]
+        order = pd.DataFrame(
+            {
+                "respondent": raw.loc[candidates, "respondent"],
+                "share": share[candidates],
+                "date": parsed.values.loc[candidates, inst.date].fillna("")
+                if inst.date
+                else "",
+                "pos": range(len(candidates)),
+            },
+            index=candidates,
+        )
+        # Most complete first, then the latest date, then the first row in the file.
+        order = order.sort_values(
+            ["respondent", "share", "date", "pos"], ascending=[True, False, False, True],
+            kind="stable",
+        )
+        first = order.groupby("respondent", sort=False).head(1)
+        kept_row = raw.loc[first.index, "source_row"]
+        kept_row.index = first["respondent"].to_numpy()
+        dup = order.index.difference(first.index)
+        dup_mask = pd.Series(False, index=raw.index)
+        dup_mask[dup] = True
+        texts = pd.Series("", index=raw.index, dtype="object")
+        texts[dup] = [
+            f"same respondent as row {kept_row[r]}, which was kept"
+            for r in raw.loc[dup, "respondent"]
+        ]
+        mark(dup_mask, "duplicate", texts)
+        low = share < inst.completeness_min
+        mark(
+            low,
+            "break_off",
+            share.map(
+                lambda s: f"{s:.0%} of questions answered, "
+                f"minimum {inst.completeness_min:.0%}"
+            ),
+        )
+    for var in inst.variables:
+        if var.eligible_codes is None:
+            continue
+        values = parsed.values[var.name]
+        bad = values.notna() & ~values.isin(list(var.eligible_codes))
+        mark(bad.fillna(False).astype(bool), "ineligible", f"{var.name} outside eligible answers")
+    excluded = reason != ""
+    return pd.DataFrame(
+        {
+            "instrument": inst.name,
+            "file": parsed.meta["file"],
+            "row": raw.loc[excluded, "source_row"].astype(int),
+            "respondent": raw.loc[excluded, "respondent"],
+            "reason": reason[excluded],
+            "detail": detail[excluded],
+        },
+        columns=EXCLUSION_COLUMNS,
+    )
+
+
+def cleaned_frame(parsed: ParsedInstrument, excluded_rows: set[int]) -> pd.DataFrame:
+    """The kept rows with typed values; pseudonymous id and source row first."""
+    keep = ~parsed.raw["source_row"].astype(int).isin(excluded_rows)
+    inst = parsed.instrument
+    out = pd.DataFrame(
+        {
+            "respondent": parsed.raw.loc[keep, "respondent"],
+            "source_row": parsed.raw.loc[keep, "source_row"].astype(int),
+        }
+    )
+    for var in inst.variables:
+        if var.name in parsed.values.columns and not (
+            var.name == inst.id and inst.kind == "survey"
+        ):
+            out[var.name] = parsed.values.loc[keep, var.name]
+    return out.reset_index(drop=True)
+
+
+def sample_flow(raw_rows: dict[str, int], kept: dict[str, int], exclusions: pd.DataFrame,
+                labels: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Rows per instrument: raw, excluded by reason (in rule order), kept."""
+    rows = []
+    for name, n_raw in raw_rows.items():
+        nl, en = labels[name]
+        rows.append((name, nl, en, "raw", "", n_raw))
+        ex = exclusions[exclusions["instrument"] == name]
+        for reason in REASONS:
+            n = int((ex["reason"] == reason).sum())
+            if n:
+                rows.append((name, nl, en, "excluded", reason, n))
+        rows.append((name, nl, en, "kept", "", kept[name]))
+        if n_raw != kept[name] + len(ex):
+            raise AssertionError(
+                f"row accounting broken for {name}: raw {n_raw} != kept {kept[name]} "
+                f"+ excluded {len(ex)}"
+            )
+    return pd.DataFrame(rows, columns=["instrument", "label_nl", "label_en", "step", "reason", "n"])
+
+
+def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
+    parsed = parse_all(config, paths, codebook)
+    exclusions = []
+    cleaned: dict[str, pd.DataFrame] = {}
+    for name, p in parsed.items():
+        ex = assign_exclusions(p)
+        exclusions.append(ex)
+        cleaned[name] = cleaned_frame(p, set(ex["row"].tolist()))
+    all_ex = pd.concat(exclusions, ignore_index=True)
+    flow = sample_flow(
+        {name: len(p.raw) for name, p in parsed.items()},
+        {name: len(df) for name, df in cleaned.items()},
+        all_ex,
+        {n: (codebook.instruments[n].label_nl, codebook.instruments[n].label_en) for n in parsed},
+    )
+    for name, frame in cleaned.items():
+        write_csv(paths.interim_csv(name), frame)
+    write_csv(paths.exclusions, all_ex)
+    write_csv(paths.sample_flow, flow)
+    return {name: len(df) for name, df in cleaned.items()}

@@ -1,0 +1,155 @@
+"""Command-line interface: ``python -m pipeline <command>`` (also ``werktop-eval``).
+
+User errors (bad input, bad config) are printed without a traceback and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig, load_config
+from pipeline.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+def _stage(name: str) -> Callable:
+    """Import a stage's run function lazily, so `--help` stays fast."""
+    import importlib
+
+    module = importlib.import_module(f"pipeline.{name}")
+    entry = {"plot": "plot_figures", "render": "render_report"}.get(name, f"run_{name}")
+    return getattr(module, entry)
+
+
+STAGES = ("ingest", "validate", "clean", "derive", "analyze", "plot", "render")
+DESCRIPTIONS = {
+    "ingest": "read the raw exports; redact free text, pseudonymise ids (data/interim/ingested)",
+    "validate": "check values against the codebook (data/interim/validation_report.csv)",
+    "clean": "recode, de-duplicate and exclude; write cleaned data and exclusions log",
+    "derive": "build analysis-ready data with scale scores (data/processed)",
+    "analyze": "run the statistics (results/tables, results/stats.json)",
+    "plot": "draw the figures from the results (figures/)",
+    "render": "render the report from results and figures (reports/)",
+}
+
+
+def run_stage(name: str, config: StudyConfig, paths: OutputPaths) -> None:
+    """Run one stage with a log line giving its duration."""
+    start = time.perf_counter()
+    if name in ("plot", "render"):
+        summary = _stage(name)(paths, config.language)
+    else:
+        from pipeline.codebook import load_codebook
+
+        summary = _stage(name)(config, paths, load_codebook(config.codebook_dir))
+    took = time.perf_counter() - start
+    print(f"[{name}] done in {took:.2f} s{_describe(summary)}", file=sys.stderr)
+
+
+def _describe(summary: object) -> str:
+    if isinstance(summary, dict) and summary:
+        return " — " + ", ".join(f"{k}: {v}" for k, v in summary.items())
+    if isinstance(summary, (list, tuple)) and summary:
+        return f" — {len(summary)} file(s)"
+    return ""
+
+
+def _out(args: argparse.Namespace) -> OutputPaths:
+    return OutputPaths(Path(args.out).resolve() if args.out else PROJECT_ROOT)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    paths = _out(args)
+    start = time.perf_counter()
+    for name in STAGES:
+        run_stage(name, config, paths)
+    print(f"[run] all stages done in {time.perf_counter() - start:.2f} s", file=sys.stderr)
+    print(f"report: {paths.report_html}\n        {paths.report_pdf}", file=sys.stderr)
+    return 0
+
+
+def cmd_one_stage(args: argparse.Namespace) -> int:
+    run_stage(args.command, load_config(args.config), _out(args))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from pipeline.simulate import simulate_study
+
+    if args.scale <= 0:
+        raise UserError(f"--scale {args.scale}: expected a positive number")
+    start = time.perf_counter()
+    written = simulate_study(
+        Path(args.out),
+        seed=args.seed,
+        scale=args.scale,
+        config_path=Path(args.config) if args.config else None,
+    )
+    took = time.perf_counter() - start
+    print(f"[simulate] wrote {len(written)} files in {took:.2f} s", file=sys.stderr)
+    for path in written.values():
+        print(f"  {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_inputs(args: argparse.Namespace) -> int:
+    """Print the files a study depends on (used by the Makefile for real dependencies)."""
+    config = load_config(args.config)
+    files = [config.path, *(spec.path for spec in config.inputs.values())]
+    files += sorted(config.codebook_dir.glob("*.toml"))
+    print(" ".join(str(f) for f in files))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="werktop-eval: reproducible evaluation of the Werktop approach.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def study_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", required=True, help="study config (TOML)")
+        p.add_argument(
+            "--out",
+            help="output root; generated files go under it with the repository's layout "
+            "(default: the repository)",
+        )
+
+    p = sub.add_parser("run", help="run the whole pipeline, raw exports to report")
+    study_args(p)
+    p.set_defaults(func=cmd_run)
+    for name in STAGES:
+        p = sub.add_parser(name, help=DESCRIPTIONS[name])
+        study_args(p)
+        p.set_defaults(func=cmd_one_stage)
+
+    p = sub.add_parser("simulate", help="write a synthetic example study (raw exports + config)")
+    p.add_argument("--out", required=True, help="directory for the raw exports")
+    p.add_argument("--seed", type=int, default=20140601, help="random seed (default 20140601)")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply the sample sizes")
+    p.add_argument("--config", help="where to write the study config (default OUT/study.toml)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("inputs", help="list the files a study depends on")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_inputs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

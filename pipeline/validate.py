@@ -1,0 +1,208 @@
+"""Validate stage: check every ingested value against the codebook.
+
+Hard errors (an unknown unit name, a broken register) stop the run with exit code 2 and a
+message naming file, row, column, value and what was expected; all errors of a file are
+collected (up to a limit) before stopping, and nothing is written. Soft issues (an
+out-of-range answer, an unknown label) are recoded to missing by the clean stage, per the
+codebook's rule, and listed in ``data/interim/validation_report.csv``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.codebook import Codebook, Instrument
+from pipeline.config import OutputPaths, StudyConfig
+from pipeline.errors import UserError, cell_message
+from pipeline.ingest import read_ingested
+from pipeline.io import read_json, write_csv
+from pipeline.privacy import redact_text
+from pipeline.values import ACTION_ERROR, ParseContext, parse_column
+
+REPORT_COLUMNS = [
+    "instrument", "file", "row", "respondent", "column", "value",
+    "issue", "action", "expected", "suggestion",
+]
+
+
+@dataclass
+class ParsedInstrument:
+    """An instrument's values interpreted against the codebook (test rows left as text)."""
+
+    instrument: Instrument
+    meta: dict
+    raw: pd.DataFrame  # ingested text
+    values: pd.DataFrame  # typed values per codebook variable
+    reasons: pd.DataFrame  # why a value is missing ("" where present)
+    issues: pd.DataFrame  # REPORT_COLUMNS
+
+
+def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
+    codes: list[float] = []
+    for entry in meta.get("user_missing", {}).get(name, []):
+        lo, hi = entry.get("lo"), entry.get("hi")
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and hi - lo <= 1000:
+            codes += [float(v) for v in range(int(lo), int(hi) + 1)]
+        elif isinstance(lo, (int, float)):
+            codes.append(float(lo))
+    return tuple(codes)
+
+
+def parse_instrument(
+    raw: pd.DataFrame, meta: dict, instrument: Instrument, codebook: Codebook
+) -> ParsedInstrument:
+    """Interpret every column; test rows are not checked (they are excluded whole)."""
+    checked = raw["test_row"] != "1"
+    values: dict[str, pd.Series] = {}
+    reasons: dict[str, pd.Series] = {}
+    rows: list[dict] = []
+    header = meta.get("columns", {})
+    for var in instrument.variables:
+        if var.name not in raw.columns:  # survey id: replaced by the pseudonym at ingest
+            continue
+        ctx = ParseContext(
+            codebook=codebook,
+            decimal=meta.get("decimal", "."),
+            declared_missing=_declared_missing(meta, var.name),
+        )
+        column = raw.loc[checked, var.name]
+        parsed, why, issues = parse_column(var, column, ctx)
+        values[var.name] = parsed.reindex(raw.index)
+        reasons[var.name] = why.reindex(raw.index).fillna("")
+        for issue in issues:
+            idx = column.index[issue.position]
+            rows.append(
+                {
+                    "instrument": instrument.name,
+                    "file": meta["file"],
+                    "row": int(raw.at[idx, "source_row"]),
+                    "respondent": raw.at[idx, "respondent"],
+                    "column": header.get(var.name, var.name),
+                    "value": redact_text(issue.value),
+                    "issue": issue.issue,
+                    "action": issue.action,
+                    "expected": issue.expected,
+                    "suggestion": issue.suggestion,
+                }
+            )
+    if instrument.kind == "survey":
+        for idx in raw.index[checked & (raw["respondent"] == "")]:
+            rows.append(
+                {
+                    "instrument": instrument.name,
+                    "file": meta["file"],
+                    "row": int(raw.at[idx, "source_row"]),
+                    "respondent": "",
+                    "column": header.get(instrument.id, instrument.id),
+                    "value": "",
+                    "issue": "missing_id",
+                    "action": "exclude_row",
+                    "expected": "a respondent id",
+                    "suggestion": "",
+                }
+            )
+    for col in meta.get("unknown_columns", []):
+        rows.append(
+            {
+                "instrument": instrument.name, "file": meta["file"], "row": 1,
+                "respondent": "", "column": col, "value": "", "issue": "unknown_column",
+                "action": "drop_column", "expected": "a column named in the codebook",
+                "suggestion": "",
+            }
+        )
+    issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    return ParsedInstrument(
+        instrument=instrument,
+        meta=meta,
+        raw=raw,
+        values=pd.DataFrame(values, index=raw.index),
+        reasons=pd.DataFrame(reasons, index=raw.index),
+        issues=issues,
+    )
+
+
+def check_register(parsed: ParsedInstrument, codebook: Codebook) -> list[str]:
+    """The unit register needs every evaluated unit exactly once."""
+    units = parsed.values[parsed.instrument.unit].dropna()
+    file = parsed.meta["file"]
+    errors = []
+    counts = Counter(units)
+    for unit_id, n in sorted(counts.items()):
+        if n > 1:
+            rows = parsed.raw.loc[units.index[units == unit_id], "source_row"].tolist()
+            errors.append(f"{file}: unit {unit_id!r} appears {n} times (rows {', '.join(rows)})")
+    for unit in codebook.units:
+        if unit.id not in counts:
+            errors.append(f"{file}: unit {unit.name!r} is missing; the register needs all units")
+    return errors
+
+
+def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
+    issues = parsed.issues[parsed.issues["action"] == ACTION_ERROR]
+    messages = []
+    for rec in issues.head(limit).itertuples(index=False):
+        expected = rec.expected + (f"; did you mean {rec.suggestion!r}?" if rec.suggestion else "")
+        label = parsed.meta.get("row_label", "row")
+        messages.append(
+            cell_message(rec.file, rec.row, rec.column, rec.value, expected).replace(
+                ", row ", f", {label} ", 1
+            )
+        )
+    if len(issues) > limit:
+        messages.append(f"{parsed.meta['file']}: … and {len(issues) - limit} more errors")
+    return messages
+
+
+def parse_all(
+    config: StudyConfig, paths: OutputPaths, codebook: Codebook
+) -> dict[str, ParsedInstrument]:
+    """Parse every instrument; raise one UserError with all hard errors of all files."""
+    parsed: dict[str, ParsedInstrument] = {}
+    errors: list[str] = []
+    for name in config.inputs:
+        meta = read_json(paths.ingested_meta(name))
+        parsed[name] = parse_instrument(
+            read_ingested(paths, name), meta, codebook.instruments[name], codebook
+        )
+        errors += hard_errors(parsed[name], config.max_errors)
+        if codebook.instruments[name].kind == "register" and name == "register":
+            errors += check_register(parsed[name], codebook)
+    if errors:
+        raise UserError(
+            errors,
+            hint="fix these values in the export, or add the spelling to the codebook "
+            "(unit aliases in data/codebook/units.toml, label aliases in the instrument file)",
+        )
+    return parsed
+
+
+def run_validate(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
+    parsed = parse_all(config, paths, codebook)
+    report = pd.concat([p.issues for p in parsed.values()], ignore_index=True)
+    report = report.sort_values(["instrument", "row", "column"], kind="stable")
+    write_csv(paths.validation_report, report)
+    summarise_soft_issues(report)
+    return Counter(report["issue"])
+
+
+def summarise_soft_issues(report: pd.DataFrame, shown: int = 8) -> None:
+    """Tell the user on stderr what was recoded, with the first few cases to look at."""
+    if report.empty:
+        return
+    counts = Counter(report["issue"])
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"validate: {len(report)} issue(s) recoded or dropped — {summary}", file=sys.stderr)
+    labels = report[report["issue"].isin(["unknown_label", "invalid_date", "not_a_number"])]
+    for rec in labels.head(shown).itertuples(index=False):
+        hint = f"; did you mean {rec.suggestion!r}?" if rec.suggestion else ""
+        print(
+            f"  warning: {rec.file}, row {rec.row}, column '{rec.column}': "
+            f"{rec.value!r} is not {rec.expected}{hint} (set to missing)",
+            file=sys.stderr,
+        )
+    if len(labels) > shown:
+        print(f"  … {len(labels) - shown} more in the validation report", file=sys.stderr)
