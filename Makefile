@@ -35,7 +35,7 @@ RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison 
 FIGURES := $(foreach f,unit_attainment employment_comparison,figures/$(f).png figures/$(f).svg)
 REPORT := reports/werktop_report.html reports/werktop_report.pdf
 
-.PHONY: help setup report test lint bench example-data ingest validate clean-data derive analyze plot render clean distclean
+.PHONY: help setup report test lint bench example-data codebook-doc ingest validate clean-data derive analyze plot render clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ lint: $(STAMP) ## check the code with ruff
 
 bench: $(STAMP) ## time the whole pipeline on the example study scaled up (benchmarks/)
 	$(PY) benchmarks/run_bench.py
+
+codebook-doc: $(STAMP) ## regenerate docs/codebook.md from data/codebook/*.toml
+	$(PY) -m pipeline codebook-doc --out docs/codebook.md
 
 example-data: $(STAMP) ## regenerate the synthetic example study (byte-identical)
 	$(PY) -m pipeline simulate --out data/raw/example --config studies/example.toml

@@ -107,6 +107,19 @@ def cmd_inputs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codebook_doc(args: argparse.Namespace) -> int:
+    """Write the analysts' codebook document generated from the TOML codebook."""
+    from pipeline.codebook import load_codebook
+    from pipeline.codebook_doc import codebook_markdown
+    from pipeline.config import DEFAULT_CODEBOOK
+    from pipeline.io import write_text
+
+    codebook = load_codebook(Path(args.codebook) if args.codebook else DEFAULT_CODEBOOK)
+    write_text(Path(args.out), codebook_markdown(codebook))
+    print(f"[codebook-doc] wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -136,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="multiply the sample sizes")
     p.add_argument("--config", help="where to write the study config (default OUT/study.toml)")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("codebook-doc", help="write the codebook as Markdown for analysts")
+    p.add_argument("--codebook", help="codebook directory (default data/codebook)")
+    p.add_argument("--out", default="docs/codebook.md", help="default docs/codebook.md")
+    p.set_defaults(func=cmd_codebook_doc)
 
     p = sub.add_parser("inputs", help="list the files a study depends on")
     p.add_argument("--config", required=True)

@@ -147,6 +147,7 @@ class Codebook:
     missing_labels: dict[str, str]  # normalised label -> reason
     missing_codes: dict[int, dict[str, str]]
     value_sets: dict[str, tuple[Code, ...]] = field(default_factory=dict)
+    missing_label_texts: tuple[str, ...] = ()  # as written in common.toml, for documentation
 
     def unit_alias_table(self) -> dict[str, Unit]:
         """Normalised alias -> unit; the unit's name and id always count as aliases."""
@@ -345,4 +346,5 @@ def load_codebook(directory: Path) -> Codebook:
         missing_labels=missing_labels,
         missing_codes=missing_codes,
         value_sets=value_sets,
+        missing_label_texts=tuple(common.get("missing_labels", {})),
     )

@@ -90,7 +90,9 @@ def parse_instrument(
                 }
             )
     if instrument.kind == "survey":
-        for idx in raw.index[checked & (raw["respondent"] == "")]:
+        answered = [v.name for v in instrument.variables if v.name in raw.columns]
+        blank = raw[answered].apply(lambda c: c.str.strip() == "").all(axis=1)
+        for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
             rows.append(
                 {
                     "instrument": instrument.name,

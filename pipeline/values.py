@@ -51,8 +51,6 @@ def _missing_reason(text: str, var: Variable, ctx: ParseContext) -> str | None:
     norm = normalise_label(text)
     if norm in ctx.codebook.missing_labels:
         return ctx.codebook.missing_labels[norm]
-    if ctx.codebook.missing_labels.get(text.strip().casefold()):
-        return ctx.codebook.missing_labels[text.strip().casefold()]
     number = _to_number(text, ctx.decimal)
     if number is not None and number.is_integer():
         code = int(number)
@@ -168,6 +166,9 @@ def parse_column(
             continue
         if var.type in ("categorical", "ordinal"):
             code = lookup.get(normalise_label(t))
+            number = _to_number(t, ".")
+            if code is None and number is not None and number.is_integer():
+                code = int(number) if int(number) in var.code_values() else None
             if code is None:
                 labels = [c.nl for c in var.codes]
                 bad(

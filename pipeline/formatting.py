@@ -1,0 +1,190 @@
+"""Number formatting for the report, in Dutch or English conventions.
+
+Pure functions, no I/O; the render stage registers them as Jinja filters with the report
+language bound, so templates only ever *format* numbers that come from the results.
+
+Conventions:
+
+- Dutch (``"nl"``): decimal comma, thousands dot (``1.234,5``; ``12,3%``; ``[1,2; 3,4]``).
+- English (``"en"``): decimal point, thousands comma (``1,234.5``; ``12.3%``; ``[1.2, 3.4]``).
+- Rounding is *half away from zero on the shortest decimal representation* of the value, i.e.
+  what a reader expects from the printed number: 0.125 -> 0.13, 2.675 -> 2.68, -0.125 -> -0.13
+  (Python's ``round``/``format`` work on the binary value and would give 0.12 and 2.67).
+- A value that rounds to zero is printed without a sign (never ``-0,0``).
+- Missing values (None, NaN, pandas NA) become an en dash ``"–"``; infinities ``"∞"``/``"-∞"``.
+- The minus sign is ASCII ``-`` so that numbers copied from the report paste into a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from numbers import Real
+
+MISSING = "–"  # en dash
+LANGUAGES = ("nl", "en")
+P_FLOOR = Decimal("0.001")
+
+
+def is_missing(x: object) -> bool:
+    """True for None, NaN (float or numpy), pandas NA/NaT and empty strings."""
+    if x is None:
+        return True
+    if isinstance(x, str):
+        return x.strip() == ""
+    try:
+        # pandas.NA raises TypeError on bool(); NaN is the only value not equal to itself
+        return bool(x != x)
+    except (TypeError, ValueError):
+        return True
+
+
+def _check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} — expected one of {LANGUAGES}")
+    return language
+
+
+def _to_decimal(x: object) -> Decimal:
+    """Exact decimal of what the value *prints as* (shortest repr for floats)."""
+    if isinstance(x, bool):
+        raise TypeError(f"expected a number, got a boolean {x!r}")
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, int):
+        return Decimal(x)
+    if hasattr(x, "item") and not isinstance(x, str):  # numpy scalar
+        return _to_decimal(x.item())
+    if isinstance(x, Real):
+        return Decimal(repr(float(x)))
+    if isinstance(x, str):
+        try:
+            return Decimal(x.strip())
+        except InvalidOperation as exc:
+            raise TypeError(f"expected a number, got {x!r}") from exc
+    raise TypeError(f"expected a number, got {type(x).__name__} {x!r}")
+
+
+def _localise(text: str, language: str) -> str:
+    """Swap separators of an English-formatted number for Dutch ones."""
+    if language == "nl":
+        return text.translate(str.maketrans({",": ".", ".": ","}))
+    return text
+
+
+def _format_decimal(d: Decimal, decimals: int, language: str) -> str:
+    if d.is_nan():
+        return MISSING
+    if d.is_infinite():
+        return "-∞" if d < 0 else "∞"
+    if decimals < 0:
+        raise ValueError(f"decimals must be >= 0, got {decimals}")
+    q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = abs(q)  # no negative zero
+    return _localise(f"{q:,.{decimals}f}", language)
+
+
+def fmt_number(x: object, decimals: int = 1, language: str = "nl") -> str:
+    """A number with ``decimals`` decimals and thousands grouping: 1234.56 -> '1.234,6'."""
+    _check_language(language)
+    if is_missing(x):
+        return MISSING
+    return _format_decimal(_to_decimal(x), decimals, language)
+
+
+def fmt_int(x: object, language: str = "nl") -> str:
+    """A count with thousands grouping: 1234567 -> '1.234.567' (nl) / '1,234,567' (en)."""
+    return fmt_number(x, 0, language)
+
+
+def fmt_pct(p: object, decimals: int = 1, language: str = "nl") -> str:
+    """A proportion (0..1) as a percentage: 0.1234 -> '12,3%' (nl) / '12.3%' (en)."""
+    _check_language(language)
+    if is_missing(p):
+        return MISSING
+    text = _format_decimal(_to_decimal(p) * 100, decimals, language)
+    return text if "∞" in text else f"{text}%"
+
+
+def fmt_pp(x: object, decimals: int = 1, language: str = "nl") -> str:
+    """A difference of proportions in percentage points, without unit: -0.052 -> '-5,2'."""
+    _check_language(language)
+    if is_missing(x):
+        return MISSING
+    return _format_decimal(_to_decimal(x) * 100, decimals, language)
+
+
+def fmt_p(p: object, language: str = "nl", decimals: int = 3) -> str:
+    """A p-value: three decimals, and '< 0,001' / '< 0.001' below 0.001."""
+    _check_language(language)
+    if is_missing(p):
+        return MISSING
+    d = _to_decimal(p)
+    if d.is_nan():
+        return MISSING
+    floor = Decimal(1).scaleb(-decimals)
+    if d < floor:
+        return f"< {_format_decimal(floor, decimals, language)}"
+    return _format_decimal(d, decimals, language)
+
+
+def fmt_p_rel(p: object, language: str = "nl", decimals: int = 3) -> str:
+    """A p-value with its relation for running text: '= 0,003' or '< 0,001'."""
+    text = fmt_p(p, language, decimals)
+    if text == MISSING or text.startswith("<"):
+        return text
+    return f"= {text}"
+
+
+def fmt_ci(
+    low: object,
+    high: object,
+    decimals: int = 2,
+    language: str = "nl",
+    *,
+    percent: bool = False,
+) -> str:
+    """A confidence interval: '[1,2; 3,4]' (nl) / '[1.2, 3.4]' (en).
+
+    With ``percent=True`` both bounds are proportions shown as percentages (points) without
+    the unit, e.g. a risk-difference interval (0.012, 0.034) -> '[1,2; 3,4]'.
+    """
+    _check_language(language)
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    scale = Decimal(100) if percent else Decimal(1)
+    lo = _format_decimal(_to_decimal(low) * scale, decimals, language)
+    hi = _format_decimal(_to_decimal(high) * scale, decimals, language)
+    if MISSING in (lo, hi):
+        return MISSING
+    sep = "; " if language == "nl" else ", "
+    return f"[{lo}{sep}{hi}]"
+
+
+def fmt_check(value: object) -> str:
+    """A yes/no value as a check mark or a cross; strings 'True'/'False' are understood."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "ja"):
+            return "✓"
+        if text in ("false", "0", "no", "nee"):
+            return "✗"
+        raise ValueError(f"not a yes/no value: {value!r}")
+    if isinstance(value, Real) and not isinstance(value, bool) and math.isnan(float(value)):
+        return MISSING
+    return "✓" if bool(value) else "✗"
+
+
+#: Filters registered in the Jinja environment (language is bound by the render stage).
+LANGUAGE_FILTERS = {
+    "fmt_number": fmt_number,
+    "fmt_int": fmt_int,
+    "fmt_pct": fmt_pct,
+    "fmt_pp": fmt_pp,
+    "fmt_p": fmt_p,
+    "fmt_p_rel": fmt_p_rel,
+    "fmt_ci": fmt_ci,
+}

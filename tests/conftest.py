@@ -1,0 +1,26 @@
+"""Shared fixtures: the project's codebook and helpers to build raw exports in memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.codebook import load_codebook
+from pipeline.config import DEFAULT_CODEBOOK
+from pipeline.readers import RawExport
+
+
+@pytest.fixture(scope="session")
+def codebook():
+    return load_codebook(DEFAULT_CODEBOOK)
+
+
+def make_raw(columns: list[str], rows: list[dict], *, file: str = "test.csv", **meta) -> RawExport:
+    """A RawExport as a CSV reader would return it; unspecified cells are blank."""
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    return RawExport(
+        file=file,
+        columns=list(columns),
+        rows=cells,
+        source_rows=list(range(2, len(rows) + 2)),
+        meta={"format": "csv", "decimal": meta.pop("decimal", ","), **meta},
+    )

@@ -1,0 +1,87 @@
+"""Plot stage: figures from the results tables, deterministic PNG and SVG."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_render import write_results
+
+from pipeline.errors import UserError
+from pipeline.plot import plot_figures
+
+
+def _bytes(paths) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(paths.figures.iterdir())}
+
+
+def test_plot_writes_png_and_svg(tmp_path):
+    paths = write_results(tmp_path)
+    written = plot_figures(paths, "nl")
+    names = sorted(p.name for p in written)
+    assert names == [
+        "employment_comparison.png", "employment_comparison.svg",
+        "unit_attainment.png", "unit_attainment.svg",
+    ]  # fmt: skip
+    for path in written:
+        assert path.parent == paths.figures and path.stat().st_size > 1000
+    pngs = [p for p in written if p.suffix == ".png"]
+    for png in pngs:
+        data = png.read_bytes()
+        assert data.startswith(b"\x89PNG")
+        assert b"Matplotlib version" not in data  # no version string in the metadata
+    svg = (paths.figures / "unit_attainment.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<dc:date>" not in svg
+
+
+def test_plot_is_deterministic(tmp_path):
+    first = write_results(tmp_path / "a")
+    second = write_results(tmp_path / "b")
+    plot_figures(first, "nl")
+    plot_figures(second, "nl")
+    a, b = _bytes(first), _bytes(second)
+    assert a == b
+    plot_figures(first, "nl")  # re-run over existing files
+    assert _bytes(first) == a
+
+
+def test_plot_follows_language_and_data(tmp_path):
+    nl = write_results(tmp_path / "nl")
+    en = write_results(tmp_path / "en")
+    plot_figures(nl, "nl")
+    plot_figures(en, "en")
+    assert _bytes(nl) != _bytes(en)
+    changed = write_results(tmp_path / "changed")
+    table = pd.read_csv(changed.tables / "unit_attainment.csv")
+    table.loc[0, "attainment"] = 2.5
+    table.to_csv(changed.tables / "unit_attainment.csv", index=False)
+    plot_figures(changed, "nl")
+    assert _bytes(changed)["unit_attainment.png"] != _bytes(nl)["unit_attainment.png"]
+    assert _bytes(changed)["employment_comparison.png"] == _bytes(nl)["employment_comparison.png"]
+
+
+def test_plot_tolerates_missing_values(tmp_path):
+    paths = write_results(tmp_path)
+    table = pd.read_csv(paths.tables / "employment_comparison.csv")
+    table.loc[1, ["rd_ci_low", "rd_ci_high", "p_adj"]] = float("nan")
+    table.to_csv(paths.tables / "employment_comparison.csv", index=False)
+    units = pd.read_csv(paths.tables / "unit_attainment.csv")
+    units.loc[4, "attainment"] = float("nan")
+    units.to_csv(paths.tables / "unit_attainment.csv", index=False)
+    assert len(plot_figures(paths, "en")) == 4
+
+
+def test_missing_table_is_a_user_error(tmp_path):
+    paths = write_results(tmp_path)
+    (paths.tables / "unit_attainment.csv").unlink()
+    with pytest.raises(UserError, match="unit_attainment.csv"):
+        plot_figures(paths, "nl")
+    assert not paths.figures.exists() or not any(paths.figures.iterdir())
+
+
+def test_missing_column_is_a_user_error(tmp_path):
+    paths = write_results(tmp_path)
+    table = pd.read_csv(paths.tables / "employment_comparison.csv").drop(columns=["rd_ci_low"])
+    table.to_csv(paths.tables / "employment_comparison.csv", index=False)
+    with pytest.raises(UserError, match="rd_ci_low"):
+        plot_figures(paths, "nl")
