@@ -35,15 +35,15 @@ RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison 
 FIGURES := $(foreach f,unit_attainment employment_comparison,figures/$(f).png figures/$(f).svg)
 REPORT := reports/werktop_report.html reports/werktop_report.pdf
 
-.PHONY: help setup report test lint bench example-data codebook-doc ingest validate clean-data derive analyze plot render clean distclean
+.PHONY: help setup report test lint bench example-data codebook-doc lock ingest validate clean-data derive analyze plot render clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 setup: $(STAMP) ## create the virtual environment (.venv) and install the project
@@ -58,6 +58,10 @@ lint: $(STAMP) ## check the code with ruff
 
 bench: $(STAMP) ## time the whole pipeline on the example study scaled up (benchmarks/)
 	$(PY) benchmarks/run_bench.py
+
+lock: $(STAMP) ## re-pin constraints.txt to the versions in .venv (after upgrading on purpose)
+	@{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 codebook-doc: $(STAMP) ## regenerate docs/codebook.md from data/codebook/*.toml
 	$(PY) -m pipeline codebook-doc --out docs/codebook.md
