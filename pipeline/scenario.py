@@ -1,0 +1,513 @@
+"""The scenario behind the synthetic example study: every true parameter in one place.
+
+``pipeline.simulate`` draws the raw exports from these parameters; ``truth.json`` and
+``SCENARIO.md`` are written from them, so the documentation cannot drift from the data.
+Variable names, codes and labels come from the codebook; this module only holds numbers
+(effects, probabilities, sample sizes) and free-text material in Dutch.
+
+Conventions:
+- Group ``T`` is 1 for Werktop candidates, 0 for the control group.
+- Latent traits have residual standard deviation 1, so a latent effect is in SD units
+  (conditional on the covariates and the unit).
+- Probability vectors follow the codebook's code order for that variable.
+"""
+
+from __future__ import annotations
+
+import math
+
+# --------------------------------------------------------------------------- sample sizes
+SAMPLE_SIZES = {"employers": 300, "candidates": 400, "control": 350}
+RATES = {
+    "duplicates": 0.02,  # share of respondents whose record appears twice
+    "breakoffs": 0.04,  # share of respondents who stop part-way
+    "ineligible_control": 0.03,  # control respondents who took part in Werktop after all
+    "item_missing": 0.03,  # per substantive question: "weet niet" / "geen antwoord" / blank
+    "label_variant": 0.06,  # share of label cells written as an alias or case variant
+    "unit_variant": 0.30,  # share of unit names written other than the codebook name
+    "pii": 0.035,  # share of (complete) respondents who type personal data in free text
+    "wensen_answered": 0.6,  # share who write something in the free-text question
+    "excel_text_dates": 0.30,  # share of Excel date cells written as dd-mm-jjjj text
+}
+# A break-off answers at most this share of the substantive questions, so the cleaning rule
+# (completeness below the instrument's completeness_min) classifies every one of them.
+BREAKOFF_MAX_ANSWERED = 0.4
+
+# Test rows (not scaled): ids the cleaning pattern ^\s*(test|tst|dummy) must catch.
+TEST_IDS = {
+    "employers": ["TEST01", "test-2"],
+    "candidates": ["TEST01", "test-2", "tst_kandidaat"],
+    "control": ["test-1", "TEST02", "dummy"],
+}
+
+# Out-of-range values planted per file (not scaled): column -> values, each on one respondent.
+OUT_OF_RANGE = {
+    "employers": {"rm_cijfer": [11, 11]},
+    "candidates": {"leeftijd": [17, 104], "rm_cijfer": [11], "sollicitaties_4wk": [250]},
+    "control": {"leeftijd": [104], "sollicitaties_4wk": [250], "jaren_uitkering": [55]},
+}
+
+# Survey field periods (ISO dates, inside the codebook's min/max for datum_invullen).
+FIELD_PERIOD = {
+    "employers": ("2014-02-17", "2014-05-09"),
+    "candidates": ("2014-03-03", "2014-05-23"),
+    "control": ("2014-03-10", "2014-05-30"),
+}
+TEST_ROW_DATE = "2014-02-14"
+
+# Headers as the exports write them: codebook name -> header (case / surrounding spaces).
+# Names not listed are written as in the codebook. SPSS names cannot contain spaces.
+HEADER_MESS = {
+    "employers": {
+        "respondent_id": "Respondent_ID",
+        "gemeente": " Gemeente",
+        "datum_invullen": "Datum_invullen ",
+        "sector": "Sector",
+        "rm_cijfer": "RM_cijfer",
+        "wensen": "Wensen ",
+    },
+    "candidates": {
+        "respondent_id": "Respondent_ID",
+        "gemeente": "Gemeente",
+        "leeftijd": "Leeftijd",
+    },
+    "control": {
+        "respondent_id": "respondent_ID",
+        "gemeente": " Gemeente",
+        "leeftijd": "Leeftijd ",
+        "werkstatus": "WERKSTATUS",
+        "deelname_werktop": "Deelname_Werktop",
+    },
+    "register": {"gemeente": "Gemeente", "leden": " Leden", "draagvlak": "Draagvlak "},
+    "interviews": {},
+}
+
+# --------------------------------------------------------------------------- units
+# Fixed register figures (the register does not depend on the seed). Population, caseload
+# and unemployment are plausible magnitudes, not official statistics.
+UNITS = {
+    "hilversum": {
+        "register_name": "Hilversum",
+        "inwoners": 86_800,
+        "wwb_bestand": 2_310,
+        "werkloosheid": 7.4,
+        "startdatum": "2012-11-01",
+        "einddatum": "2014-04-01",
+        "behaald": (96, 52, 27),
+        "uren_gemeente": 2480.5,
+        "uren_adviesbureau": 640.0,
+        "draagvlak": 8.5,
+        "attainment": "boven alle doelen",
+        "employment_logit": 0.15,
+        "share_candidates": 0.24,
+        "share_control": 0.22,
+    },
+    "zaanstad": {
+        "register_name": "Gem. Zaanstad",
+        "inwoners": 150_700,
+        "wwb_bestand": 4_480,
+        "werkloosheid": 8.9,
+        "startdatum": "2012-12-01",
+        "einddatum": "2014-01-01",
+        "behaald": (58, 33, 16),
+        "uren_gemeente": 1320.0,
+        "uren_adviesbureau": 410.5,
+        "draagvlak": 5.9,
+        "attainment": "iets onder de doelen",
+        "employment_logit": -0.10,
+        "share_candidates": 0.18,
+        "share_control": 0.24,
+    },
+    "lansingerland": {
+        "register_name": "Lansingerland",
+        "inwoners": 56_900,
+        "wwb_bestand": 690,
+        "werkloosheid": 5.6,
+        "startdatum": "2012-10-15",
+        "einddatum": "2014-04-01",
+        "behaald": (88, 47, 24),
+        "uren_gemeente": 2210.0,
+        "uren_adviesbureau": 600.0,
+        "draagvlak": 8.1,
+        "attainment": "boven alle doelen",
+        "employment_logit": 0.30,
+        "share_candidates": 0.21,
+        "share_control": 0.18,
+    },
+    "doetinchem": {
+        "register_name": "Doetinchem",
+        "inwoners": 56_200,
+        "wwb_bestand": 1_780,
+        "werkloosheid": 7.9,
+        "startdatum": "2012-11-01",
+        "einddatum": "2014-04-01",
+        "behaald": (81, 44, 23),
+        "uren_gemeente": 2050.0,
+        "uren_adviesbureau": 580.0,
+        "draagvlak": 7.7,
+        "attainment": "boven alle doelen",
+        "employment_logit": 0.10,
+        "share_candidates": 0.22,
+        "share_control": 0.20,
+    },
+    "mug": {
+        "register_name": "MUG-gemeenten",
+        "inwoners": 34_100,
+        "wwb_bestand": 540,
+        "werkloosheid": 6.1,
+        "startdatum": "2013-01-07",
+        "einddatum": "2014-04-01",
+        "behaald": (31, 11, 5),
+        "uren_gemeente": 610.0,
+        "uren_adviesbureau": 230.0,
+        "draagvlak": 4.2,
+        "attainment": "ver onder de doelen",
+        "employment_logit": -0.45,
+        "share_candidates": 0.15,
+        "share_control": 0.16,
+    },
+}
+TARGETS = (70, 40, 20)  # new employer contacts, regular jobs, work-experience placements
+
+# --------------------------------------------------------------------------- job seekers
+# Selection into Werktop (not randomised): candidates are younger, shorter on benefit,
+# speak better Dutch, have fewer health limitations.
+SELECTION = {
+    "p_vrouw": {"candidates": 0.45, "control": 0.52},
+    "leeftijd_mean": {"candidates": 36.0, "control": 42.0},
+    "leeftijd_sd": {"candidates": 10.5, "control": 11.0},
+    "opleiding": {"candidates": [0.14, 0.33, 0.38, 0.15], "control": [0.22, 0.36, 0.32, 0.10]},
+    "migratie": {"candidates": [0.56, 0.10, 0.34], "control": [0.50, 0.10, 0.40]},
+    # years on benefit: log-normal, median and log-SD, rounded to half years
+    "jaren_median": {"candidates": 2.2, "control": 4.0},
+    "jaren_logsd": {"candidates": 0.8, "control": 0.8},
+    "huishouden": {"candidates": [0.45, 0.22, 0.13, 0.20], "control": [0.44, 0.24, 0.12, 0.20]},
+    "p_beperking": {"candidates": 0.22, "control": 0.35},
+    "nederlands": {"candidates": [0.08, 0.27, 0.65], "control": [0.15, 0.33, 0.52]},
+}
+
+# Regular paid job (werkstatus code 1): logistic model, conditional odds ratio for Werktop.
+EMPLOYMENT = {
+    "odds_ratio": 2.0,
+    "intercept": -1.68,
+    "per_10_years_age_over_40": -0.12,
+    "log1p_years_on_benefit": -0.15,
+    "per_education_level": 0.25,  # times (opleiding - 2.5)
+    "dutch_good": 0.25,  # nederlands == Goed
+    "health_limitation": -0.45,
+    "female": -0.15,
+    # without a regular job: work-experience place, other activity, otherwise none
+    "p_wep": {"candidates": 0.14, "control": 0.05},
+    "p_other_activity": 0.22,
+}
+HOURS = {"regular": [8, 12, 16, 20, 24, 28, 32, 32.5, 36, 38, 40], "wep": [16, 20, 24, 28, 32]}
+CONTRACT_P = {  # per werkstatus code, over the contract codes 1..4
+    1: [0.15, 0.50, 0.30, 0.05],
+    2: [0.00, 0.30, 0.00, 0.70],
+}
+
+# Latent traits: effect of Werktop (SD units, conditional) and covariate effects.
+LATENT = {
+    "zoekgedrag": {
+        "effect": 0.4,
+        "health_limitation": -0.15,
+        "per_dutch_level": 0.10,
+        "per_10_years_age_over_40": -0.10,
+    },
+    "eigen_effectiviteit": {
+        "effect": 0.3,
+        "per_education_level": 0.20,
+        "per_dutch_level": 0.15,
+        "health_limitation": -0.25,
+    },
+    "bejegening": {"effect": 0.6},
+    "tevreden_meerwaarde": {"effect": 0.5, "corr_with_bejegening": 0.4},
+    "relatiemanager_kandidaat": {"mean": 0.6},
+}
+ITEM_LOADING = 0.75
+EENS5_CUTS = [-1.9, -1.0, -0.2, 0.9]  # thresholds on the item's latent response
+TEVREDEN5_CUTS = [-1.6, -0.8, 0.0, 1.1]
+# Item location shifts (forward direction: higher = more agreement with the positive pole).
+ITEM_SHIFT = {
+    "zoek_dagelijks": -0.1,
+    "zoek_actief": -0.3,
+    "zoek_moeite": 0.2,
+    "zoek_opgegeven": 0.5,
+    "ze_lukt": 0.2,
+    "ze_gesprek": 0.0,
+    "ze_tegenslag": 0.1,
+    "ze_twijfel": 0.2,
+    "ze_vaardigheden": 0.0,
+    "ze_onzeker": -0.1,
+    "bej_serieus": 0.2,
+    "bej_respect": 0.4,
+    "bej_luistert": 0.0,
+    "bej_kan_wel": -0.1,
+    "bej_gecontroleerd": -0.2,
+}
+
+# Applications in the last 4 weeks: gamma-Poisson (negative binomial), conditional rate ratio.
+APPLICATIONS = {
+    "rate_ratio": 1.3,
+    "base_mean": 3.0,  # control, reference covariates
+    "per_10_years_age_over_40": -0.10,
+    "health_limitation": -0.30,
+    "gamma_shape": 1.5,
+    "search_residual_loading": 0.3,  # log-mean loads on the search-intensity residual
+}
+CHANNELS = {  # P(ticked) per group, in the codebook's mrset order
+    "kanaal_vacaturesites": {"candidates": 0.70, "control": 0.62},
+    "kanaal_netwerk": {"candidates": 0.48, "control": 0.40},
+    "kanaal_open_sollicitatie": {"candidates": 0.35, "control": 0.22},
+    "kanaal_uitzendbureau": {"candidates": 0.38, "control": 0.33},
+    "kanaal_gemeente": {"candidates": 0.62, "control": 0.24},
+}
+P_PRETTIG_GESPREK_CANDIDATE = 0.85
+RM_CIJFER = {"mean": 7.3, "latent_loading": 0.9, "noise_sd": 0.6}
+
+# --------------------------------------------------------------------------- employers
+EMPLOYERS = {
+    "sector": [0.12, 0.10, 0.22, 0.14, 0.14, 0.14, 0.04, 0.10],
+    "bedrijfsgrootte": [0.52, 0.30, 0.13, 0.05],
+    "p_ervaring_uitkering": 0.45,
+    "start_contact": [0.55, 0.15, 0.12, 0.13, 0.05],
+    "p_prettig_gesprek": 0.62,
+    "latent_mean": 0.4,
+    "latent_per_draagvlak_point": 0.10,  # times (draagvlak - 7)
+    "hires_regular_mean": {"prettig_gesprek": 0.9, "otherwise": 0.3},
+    "hires_wep_mean": {"prettig_gesprek": 0.5, "otherwise": 0.2},
+    "doorgaan_cuts": [-0.9, -0.1],  # latent below first: Nee; below second: Misschien
+}
+# Forward-direction item locations; eval_administratie is reverse-worded ("burden too
+# high"), so a low forward location means many respondents AGREE with it.
+EMPLOYER_ITEM_SHIFT = {
+    "eval_behoefte": 0.3,
+    "eval_snelheid": 0.4,
+    "eval_kandidaten": 0.1,
+    "eval_administratie": -1.1,
+    "eval_financieel": -0.9,
+    "eval_aanbevelen": 0.5,
+    "rm_bereikbaar": 0.7,
+    "rm_kent_bedrijf": 0.5,
+    "rm_afspraken": 0.6,
+    "rm_aanspreekpunt": 0.8,
+}
+EMPLOYER_RM_CIJFER = {"mean": 7.4, "latent_loading": 0.8, "noise_sd": 0.6}
+# Bottlenecks: base probability, and the logit change per SD of the evaluation latent.
+KNELPUNTEN = {
+    "knelpunt_administratie": (0.42, -0.4),
+    "knelpunt_financieel": (0.36, -0.3),
+    "knelpunt_match": (0.20, -0.5),
+    "knelpunt_begeleiding": (0.15, -0.3),
+    "knelpunt_communicatie": (0.12, -0.6),
+}
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+# --------------------------------------------------------------------------- free text (Dutch)
+WENSEN_EMPLOYERS = [
+    "Minder papierwerk graag, de formulieren voor de subsidie kosten veel tijd.",
+    "De administratie rond loonkostensubsidie moet eenvoudiger.",
+    "Meer financiële ondersteuning in de eerste maanden zou helpen.",
+    "Kandidaten beter selecteren op wat wij als bedrijf nodig hebben.",
+    "Graag een vaste contactpersoon houden, dat werkt prettig.",
+    "Meer begeleiding op de werkvloer in de eerste weken.",
+    "Sneller reageren als wij een vacature doorgeven.",
+    "Het prettig gesprek was erg nuttig; vaker organiseren.",
+    "Betere afstemming met het UWV; nu twee loketten.",
+    "Houd de aanpak persoonlijk, geen extra regels.",
+    "Proefplaatsing van een paar weken zonder verplichtingen.",
+    "Duidelijkheid over wie de kosten draagt bij uitval.",
+]
+WENSEN_JOBSEEKERS = [
+    "Meer maatwerk: kijk naar wat ik kan en wil.",
+    "Vaker contact met mijn klantmanager, nu hoor ik weken niets.",
+    "Hulp bij het schrijven van een cv en sollicitatiebrief.",
+    "Een opleiding of cursus betalen zodat ik meer kansen heb.",
+    "Niet alleen controleren maar echt helpen zoeken.",
+    "Kinderopvang regelen zodat ik kan werken.",
+    "Meer banen in de buurt aanbieden, reizen is duur.",
+    "Rekening houden met mijn rugklachten bij het zoeken.",
+    "Een werkervaringsplek die echt tot een baan leidt.",
+    "Persoonlijke begeleiding in plaats van groepsbijeenkomsten.",
+    "Sneller reageren op mijn vragen en mails.",
+    "Meer ondernemers laten kennismaken met werkzoekenden, zoals bij het prettig gesprek.",
+    "Hulp met de taal; mijn Nederlands is nog niet goed genoeg.",
+    "Eén vaste contactpersoon in plaats van steeds een ander.",
+    "Ik zou graag in een café of crèche werken, help me daarmee.",
+    "Meer begrip voor mijn situatie; ik ben geen nummer maar een mens met ideeën.",
+]
+# Free text with punctuation that stresses CSV writers (semicolons, quotes, line breaks).
+WENSEN_AWKWARD = [
+    'Ik wil "echt" werk; geen stages meer.',
+    "Punt 1: meer contact;\npunt 2: meer maatwerk.",
+    'De gemeente zegt "afwachten"; dat duurt al jaren.',
+    "Betere hulp bij sollicitaties.\nEn minder regels.",
+]
+PII_TEMPLATES = {
+    "bsn": ["Mijn BSN is {} voor als u het wilt nakijken.", "BSN {} (staat ook op mijn pas)"],
+    "email": ["Mail mij gerust op {}", "U kunt mij bereiken via {} graag"],
+    "phone": ["Bel mij op {} als er werk is.", "Mijn nummer is {}, liefst 's ochtends."],
+    "iban": ["Reiskosten graag op rekening {} storten.", "Mijn rekening is {}"],
+    "postcode": ["Ik woon op {}, kom gerust langs.", "Adres: {} (achterom)"],
+}
+PII_KINDS = ["bsn", "email", "phone", "iban", "postcode"]
+FIRST_NAMES = ["jan", "petra", "mohamed", "fatima", "kees", "anouk", "ahmet", "sanne", "bram"]
+LAST_NAMES = ["devries", "jansen", "bakker", "elamrani", "visser", "yilmaz", "smit", "mulder"]
+EMAIL_DOMAINS = ["hotmail.com", "gmail.com", "ziggo.nl", "kpnmail.nl", "live.nl"]
+BANK_CODES = ["ABNA", "RABO", "INGB", "SNSB", "ASNB", "TRIO"]
+PHONE_AREA = ["020", "035", "075", "010", "0314", "024"]
+
+EMPLOYER_TEST_TEXT = ["test", "asdfasdf"]
+JOBSEEKER_TEST_TEXT = ["testrij, niet meenemen", "xxx", "dit is een test"]
+
+# --------------------------------------------------------------------------- interviews
+# Codes per theme label code (1..4), split by whether the unit did well. Each entry is
+# (code, paraphrase). Units attaining the targets draw from "hoog", the others from "laag".
+INTERVIEW_CODES = {
+    1: {
+        "hoog": [
+            (
+                "meerwaarde_werkgeversrelatie",
+                "Door Werktop kennen we nu veel meer lokale "
+                "ondernemers persoonlijk; dat netwerk blijft na het project.",
+            ),
+            (
+                "meerwaarde_een_aanspreekpunt",
+                "Ondernemers waarderen dat er één vast "
+                "aanspreekpunt is voor zowel de vacature als de kandidaat.",
+            ),
+            (
+                "meerwaarde_vraaggericht",
+                "We beginnen nu bij de vraag van de werkgever in "
+                "plaats van bij het bestand; dat levert betere matches op.",
+            ),
+        ],
+        "laag": [
+            (
+                "meerwaarde_onduidelijk",
+                "Het verschil met de bestaande werkgeversdienst was "
+                "voor collega's niet altijd duidelijk.",
+            ),
+            (
+                "meerwaarde_beperkt",
+                "De aanpak heeft wel wat plaatsingen opgeleverd, maar "
+                "minder dan we hadden gehoopt.",
+            ),
+        ],
+    },
+    2: {
+        "hoog": [
+            (
+                "draagvlak_bestuur",
+                "De wethouder en het management stonden vanaf het begin "
+                "achter de aanpak en maakten ruimte vrij.",
+            ),
+            (
+                "tijdsinvestering_ruim",
+                "De relatiemanagers kregen vrijgemaakte uren en "
+                "hoefden geen ander werk te laten liggen.",
+            ),
+            (
+                "samenwerking_adviesbureau",
+                "De samenwerking met Van Amstel Advies was "
+                "intensief in het eerste halfjaar en daarna vooral coachend.",
+            ),
+        ],
+        "laag": [
+            (
+                "draagvlak_laag",
+                "Binnen de sociale dienst werd Werktop vooral gezien als iets "
+                "van de projectleider; de uitvoering deed niet echt mee.",
+            ),
+            (
+                "tijdsinvestering_krap",
+                "Er was te weinig tijd; de relatiemanager deed Werktop naast een volle caseload.",
+            ),
+            (
+                "herindeling",
+                "De herindeling van de gemeenten vroeg veel aandacht, waardoor "
+                "Werktop minder prioriteit kreeg.",
+            ),
+        ],
+    },
+    3: {
+        "hoog": [
+            (
+                "ondernemers_positief",
+                "Ondernemers zijn positief over het prettig gesprek "
+                "en komen graag terug bij een volgende bijeenkomst.",
+            ),
+            (
+                "kandidaten_gezien",
+                "Kandidaten voelen zich gezien; ze zeggen dat er voor "
+                "het eerst naar hun mogelijkheden werd gekeken.",
+            ),
+        ],
+        "laag": [
+            (
+                "ondernemers_afwachtend",
+                "Ondernemers waren afwachtend; een deel haakte af na het eerste gesprek.",
+            ),
+            (
+                "kandidaten_wisselend",
+                "Kandidaten zijn wisselend positief; sommigen vonden "
+                "de bijeenkomsten te vrijblijvend.",
+            ),
+        ],
+    },
+    4: {
+        "hoog": [
+            (
+                "minder_administratie",
+                "Ondernemers willen minder administratieve rompslomp "
+                "rond subsidies en proefplaatsingen.",
+            ),
+            (
+                "maatwerk",
+                "Succes vraagt maatwerk per kandidaat; een standaardtraject werkt "
+                "niet voor deze groep.",
+            ),
+            (
+                "financiele_ondersteuning",
+                "Voor kleine bedrijven is financiële ondersteuning "
+                "in de eerste maanden vaak doorslaggevend.",
+            ),
+        ],
+        "laag": [
+            (
+                "minder_administratie",
+                "Ondernemers klaagden over de formulieren; de "
+                "administratie kostte hen meer tijd dan verwacht.",
+            ),
+            (
+                "bestand_kwaliteit",
+                "Het bestand bevat veel mensen met een grote afstand tot "
+                "de arbeidsmarkt; passende kandidaten vinden was lastig.",
+            ),
+            (
+                "maatwerk",
+                "Er was te weinig ruimte voor maatwerk; kandidaten moesten in "
+                "bestaande trajecten passen.",
+            ),
+        ],
+    },
+}
+INTERVIEW_FRAGMENTS_PER_UNIT = (10, 15)  # inclusive range
+# Who said it in the group interview (prefix of the paraphrase).
+INTERVIEW_SPEAKERS = [
+    "Relatiemanager",
+    "Teamleider werk en inkomen",
+    "Beleidsmedewerker",
+    "Adviseur Van Amstel",
+    "Wethouder",
+]
+INTERVIEW_PII_TEMPLATES = [
+    "Een kandidaat belde de relatiemanager rechtstreeks op {} en kreeg zo snel een "
+    "vervolgafspraak.",
+    "Genoemd werd een werkgever die zijn gegevens ({}) op de presentielijst had gezet.",
+    "De relatiemanager gaf als voorbeeld een dossier met BSN {} waarin alles goed ging.",
+]
