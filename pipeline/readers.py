@@ -175,6 +175,14 @@ def read_csv_export(
     except csv.Error as exc:
         raise UserError(f"{file}, row {len(records) + 2}: cannot parse the record: {exc}") from exc
     width = len(header)
+    others = [d for d in DELIMITERS if d != delim and d in header[0]] if width == 1 else []
+    if others:
+        raise UserError(
+            f"{file}: the header is one single column when split on {delim!r}, "
+            f"but it contains {others[0]!r}: {header[0][:80]!r}",
+            hint=f"set delimiter = {others[0]!r} for this input in the study config, "
+            "or remove the wrong 'delimiter' setting so it is detected",
+        )
     for i, record in enumerate(records):
         if len(record) > width and any(c.strip() for c in record[width:]):
             raise UserError(

@@ -166,6 +166,8 @@ def parse_all(
     parsed: dict[str, ParsedInstrument] = {}
     errors: list[str] = []
     for name in config.inputs:
+        if not paths.ingested_meta(name).is_file():
+            raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
         meta = read_json(paths.ingested_meta(name))
         parsed[name] = parse_instrument(
             read_ingested(paths, name), meta, codebook.instruments[name], codebook

@@ -39,9 +39,11 @@ class ParseContext:
     declared_missing: tuple[float, ...] = ()  # user-missing codes the file itself declares
 
 
-def _suggest(value: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(normalise_label(value), options, n=1, cutoff=0.6)
-    return close[0] if close else ""
+def _suggest(value: str, options: dict[str, str]) -> str:
+    """The closest known spelling, shown as the user should write it (``options`` maps a
+    normalised spelling to its display form)."""
+    close = difflib.get_close_matches(normalise_label(value), list(options), n=1, cutoff=0.6)
+    return options[close[0]] if close else ""
 
 
 def _missing_reason(text: str, var: Variable, ctx: ParseContext) -> str | None:
@@ -151,7 +153,7 @@ def parse_column(
                     i,
                     "unknown_unit",
                     f"one of the units {names} or an alias listed in units.toml",
-                    _suggest(t, list(aliases)),
+                    _suggest(t, {alias: unit.name for alias, unit in aliases.items()}),
                     act=ACTION_ERROR,
                 )
                 continue
@@ -175,7 +177,7 @@ def parse_column(
                     i,
                     "unknown_label",
                     f"a code {var.code_values()} or a label {labels}",
-                    _suggest(t, [normalise_label(c.nl) for c in var.codes]),
+                    _suggest(t, {normalise_label(c.nl): c.nl for c in var.codes}),
                 )
                 continue
             out[i] = code

@@ -1,0 +1,173 @@
+"""The whole pipeline on the shipped example study, into a temporary directory.
+
+Checks the outputs' content against the scenario's truth file (written by the generator
+from what it planted, independently of the pipeline's parsing), not just their existence.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pypdf
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import PROJECT_ROOT
+
+CONFIG = PROJECT_ROOT / "studies" / "example.toml"
+TRUTH = json.loads((PROJECT_ROOT / "data" / "raw" / "example" / "truth.json").read_text())
+SURVEYS = {"employers": "employers", "candidates": "candidates", "control": "control"}
+
+
+def _run(out: Path) -> Path:
+    assert main(["run", "--config", str(CONFIG), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    return _run(tmp_path_factory.mktemp("e2e"))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_every_stage_wrote_its_outputs(out):
+    expected = [
+        "data/interim/ingested/control.csv", "data/interim/validation_report.csv",
+        "data/interim/exclusions.csv", "data/interim/sample_flow.csv",
+        "data/interim/candidates.csv", "data/processed/jobseekers.csv",
+        "data/processed/datapackage.json", "results/stats.json",
+        "results/tables/unit_attainment.csv", "results/tables/employment_comparison.csv",
+        "figures/unit_attainment.png", "figures/unit_attainment.svg",
+        "reports/werktop_report.html", "reports/werktop_report.pdf",
+    ]
+    missing = [f for f in expected if not (out / f).is_file()]
+    assert not missing
+    # no temporary files left behind by the atomic writers
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_row_accounting_matches_what_was_planted(out):
+    flow = pd.read_csv(out / "data/interim/sample_flow.csv", keep_default_na=False)
+    for instrument, key in SURVEYS.items():
+        truth = TRUTH["files"][key]
+        rows = flow[flow["instrument"] == instrument]
+        n = dict(zip(rows["step"] + ":" + rows["reason"], rows["n"], strict=True))
+        assert n["raw:"] == truth["rows_in_file"]
+        assert n["kept:"] == truth["expected_clean_respondents"]
+        assert n.get("excluded:duplicate", 0) == _count(truth["duplicates"])
+        assert n.get("excluded:test_row", 0) == _count(truth["test_rows"])
+        assert n.get("excluded:break_off", 0) == _count(truth["breakoffs"])
+        assert n.get("excluded:ineligible", 0) == _count(truth.get("ineligible", 0))
+        assert n["raw:"] == n["kept:"] + rows.loc[rows["step"] == "excluded", "n"].sum()
+        cleaned = pd.read_csv(out / f"data/interim/{instrument}.csv")
+        assert len(cleaned) == n["kept:"]
+        assert cleaned["respondent"].is_unique
+
+
+def _count(entry) -> int:
+    return entry["count"] if isinstance(entry, dict) else int(entry)
+
+
+def test_exclusions_log_and_cleaned_data_partition_the_raw_rows(out):
+    ex = pd.read_csv(out / "data/interim/exclusions.csv", keep_default_na=False)
+    for instrument, key in SURVEYS.items():
+        kept = pd.read_csv(out / f"data/interim/{instrument}.csv")["source_row"]
+        excluded = ex.loc[ex["instrument"] == instrument, "row"]
+        rows = sorted([*kept, *excluded])
+        first = 1 if instrument == "candidates" else 2  # SPSS cases count from 1
+        assert rows == list(range(first, first + TRUTH["files"][key]["rows_in_file"]))
+
+
+def test_out_of_range_values_are_logged_and_set_to_missing(out):
+    report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
+    for instrument, key in SURVEYS.items():
+        planted = TRUTH["files"][key]["out_of_range"]
+        got = report[(report["instrument"] == instrument) & (report["issue"] == "out_of_range")]
+        assert len(got) == sum(len(cases) for cases in planted.values())
+        assert set(got["action"]) == {"set_missing"}
+        assert sorted(got["column"].str.strip().str.lower()) == sorted(
+            col for col, cases in planted.items() for _ in cases
+        )
+
+
+def test_headline_comparison_reproduces_the_realised_truth(out):
+    stats = json.loads((out / "results/stats.json").read_text())
+    emp = stats["employment"]["werk_regulier"]
+    real = TRUTH["realised"]
+    assert emp["p_treated"] == pytest.approx(real["candidates"]["share_regular_job"], abs=1e-12)
+    assert emp["p_control"] == pytest.approx(real["control"]["share_regular_job"], abs=1e-12)
+    assert emp["n_treated"] + 0 <= real["candidates"]["n"]
+    # the true effect is positive and large: the CI excludes 0 and Holm keeps it significant
+    assert emp["rd_ci_low"] > 0 and emp["p_adj"] < stats["study"]["alpha"]
+    assert emp["p_adj"] >= emp["p_val"]
+    for scale in ("zoekgedrag", "eigen_effectiviteit", "bejegening"):
+        got = stats["scales"][f"scale_{scale}"]
+        assert got["mean_treated"] == pytest.approx(real["candidates"]["scale_means"][scale])
+        assert got["mean_control"] == pytest.approx(real["control"]["scale_means"][scale])
+    assert stats["study"]["synthetic"] is True
+    assert stats["units"]["units_exceeding_all"] == ["Hilversum", "Lansingerland", "Doetinchem"]
+
+
+def test_unit_table_has_targets_and_attainment(out):
+    table = pd.read_csv(out / "results/tables/unit_attainment.csv")
+    assert len(table) == 15 and set(table["target"]) == {70, 40, 20}
+    mug = table[(table["unit"] == "mug") & (table["indicator"] == "regulier")].iloc[0]
+    assert mug["achieved"] == 11 and mug["attainment"] == pytest.approx(11 / 40)
+
+
+def test_report_shows_notice_units_and_comparison_from_results(out):
+    html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
+    assert "synthetisch" in html.lower()
+    for name in ("Hilversum", "Zaanstad", "Lansingerland", "Doetinchem", "MUG"):
+        assert name in html
+    stats = json.loads((out / "results/stats.json").read_text())
+    pct = f"{stats['employment']['werk_regulier']['p_treated'] * 100:.1f}".replace(".", ",")
+    assert f"{pct}%" in html  # Dutch formatting of a number that comes from stats.json
+    assert not re.search(r"(src|href)=\"https?://", html)  # self-contained
+    pdf = pypdf.PdfReader(io.BytesIO((out / "reports/werktop_report.pdf").read_bytes()))
+    first = pdf.pages[0].extract_text()
+    assert "synthetische gegevens" in first.lower()
+    assert any("Hilversum" in p.extract_text() for p in pdf.pages)
+
+
+def test_no_planted_personal_data_reaches_any_output(out):
+    planted = TRUTH["planted_pii"]
+    assert len(planted) >= 20
+    forms = set()
+    for value in planted:
+        forms |= {value, re.sub(r"\s", "", value)}
+    files = _files(out)
+    pdf = pypdf.PdfReader(io.BytesIO(files.pop("reports/werktop_report.pdf")))
+    texts = {name: data.decode("utf-8", errors="ignore") for name, data in files.items()}
+    texts["pdf"] = "\n".join(p.extract_text() for p in pdf.pages)
+    leaks = [(name, v) for name, text in texts.items() for v in forms if v in text]
+    assert leaks == []
+    # and redaction markers show the free text did pass through
+    ingested = (out / "data/interim/ingested/control.csv").read_text(encoding="utf-8")
+    assert "[BSN]" in ingested or "[IBAN]" in ingested or "[E-MAIL]" in ingested
+
+
+def test_raw_respondent_ids_never_leave_ingest(out):
+    raw_ids = re.compile(r"\b[EKC]\d{4}\b")
+    for name, data in _files(out).items():
+        if name.endswith((".csv", ".json", ".html")):
+            assert not raw_ids.search(data.decode("utf-8")), name
+
+
+def test_outputs_are_byte_identical_on_a_second_run(out, tmp_path):
+    again = _run(tmp_path / "again")
+    first, second = _files(out), _files(again)
+    assert first.keys() == second.keys()
+    differing = [name for name in first if first[name] != second[name]]
+    assert differing == []
