@@ -56,9 +56,16 @@ EMPLOYMENT_COLUMNS = (
     "relative_risk", "rr_ci_low", "rr_ci_high",
 )  # fmt: skip
 FLOW_COLUMNS = ("instrument", "label_nl", "label_en", "step", "reason", "n")
+SCALE_COLUMNS = (
+    "outcome", "label_nl", "label_en",
+    "n_treated", "mean_treated", "sd_treated", "n_control", "mean_control", "sd_control",
+    "test", "statistic", "dof", "p_val", "p_adj",
+    "mean_difference", "md_ci_low", "md_ci_high", "hedges_g", "g_ci_low", "g_ci_high",
+)  # fmt: skip
 TABLES = {
     "unit_attainment": UNIT_COLUMNS,
     "employment_comparison": EMPLOYMENT_COLUMNS,
+    "scale_comparison": SCALE_COLUMNS,
     "sample_flow": FLOW_COLUMNS,
 }
 #: stats.json keys the templates need (dotted paths); anything else is ignored.
@@ -247,6 +254,7 @@ def render_html(inputs: dict, language: str) -> str:
         "flow": _flow_groups(tables["sample_flow"], strings, language),
         "units": _unit_groups(tables["unit_attainment"]),
         "employment": _records(tables["employment_comparison"]),
+        "scales": _records(tables["scale_comparison"]),
         "chapters": CHAPTERS,
     }
     return env.get_template("base.html.j2").render(context)

@@ -64,6 +64,20 @@ def employment_rows() -> list[dict]:
     ]  # fmt: skip
 
 
+def scale_rows() -> list[dict]:
+    return [
+        {
+            "outcome": "scale_zoekgedrag", "label_nl": "Zoekgedrag (1-5)",
+            "label_en": "Job-search intensity (1-5)",
+            "n_treated": 380, "mean_treated": 3.9263, "sd_treated": 0.71,
+            "n_control": 320, "mean_control": 3.6464, "sd_control": 0.74,
+            "test": "welch_t", "statistic": 5.0123, "dof": 671.4, "p_val": 0.0000007,
+            "p_adj": 0.0000028, "mean_difference": 0.2799, "md_ci_low": 0.1702,
+            "md_ci_high": 0.3896, "hedges_g": 0.3866, "g_ci_low": 0.2365, "g_ci_high": 0.5367,
+        },
+    ]  # fmt: skip
+
+
 FLOW = [
     ("employers", "Enquête ondernemers", "Employer survey", [
         ("duplicate", 3), ("test_row", 2), ("break_off", 11)], 214),
@@ -91,6 +105,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
     for row in emp:
         row["n_treated"] = n_candidates
     pd.DataFrame(emp).to_csv(paths.tables / "employment_comparison.csv", index=False)
+    pd.DataFrame(scale_rows()).to_csv(paths.tables / "scale_comparison.csv", index=False)
     flow_rows = []
     for instrument, label_nl, label_en, exclusions, kept in FLOW:
         raw = kept + sum(n for _, n in exclusions)
@@ -320,3 +335,13 @@ def test_pdf_identifier_follows_content(results):
     ids = [re.search(rb"/ID \[\(([0-9a-f]+)\)", b) for b in (nl, en)]
     if all(ids):
         assert ids[0].group(1) != ids[1].group(1)
+
+
+def test_scale_table_shows_means_g_and_both_p_values(results: OutputPaths) -> None:
+    html = render_html(load_inputs(results), "nl")
+    table = html[html.index('id="tab-scales"'):]
+    table = table[: table.index("</table>")]
+    assert "Zoekgedrag (1-5)" in table
+    assert "3,93 (0,71)" in table and "0,39" in table and "[0,24; 0,54]" in table
+    assert "t(671,4) = 5,01" in table
+    assert "p (ruw)" in table and "p (Holm)" in table
