@@ -18,7 +18,7 @@ INSTRUMENTS := employers candidates control register interviews
 COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/codebook.py \
           pipeline/io.py pipeline/errors.py
 ANALYSIS := $(wildcard analysis/*.py)
-TEMPLATES := $(wildcard report_templates/*.j2 report_templates/*.css report_templates/strings/*.toml)
+TEMPLATES := $(wildcard report_templates/*.j2 report_templates/chapters/*.j2 report_templates/*.css report_templates/strings/*.toml)
 
 # Remember which config the outputs were built from; a different one invalidates them.
 CONFIG_STAMP := .make/config
@@ -31,7 +31,7 @@ INGESTED := $(foreach i,$(INSTRUMENTS),data/interim/ingested/$(i).csv data/inter
 VALIDATED := data/interim/validation_report.csv
 CLEANED := $(foreach i,$(INSTRUMENTS),data/interim/$(i).csv) data/interim/exclusions.csv data/interim/sample_flow.csv
 PROCESSED := $(foreach f,jobseekers employers units interviews,data/processed/$(f).csv) data/processed/datapackage.json
-RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison scale_comparison sample_flow,results/tables/$(t).csv)
+RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison scale_comparison sample_flow validation_summary,results/tables/$(t).csv)
 FIGURES := $(foreach f,unit_attainment employment_comparison,figures/$(f).png figures/$(f).svg)
 REPORT := reports/werktop_report.html reports/werktop_report.pdf
 
@@ -86,7 +86,7 @@ $(PROCESSED) &: $(CLEANED) pipeline/derive.py $(ANALYSIS)
 	$(PY) -m pipeline derive --config $(CONFIG)
 derive: $(PROCESSED) ## stage: analysis-ready data with scale scores
 
-$(RESULTS) &: $(PROCESSED) pipeline/analyze.py $(ANALYSIS)
+$(RESULTS) &: $(PROCESSED) $(VALIDATED) pipeline/analyze.py $(ANALYSIS)
 	$(PY) -m pipeline analyze --config $(CONFIG)
 analyze: $(RESULTS) ## stage: statistics into results/
 

@@ -89,6 +89,27 @@ def compare_outcomes(jobseekers: pd.DataFrame, *, alpha: float, method: str) -> 
     return binary_df, scale_df
 
 
+def validation_summary(report: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Counts of the validation report per instrument, check and action (for the report)."""
+    columns = ["instrument", "label_nl", "label_en", "issue", "action", "n"]
+    if report.empty:
+        return pd.DataFrame(columns=columns)
+    counts = (
+        report.groupby(["instrument", "issue", "action"], sort=False).size().rename("n")
+        .reset_index()
+    )
+    order = {name: i for i, name in enumerate(codebook.instruments)}
+    counts["_o"] = counts["instrument"].map(order)
+    counts = counts.sort_values(["_o", "issue"], kind="stable").drop(columns="_o")
+    counts["label_nl"] = counts["instrument"].map(
+        {n: i.label_nl for n, i in codebook.instruments.items()}
+    )
+    counts["label_en"] = counts["instrument"].map(
+        {n: i.label_en for n, i in codebook.instruments.items()}
+    )
+    return counts[columns].reset_index(drop=True)
+
+
 def _records(frame: pd.DataFrame, key: str) -> dict[str, dict]:
     return {str(r[key]): r for r in frame.to_dict(orient="records")}
 
@@ -107,6 +128,9 @@ def run_analyze(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> 
     if not paths.sample_flow.is_file():
         raise UserError(f"{paths.sample_flow} not found; run the clean stage first")
     flow = pd.read_csv(paths.sample_flow, keep_default_na=False, encoding="utf-8")
+    if not paths.validation_report.is_file():
+        raise UserError(f"{paths.validation_report} not found; run the validate stage first")
+    report = pd.read_csv(paths.validation_report, keep_default_na=False, encoding="utf-8")
 
     attainment = unit_attainment(units, codebook)
     binary, scales = compare_outcomes(
@@ -119,6 +143,7 @@ def run_analyze(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> 
     write_csv(paths.tables / "employment_comparison.csv", binary)
     write_csv(paths.tables / "scale_comparison.csv", scales)
     write_csv(paths.tables / "sample_flow.csv", flow)
+    write_csv(paths.tables / "validation_summary.csv", validation_summary(report, codebook))
 
     stats = {
         "study": {
@@ -149,4 +174,4 @@ def run_analyze(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> 
         },
     }
     write_json(paths.stats, stats)
-    return {"tables": 4}
+    return {"tables": 5}

@@ -102,6 +102,11 @@ def ingest_export(
         for col, entries in raw.meta.get("user_missing", {}).items()
         if normalise_column(col) in by_norm
     }
+    labels = {
+        by_norm[normalise_column(col)]: entries
+        for col, entries in raw.meta.get("value_labels", {}).items()
+        if normalise_column(col) in by_norm
+    }
     meta = {
         "instrument": instrument.name,
         "file": raw.file,
@@ -113,6 +118,7 @@ def ingest_export(
         "decimal": raw.meta.get("decimal", "."),
         "sheet": raw.meta.get("sheet"),
         "user_missing": declared,
+        "value_labels": labels,
         "columns": {name: raw.columns[p] for name, p in sorted(mapping.items())},
         "unknown_columns": unknown,
         "absent_optional_columns": [

@@ -62,7 +62,11 @@ SCALE_COLUMNS = (
     "test", "statistic", "dof", "p_val", "p_adj",
     "mean_difference", "md_ci_low", "md_ci_high", "hedges_g", "g_ci_low", "g_ci_high",
 )  # fmt: skip
+VALIDATION_COLUMNS = ("instrument", "label_nl", "label_en", "issue", "action", "n")
+#: tables that may legitimately have no rows (clean data give an empty validation summary)
+MAY_BE_EMPTY = ("validation_summary",)
 TABLES = {
+    "validation_summary": VALIDATION_COLUMNS,
     "unit_attainment": UNIT_COLUMNS,
     "employment_comparison": EMPLOYMENT_COLUMNS,
     "scale_comparison": SCALE_COLUMNS,
@@ -112,7 +116,7 @@ def read_results_table(paths: OutputPaths, name: str, columns: Iterable[str]) ->
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {missing}")
-    if frame.empty:
+    if frame.empty and name not in MAY_BE_EMPTY:
         raise UserError(f"{path}: the table has no rows")
     return frame
 
@@ -255,6 +259,7 @@ def render_html(inputs: dict, language: str) -> str:
         "units": _unit_groups(tables["unit_attainment"]),
         "employment": _records(tables["employment_comparison"]),
         "scales": _records(tables["scale_comparison"]),
+        "quality": _records(tables["validation_summary"]),
         "chapters": CHAPTERS,
     }
     return env.get_template("base.html.j2").render(context)

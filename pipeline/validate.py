@@ -21,7 +21,8 @@ from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
 from pipeline.io import read_json, write_csv
 from pipeline.privacy import redact_text
-from pipeline.values import ACTION_ERROR, ParseContext, parse_column
+from pipeline.codebook import normalise_label
+from pipeline.values import ACTION_ERROR, ParseContext, code_lookup, parse_column
 
 REPORT_COLUMNS = [
     "instrument", "file", "row", "respondent", "column", "value",
@@ -50,6 +51,52 @@ def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
         elif isinstance(lo, (int, float)):
             codes.append(float(lo))
     return tuple(codes)
+
+
+def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
+    """Compare an SPSS file's own value labels with the codebook.
+
+    A label that belongs to another code in the codebook means the file codes the question
+    differently (e.g. 1 = Vrouw where the codebook has 1 = Man): reading the codes would
+    silently swap answers, so that is an error. A label the codebook does not know is
+    reported but the code is used as it is.
+    """
+    rows = []
+    header = meta.get("columns", {})
+    for name, labels in meta.get("value_labels", {}).items():
+        try:
+            var = instrument.variable(name)
+        except KeyError:
+            continue
+        if not var.codes:
+            continue
+        lookup = code_lookup(var)
+        declared = set(_declared_missing(meta, name)) | {float(m) for m in var.missing}
+        for code_text, label in labels.items():
+            try:
+                code = float(code_text)
+            except ValueError:
+                continue
+            if code in declared or not code.is_integer():
+                continue
+            meant = lookup.get(normalise_label(label))
+            if meant == int(code):
+                continue
+            if meant is not None:
+                issue, action = "value_label_conflict", ACTION_ERROR
+                expected = f"code {int(code)} = {var.label(int(code)) if int(code) in var.code_values() else 'no such code'!r} as in the codebook; the file labels code {int(code)} as {label!r}, which the codebook codes as {meant}"  # noqa: E501
+            else:
+                issue, action = "value_label_unknown", "keep_code"
+                expected = "a value label the codebook knows for this code"
+            rows.append(
+                {
+                    "instrument": instrument.name, "file": meta["file"], "row": 1,
+                    "respondent": "", "column": header.get(name, name),
+                    "value": f"{int(code)} = {label}", "issue": issue, "action": action,
+                    "expected": expected, "suggestion": "",
+                }
+            )
+    return rows
 
 
 def parse_instrument(
@@ -107,6 +154,7 @@ def parse_instrument(
                     "suggestion": "",
                 }
             )
+    rows += check_value_labels(meta, instrument)
     for col in meta.get("unknown_columns", []):
         rows.append(
             {
@@ -147,6 +195,12 @@ def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
     issues = parsed.issues[parsed.issues["action"] == ACTION_ERROR]
     messages = []
     for rec in issues.head(limit).itertuples(index=False):
+        if rec.issue == "value_label_conflict":
+            messages.append(
+                f"{rec.file}, column '{rec.column}': value labels differ from the codebook — "
+                f"expected {rec.expected}"
+            )
+            continue
         expected = rec.expected + (f"; did you mean {rec.suggestion!r}?" if rec.suggestion else "")
         label = parsed.meta.get("row_label", "row")
         messages.append(

@@ -148,3 +148,38 @@ def test_missing_config_and_bad_setting(tmp_path):
     bad.write_text('[study]\nlanguage = "fr"\n')
     err = _assert_user_error(_pipeline("ingest", "--config", str(bad)))
     assert "language 'fr'" in err and "('nl', 'en')" in err
+
+
+def test_spss_value_labels_that_contradict_the_codebook_stop_the_run(study, tmp_path):
+    import pyreadstat
+
+    path = study / "kandidaten.sav"
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    labels = dict(meta.variable_value_labels)
+    sex = next(c for c in frame.columns if c.strip().lower() == "geslacht")
+    labels[sex] = {1.0: "Vrouw", 2.0: "Man"}  # swapped relative to the codebook
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=labels,
+                         missing_ranges=meta.missing_ranges)
+    out = tmp_path / "out"
+    err = _assert_user_error(
+        _pipeline("run", "--config", str(study / "study.toml"), "--out", str(out))
+    )
+    assert f"kandidaten.sav, column '{sex}': value labels differ from the codebook" in err
+    assert "'Vrouw', which the codebook codes as 2" in err
+    assert not (out / "data/interim/validation_report.csv").exists()
+
+
+def test_register_needs_every_unit_exactly_once(study, tmp_path):
+    path = study / "register_gemeenten.csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    mug = next(i for i, line in enumerate(lines) if "MUG" in line.split(";")[0].upper()
+               or "groesbeek" in line.lower().split(";")[0])
+    hilversum = next(i for i, line in enumerate(lines) if "hilversum" in line.lower()[:30])
+    lines[mug] = lines[hilversum]
+    path.write_bytes(("\ufeff" + "".join(lines)).encode("utf-8"))
+    err = _assert_user_error(
+        _pipeline("run", "--config", str(study / "study.toml"), "--out", str(tmp_path / "o"))
+    )
+    assert "register_gemeenten.csv: unit 'hilversum' appears 2 times" in err
+    assert "register_gemeenten.csv: unit 'MUG' is missing" in err

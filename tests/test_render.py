@@ -106,6 +106,11 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
         row["n_treated"] = n_candidates
     pd.DataFrame(emp).to_csv(paths.tables / "employment_comparison.csv", index=False)
     pd.DataFrame(scale_rows()).to_csv(paths.tables / "scale_comparison.csv", index=False)
+    pd.DataFrame(
+        [{"instrument": "control", "label_nl": "Enquête controlegroep",
+          "label_en": "Control-group survey", "issue": "out_of_range",
+          "action": "set_missing", "n": 1207}]
+    ).to_csv(paths.tables / "validation_summary.csv", index=False)  # fmt: skip
     flow_rows = []
     for instrument, label_nl, label_en, exclusions, kept in FLOW:
         raw = kept + sum(n for _, n in exclusions)
@@ -345,3 +350,19 @@ def test_scale_table_shows_means_g_and_both_p_values(results: OutputPaths) -> No
     assert "3,93 (0,71)" in table and "0,39" in table and "[0,24; 0,54]" in table
     assert "t(671,4) = 5,01" in table
     assert "p (ruw)" in table and "p (Holm)" in table
+
+
+def test_quality_table_lists_checks_with_dutch_labels(results: OutputPaths) -> None:
+    html = render_html(load_inputs(results), "nl")
+    table = html[html.index('id="tab-quality"'):]
+    table = table[: table.index("</table>")]
+    assert "waarde buiten geldig bereik" in table and "op ontbrekend gezet" in table
+    assert "1.207" in table
+
+
+def test_empty_quality_table_says_nothing_was_recoded(results: OutputPaths) -> None:
+    path = results.tables / "validation_summary.csv"
+    pd.read_csv(path).iloc[0:0].to_csv(path, index=False)
+    html = render_html(load_inputs(results), "en")
+    assert 'id="tab-quality"' not in html
+    assert "All values met the codebook" in html

@@ -323,3 +323,13 @@ def test_shipped_example_config_is_generator_output():
 def test_seed_recorded(truth):
     assert truth["seed"] == SEED and truth["synthetic"] is True
     assert np.isclose(truth["scale"], 1.0)
+
+
+def test_committed_example_study_is_the_generator_output(study):
+    """`make example-data` regenerates data/raw/example byte-identically."""
+    example = Path(__file__).resolve().parent.parent / "data" / "raw" / "example"
+    for key, path in study.items():
+        if key == "config":
+            continue
+        committed = example / Path(path).name
+        assert committed.read_bytes() == Path(path).read_bytes(), committed.name
