@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
+from pipeline.codebook import Codebook, Instrument, normalise_label
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
 from pipeline.io import read_json, write_csv
 from pipeline.privacy import redact_text
-from pipeline.codebook import normalise_label
 from pipeline.values import ACTION_ERROR, ParseContext, code_lookup, parse_column
 
 REPORT_COLUMNS = [
