@@ -29,7 +29,7 @@ INPUTS := $(shell test -x $(PY) && $(PY) -m pipeline inputs --config $(CONFIG) 2
 
 INGESTED := $(foreach i,$(INSTRUMENTS),data/interim/ingested/$(i).csv data/interim/ingested/$(i).meta.json)
 VALIDATED := data/interim/validation_report.csv
-CLEANED := $(foreach i,$(INSTRUMENTS),data/interim/$(i).csv) data/interim/exclusions.csv data/interim/sample_flow.csv
+CLEANED := $(foreach i,$(INSTRUMENTS),data/interim/$(i).csv) data/interim/exclusions.csv data/interim/sample_flow.csv data/interim/datapackage.json
 PROCESSED := $(foreach f,jobseekers employers units interviews,data/processed/$(f).csv) data/processed/datapackage.json
 RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison scale_comparison sample_flow validation_summary,results/tables/$(t).csv)
 FIGURES := $(foreach f,unit_attainment employment_comparison,figures/$(f).png figures/$(f).svg)
@@ -78,11 +78,11 @@ $(VALIDATED) &: $(INGESTED) pipeline/validate.py pipeline/values.py
 	$(PY) -m pipeline validate --config $(CONFIG)
 validate: $(VALIDATED) ## stage: validate against the codebook
 
-$(CLEANED) &: $(VALIDATED) pipeline/clean.py
+$(CLEANED) &: $(VALIDATED) pipeline/clean.py pipeline/datapackage.py
 	$(PY) -m pipeline clean --config $(CONFIG)
 clean-data: $(CLEANED) ## stage: clean, de-duplicate, exclude (with exclusions log)
 
-$(PROCESSED) &: $(CLEANED) pipeline/derive.py $(ANALYSIS)
+$(PROCESSED) &: $(CLEANED) pipeline/derive.py pipeline/datapackage.py $(ANALYSIS)
 	$(PY) -m pipeline derive --config $(CONFIG)
 derive: $(PROCESSED) ## stage: analysis-ready data with scale scores
 

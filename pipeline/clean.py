@@ -22,7 +22,8 @@ import pandas as pd
 
 from pipeline.codebook import Codebook
 from pipeline.config import OutputPaths, StudyConfig
-from pipeline.io import write_csv
+from pipeline.datapackage import datapackage
+from pipeline.io import write_csv, write_json
 from pipeline.validate import ParsedInstrument, parse_all
 
 REASONS = ("empty_row", "test_row", "missing_id", "duplicate", "break_off", "ineligible")
@@ -120,12 +121,9 @@ def cleaned_frame(parsed: ParsedInstrument, excluded_rows: set[int]) -> pd.DataF
     """The kept rows with typed values; pseudonymous id and source row first."""
     keep = ~parsed.raw["source_row"].astype(int).isin(excluded_rows)
     inst = parsed.instrument
-    out = pd.DataFrame(
-        {
-            "respondent": parsed.raw.loc[keep, "respondent"],
-            "source_row": parsed.raw.loc[keep, "source_row"].astype(int),
-        }
-    )
+    out = pd.DataFrame({"source_row": parsed.raw.loc[keep, "source_row"].astype(int)})
+    if inst.kind == "survey":  # registers are identified by their own id column
+        out.insert(0, "respondent", parsed.raw.loc[keep, "respondent"])
     for var in inst.variables:
         if var.name in parsed.values.columns and not (
             var.name == inst.id and inst.kind == "survey"
@@ -174,4 +172,10 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
         write_csv(paths.interim_csv(name), frame)
     write_csv(paths.exclusions, all_ex)
     write_csv(paths.sample_flow, flow)
+    described = {**cleaned, "exclusions": all_ex, "sample_flow": flow}
+    write_json(
+        paths.interim / "datapackage.json",
+        datapackage(described, codebook, name="werktop-eval-interim",
+                    title=f"{config.title}: cleaned survey data"),
+    )
     return {name: len(df) for name, df in cleaned.items()}

@@ -15,19 +15,30 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.scales import reverse_code, score_scale
-from pipeline.codebook import Codebook, Instrument, Variable
+from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
+from pipeline.datapackage import datapackage
 from pipeline.io import write_csv, write_json
 
 PROCESSED = ("jobseekers", "employers", "units", "interviews")
 
 
-def read_interim(paths: OutputPaths, instrument: str) -> pd.DataFrame:
-    path = paths.interim_csv(instrument)
+INTEGER_TYPES = ("categorical", "ordinal", "integer")
+
+
+def read_interim(paths: OutputPaths, instrument: Instrument) -> pd.DataFrame:
+    """Read a cleaned CSV with the codebook's types (codes stay integers, not 1.0)."""
+    path = paths.interim_csv(instrument.name)
     if not path.is_file():
         raise UserError(f"{path} not found; run the clean stage first")
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8")
+    dtypes = {v.name: "Int64" for v in instrument.variables if v.type in INTEGER_TYPES}
+    dtypes |= {v.name: "Float64" for v in instrument.variables if v.type == "number"}
+    dtypes |= {v.name: "string" for v in instrument.variables
+               if v.type in ("id", "unit", "date", "text")}
+    return pd.read_csv(
+        path, keep_default_na=False, na_values=[""], encoding="utf-8", dtype=dtypes
+    )
 
 
 def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -37,9 +48,10 @@ def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
         columns = []
         for item in scale.items:
             if item in scale.reverse_items:
+                # Integer codes reversed stay integers (5 -> 1), with missing kept missing.
                 out[f"{item}_r"] = reverse_code(
                     out[item].astype("float64"), scale.minimum, scale.maximum
-                )
+                ).round().astype("Int64")
                 columns.append(f"{item}_r")
             else:
                 columns.append(item)
@@ -64,7 +76,9 @@ def derive_jobseekers(
     frame["werk_regulier"] = (status == 1).astype("Int64").where(status.notna())
     frame["werk_any"] = status.isin([1, 2]).astype("Int64").where(status.notna())
     channels = [v for v in cand_inst.variables if v.mrset == "zoekkanalen"]
-    frame["n_zoekkanalen"] = frame[[v.name for v in channels]].sum(axis=1, min_count=1)
+    frame["n_zoekkanalen"] = (
+        frame[[v.name for v in channels]].sum(axis=1, min_count=1).astype("Int64")
+    )
     return frame
 
 
@@ -74,108 +88,34 @@ def derive_employers(employers: pd.DataFrame, codebook: Codebook) -> pd.DataFram
     items = [
         v.name for v in inst.variables if v.mrset == "knelpunten" and v.name != "knelpunt_geen"
     ]
-    frame["n_knelpunten"] = frame[items].sum(axis=1, min_count=1)
+    frame["n_knelpunten"] = frame[items].sum(axis=1, min_count=1).astype("Int64")
     return frame
 
 
 def derive_units(register: pd.DataFrame) -> pd.DataFrame:
-    frame = register.drop(columns=["respondent"]).rename(columns={"gemeente": "unit"})
+    frame = register.rename(columns={"gemeente": "unit"})
     frame["uren_totaal"] = frame["uren_gemeente"] + frame["uren_adviesbureau"]
     return frame
-
-
-# --------------------------------------------------------------------------- datapackage
-
-DERIVED_FIELDS = {
-    "respondent": ("string", "Pseudonymous respondent id (keyed hash of the raw id)"),
-    "source_row": ("integer", "Row (SPSS: case) of the respondent in the raw export"),
-    "groep": ("string", "Group: werktop (candidates) or controle (control group)"),
-    "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
-    "werk_regulier": ("integer", "1 = in a regular paid job (werkstatus 1)"),
-    "werk_any": ("integer", "1 = regular job or work-experience place (werkstatus 1 or 2)"),
-    "n_zoekkanalen": ("integer", "Number of search channels used"),
-    "n_knelpunten": ("integer", "Number of bottlenecks ticked (excluding 'geen knelpunten')"),
-    "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
-    "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
-}
-_TYPES = {
-    "id": "string", "unit": "string", "date": "date", "categorical": "integer",
-    "ordinal": "integer", "integer": "integer", "number": "number", "text": "string",
-}
-
-
-def _field(name: str, variables: dict[str, Variable], scales: dict[str, str]) -> dict:
-    if name in variables:
-        v = variables[name]
-        field: dict = {
-            "name": name,
-            "type": _TYPES[v.type],
-            "title": v.label_en,
-            "description": v.question_en,
-            "question_nl": v.question_nl,
-        }
-        if v.codes:
-            field["categories"] = [{"value": c.code, "label": c.nl, "label_en": c.en}
-                                   for c in v.codes]
-            field["categoriesOrdered"] = v.type == "ordinal"
-        if v.min is not None and v.type in ("integer", "number"):
-            field["constraints"] = {"minimum": v.min, "maximum": v.max}
-        if v.reverse:
-            field["reverse_worded"] = True
-        return field
-    if name.endswith("_r") and name[:-2] in variables:
-        v = variables[name[:-2]]
-        return {"name": name, "type": "number", "title": f"{v.label_en} (reverse-coded)",
-                "description": f"{name[:-2]} recoded so that higher means more of the scale"}
-    if name.startswith("scale_"):
-        return {"name": name, "type": "number", "title": scales.get(name[6:], name),
-                "description": "Scale score: mean of the answered items (reverse-coded items "
-                "recoded), missing when fewer than the scale's minimum items were answered"}
-    kind, text = DERIVED_FIELDS.get(name, ("string", name))
-    return {"name": name, "type": kind, "description": text}
-
-
-def datapackage(frames: dict[str, pd.DataFrame], codebook: Codebook, title: str) -> dict:
-    variables: dict[str, Variable] = {}
-    scales: dict[str, str] = {}
-    for inst in codebook.instruments.values():
-        for v in inst.variables:
-            variables.setdefault(v.name, v)
-        for s in inst.scales:
-            scales[s.name] = s.label_en
-    resources = []
-    for name, frame in frames.items():
-        resources.append(
-            {
-                "name": name,
-                "path": f"{name}.csv",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {
-                    "fields": [_field(c, variables, scales) for c in frame.columns],
-                    "missingValues": [""],
-                },
-            }
-        )
-    return {
-        "name": "werktop-eval-processed",
-        "title": f"{title}: analysis-ready data",
-        "profile": "tabular-data-package",
-        "resources": resources,
-    }
 
 
 def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     frames = {
         "jobseekers": derive_jobseekers(
-            read_interim(paths, "candidates"), read_interim(paths, "control"), codebook
+            read_interim(paths, codebook.instruments["candidates"]),
+            read_interim(paths, codebook.instruments["control"]),
+            codebook,
         ),
-        "employers": derive_employers(read_interim(paths, "employers"), codebook),
-        "units": derive_units(read_interim(paths, "register")),
-        "interviews": read_interim(paths, "interviews").drop(columns=["respondent"]),
+        "employers": derive_employers(
+            read_interim(paths, codebook.instruments["employers"]), codebook
+        ),
+        "units": derive_units(read_interim(paths, codebook.instruments["register"])),
+        "interviews": read_interim(paths, codebook.instruments["interviews"]),
     }
     for name, frame in frames.items():
         write_csv(paths.processed_csv(name), frame)
-    write_json(paths.datapackage, datapackage(frames, codebook, config.title))
+    write_json(
+        paths.datapackage,
+        datapackage(frames, codebook, name="werktop-eval-processed",
+                    title=f"{config.title}: analysis-ready data"),
+    )
     return {name: len(f) for name, f in frames.items()}

@@ -171,3 +171,33 @@ def test_outputs_are_byte_identical_on_a_second_run(out, tmp_path):
     assert first.keys() == second.keys()
     differing = [name for name in first if first[name] != second[name]]
     assert differing == []
+
+
+@pytest.mark.parametrize("folder", ["data/interim", "data/processed"])
+def test_datapackage_describes_every_column_with_types_and_labels(out, folder):
+    package = json.loads((out / folder / "datapackage.json").read_text())
+    assert package["resources"]
+    for resource in package["resources"]:
+        frame = pd.read_csv(out / folder / resource["path"], keep_default_na=False, dtype=str)
+        fields = {f["name"]: f for f in resource["schema"]["fields"]}
+        assert list(fields) == list(frame.columns), resource["name"]
+        for name, field in fields.items():
+            assert field.get("description") or field.get("title"), (resource["name"], name)
+            values = frame[name][frame[name] != ""]
+            if field["type"] == "integer":
+                assert values.str.fullmatch(r"-?\d+").all(), (resource["name"], name)
+            elif field["type"] == "number":
+                assert pd.to_numeric(values).notna().all(), (resource["name"], name)
+            elif field["type"] == "date":
+                assert values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all(), (resource["name"], name)
+            if "categories" in field:
+                allowed = {str(c["value"]) for c in field["categories"]}
+                assert set(values) <= allowed, (resource["name"], name)
+    processed = {r["name"]: r for r in package["resources"]}
+    if folder == "data/processed":
+        werkstatus = next(
+            f for f in processed["jobseekers"]["schema"]["fields"] if f["name"] == "werkstatus"
+        )
+        assert werkstatus["categories"][0] == {
+            "value": 1, "label": "Betaalde baan", "label_en": "Regular paid job",
+        }

@@ -1,0 +1,105 @@
+"""Frictionless data-package descriptors for the CSVs analysts open.
+
+Field types, titles, question texts and value labels come from the codebook, so the
+descriptor always matches the data contract. Value labels use the ``categories`` field
+property of Frictionless Table Schema v2.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.codebook import Codebook, Variable
+
+DERIVED_FIELDS = {
+    "respondent": ("string", "Pseudonymous respondent id (keyed hash of the raw id)"),
+    "source_row": ("integer", "Row (SPSS: case) of the respondent in the raw export"),
+    "groep": ("string", "Group: werktop (candidates) or controle (control group)"),
+    "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
+    "werk_regulier": ("integer", "1 = in a regular paid job (werkstatus 1)"),
+    "werk_any": ("integer", "1 = regular job or work-experience place (werkstatus 1 or 2)"),
+    "n_zoekkanalen": ("integer", "Number of search channels used"),
+    "n_knelpunten": ("integer", "Number of bottlenecks ticked (excluding 'geen knelpunten')"),
+    "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
+    "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
+    # exclusions log and sample flow (clean stage)
+    "instrument": ("string", "Instrument (employers, candidates, control, register, interviews)"),
+    "file": ("string", "Name of the raw export"),
+    "row": ("integer", "Row in the raw export (header = row 1; SPSS: case number)"),
+    "reason": ("string", "Exclusion reason code (see pipeline/clean.py): empty_row, test_row, "
+               "missing_id, duplicate, break_off, ineligible"),
+    "detail": ("string", "Why the rule applied to this row"),
+    "label_nl": ("string", "Dutch label"),
+    "label_en": ("string", "English label"),
+    "step": ("string", "raw, excluded or kept"),
+    "n": ("integer", "Number of rows"),
+}
+_TYPES = {
+    "id": "string", "unit": "string", "date": "date", "categorical": "integer",
+    "ordinal": "integer", "integer": "integer", "number": "number", "text": "string",
+}
+
+
+def _field(name: str, variables: dict[str, Variable], scales: dict[str, str]) -> dict:
+    if name in variables:
+        v = variables[name]
+        field: dict = {
+            "name": name,
+            "type": _TYPES[v.type],
+            "title": v.label_en,
+            "description": v.question_en,
+            "question_nl": v.question_nl,
+        }
+        if v.codes:
+            field["categories"] = [{"value": c.code, "label": c.nl, "label_en": c.en}
+                                   for c in v.codes]
+            field["categoriesOrdered"] = v.type == "ordinal"
+        if v.min is not None and v.type in ("integer", "number"):
+            field["constraints"] = {"minimum": v.min, "maximum": v.max}
+        if v.reverse:
+            field["reverse_worded"] = True
+        return field
+    if name.endswith("_r") and name[:-2] in variables:
+        v = variables[name[:-2]]
+        return {"name": name, "type": "integer", "title": f"{v.label_en} (reverse-coded)",
+                "description": f"{name[:-2]} recoded so that higher means more of the scale"}
+    if name.startswith("scale_"):
+        return {"name": name, "type": "number", "title": scales.get(name[6:], name),
+                "description": "Scale score: mean of the answered items (reverse-coded items "
+                "recoded), missing when fewer than the scale's minimum items were answered"}
+    kind, text = DERIVED_FIELDS.get(name, ("string", name))
+    return {"name": name, "type": kind, "description": text}
+
+
+def datapackage(
+    frames: dict[str, pd.DataFrame], codebook: Codebook, *, name: str, title: str
+) -> dict:
+    """A Frictionless tabular data package describing ``<key>.csv`` for every frame."""
+    variables: dict[str, Variable] = {}
+    scales: dict[str, str] = {}
+    for inst in codebook.instruments.values():
+        for v in inst.variables:
+            variables.setdefault(v.name, v)
+        for s in inst.scales:
+            scales[s.name] = s.label_en
+    resources = []
+    for key, frame in frames.items():
+        resources.append(
+            {
+                "name": key,
+                "path": f"{key}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [_field(c, variables, scales) for c in frame.columns],
+                    "missingValues": [""],
+                },
+            }
+        )
+    return {
+        "name": name,
+        "title": title,
+        "profile": "tabular-data-package",
+        "resources": resources,
+    }
