@@ -17,8 +17,8 @@ import pandas as pd
 from analysis.scales import reverse_code, score_scale
 from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
-from pipeline.errors import UserError
 from pipeline.datapackage import datapackage
+from pipeline.errors import UserError
 from pipeline.io import write_csv, write_json
 
 PROCESSED = ("jobseekers", "employers", "units", "interviews")
