@@ -2,8 +2,8 @@
 
 Run with `make bench`. Writes benchmarks/results.json (not committed) and prints a table.
 Targets (checked here, never in a unit test): at scale 1 the full pipeline including the
-PDF finishes in under 60 s on the 2-core reference machine; ingest to analyze at scale 10
-in under 120 s.
+PDF finishes in under 30 s on the 2-core reference machine; ingest to analyze at scale 10
+in under 60 s.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGETS = {1: 60.0, 10: 120.0}
+TARGETS = {1: 30.0, 10: 60.0}
 STAGES_UP_TO_ANALYZE = ["ingest", "validate", "clean", "derive", "analyze"]
 
 
