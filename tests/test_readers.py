@@ -122,11 +122,22 @@ def test_sav_value_labels_user_missing_dates_and_integers(tmp_path):
     assert raw.meta["value_labels"]["geslacht"]["2"] == "Vrouw"
 
 
-def test_sav_encoding_override_is_passed_through(tmp_path):
+def test_sav_encoding_override_changes_how_text_is_decoded(tmp_path):
+    path = tmp_path / "k.sav"
+    pyreadstat.write_sav(pd.DataFrame({"wensen": ["één vast aanspreekpunt"]}), str(path))
+    assert read_sav_export(path).rows == [["één vast aanspreekpunt"]]
+    # the file is UTF-8; forcing latin-1 shows the override reaches the reader (mojibake)
+    forced = read_sav_export(path, encoding="latin1")
+    assert forced.rows == [["Ã©Ã©n vast aanspreekpunt"]]
+    assert forced.meta["encoding"].lower().replace("-", "") in ("latin1", "iso88591")
+
+
+def test_sav_unknown_encoding_points_at_the_setting(tmp_path):
     path = tmp_path / "k.sav"
     _write_sav(path)
-    raw = read_sav_export(path, encoding="latin1")
-    assert len(raw.rows) == 3
+    with pytest.raises(UserError) as info:
+        read_sav_export(path, encoding="no-such-encoding")
+    assert "set 'encoding' for this input" in info.value.hint
 
 
 def test_sav_unreadable_file_is_a_user_error(tmp_path):
