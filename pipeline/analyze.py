@@ -115,6 +115,8 @@ def _records(frame: pd.DataFrame, key: str) -> dict[str, dict]:
 
 
 def _relative(path: Path) -> str:
+    """A path as readers of the report can find it: relative to the project if inside it,
+    otherwise the file name only (absolute paths would make outputs machine-dependent)."""
     try:
         return path.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
@@ -153,7 +155,7 @@ def run_analyze(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> 
             "alpha": config.alpha,
             "seed": config.seed,
             "config": _relative(config.path),
-            "scenario": config.scenario_note,
+            "scenario": _relative(config.scenario) if config.scenario else None,
         },
         "n": {
             "employers": len(employers),

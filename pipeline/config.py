@@ -49,7 +49,7 @@ class StudyConfig:
     min_cell: int = 5
     test_id_pattern: str = r"^\s*(test|tst|dummy)"
     max_errors: int = 50
-    scenario_note: str | None = None
+    scenario: Path | None = None  # documentation of a synthetic study's scenario
     extra: dict = field(default_factory=dict)
 
 
@@ -138,7 +138,7 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         min_cell=int(analysis.get("min_cell", 5)),
         test_id_pattern=cleaning.get("test_id_pattern", StudyConfig.test_id_pattern),
         max_errors=int(cleaning.get("max_errors", 50)),
-        scenario_note=study.get("scenario"),
+        scenario=(base / study["scenario"]).resolve() if study.get("scenario") else None,
         extra={k: v for k, v in doc.items() if k not in ("study", "inputs", "privacy")},
     )
 

@@ -309,7 +309,7 @@ def test_generated_config_loads(study):
     for name, spec in cfg.inputs.items():
         assert spec.path == study[name].resolve() and spec.path.exists()
     assert cfg.inputs["employers"].sheet == "Enquete ondernemers"
-    assert (study["config"].parent / cfg.scenario_note).resolve() == study["scenario"].resolve()
+    assert cfg.scenario == study["scenario"].resolve()
 
 
 def test_shipped_example_config_is_generator_output():
