@@ -57,36 +57,31 @@ def unit_attainment(units: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
-def compare_outcomes(jobseekers: pd.DataFrame, *, alpha: float, method: str) -> tuple[
-    pd.DataFrame, pd.DataFrame
-]:
-    """Binary and continuous outcomes, Werktop vs control, Holm across the whole family."""
+def _compare_each(
+    jobseekers: pd.DataFrame, outcomes: list[tuple[str, str, str]], compare, alpha: float
+) -> pd.DataFrame:
+    """One row per outcome: ``compare(treated, control)`` with the outcome's labels first."""
     treated = jobseekers["werktop"] == 1
-    binary = []
-    for name, nl, en in BINARY_OUTCOMES:
-        row = compare_proportions(
-            jobseekers.loc[treated, name], jobseekers.loc[~treated, name], alpha=alpha
-        )
+    rows = []
+    for name, nl, en in outcomes:
+        row = compare(jobseekers.loc[treated, name], jobseekers.loc[~treated, name], alpha=alpha)
         row.insert(0, "outcome", name)
         row.insert(1, "label_nl", nl)
         row.insert(2, "label_en", en)
-        binary.append(row)
-    scales = []
-    for name, nl, en in SCALE_OUTCOMES:
-        row = compare_means(
-            jobseekers.loc[treated, name], jobseekers.loc[~treated, name], alpha=alpha
-        )
-        row.insert(0, "outcome", name)
-        row.insert(1, "label_nl", nl)
-        row.insert(2, "label_en", en)
-        scales.append(row)
-    binary_df = pd.concat(binary, ignore_index=True)
-    scale_df = pd.concat(scales, ignore_index=True)
-    p_all = list(binary_df["p_val"]) + list(scale_df["p_val"])
-    adjusted = adjust_pvalues(p_all, method)
-    binary_df["p_adj"] = adjusted[: len(binary_df)]
-    scale_df["p_adj"] = adjusted[len(binary_df):]
-    return binary_df, scale_df
+        rows.append(row)
+    return pd.concat(rows, ignore_index=True)
+
+
+def compare_outcomes(
+    jobseekers: pd.DataFrame, *, alpha: float, method: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Binary and continuous outcomes, Werktop vs control, adjusted across the whole family."""
+    binary = _compare_each(jobseekers, BINARY_OUTCOMES, compare_proportions, alpha)
+    scales = _compare_each(jobseekers, SCALE_OUTCOMES, compare_means, alpha)
+    adjusted = adjust_pvalues([*binary["p_val"], *scales["p_val"]], method)
+    binary["p_adj"] = adjusted[: len(binary)]
+    scales["p_adj"] = adjusted[len(binary):]
+    return binary, scales
 
 
 def validation_summary(report: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
