@@ -1,0 +1,49 @@
+"""Validation rules and how hard errors are reported (pipeline/validate.py)."""
+
+from pipeline.ingest import ingest_export
+from pipeline.validate import hard_errors, parse_instrument
+from tests.conftest import make_raw
+
+
+def _parsed(codebook, instrument, rows, **meta):
+    inst = codebook.instruments[instrument]
+    raw = make_raw(inst.names, rows, file="x.csv", **meta)
+    frame, meta_out = ingest_export(raw, inst, key=b"k", test_pattern=r"^test")
+    return parse_instrument(frame, meta_out, inst, codebook)
+
+
+def test_all_errors_of_a_file_are_collected_up_to_the_limit(codebook):
+    rows = [{"respondent_id": f"C{i}", "gemeente": f"Nergenshuizen {i}"} for i in range(12)]
+    parsed = _parsed(codebook, "control", rows)
+    messages = hard_errors(parsed, limit=5)
+    assert len(messages) == 6
+    assert messages[0].startswith("x.csv, row 2, column 'gemeente': value 'Nergenshuizen 0'")
+    assert messages[4].startswith("x.csv, row 6,")
+    assert messages[5] == "x.csv: … and 7 more errors"
+
+
+def test_soft_issues_are_not_hard_errors(codebook):
+    rows = [{"respondent_id": "C1", "gemeente": "Zaanstad", "leeftijd": "150",
+             "opleiding": "doctoraal"}]
+    parsed = _parsed(codebook, "control", rows)
+    assert hard_errors(parsed, limit=50) == []
+    issues = parsed.issues.set_index("column")
+    assert issues.loc["leeftijd", "issue"] == "out_of_range"
+    assert issues.loc["opleiding", "issue"] == "unknown_label"
+    assert set(issues["action"]) == {"set_missing"}
+
+
+def test_register_values_outside_range_stop_the_run(codebook):
+    # register variables are declared on_invalid = "error": a wrong target is not an answer
+    rows = [{"gemeente": "Hilversum", "doel_regulier": "-4"}]
+    parsed = _parsed(codebook, "register", rows)
+    (message,) = [m for m in hard_errors(parsed, limit=50) if "doel_regulier" in m]
+    assert "value '-4' — expected a value from 0 to 10000" in message
+
+
+def test_spss_row_label_is_case(codebook):
+    rows = [{"respondent_id": "K1", "gemeente": "Atlantis"}]
+    parsed = _parsed(codebook, "candidates", rows)
+    parsed.meta["row_label"] = "case"
+    (message,) = hard_errors(parsed, limit=50)
+    assert message.startswith("x.csv, case 2, column 'gemeente'")
