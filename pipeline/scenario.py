@@ -41,6 +41,11 @@ TEST_IDS = {
 }
 
 # Out-of-range values planted per file (not scaled): column -> values, each on one respondent.
+# Answer labels with a typo that matches no code, alias or missing label (CSV and Excel only:
+# an SPSS file stores codes). Cleaning sets them to missing and lists them in the
+# validation report with a suggestion.
+LABEL_TYPOS = {"employers": 2, "candidates": 0, "control": 3}
+
 OUT_OF_RANGE = {
     "employers": {"rm_cijfer": [11, 11]},
     "candidates": {"leeftijd": [17, 104], "rm_cijfer": [11], "sollicitaties_4wk": [250]},

@@ -58,6 +58,11 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[stream]]))
 
 
+def _typo_rng(seed: int, stream: str) -> np.random.Generator:
+    """A separate stream for label typos, so planting them changes no other draw."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 100 + STREAMS[stream]]))
+
+
 def _choice_codes(rng: np.random.Generator, var: Variable, p: list[float], n: int) -> np.ndarray:
     codes = np.array(var.code_values(), dtype=float)
     if len(codes) != len(p):
@@ -425,6 +430,7 @@ class Survey:
     unit_ids: np.ndarray
     truth: dict = field(default_factory=dict)
     expected: pd.DataFrame | None = None  # the clean data a correct cleaner should recover
+    typos: list[dict] = field(default_factory=list)  # respondent_id, column, value
 
 
 def _question_vars(inst: Instrument) -> list[Variable]:
@@ -600,6 +606,45 @@ def _plant(
     return Survey(name, inst, frame, item_missing, all_units, truth, expected)
 
 
+def _typo(label: str, rng: np.random.Generator, known: set[str]) -> str | None:
+    """The label with one letter doubled, such that it matches nothing the codebook knows."""
+    positions = [i for i, ch in enumerate(label) if ch.isalpha()]
+    for i in rng.permutation(positions):
+        text = label[: i + 1] + label[i] + label[i + 1 :]
+        if normalise_label(text) not in known:
+            return text
+    return None
+
+
+def _plant_typos(rng: np.random.Generator, survey: Survey, cb: Codebook, count: int) -> None:
+    """Replace a few answer labels of complete, single-copy respondents by a typo.
+
+    Uses its own random stream, so the rest of the study is the same with or without them.
+    """
+    inst, frame, expected = survey.inst, survey.frame, survey.expected
+    ids = frame[inst.id].to_numpy(dtype=object)
+    once = pd.Series(ids).value_counts()
+    candidates = [i for i in expected[inst.id] if once.get(i, 0) == 1]
+    coded = [v for v in inst.substantive_variables() if v.codes and not v.mrset]
+    known = set(cb.missing_labels)
+    survey.typos = []
+    for rid in rng.permutation(np.array(candidates, dtype=object))[: 4 * count]:
+        if len(survey.typos) == count:
+            break
+        row = int(np.flatnonzero(ids == rid)[0])
+        var = coded[int(rng.integers(len(coded)))]
+        value = frame.at[row, var.name]
+        if pd.isna(value) or survey.item_missing.at[row, var.name]:
+            continue
+        lookup = {normalise_label(t) for c in var.codes for t in (c.nl, c.en, *c.aliases)}
+        text = _typo(var.label(int(value)), rng, known | lookup)
+        if text is None:
+            continue
+        survey.typos.append({"respondent_id": str(rid), "column": var.name, "value": text})
+        expected.loc[expected[inst.id] == rid, var.name] = np.nan
+    survey.truth["label_typos"] = {"count": len(survey.typos), "cells": survey.typos}
+
+
 def _add_test_rows(
     rng: np.random.Generator, survey: Survey, template: pd.DataFrame, junk: list[str], cb: Codebook
 ) -> None:
@@ -722,6 +767,9 @@ def _render_table(
             if kind == "xlsx":
                 labels = np.where(labels == "", None, labels)
             out[miss] = labels
+        for typo in survey.typos:
+            if typo["column"] == v.name:
+                out[frame[inst.id].to_numpy(dtype=object) == typo["respondent_id"]] = typo["value"]
         columns.append(out)
     return headers, columns
 
@@ -1164,8 +1212,8 @@ def _scenario_markdown(truth: dict) -> str:
         "## Planted problems per file",
         "",
         "| file | rows in file | respondents | duplicates | test rows | break-offs "
-        "| ineligible | out-of-range | personal data |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ineligible | out-of-range | label typos | personal data |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("employers", "candidates", "control"):
         f = truth["files"][name]
@@ -1174,7 +1222,8 @@ def _scenario_markdown(truth: dict) -> str:
         lines.append(
             f"| {f['file']} | {f['rows_in_file']} | {f['generated_respondents']} | "
             f"{f['duplicates']['count']} | {f['test_rows']['count']} | "
-            f"{f['breakoffs']['count']} | {inel} | {oor} | {len(f['pii_rows'])} |"
+            f"{f['breakoffs']['count']} | {inel} | {oor} | {f['label_typos']['count']} | "
+            f"{len(f['pii_rows'])} |"
         )
     lines += [
         "",
@@ -1264,6 +1313,7 @@ def simulate_study(
     dates = _dates(rng, S.FIELD_PERIOD["employers"], n)
     sv = _plant(rng, "employers", inst, frame, units, dates, cb, pii, S.WENSEN_EMPLOYERS)
     _add_test_rows(rng, sv, frame, S.EMPLOYER_TEST_TEXT, cb)
+    _plant_typos(_typo_rng(seed, "employers"), sv, cb, S.LABEL_TYPOS["employers"])
     surveys["employers"] = sv
 
     # candidates and control
@@ -1286,6 +1336,7 @@ def simulate_study(
         )
         template = frame.loc[~ineligible] if ineligible is not None else frame
         _add_test_rows(rng, sv, template, S.JOBSEEKER_TEST_TEXT, cb)
+        _plant_typos(_typo_rng(seed, name), sv, cb, S.LABEL_TYPOS[name])
         surveys[name] = sv
 
     paths = {name: out_dir / FILE_NAMES[name] for name in FILE_NAMES}

@@ -101,6 +101,16 @@ def test_out_of_range_values_are_logged_and_set_to_missing(out):
         )
 
 
+def test_label_typos_are_set_to_missing_with_a_suggestion(out):
+    report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
+    for instrument, key in SURVEYS.items():
+        planted = TRUTH["files"][key]["label_typos"]["cells"]
+        got = report[(report["instrument"] == instrument) & (report["issue"] == "unknown_label")]
+        assert sorted(got["value"]) == sorted(c["value"] for c in planted)
+        assert set(got["action"]) <= {"set_missing"}
+        assert (got["suggestion"] != "").all()
+
+
 def test_headline_comparison_reproduces_the_realised_truth(out):
     stats = json.loads((out / "results/stats.json").read_text())
     emp = stats["employment"]["werk_regulier"]
