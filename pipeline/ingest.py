@@ -11,6 +11,7 @@ interpreting them is the validate and clean stages' job.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pandas as pd
 
@@ -61,8 +62,10 @@ def match_columns(raw: RawExport, instrument: Instrument) -> tuple[dict[str, int
     return mapping, unknown
 
 
+@lru_cache(maxsize=1 << 16)
 def _safe(cell: str) -> str:
     # Short numeric cells (codes, counts) cannot hold personal data; skip the regexes.
+    # Answers repeat a lot (labels, codes), hence the cache.
     return cell if _NUMERIC_ONLY.fullmatch(cell) else redact_text(cell)
 
 

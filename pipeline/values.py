@@ -111,6 +111,88 @@ def _range_text(var: Variable) -> str:
     return f"a value from {var.min} to {var.max}"
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """What one distinct cell text means for a variable."""
+
+    value: object = None
+    reason: str = ""  # why the value is missing ("" when there is a value)
+    issue: str = ""
+    expected: str = ""
+    suggestion: str = ""
+    action: str = ""
+
+
+class _Interpreter:
+    """Interprets one cell text for one variable; built once per column."""
+
+    def __init__(self, var: Variable, ctx: ParseContext) -> None:
+        self.var = var
+        self.ctx = ctx
+        self.action = ACTION_ERROR if var.on_invalid == "error" else ACTION_MISSING
+        self.lookup = code_lookup(var) if var.codes else {}
+        if var.type == "unit":
+            self.aliases = ctx.codebook.unit_alias_table()
+            self.unit_names = sorted({u.name for u in ctx.codebook.units})
+
+    def bad(self, issue: str, expected: str, suggestion: str = "", action: str = "") -> _Parsed:
+        return _Parsed(None, issue, issue, expected, suggestion, action or self.action)
+
+    def __call__(self, t: str) -> _Parsed:
+        var, ctx = self.var, self.ctx
+        if var.type in ("text", "id"):
+            return _Parsed(t) if t.strip() else _Parsed(reason="blank")
+        if var.type == "unit":
+            if not t.strip():
+                return _Parsed(reason="blank")
+            unit = self.aliases.get(normalise_label(t))
+            if unit is None:
+                # A unit name is never guessed: a wrong assignment would move respondents
+                # between units silently. The user adds an alias to units.toml instead.
+                return self.bad(
+                    "unknown_unit",
+                    f"one of the units {self.unit_names} or an alias listed in units.toml",
+                    _suggest(t, {alias: u.name for alias, u in self.aliases.items()}),
+                    ACTION_ERROR,
+                )
+            return _Parsed(unit.id)
+        reason = _missing_reason(t, var, ctx)
+        if reason is not None:
+            return _Parsed(reason=reason)
+        if var.type in ("categorical", "ordinal"):
+            code = self.lookup.get(normalise_label(t))
+            number = _to_number(t, ".")
+            if code is None and number is not None and number.is_integer():
+                code = int(number) if int(number) in var.code_values() else None
+            if code is None:
+                labels = [c.nl for c in var.codes]
+                return self.bad(
+                    "unknown_label",
+                    f"a code {var.code_values()} or a label {labels}",
+                    _suggest(t, {normalise_label(c.nl): c.nl for c in var.codes}),
+                )
+            return _Parsed(code)
+        if var.type in ("integer", "number"):
+            number = _to_number(t, ctx.decimal)
+            if number is None:
+                return self.bad("not_a_number", "a number" + _decimal_hint(ctx))
+            if var.type == "integer" and not number.is_integer():
+                return self.bad("not_an_integer", "a whole number")
+            if (var.min is not None and number < float(var.min)) or (
+                var.max is not None and number > float(var.max)
+            ):
+                return self.bad("out_of_range", _range_text(var))
+            return _Parsed(number)
+        date = parse_date(t)  # var.type == "date"
+        if date is None:
+            return self.bad("invalid_date", "a date as dd-mm-jjjj or jjjj-mm-dd")
+        lo = dt.date.fromisoformat(var.min) if var.min else None
+        hi = dt.date.fromisoformat(var.max) if var.max else None
+        if (lo and date < lo) or (hi and date > hi):
+            return self.bad("out_of_range", f"a date from {var.min} to {var.max}")
+        return _Parsed(date.isoformat())
+
+
 def parse_column(
     var: Variable, values: pd.Series, ctx: ParseContext
 ) -> tuple[pd.Series, pd.Series, list[CellIssue]]:
@@ -118,95 +200,20 @@ def parse_column(
 
     ``values`` holds codes (Int64), numbers (Float64), ISO date strings, unit ids or text;
     ``missing_reason`` is empty where a value was given and otherwise says why it is missing
-    (blank, dont_know, no_answer, user_missing, invalid, out_of_range ...).
+    (blank, dont_know, no_answer, user_missing, out_of_range, unknown_label ...).
+    Survey answers repeat a lot, so each distinct text is interpreted once.
     """
-    texts = values.fillna("").astype(str).tolist()
-    out: list[object] = [None] * len(texts)
-    reasons = [""] * len(texts)
-    issues: list[CellIssue] = []
-    action = ACTION_ERROR if var.on_invalid == "error" else ACTION_MISSING
-
-    def bad(i: int, issue: str, expected: str, suggestion: str = "", *, act: str = action):
-        issues.append(CellIssue(i, var.name, texts[i], issue, expected, act, suggestion))
-        reasons[i] = issue
-
-    if var.type in ("text", "id"):
-        for i, t in enumerate(texts):
-            if t.strip():
-                out[i] = t
-            else:
-                reasons[i] = "blank"
-        return pd.Series(out, index=values.index, dtype="object"), _r(reasons, values), issues
-
-    if var.type == "unit":
-        aliases = ctx.codebook.unit_alias_table()
-        names = sorted({u.name for u in ctx.codebook.units})
-        for i, t in enumerate(texts):
-            if not t.strip():
-                reasons[i] = "blank"
-                continue
-            unit = aliases.get(normalise_label(t))
-            if unit is None:
-                # A unit name is never guessed: a wrong assignment would move respondents
-                # between units silently. The user adds an alias to units.toml instead.
-                bad(
-                    i,
-                    "unknown_unit",
-                    f"one of the units {names} or an alias listed in units.toml",
-                    _suggest(t, {alias: unit.name for alias, unit in aliases.items()}),
-                    act=ACTION_ERROR,
-                )
-                continue
-            out[i] = unit.id
-        return pd.Series(out, index=values.index, dtype="object"), _r(reasons, values), issues
-
-    lookup = code_lookup(var) if var.codes else {}
-    for i, t in enumerate(texts):
-        reason = _missing_reason(t, var, ctx)
-        if reason is not None:
-            reasons[i] = reason
-            continue
-        if var.type in ("categorical", "ordinal"):
-            code = lookup.get(normalise_label(t))
-            number = _to_number(t, ".")
-            if code is None and number is not None and number.is_integer():
-                code = int(number) if int(number) in var.code_values() else None
-            if code is None:
-                labels = [c.nl for c in var.codes]
-                bad(
-                    i,
-                    "unknown_label",
-                    f"a code {var.code_values()} or a label {labels}",
-                    _suggest(t, {normalise_label(c.nl): c.nl for c in var.codes}),
-                )
-                continue
-            out[i] = code
-        elif var.type in ("integer", "number"):
-            number = _to_number(t, ctx.decimal)
-            if number is None:
-                bad(i, "not_a_number", "a number" + _decimal_hint(ctx))
-                continue
-            if var.type == "integer" and not number.is_integer():
-                bad(i, "not_an_integer", "a whole number")
-                continue
-            if (var.min is not None and number < float(var.min)) or (
-                var.max is not None and number > float(var.max)
-            ):
-                bad(i, "out_of_range", _range_text(var))
-                continue
-            out[i] = number
-        elif var.type == "date":
-            date = parse_date(t)
-            if date is None:
-                bad(i, "invalid_date", "a date as dd-mm-jjjj or jjjj-mm-dd")
-                continue
-            lo = dt.date.fromisoformat(var.min) if var.min else None
-            hi = dt.date.fromisoformat(var.max) if var.max else None
-            if (lo and date < lo) or (hi and date > hi):
-                bad(i, "out_of_range", f"a date from {var.min} to {var.max}")
-                continue
-            out[i] = date.isoformat()
-
+    texts = values.fillna("").astype(str)
+    interpret = _Interpreter(var, ctx)
+    meaning = {t: interpret(t) for t in texts.unique()}
+    parsed = [meaning[t] for t in texts]
+    out = [p.value for p in parsed]
+    reasons = pd.Series([p.reason for p in parsed], index=values.index, dtype="object")
+    issues = [
+        CellIssue(i, var.name, t, p.issue, p.expected, p.action, p.suggestion)
+        for i, (t, p) in enumerate(zip(texts, parsed, strict=True))
+        if p.issue
+    ]
     if var.type in ("categorical", "ordinal", "integer"):
         series = pd.Series(
             [np.nan if v is None else v for v in out], index=values.index, dtype="float64"
@@ -217,11 +224,7 @@ def parse_column(
         )
     else:
         series = pd.Series(out, index=values.index, dtype="object")
-    return series, _r(reasons, values), issues
-
-
-def _r(reasons: list[str], values: pd.Series) -> pd.Series:
-    return pd.Series(reasons, index=values.index, dtype="object")
+    return series, reasons, issues
 
 
 def _decimal_hint(ctx: ParseContext) -> str:
