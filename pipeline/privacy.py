@@ -22,7 +22,8 @@ MARKERS = {
     "postcode": "[ADRES]",
 }
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Local part with every character RFC 5322 allows unquoted; people do type them.
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Dutch IBAN: NL, check digits, bank code, ten digits; optionally in groups of four.
 _IBAN_NL = re.compile(r"\bNL\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){10}\b", re.IGNORECASE)
 # Other countries: groups of four alphanumerics; redacted only with a valid checksum.

@@ -69,3 +69,45 @@ def test_foreign_iban_needs_valid_checksum():
     assert redact_text("DE89 3704 0044 0532 0130 00") == MARKERS["iban"]
     # an invalid checksum is not an IBAN (its digits may still look like a phone number)
     assert MARKERS["iban"] not in redact_text("DE88 3704 0044 0532 0130 00")
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_words = st.lists(
+    st.sampled_from(["ik", "wil", "graag", "werk", "bel", "mij", "op", "of", "mail", "naar",
+                     "nummer", "3", "2014", "uur", ",", "."]),
+    max_size=6,
+).map(" ".join)
+
+
+@st.composite
+def valid_bsns(draw) -> str:
+    digits = draw(st.lists(st.integers(0, 9), min_size=8, max_size=8))
+    total = sum(w * d for w, d in zip([9, 8, 7, 6, 5, 4, 3, 2], digits, strict=True))
+    last = total % 11  # 9*d1+...+2*d8 - d9 must be divisible by 11
+    if last > 9 or not any(digits):
+        digits = [1, 1, 1, 2, 2, 2, 3, 3]
+        last = 3
+    return "".join(map(str, digits)) + str(last)
+
+
+@given(before=_words, bsn=valid_bsns(), after=_words)
+def test_any_valid_bsn_is_redacted(before, bsn, after):
+    assert is_valid_bsn(bsn)
+    out = redact_text(f"{before} {bsn} {after}")
+    assert bsn not in out
+
+
+@given(before=_words, email=st.emails(), after=_words)
+def test_any_email_is_redacted(before, email, after):
+    out = redact_text(f"{before} {email} {after}")
+    assert email not in out
+
+
+@given(before=_words, digits=st.text("0123456789", min_size=8, max_size=8), after=_words)
+def test_any_dutch_mobile_number_is_redacted(before, digits, after):
+    for number in (f"06{digits}", f"06-{digits}", f"+31 6 {digits}"):
+        assert number not in redact_text(f"{before} {number} {after}")
