@@ -211,3 +211,18 @@ def test_datapackage_describes_every_column_with_types_and_labels(out, folder):
         assert werkstatus["categories"][0] == {
             "value": 1, "label": "Betaalde baan", "label_en": "Regular paid job",
         }
+
+
+def test_holm_adjustment_across_the_outcome_family_by_hand(out):
+    stats = json.loads((out / "results/stats.json").read_text())
+    family = stats["outcome_family"]
+    assert family["method"] == "holm" and family["size"] == len(family["members"]) == 6
+    rows = {**stats["employment"], **stats["scales"]}
+    p = {name: rows[name]["p_val"] for name in family["members"]}
+    # Holm (1979): sort ascending, multiply the j-th smallest by (m - j + 1), cap at 1,
+    # then make the sequence non-decreasing.
+    m = len(p)
+    running = 0.0
+    for j, (name, value) in enumerate(sorted(p.items(), key=lambda kv: kv[1]), start=1):
+        running = max(running, min(1.0, (m - j + 1) * value))
+        assert rows[name]["p_adj"] == pytest.approx(running, rel=1e-12), name
