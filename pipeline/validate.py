@@ -138,6 +138,24 @@ def parse_instrument(
     if instrument.kind == "survey":
         answered = [v.name for v in instrument.variables if v.name in raw.columns]
         blank = raw[answered].apply(lambda c: c.str.strip() == "").all(axis=1)
+        # A respondent without a unit stays in the data (unit is not needed for every
+        # analysis) but is reported, since per-unit results will not count them.
+        no_unit = checked & ~blank & (raw[instrument.unit].str.strip() == "")
+        for idx in raw.index[no_unit]:
+            rows.append(
+                {
+                    "instrument": instrument.name,
+                    "file": meta["file"],
+                    "row": int(raw.at[idx, "source_row"]),
+                    "respondent": raw.at[idx, "respondent"],
+                    "column": header.get(instrument.unit, instrument.unit),
+                    "value": "",
+                    "issue": "missing_unit",
+                    "action": "keep_row",
+                    "expected": "the unit (gemeente) of the respondent",
+                    "suggestion": "",
+                }
+            )
         for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
             rows.append(
                 {

@@ -47,3 +47,12 @@ def test_spss_row_label_is_case(codebook):
     parsed.meta["row_label"] = "case"
     (message,) = hard_errors(parsed, limit=50)
     assert message.startswith("x.csv, case 2, column 'gemeente'")
+
+
+def test_a_respondent_without_unit_is_kept_and_reported(codebook):
+    rows = [{"respondent_id": "C1", "gemeente": "", "leeftijd": "40"},
+            {"respondent_id": "C2", "gemeente": "Doetinchem", "leeftijd": "41"}]
+    parsed = _parsed(codebook, "control", rows)
+    issues = parsed.issues[parsed.issues["issue"] == "missing_unit"]
+    assert issues["row"].tolist() == [2] and issues["action"].tolist() == ["keep_row"]
+    assert hard_errors(parsed, limit=50) == []
