@@ -21,7 +21,7 @@ from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
 from pipeline.io import read_json, write_csv
 from pipeline.privacy import redact_text
-from pipeline.values import ACTION_ERROR, ParseContext, code_lookup, parse_column
+from pipeline.values import ACTION_ERROR, CellIssue, ParseContext, code_lookup, parse_column
 
 REPORT_COLUMNS = [
     "instrument", "file", "row", "respondent", "column", "value",
@@ -119,6 +119,15 @@ def parse_instrument(
         parsed, why, issues = parse_column(var, column, ctx)
         values[var.name] = parsed.reindex(raw.index)
         reasons[var.name] = why.reindex(raw.index).fillna("")
+        if instrument.kind == "register" and var.on_invalid == "error":
+            # Register facts (targets, counts, hours) are not survey answers: a blank one
+            # would silently drop a unit from the unit table, so it stops the run.
+            blanks = [i for i, r in enumerate(why) if r == "blank"]
+            issues = issues + [
+                CellIssue(i, var.name, "", "missing_value", "a value (required in the register)",
+                          ACTION_ERROR)
+                for i in blanks
+            ]
         for issue in issues:
             idx = column.index[issue.position]
             rows.append(

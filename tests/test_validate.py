@@ -56,3 +56,16 @@ def test_a_respondent_without_unit_is_kept_and_reported(codebook):
     issues = parsed.issues[parsed.issues["issue"] == "missing_unit"]
     assert issues["row"].tolist() == [2] and issues["action"].tolist() == ["keep_row"]
     assert hard_errors(parsed, limit=50) == []
+
+
+def test_a_blank_register_fact_stops_the_run(codebook):
+    inst = codebook.instruments["register"]
+    row = {n: "1000" for n in inst.names}
+    row |= {"gemeente": "Zaanstad", "leden": "Zaanstad", "werkloosheid": "7,5",
+            "draagvlak": "6", "startdatum": "01-11-2012", "einddatum": "01-01-2014",
+            "doel_wep": ""}
+    parsed = _parsed(codebook, "register", [row])
+    (message,) = hard_errors(parsed, limit=50)
+    assert message == (
+        "x.csv, row 2, column 'doel_wep': value '' — expected a value (required in the register)"
+    )
