@@ -31,6 +31,7 @@ class InputSpec:
     sheet: str | None = None
     encoding: str | None = None  # override; detected when None
     delimiter: str | None = None  # override; detected when None
+    header_row: int = 1  # row of the column names (title rows above it are skipped)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ def _require(table: dict, key: str, where: str, kind: type) -> object:
         value = float(value)
     if not isinstance(value, kind):
         raise UserError(f"{where}: setting {key!r} should be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _header_row(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UserError(f"{where}: header_row {value!r} — expected a row number of 1 or more")
     return value
 
 
@@ -106,6 +113,7 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
             sheet=spec.get("sheet"),
             encoding=spec.get("encoding"),
             delimiter=spec.get("delimiter"),
+            header_row=_header_row(spec.get("header_row", 1), iwhere),
         )
     unknown = sorted(set(raw_inputs) - set(INSTRUMENT_FILES))
     if unknown:

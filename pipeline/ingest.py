@@ -143,6 +143,7 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 encoding=spec.encoding,
                 delimiter=spec.delimiter,
                 sheet=spec.sheet,
+                header_row=spec.header_row,
             )
             results[name] = ingest_export(
                 raw, codebook.instruments[name], key=config.pseudonym_key,

@@ -142,7 +142,7 @@ def detect_decimal(rows: list[list[str]]) -> str:
 
 
 def read_csv_export(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None
+    path: Path, *, encoding: str | None = None, delimiter: str | None = None, header_row: int = 1
 ) -> RawExport:
     file = path.name
     data = path.read_bytes()
@@ -156,8 +156,13 @@ def read_csv_export(
         ) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
-    delim = detect_delimiter(text, delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    # Title lines above the header are skipped (title rows hold no quoted line breaks).
+    title_lines = text.splitlines(keepends=True)[: header_row - 1]
+    if len(title_lines) < header_row - 1:
+        raise UserError(f"{file}: the file has fewer than {header_row} rows (header_row)")
+    offset = len("".join(title_lines))
+    delim = detect_delimiter(text[offset:], delimiter)
+    reader = csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delim)
     records: list[list[str]] = []
     source_rows: list[int] = []
     try:
@@ -170,10 +175,12 @@ def read_csv_export(
         for record in reader:
             # Row numbers count records the way a spreadsheet shows them (header = row 1),
             # so a free-text answer with line breaks still occupies one row.
-            source_rows.append(len(records) + 2)
+            source_rows.append(len(records) + header_row + 1)
             records.append(record)
     except csv.Error as exc:
-        raise UserError(f"{file}, row {len(records) + 2}: cannot parse the record: {exc}") from exc
+        raise UserError(
+            f"{file}, row {len(records) + header_row + 1}: cannot parse the record: {exc}"
+        ) from exc
     width = len(header)
     others = [d for d in DELIMITERS if d != delim and d in header[0]] if width == 1 else []
     if others:
@@ -258,7 +265,7 @@ def read_sav_export(path: Path, *, encoding: str | None = None) -> RawExport:
 # --------------------------------------------------------------------------- Excel
 
 
-def read_xlsx_export(path: Path, *, sheet: str | None = None) -> RawExport:
+def read_xlsx_export(path: Path, *, sheet: str | None = None, header_row: int = 1) -> RawExport:
     import openpyxl
 
     file = path.name
@@ -279,15 +286,18 @@ def read_xlsx_export(path: Path, *, sheet: str | None = None) -> RawExport:
         values = list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
-    if not values:
-        raise UserError(f"{file}: sheet {ws.title!r} is empty; expected a header row")
-    header = [cell_text(v).strip() for v in values[0]]
+    if len(values) < header_row:
+        raise UserError(
+            f"{file}: sheet {ws.title!r} has {len(values)} rows; expected a header in row "
+            f"{header_row}"
+        )
+    header = [cell_text(v).strip() for v in values[header_row - 1]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
     check_duplicate_columns(file, header)
     rows, source_rows = [], []
-    for i, record in enumerate(values[1:], start=2):
+    for i, record in enumerate(values[header_row:], start=header_row + 1):
         cells = [cell_text(v) for v in record][:width]
         cells += [""] * (width - len(cells))
         rows.append(cells)
@@ -305,16 +315,18 @@ def read_xlsx_export(path: Path, *, sheet: str | None = None) -> RawExport:
     )
 
 
-def read_export(path: Path, fmt: str, **options: str | None) -> RawExport:
+def read_export(path: Path, fmt: str, **options: str | int | None) -> RawExport:
     """Dispatch on the configured format; a missing file is a user error."""
     if not path.is_file():
         raise UserError(f"input file not found: {path}", hint="check 'path' in the study config")
+    header_row = int(options.get("header_row") or 1)
     if fmt == "csv":
         return read_csv_export(
-            path, encoding=options.get("encoding"), delimiter=options.get("delimiter")
+            path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
+            header_row=header_row,
         )
     if fmt == "sav":
         return read_sav_export(path, encoding=options.get("encoding"))
     if fmt == "xlsx":
-        return read_xlsx_export(path, sheet=options.get("sheet"))
+        return read_xlsx_export(path, sheet=options.get("sheet"), header_row=header_row)
     raise UserError(f"{path.name}: unknown format {fmt!r}; expected csv, sav or xlsx")

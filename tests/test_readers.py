@@ -188,3 +188,28 @@ def test_xlsx_duplicate_columns(tmp_path):
 def test_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="input file not found"):
         read_export(tmp_path / "nope.csv", "csv")
+
+
+def test_csv_title_rows_above_the_header(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Export enquête, 1 juni 2014\n\nid;a\n1;x\n2;y\n", encoding="utf-8")
+    raw = read_csv_export(path, header_row=3)
+    assert raw.columns == ["id", "a"] and raw.rows == [["1", "x"], ["2", "y"]]
+    assert raw.source_rows == [4, 5]
+    assert raw.meta["delimiter"] == ";"
+
+
+def test_xlsx_title_rows_above_the_header(tmp_path):
+    path = tmp_path / "o.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Enquête ondernemers — export"])
+    ws.append([])
+    ws.append(["respondent_id", "sector"])
+    ws.append(["E1", "Horeca"])
+    wb.save(path)
+    raw = read_xlsx_export(path, header_row=3)
+    assert raw.columns == ["respondent_id", "sector"]
+    assert raw.rows == [["E1", "Horeca"]] and raw.source_rows == [4]
+    with pytest.raises(UserError, match="expected a header in row 9"):
+        read_xlsx_export(path, header_row=9)
