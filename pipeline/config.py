@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.codebook import INSTRUMENT_FILES
@@ -46,12 +46,9 @@ class StudyConfig:
     inputs: dict[str, InputSpec]
     pseudonym_key: bytes
     multiplicity: str = "holm"
-    item_multiplicity: str = "fdr_bh"
-    min_cell: int = 5
     test_id_pattern: str = r"^\s*(test|tst|dummy)"
     max_errors: int = 50
     scenario: Path | None = None  # documentation of a synthetic study's scenario
-    extra: dict = field(default_factory=dict)
 
 
 def _require(table: dict, key: str, where: str, kind: type) -> object:
@@ -90,6 +87,12 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     if language not in LANGUAGES:
         raise UserError(f"{where}: language {language!r} — expected one of {LANGUAGES}")
     alpha = float(study.get("alpha", 0.05))
+    multiplicity = doc.get("analysis", {}).get("multiplicity", "holm")
+    if multiplicity not in ("holm", "fdr_bh", "none"):
+        raise UserError(
+            f"{path} [analysis]: multiplicity {multiplicity!r} — expected 'holm', 'fdr_bh' "
+            "or 'none'"
+        )
     if not 0 < alpha < 1:
         raise UserError(f"{where}: alpha {alpha!r} — expected a number between 0 and 1")
     codebook_dir = (
@@ -129,7 +132,6 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
             f"{path} [privacy]: no pseudonym key; set the environment variable {key_env} "
             "(recommended for real data) or 'pseudonym_key' in the config"
         )
-    analysis = doc.get("analysis", {})
     cleaning = doc.get("cleaning", {})
     return StudyConfig(
         path=path.resolve(),
@@ -141,13 +143,10 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         codebook_dir=codebook_dir,
         inputs=inputs,
         pseudonym_key=str(key).encode("utf-8"),
-        multiplicity=analysis.get("multiplicity", "holm"),
-        item_multiplicity=analysis.get("item_multiplicity", "fdr_bh"),
-        min_cell=int(analysis.get("min_cell", 5)),
+        multiplicity=multiplicity,
         test_id_pattern=cleaning.get("test_id_pattern", StudyConfig.test_id_pattern),
         max_errors=int(cleaning.get("max_errors", 50)),
         scenario=(base / study["scenario"]).resolve() if study.get("scenario") else None,
-        extra={k: v for k, v in doc.items() if k not in ("study", "inputs", "privacy")},
     )
 
 

@@ -1258,9 +1258,9 @@ pseudonym_key_env = "WERKTOP_PSEUDONYM_KEY"
 pseudonym_key = "synthetic-example-key-not-secret"
 
 [analysis]
+# Correction for multiple testing across the Werktop-vs-control outcome family:
+# "holm" (default), "fdr_bh" or "none".
 multiplicity = "holm"
-item_multiplicity = "fdr_bh"
-min_cell = 5
 
 [cleaning]
 test_id_pattern = "^\\\\s*(test|tst|dummy)"

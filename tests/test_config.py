@@ -51,3 +51,9 @@ def test_bad_settings_name_the_setting(tmp_path, change, message):
     text = ('[study]\n[privacy]\npseudonym_key = "k"\n' + INPUTS).replace(*change)
     with pytest.raises(UserError, match=message):
         load_config(_write(tmp_path, text))
+
+
+def test_unknown_multiplicity_method_is_refused(tmp_path):
+    text = '[study]\n[privacy]\npseudonym_key = "k"\n[analysis]\nmultiplicity = "bonf"\n' + INPUTS
+    with pytest.raises(UserError, match="multiplicity 'bonf' — expected 'holm', 'fdr_bh'"):
+        load_config(_write(tmp_path, text))
