@@ -52,6 +52,18 @@ def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
     return tuple(codes)
 
 
+def _report_row(
+    instrument: Instrument, meta: dict, *, row: int, respondent: str, column: str,
+    issue: str, action: str, expected: str, value: str = "", suggestion: str = "",
+) -> dict:
+    """One line of the validation report (REPORT_COLUMNS)."""
+    return {
+        "instrument": instrument.name, "file": meta["file"], "row": row,
+        "respondent": respondent, "column": column, "value": value, "issue": issue,
+        "action": action, "expected": expected, "suggestion": suggestion,
+    }
+
+
 def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
     """Compare an SPSS file's own value labels with the codebook.
 
@@ -88,12 +100,11 @@ def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
                 issue, action = "value_label_unknown", "keep_code"
                 expected = "a value label the codebook knows for this code"
             rows.append(
-                {
-                    "instrument": instrument.name, "file": meta["file"], "row": 1,
-                    "respondent": "", "column": header.get(name, name),
-                    "value": f"{int(code)} = {label}", "issue": issue, "action": action,
-                    "expected": expected, "suggestion": "",
-                }
+                _report_row(
+                    instrument, meta, row=1, respondent="", column=header.get(name, name),
+                    value=f"{int(code)} = {label}", issue=issue, action=action,
+                    expected=expected,
+                )
             )
     return rows
 
@@ -131,18 +142,12 @@ def parse_instrument(
         for issue in issues:
             idx = column.index[issue.position]
             rows.append(
-                {
-                    "instrument": instrument.name,
-                    "file": meta["file"],
-                    "row": int(raw.at[idx, "source_row"]),
-                    "respondent": raw.at[idx, "respondent"],
-                    "column": header.get(var.name, var.name),
-                    "value": redact_text(issue.value),
-                    "issue": issue.issue,
-                    "action": issue.action,
-                    "expected": issue.expected,
-                    "suggestion": issue.suggestion,
-                }
+                _report_row(
+                    instrument, meta, row=int(raw.at[idx, "source_row"]),
+                    respondent=raw.at[idx, "respondent"], column=header.get(var.name, var.name),
+                    value=redact_text(issue.value), issue=issue.issue, action=issue.action,
+                    expected=issue.expected, suggestion=issue.suggestion,
+                )
             )
     if instrument.kind == "survey":
         answered = [v.name for v in instrument.variables if v.name in raw.columns]
@@ -152,43 +157,28 @@ def parse_instrument(
         no_unit = checked & ~blank & (raw[instrument.unit].str.strip() == "")
         for idx in raw.index[no_unit]:
             rows.append(
-                {
-                    "instrument": instrument.name,
-                    "file": meta["file"],
-                    "row": int(raw.at[idx, "source_row"]),
-                    "respondent": raw.at[idx, "respondent"],
-                    "column": header.get(instrument.unit, instrument.unit),
-                    "value": "",
-                    "issue": "missing_unit",
-                    "action": "keep_row",
-                    "expected": "the unit (gemeente) of the respondent",
-                    "suggestion": "",
-                }
+                _report_row(
+                    instrument, meta, row=int(raw.at[idx, "source_row"]),
+                    respondent=raw.at[idx, "respondent"],
+                    column=header.get(instrument.unit, instrument.unit), issue="missing_unit",
+                    action="keep_row", expected="the unit (gemeente) of the respondent",
+                )
             )
         for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
             rows.append(
-                {
-                    "instrument": instrument.name,
-                    "file": meta["file"],
-                    "row": int(raw.at[idx, "source_row"]),
-                    "respondent": "",
-                    "column": header.get(instrument.id, instrument.id),
-                    "value": "",
-                    "issue": "missing_id",
-                    "action": "exclude_row",
-                    "expected": "a respondent id",
-                    "suggestion": "",
-                }
+                _report_row(
+                    instrument, meta, row=int(raw.at[idx, "source_row"]), respondent="",
+                    column=header.get(instrument.id, instrument.id), issue="missing_id",
+                    action="exclude_row", expected="a respondent id",
+                )
             )
     rows += check_value_labels(meta, instrument)
     for col in meta.get("unknown_columns", []):
         rows.append(
-            {
-                "instrument": instrument.name, "file": meta["file"], "row": 1,
-                "respondent": "", "column": col, "value": "", "issue": "unknown_column",
-                "action": "drop_column", "expected": "a column named in the codebook",
-                "suggestion": "",
-            }
+            _report_row(
+                instrument, meta, row=1, respondent="", column=col, issue="unknown_column",
+                action="drop_column", expected="a column named in the codebook",
+            )
         )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return ParsedInstrument(
