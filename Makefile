@@ -14,28 +14,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= studies/example.toml
 
-INSTRUMENTS := employers candidates control register interviews
-COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/codebook.py \
-          pipeline/io.py pipeline/errors.py
-ANALYSIS := $(wildcard analysis/*.py)
-TEMPLATES := $(wildcard report_templates/*.j2 report_templates/chapters/*.j2 report_templates/*.css report_templates/strings/*.toml)
-
 # Remember which config the outputs were built from; a different one invalidates them.
 CONFIG_STAMP := .make/config
 $(shell mkdir -p .make; echo '$(abspath $(CONFIG))' | cmp -s - $(CONFIG_STAMP) || echo '$(abspath $(CONFIG))' > $(CONFIG_STAMP))
-# The raw exports and codebook files the config names (empty before the venv exists,
-# which is fine: then nothing has been built yet either).
-INPUTS := $(shell test -x $(PY) && $(PY) -m pipeline inputs --config $(CONFIG) 2>/dev/null)
 
-INGESTED := $(foreach i,$(INSTRUMENTS),data/interim/ingested/$(i).csv data/interim/ingested/$(i).meta.json)
-VALIDATED := data/interim/validation_report.csv
-CLEANED := $(foreach i,$(INSTRUMENTS),data/interim/$(i).csv) data/interim/exclusions.csv data/interim/sample_flow.csv data/interim/datapackage.json
-PROCESSED := $(foreach f,jobseekers employers units interviews,data/processed/$(f).csv) data/processed/datapackage.json
-RESULTS := results/stats.json $(foreach t,unit_attainment employment_comparison scale_comparison sample_flow validation_summary,results/tables/$(t).csv)
-FIGURES := $(foreach f,unit_attainment employment_comparison,figures/$(f).png figures/$(f).svg)
-REPORT := reports/werktop_report.html reports/werktop_report.pdf
+# The lists of generated files (INGESTED … REPORT_<lang>), the raw inputs (INPUTS) and each
+# stage's code (CODE_<stage>) come from the catalog: `python -m pipeline targets`. They are
+# only needed (and the venv only built for them) when a pipeline target is asked for.
+TARGETS_MK := .make/targets.mk
+PIPELINE_GOALS := report report-en ingest validate clean-data derive analyze plot render
+ifneq ($(filter $(PIPELINE_GOALS),$(MAKECMDGOALS)),)
+-include $(TARGETS_MK)
+# The pseudonym key is an input too (by fingerprint, never the key): changing it rebuilds.
+KEY_STAMP := .make/key
+KEY_FINGERPRINT := $(shell test -x $(PY) && $(PY) -m pipeline fingerprint --config $(CONFIG) 2>/dev/null)
+$(shell echo '$(KEY_FINGERPRINT)' | cmp -s - $(KEY_STAMP) || echo '$(KEY_FINGERPRINT)' > $(KEY_STAMP))
+endif
 
-.PHONY: help setup report test lint bench example-data codebook-doc lock ingest validate clean-data derive analyze plot render clean distclean
+$(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/chapter.py)
+	@mkdir -p $(@D)
+	$(PY) -m pipeline targets --config $(CONFIG) > $@.tmp && mv $@.tmp $@
+
+.PHONY: help setup report report-en test lint bench example-data codebook-doc lock ingest validate clean-data derive analyze plot render clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,7 +48,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create the virtual environment (.venv) and install the project
 
-report: $(REPORT) ## build the evaluation report (reports/werktop_report.html and .pdf)
+report: $(REPORT_$(LANGUAGE)) ## build the evaluation report (reports/werktop_report.html and .pdf)
+
+report-en: $(REPORT_en) ## build the English report (reports/werktop_report_en.html and .pdf)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
@@ -70,33 +72,37 @@ example-data: $(STAMP) ## regenerate the synthetic example study (byte-identical
 	$(PY) -m pipeline simulate --out data/raw/example --config studies/example.toml
 
 # ---------------------------------------------------------------- stages
-$(INGESTED) &: $(STAMP) $(CONFIG_STAMP) $(CONFIG) $(INPUTS) $(COMMON) pipeline/ingest.py pipeline/readers.py pipeline/privacy.py
+$(INGESTED) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(CODE_ingest)
 	$(PY) -m pipeline ingest --config $(CONFIG)
 ingest: $(INGESTED) ## stage: read raw exports (redacted, pseudonymised)
 
-$(VALIDATED) &: $(INGESTED) pipeline/validate.py pipeline/values.py
+$(VALIDATED) &: $(INGESTED) $(CODE_validate)
 	$(PY) -m pipeline validate --config $(CONFIG)
 validate: $(VALIDATED) ## stage: validate against the codebook
 
-$(CLEANED) &: $(VALIDATED) pipeline/clean.py pipeline/datapackage.py
+$(CLEANED) &: $(VALIDATED) $(CODE_clean)
 	$(PY) -m pipeline clean --config $(CONFIG)
 clean-data: $(CLEANED) ## stage: clean, de-duplicate, exclude (with exclusions log)
 
-$(PROCESSED) &: $(CLEANED) pipeline/derive.py pipeline/datapackage.py $(ANALYSIS)
+$(PROCESSED) &: $(CLEANED) $(CODE_derive)
 	$(PY) -m pipeline derive --config $(CONFIG)
 derive: $(PROCESSED) ## stage: analysis-ready data with scale scores
 
-$(RESULTS) &: $(PROCESSED) $(VALIDATED) pipeline/analyze.py $(ANALYSIS)
+$(RESULTS) &: $(PROCESSED) $(VALIDATED) $(CODE_analyze)
 	$(PY) -m pipeline analyze --config $(CONFIG)
 analyze: $(RESULTS) ## stage: statistics into results/
 
-$(FIGURES) &: $(RESULTS) pipeline/plot.py pipeline/formatting.py $(TEMPLATES)
-	$(PY) -m pipeline plot --config $(CONFIG)
-plot: $(FIGURES) ## stage: figures
+$(FIGURES_nl) &: $(RESULTS) $(CODE_plot)
+	$(PY) -m pipeline plot --config $(CONFIG) --lang nl
+$(FIGURES_en) &: $(RESULTS) $(CODE_plot)
+	$(PY) -m pipeline plot --config $(CONFIG) --lang en
+plot: $(FIGURES_$(LANGUAGE)) ## stage: figures
 
-$(REPORT) &: $(RESULTS) $(FIGURES) pipeline/render.py pipeline/formatting.py $(TEMPLATES)
-	$(PY) -m pipeline render --config $(CONFIG)
-render: $(REPORT) ## stage: render the report
+$(REPORT_nl) &: $(RESULTS) $(FIGURES_nl) $(CODE_render)
+	$(PY) -m pipeline render --config $(CONFIG) --lang nl
+$(REPORT_en) &: $(RESULTS) $(FIGURES_en) $(CODE_render)
+	$(PY) -m pipeline render --config $(CONFIG) --lang en
+render: $(REPORT_$(LANGUAGE)) ## stage: render the report
 
 clean: ## remove every generated file (keeps .venv)
 	rm -rf data/interim data/processed results figures reports .make

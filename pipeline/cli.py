@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig, load_config
+from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
 from pipeline.errors import UserError
 
 EXIT_USER_ERROR = 2
@@ -38,11 +38,14 @@ DESCRIPTIONS = {
 }
 
 
-def run_stage(name: str, config: StudyConfig, paths: OutputPaths) -> None:
-    """Run one stage with a log line giving its duration."""
+def run_stage(
+    name: str, config: StudyConfig, paths: OutputPaths, language: str | None = None
+) -> None:
+    """Run one stage with a log line giving its duration (``language`` overrides the
+    config's report language for the plot and render stages)."""
     start = time.perf_counter()
     if name in ("plot", "render"):
-        summary = _stage(name)(paths, config.language)
+        summary = _stage(name)(paths, language or config.language)
     else:
         from pipeline.codebook import load_codebook
 
@@ -67,15 +70,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     paths = _out(args)
     start = time.perf_counter()
+    language = args.lang or config.language
     for name in STAGES:
-        run_stage(name, config, paths)
+        run_stage(name, config, paths, language)
     print(f"[run] all stages done in {time.perf_counter() - start:.2f} s", file=sys.stderr)
-    print(f"report: {paths.report_html}\n        {paths.report_pdf}", file=sys.stderr)
+    html, pdf = (paths.report(language, fmt) for fmt in ("html", "pdf"))
+    print(f"report: {html}\n        {pdf}", file=sys.stderr)
     return 0
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
-    run_stage(args.command, load_config(args.config), _out(args))
+    run_stage(args.command, load_config(args.config), _out(args), getattr(args, "lang", None))
+    return 0
+
+
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    """Print the pseudonym key's fingerprint (never the key): the build's key input."""
+    import hashlib
+
+    config = load_config(args.config)
+    print(hashlib.sha256(config.pseudonym_key).hexdigest()[:16])
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    """Print the Makefile's variables: every artifact per stage, from the catalog."""
+    from pipeline.make_targets import makefile_variables
+
+    print(makefile_variables(load_config(args.config), _out(args)), end="")
     return 0
 
 
@@ -100,10 +122,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_inputs(args: argparse.Namespace) -> int:
     """Print the files a study depends on (used by the Makefile for real dependencies)."""
-    config = load_config(args.config)
-    files = [config.path, *(spec.path for spec in config.inputs.values())]
-    files += sorted(config.codebook_dir.glob("*.toml"))
-    print(" ".join(str(f) for f in files))
+    from pipeline.make_targets import study_inputs
+
+    print(" ".join(str(f) for f in study_inputs(load_config(args.config))))
     return 0
 
 
@@ -135,13 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: the repository)",
         )
 
+    def lang_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=LANGUAGES,
+                       help="report language (default: the config's [study] language)")
+
     p = sub.add_parser("run", help="run the whole pipeline, raw exports to report")
     study_args(p)
+    lang_arg(p)
     p.set_defaults(func=cmd_run)
     for name in STAGES:
         p = sub.add_parser(name, help=DESCRIPTIONS[name])
         study_args(p)
+        if name in ("plot", "render"):
+            lang_arg(p)
         p.set_defaults(func=cmd_one_stage)
+
+    p = sub.add_parser("targets", help="print the Makefile variables listing every artifact")
+    study_args(p)
+    p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("simulate", help="write a synthetic example study (raw exports + config)")
     p.add_argument("--out", required=True, help="directory for the raw exports")
@@ -154,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", help="codebook directory (default data/codebook)")
     p.add_argument("--out", default="docs/codebook.md", help="default docs/codebook.md")
     p.set_defaults(func=cmd_codebook_doc)
+
+    p = sub.add_parser("fingerprint", help="print the pseudonym key's fingerprint")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_fingerprint)
 
     p = sub.add_parser("inputs", help="list the files a study depends on")
     p.add_argument("--config", required=True)

@@ -217,10 +217,19 @@ class OutputPaths:
     def stats(self) -> Path:
         return self.results / "stats.json"
 
+    def figures_for(self, language: str) -> Path:
+        """Figures in one language: Dutch in ``figures/``, others in ``figures/<lang>/``."""
+        return self.figures if language == "nl" else self.figures / language
+
+    def report(self, language: str, fmt: str) -> Path:
+        """The report in one language: Dutch is the default name, others get a suffix."""
+        suffix = "" if language == "nl" else f"_{language}"
+        return self.reports / f"werktop_report{suffix}.{fmt}"
+
     @property
     def report_html(self) -> Path:
-        return self.reports / "werktop_report.html"
+        return self.report("nl", "html")
 
     @property
     def report_pdf(self) -> Path:
-        return self.reports / "werktop_report.pdf"
+        return self.report("nl", "pdf")

@@ -10,16 +10,14 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.codebook import Codebook, Variable
+from pipeline.plan import AnalysisPlan, Outcome
 
+#: Columns that no codebook variable and no plan outcome describes.
 DERIVED_FIELDS = {
     "respondent": ("string", "Pseudonymous respondent id (keyed hash of the raw id)"),
     "source_row": ("integer", "Row (SPSS: case) of the respondent in the raw export"),
     "groep": ("string", "Group: werktop (candidates) or controle (control group)"),
     "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
-    "werk_regulier": ("integer", "1 = in a regular paid job (werkstatus 1)"),
-    "werk_any": ("integer", "1 = regular job or work-experience place (werkstatus 1 or 2)"),
-    "n_zoekkanalen": ("integer", "Number of search channels used"),
-    "n_knelpunten": ("integer", "Number of bottlenecks ticked (excluding 'geen knelpunten')"),
     "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
     "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
     # exclusions log and sample flow (clean stage)
@@ -34,13 +32,19 @@ DERIVED_FIELDS = {
     "step": ("string", "raw, excluded or kept"),
     "n": ("integer", "Number of rows"),
 }
+#: The instruments whose codebook describes a data set's columns, in order of precedence
+#: (a data set named like an instrument is described by that instrument).
+SOURCES = {"jobseekers": ("candidates", "control"), "units": ("register",)}
+_PLAN_TYPES = {"binary": "integer", "count": "integer", "continuous": "number",
+               "ordinal": "integer"}
 _TYPES = {
     "id": "string", "unit": "string", "date": "date", "categorical": "integer",
     "ordinal": "integer", "integer": "integer", "number": "number", "text": "string",
 }
 
 
-def _field(name: str, variables: dict[str, Variable], scales: dict[str, str]) -> dict:
+def _field(name: str, variables: dict[str, Variable], scales: dict[str, str],
+           outcomes: dict[str, Outcome]) -> dict:
     if name in variables:
         v = variables[name]
         field: dict = {
@@ -67,39 +71,64 @@ def _field(name: str, variables: dict[str, Variable], scales: dict[str, str]) ->
         return {"name": name, "type": "number", "title": scales.get(name[6:], name),
                 "description": "Scale score: mean of the answered items (reverse-coded items "
                 "recoded), missing when fewer than the scale's minimum items were answered"}
+    if name in outcomes:
+        o = outcomes[name]
+        return {"name": name, "type": _PLAN_TYPES[o.kind], "title": o.label_en,
+                "description": o.description}
     kind, text = DERIVED_FIELDS.get(name, ("string", name))
     return {"name": name, "type": kind, "description": text}
 
 
-def datapackage(
-    frames: dict[str, pd.DataFrame], codebook: Codebook, *, name: str, title: str
-) -> dict:
-    """A Frictionless tabular data package describing ``<key>.csv`` for every frame."""
+def _describing(key: str, codebook: Codebook) -> tuple[dict[str, Variable], dict[str, str]]:
+    """Variables and scale labels of the instruments that describe data set ``key``."""
+    names = SOURCES.get(key, (key,) if key in codebook.instruments else ())
     variables: dict[str, Variable] = {}
     scales: dict[str, str] = {}
-    for inst in codebook.instruments.values():
+    for inst_name in names:
+        inst = codebook.instruments[inst_name]
         for v in inst.variables:
             variables.setdefault(v.name, v)
-        for s in inst.scales:
-            scales[s.name] = s.label_en
+        for sc in inst.scales:
+            scales.setdefault(sc.name, sc.label_en)
+    return variables, scales
+
+
+def datapackage(
+    frames: dict[str, pd.DataFrame],
+    codebook: Codebook,
+    plan: AnalysisPlan | None = None,
+    *,
+    name: str,
+    title: str,
+) -> dict:
+    """A Frictionless tabular data package describing ``<key>.csv`` for every frame.
+
+    Each column's question text comes from the data set's own instrument (a jobseeker
+    table's ``gemeente`` is the jobseeker question, not the employers' one).
+    """
+    outcomes = {o.name: o for o in plan.outcomes} if plan else {}
     resources = []
     for key, frame in frames.items():
-        resources.append(
-            {
-                "name": key,
-                "path": f"{key}.csv",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {
-                    "fields": [_field(c, variables, scales) for c in frame.columns],
-                    "missingValues": [""],
-                },
-            }
-        )
-    return {
-        "name": name,
-        "title": title,
-        "profile": "tabular-data-package",
-        "resources": resources,
+        variables, scales = _describing(key, codebook)
+        fields = [_field(c, variables, scales, outcomes) for c in frame.columns]
+        resources.append(tabular_resource(key, fields))
+    return package(name, title, resources)
+
+
+def tabular_resource(name: str, fields: list[dict], description: str | None = None) -> dict:
+    """A Frictionless tabular data resource for ``<name>.csv`` (UTF-8, blank = missing)."""
+    resource: dict = {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource"}
+    if description:
+        resource["description"] = description
+    resource |= {
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "schema": {"fields": fields, "missingValues": [""]},
     }
+    return resource
+
+
+def package(name: str, title: str, resources: list[dict]) -> dict:
+    return {"name": name, "title": title, "profile": "tabular-data-package",
+            "resources": resources}

@@ -1,8 +1,8 @@
 """Derive stage: cleaned data -> analysis-ready data in ``data/processed/`` + datapackage.json.
 
 - ``jobseekers.csv``: candidates and control group stacked on their common core, with the
-  group indicator, the employment outcomes and the scale scores.
-- ``employers.csv``: employer survey with scale scores and the number of bottlenecks.
+  group indicator, the scale scores and the outcomes of the analysis plan.
+- ``employers.csv``: employer survey with scale scores and the plan's derived counts.
 - ``units.csv``: the unit register with total hours invested.
 - ``interviews.csv``: the interview coding.
 
@@ -15,23 +15,19 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.scales import reverse_code, score_scale
+from pipeline.catalog import instruments_of, processed_of, require
 from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage
-from pipeline.errors import UserError
 from pipeline.io import write_csv, write_json
-
-PROCESSED = ("jobseekers", "employers", "units", "interviews")
-
+from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
 
 INTEGER_TYPES = ("categorical", "ordinal", "integer")
 
 
 def read_interim(paths: OutputPaths, instrument: Instrument) -> pd.DataFrame:
     """Read a cleaned CSV with the codebook's types (codes stay integers, not 1.0)."""
-    path = paths.interim_csv(instrument.name)
-    if not path.is_file():
-        raise UserError(f"{path} not found; run the clean stage first")
+    path = require(paths.interim_csv(instrument.name), "clean")
     dtypes = {v.name: "Int64" for v in instrument.variables if v.type in INTEGER_TYPES}
     dtypes |= {v.name: "Float64" for v in instrument.variables if v.type == "number"}
     dtypes |= {v.name: "string" for v in instrument.variables
@@ -61,8 +57,18 @@ def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return out
 
 
+def add_outcomes(frame: pd.DataFrame, plan: AnalysisPlan, dataset: str,
+                 instrument: Instrument) -> pd.DataFrame:
+    """Add the plan's outcomes for ``dataset`` that are new columns (in plan order)."""
+    out = frame.copy()
+    for outcome in plan.for_dataset(dataset):
+        if outcome.name not in out.columns:
+            out[outcome.name] = derive_outcome(out, outcome, instrument)
+    return out
+
+
 def derive_jobseekers(
-    candidates: pd.DataFrame, control: pd.DataFrame, codebook: Codebook
+    candidates: pd.DataFrame, control: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
 ) -> pd.DataFrame:
     cand_inst = codebook.instruments["candidates"]
     ctrl_inst = codebook.instruments["control"]
@@ -72,24 +78,13 @@ def derive_jobseekers(
     ctrl.insert(1, "groep", "controle")
     frame = pd.concat([cand, ctrl], ignore_index=True, sort=False)
     frame.insert(2, "werktop", (frame["groep"] == "werktop").astype("int64"))
-    status = frame["werkstatus"]
-    frame["werk_regulier"] = (status == 1).astype("Int64").where(status.notna())
-    frame["werk_any"] = status.isin([1, 2]).astype("Int64").where(status.notna())
-    channels = [v for v in cand_inst.variables if v.mrset == "zoekkanalen"]
-    frame["n_zoekkanalen"] = (
-        frame[[v.name for v in channels]].sum(axis=1, min_count=1).astype("Int64")
-    )
-    return frame
+    return add_outcomes(frame, plan, "jobseekers", cand_inst)
 
 
-def derive_employers(employers: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+def derive_employers(employers: pd.DataFrame, codebook: Codebook,
+                     plan: AnalysisPlan) -> pd.DataFrame:
     inst = codebook.instruments["employers"]
-    frame = add_scales(employers, inst)
-    items = [
-        v.name for v in inst.variables if v.mrset == "knelpunten" and v.name != "knelpunt_geen"
-    ]
-    frame["n_knelpunten"] = frame[items].sum(axis=1, min_count=1).astype("Int64")
-    return frame
+    return add_outcomes(add_scales(employers, inst), plan, "employers", inst)
 
 
 def derive_units(register: pd.DataFrame) -> pd.DataFrame:
@@ -99,23 +94,26 @@ def derive_units(register: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
-    frames = {
-        "jobseekers": derive_jobseekers(
-            read_interim(paths, codebook.instruments["candidates"]),
-            read_interim(paths, codebook.instruments["control"]),
-            codebook,
+    plan = load_plan(codebook)
+    present = instruments_of(config)
+
+    def interim(name: str) -> pd.DataFrame:
+        return read_interim(paths, codebook.instruments[name])
+
+    builders = {
+        "jobseekers": lambda: derive_jobseekers(
+            interim("candidates"), interim("control"), codebook, plan
         ),
-        "employers": derive_employers(
-            read_interim(paths, codebook.instruments["employers"]), codebook
-        ),
-        "units": derive_units(read_interim(paths, codebook.instruments["register"])),
-        "interviews": read_interim(paths, codebook.instruments["interviews"]),
+        "employers": lambda: derive_employers(interim("employers"), codebook, plan),
+        "units": lambda: derive_units(interim("register")),
+        "interviews": lambda: interim("interviews"),
     }
+    frames = {name: builders[name]() for name in processed_of(present)}
     for name, frame in frames.items():
         write_csv(paths.processed_csv(name), frame)
     write_json(
         paths.datapackage,
-        datapackage(frames, codebook, name="werktop-eval-processed",
+        datapackage(frames, codebook, plan, name="werktop-eval-processed",
                     title=f"{config.title}: analysis-ready data"),
     )
     return {name: len(f) for name, f in frames.items()}

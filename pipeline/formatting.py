@@ -115,6 +115,20 @@ def fmt_pp(x: object, decimals: int = 1, language: str = "nl") -> str:
     return _format_decimal(_to_decimal(x) * 100, decimals, language)
 
 
+def fmt_level(level: object, language: str = "nl") -> str:
+    """A confidence level (0..1) as the shortest percentage: 0.95 -> '95%', 0.975 -> '97,5%'.
+
+    Used for "95%-BI" and the like, so the text always states the level that ``alpha``
+    implies (1 - alpha).
+    """
+    _check_language(language)
+    if is_missing(level):
+        return MISSING
+    d = (_to_decimal(level) * 100).normalize()
+    decimals = max(0, -d.as_tuple().exponent)
+    return f"{_format_decimal(d, decimals, language)}%"
+
+
 def fmt_p(p: object, language: str = "nl", decimals: int = 3) -> str:
     """A p-value: three decimals, and '< 0,001' / '< 0.001' below 0.001."""
     _check_language(language)
@@ -183,6 +197,7 @@ LANGUAGE_FILTERS = {
     "fmt_number": fmt_number,
     "fmt_int": fmt_int,
     "fmt_pct": fmt_pct,
+    "fmt_level": fmt_level,
     "fmt_pp": fmt_pp,
     "fmt_p": fmt_p,
     "fmt_p_rel": fmt_p_rel,

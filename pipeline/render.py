@@ -1,9 +1,11 @@
 """Render stage: the evaluation report as self-contained HTML and as PDF.
 
-Reads ``results/stats.json``, the results tables and the figures, renders the Jinja2
-templates in ``report_templates/`` (a base layout and one template per chapter) and writes
-``reports/werktop_report.html`` and ``reports/werktop_report.pdf`` (WeasyPrint, from the very
-same HTML). Templates only format; every number comes from the results.
+Walks the chapters of the registry (``pipeline/chapters/registry.toml``): reads
+``results/stats.json``, each chapter's results tables and the figures, lets each chapter's
+view reshape its tables for display, and renders ``report_templates/base.html.j2``, which
+includes every chapter's template. Writes ``reports/werktop_report[_<lang>].{html,pdf}``
+(WeasyPrint, from the very same HTML). Templates only format; every number comes from the
+results.
 
 Determinism: the HTML embeds the stylesheet and the figures (base64 data URIs) and contains
 no date. The PDF carries no creation/modification date (WeasyPrint only writes them when
@@ -16,117 +18,32 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from pipeline.catalog import read_results_table, require
+from pipeline.chapter import CHAPTERS_DIR, Chapter, ViewInputs, absent_chapters, load_chapters
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths
 from pipeline.errors import UserError
-from pipeline.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, is_missing
+from pipeline.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
 from pipeline.io import read_json, write_bytes, write_text
+from pipeline.numbering import References
+from pipeline.strings import load_strings
+from pipeline.view import fill, join_names
 
 TEMPLATE_DIR = PROJECT_ROOT / "report_templates"
-STRINGS_DIR = TEMPLATE_DIR / "strings"
 STYLESHEET = TEMPLATE_DIR / "report.css"
-CHAPTERS = (
-    "chapters/title.html.j2",
-    "chapters/methods.html.j2",
-    "chapters/units.html.j2",
-    "chapters/employment.html.j2",
-)
-FIGURES = ("unit_attainment", "employment_comparison")
 #: Fixed timestamp for anything in the PDF toolchain that would use "now" (2014-06-01 UTC,
 #: the month of the original report).
 SOURCE_DATE_EPOCH = 1401580800
-
-UNIT_COLUMNS = ("unit", "unit_name", "indicator", "target", "achieved", "attainment", "target_met")
-EMPLOYMENT_COLUMNS = (
-    "outcome", "label_nl", "label_en",
-    "n_treated", "events_treated", "p_treated",
-    "n_control", "events_control", "p_control",
-    "test", "statistic", "dof", "p_val", "p_adj", "min_expected",
-    "risk_difference", "rd_ci_low", "rd_ci_high",
-    "odds_ratio", "or_ci_low", "or_ci_high",
-    "relative_risk", "rr_ci_low", "rr_ci_high",
-)  # fmt: skip
-FLOW_COLUMNS = ("instrument", "label_nl", "label_en", "step", "reason", "n")
-SCALE_COLUMNS = (
-    "outcome", "label_nl", "label_en",
-    "n_treated", "mean_treated", "sd_treated", "n_control", "mean_control", "sd_control",
-    "test", "statistic", "dof", "p_val", "p_adj",
-    "mean_difference", "md_ci_low", "md_ci_high", "hedges_g", "g_ci_low", "g_ci_high",
-)  # fmt: skip
-VALIDATION_COLUMNS = ("instrument", "label_nl", "label_en", "issue", "action", "n")
-#: tables that may legitimately have no rows (clean data give an empty validation summary)
-MAY_BE_EMPTY = ("validation_summary",)
-TABLES = {
-    "validation_summary": VALIDATION_COLUMNS,
-    "unit_attainment": UNIT_COLUMNS,
-    "employment_comparison": EMPLOYMENT_COLUMNS,
-    "scale_comparison": SCALE_COLUMNS,
-    "sample_flow": FLOW_COLUMNS,
-}
-#: stats.json keys the templates need (dotted paths); anything else is ignored.
-REQUIRED_STATS = (
-    "study.title",
-    "study.synthetic",
-    "study.alpha",
-    "study.seed",
-    "study.config",
-    "n.employers",
-    "n.candidates",
-    "n.control",
-    "units.n_units",
-    "units.n_exceeding_all",
-    "units.units_exceeding_all",
-    "employment",
-    "outcome_family.method",
-    "outcome_family.size",
-)
-
-
-# ---------------------------------------------------------------- strings and inputs
-
-
-def load_strings(language: str) -> dict:
-    """The fixed text of the report in ``language`` (report_templates/strings/<lang>.toml)."""
-    if language not in LANGUAGES:
-        raise UserError(f"report language {language!r} — expected one of {LANGUAGES}")
-    path = STRINGS_DIR / f"{language}.toml"
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
-
-
-def _missing_message(path: Path, stage: str) -> str:
-    return f"{path}: required results file is missing (run the {stage} stage first)"
-
-
-def read_results_table(paths: OutputPaths, name: str, columns: Iterable[str]) -> pd.DataFrame:
-    """Read ``results/tables/<name>.csv`` and check it has the contracted columns."""
-    path = paths.tables / f"{name}.csv"
-    if not path.is_file():
-        raise UserError(_missing_message(path, "analyze"))
-    frame = pd.read_csv(path, encoding="utf-8", keep_default_na=True)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise UserError(f"{path}: missing column(s) {missing}")
-    if frame.empty and name not in MAY_BE_EMPTY:
-        raise UserError(f"{path}: the table has no rows")
-    return frame
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain dicts with missing values as None (templates test ``is none``)."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: (None if is_missing(v) else v) for k, v in row.items()})
-    return out
+#: stats.json keys every report needs, besides those the chapters declare.
+REQUIRED_STATS = ("study.title", "study.synthetic", "study.alpha", "study.confidence")
 
 
 def _lookup(data: Mapping, dotted: str) -> bool:
@@ -143,92 +60,48 @@ def _figure_uri(path: Path) -> str:
     return f"data:image/svg+xml;base64,{data}"
 
 
-def load_inputs(paths: OutputPaths) -> dict:
+def load_inputs(paths: OutputPaths, chapters: Sequence[Chapter], language: str = "nl") -> dict:
     """Everything the report needs; a UserError lists every missing file, column or key."""
     problems: list[str] = []
     stats: dict = {}
-    if not paths.stats.is_file():
-        problems.append(_missing_message(paths.stats, "analyze"))
-    else:
-        stats = read_json(paths.stats)
-        absent = [key for key in REQUIRED_STATS if not _lookup(stats, key)]
-        if absent:
-            problems.append(f"{paths.stats}: missing key(s) {absent}")
+    try:
+        stats = read_json(require(paths.stats, "analyze"))
+    except UserError as exc:
+        problems.extend(exc.messages)
+    absent = absent_chapters(stats)
+    present = [c for c in chapters if c.key not in absent]
+    if stats:
+        wanted = list(REQUIRED_STATS) + [k for c in present for k in c.stats]
+        missing_keys = [key for key in dict.fromkeys(wanted) if not _lookup(stats, key)]
+        if missing_keys:
+            problems.append(f"{paths.stats}: missing key(s) {missing_keys}")
     tables: dict[str, pd.DataFrame] = {}
-    for name, columns in TABLES.items():
-        try:
-            tables[name] = read_results_table(paths, name, columns)
-        except UserError as exc:
-            problems.extend(exc.messages)
     figures: dict[str, str] = {}
-    for name in FIGURES:
-        svg = paths.figures / f"{name}.svg"
-        if svg.is_file():
-            figures[name] = _figure_uri(svg)
-        else:
-            problems.append(_missing_message(svg, "plot"))
+    for chapter in present:
+        for spec in chapter.tables:
+            try:
+                tables[spec.name] = read_results_table(paths, spec)
+            except UserError as exc:
+                problems.extend(exc.messages)
+        for exhibit in chapter.exhibits:
+            kind, _, name = exhibit.partition(":")
+            if kind != "figure":
+                continue
+            try:
+                svg = paths.figures_for(language) / f"{name}.svg"
+                figures[name] = _figure_uri(require(svg, "plot"))
+            except UserError as exc:
+                problems.extend(exc.messages)
     if problems:
         raise UserError(problems, hint="build the earlier stages, e.g. `make report`")
     return {"stats": stats, "tables": tables, "figures": figures}
 
 
-# ---------------------------------------------------------------- view model
-
-
-def _flow_groups(frame: pd.DataFrame, strings: dict, language: str) -> list[dict]:
-    """Sample flow per instrument, in file order: raw, the exclusions, kept."""
-    reasons = strings["reasons"]
-    order = {"raw": 0, "excluded": 1, "kept": 2}
-    unknown = sorted(set(frame["step"]) - set(order))
-    if unknown:
-        raise UserError(f"sample_flow.csv: unknown step(s) {unknown}; expected {list(order)}")
-    groups = []
-    for instrument in dict.fromkeys(frame["instrument"]):
-        rows = _records(frame[frame["instrument"] == instrument])
-        rows.sort(key=lambda r: order[r["step"]])  # stable: exclusions keep file order
-        for row in rows:
-            code = row["reason"]
-            row["reason_label"] = "" if code is None else reasons.get(code, str(code))
-        groups.append(
-            {"instrument": instrument, "label": rows[0][f"label_{language}"], "rows": rows}
-        )
-    return groups
-
-
-def _unit_groups(frame: pd.DataFrame) -> list[dict]:
-    groups = []
-    for unit in dict.fromkeys(frame["unit"]):
-        rows = _records(frame[frame["unit"] == unit])
-        groups.append({"unit": unit, "name": rows[0]["unit_name"], "rows": rows})
-    return groups
-
-
-NBSP = "\u00a0"
-
-
-def _fill(template: str, **values: object) -> str:
-    """Fill ``{name}`` placeholders of a strings entry with already formatted values.
-
-    Relations in formatted values ('< 0,001', '= 0,031') get a no-break space so that a
-    line never breaks between the sign and the number.
-    """
-    filled = {}
-    for key, value in values.items():
-        text = "" if value is None else str(value)
-        filled[key] = text.replace("< ", f"<{NBSP}").replace("= ", f"={NBSP}")
-    return template.format(**filled)
-
-
-def _join_names(names: Iterable[str], word_and: str) -> str:
-    names = [str(n) for n in names]
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {word_and} {names[-1]}"
-
-
-def make_environment(language: str) -> Environment:
+def make_environment(language: str, chapters_dir: Path = CHAPTERS_DIR) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=ChoiceLoader(
+            [FileSystemLoader(str(TEMPLATE_DIR)), FileSystemLoader(str(chapters_dir))]
+        ),
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,
@@ -238,30 +111,40 @@ def make_environment(language: str) -> Environment:
     for name, function in LANGUAGE_FILTERS.items():
         env.filters[name] = partial(function, language=language)
     env.filters["fmt_check"] = fmt_check
-    env.filters["fill"] = _fill
-    env.filters["join_names"] = _join_names
+    env.filters["fill"] = fill
+    env.filters["join_names"] = join_names
     env.globals["MISSING"] = MISSING
     return env
 
 
-def render_html(inputs: dict, language: str) -> str:
-    strings = load_strings(language)
-    tables = inputs["tables"]
-    env = make_environment(language)
-    context = {
+def render_html(inputs: dict, language: str, chapters: Sequence[Chapter]) -> str:
+    """The report as one self-contained HTML document."""
+    strings = load_strings(language, chapters)
+    stats = inputs["stats"]
+    absent = absent_chapters(stats)
+    context: dict = {
         "lang": language,
         "s": strings,
-        "stats": inputs["stats"],
-        "study": inputs["stats"]["study"],
+        "stats": stats,
+        "study": stats["study"],
         "css": Markup(STYLESHEET.read_text(encoding="utf-8")),
         "figures": inputs["figures"],
-        "flow": _flow_groups(tables["sample_flow"], strings, language),
-        "units": _unit_groups(tables["unit_attainment"]),
-        "employment": _records(tables["employment_comparison"]),
-        "scales": _records(tables["scale_comparison"]),
-        "quality": _records(tables["validation_summary"]),
-        "chapters": CHAPTERS,
+        "ref": References(chapters, absent=set(absent)),
+        "level": fmt_level(stats["study"]["confidence"], language),
+        "chapters": chapters,
+        "absent": absent,
     }
+    for chapter in chapters:
+        if chapter.view is None or chapter.key in absent:
+            continue
+        tables = {t.name: inputs["tables"][t.name] for t in chapter.tables}
+        added = chapter.view(ViewInputs(tables, stats, strings, language))
+        clash = sorted(set(added) & set(context))
+        if clash:
+            raise RuntimeError(f"chapter {chapter.key!r}: view keys {clash} are already used")
+        context.update(added)
+    chapters_dir = chapters[0].directory.parent if chapters else CHAPTERS_DIR
+    env = make_environment(language, chapters_dir)
     return env.get_template("base.html.j2").render(context)
 
 
@@ -299,13 +182,16 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def render_report(paths: OutputPaths, language: str) -> tuple[Path, Path]:
-    """Write the HTML and PDF report; returns (html_path, pdf_path)."""
+def render_report(
+    paths: OutputPaths, language: str, chapters: Sequence[Chapter] | None = None
+) -> tuple[Path, Path]:
+    """Write the HTML and PDF report in ``language``; returns (html_path, pdf_path)."""
     if language not in LANGUAGES:
         raise UserError(f"report language {language!r} — expected one of {LANGUAGES}")
-    inputs = load_inputs(paths)
-    html = render_html(inputs, language)
+    chapters = tuple(chapters) if chapters is not None else load_chapters()
+    inputs = load_inputs(paths, chapters, language)
+    html = render_html(inputs, language, chapters)
     pdf = html_to_pdf(html)
-    html_path = write_text(paths.report_html, html)
-    pdf_path = write_bytes(paths.report_pdf, pdf)
+    html_path = write_text(paths.report(language, "html"), html)
+    pdf_path = write_bytes(paths.report(language, "pdf"), pdf)
     return html_path, pdf_path

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.derive import add_scales, derive_jobseekers
+from pipeline.plan import load_plan
 
 
 def _jobseekers(codebook, instrument, rows):
@@ -40,7 +41,7 @@ def test_scale_needs_its_minimum_number_of_items(codebook):
 def test_employment_outcomes_and_group(codebook):
     cand = _jobseekers(codebook, "candidates", [{"werkstatus": 1}, {"werkstatus": 2}])
     ctrl = _jobseekers(codebook, "control", [{"werkstatus": 4}, {"werkstatus": pd.NA}])
-    out = derive_jobseekers(cand, ctrl, codebook)
+    out = derive_jobseekers(cand, ctrl, codebook, load_plan(codebook))
     assert out["groep"].tolist() == ["werktop", "werktop", "controle", "controle"]
     assert out["werktop"].tolist() == [1, 1, 0, 0]
     assert out["werk_regulier"].tolist()[:3] == [1, 0, 0]

@@ -10,8 +10,9 @@ from pipeline.errors import UserError
 from pipeline.plot import plot_figures
 
 
-def _bytes(paths) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(paths.figures.iterdir())}
+def _bytes(paths, language: str = "nl") -> dict[str, bytes]:
+    folder = paths.figures_for(language)
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def test_plot_writes_png_and_svg(tmp_path):
@@ -50,7 +51,8 @@ def test_plot_follows_language_and_data(tmp_path):
     en = write_results(tmp_path / "en")
     plot_figures(nl, "nl")
     plot_figures(en, "en")
-    assert _bytes(nl) != _bytes(en)
+    assert _bytes(nl) != _bytes(en, "en")
+    assert sorted(_bytes(en, "en")) == sorted(_bytes(nl))  # English figures in figures/en/
     changed = write_results(tmp_path / "changed")
     table = pd.read_csv(changed.tables / "unit_attainment.csv")
     table.loc[0, "attainment"] = 2.5

@@ -11,10 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
 from pipeline.errors import UserError
 from pipeline.io import read_json, write_json
-from pipeline.render import STRINGS_DIR, load_inputs, render_html, render_report
+from pipeline.render import load_inputs, render_html, render_report
+from pipeline.strings import STRINGS_DIR
+
+CHAPTERS = load_chapters()
+#: Every strings file: the shared one and each chapter's, as (folder, stem) pairs.
+STRING_FOLDERS = [STRINGS_DIR, *(c.directory for c in CHAPTERS)]
 
 UNITS = [
     ("hilversum", "Hilversum"),
@@ -127,7 +133,8 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
     stats = {
         "study": {
             "title": "Evaluatie Werktop", "synthetic": synthetic, "language": "nl",
-            "alpha": 0.05, "seed": 20140601, "config": "studies/example.toml",
+            "alpha": 0.05, "confidence": 0.95, "seed": 20140601,
+            "config": "studies/example.toml",
             "scenario": "data/raw/example/SCENARIO.md" if synthetic else None,
         },
         "n": {"employers": 214, "candidates": n_candidates, "control": 310},
@@ -135,6 +142,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
             "n_units": 5, "n_exceeding_all": len(exceeding), "units_exceeding_all": exceeding,
         },
         "employment": {row["outcome"]: row for row in emp},
+        "scales": {row["outcome"]: row for row in scale_rows()},
         "outcome_family": {"method": "holm", "size": 2},
         "something_new": {"ignored": True},
     }  # fmt: skip
@@ -144,14 +152,19 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
 
 def write_figures(paths: OutputPaths) -> None:
     """Tiny stand-in SVGs, so render tests do not depend on the plot stage."""
-    paths.figures.mkdir(parents=True, exist_ok=True)
-    for name in ("unit_attainment", "employment_comparison"):
-        (paths.figures / f"{name}.svg").write_text(
-            '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" '
-            'viewBox="0 0 400 200"><rect x="10" y="10" width="200" height="80" '
-            f'fill="#0072B2"/><text x="10" y="150">{name}</text></svg>\n',
-            encoding="utf-8",
-        )
+    for folder in (paths.figures_for("nl"), paths.figures_for("en")):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("unit_attainment", "employment_comparison"):
+            _stand_in(folder / f"{name}.svg", name)
+
+
+def _stand_in(path: Path, name: str) -> None:
+    path.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" '
+        'viewBox="0 0 400 200"><rect x="10" y="10" width="200" height="80" '
+        f'fill="#0072B2"/><text x="10" y="150">{name}</text></svg>\n',
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -162,7 +175,7 @@ def results(tmp_path: Path) -> OutputPaths:
 
 
 def _html(paths: OutputPaths, language: str) -> str:
-    return render_html(load_inputs(paths), language)
+    return render_html(load_inputs(paths, CHAPTERS), language, CHAPTERS)
 
 
 def _text(html: str) -> str:
@@ -184,23 +197,26 @@ def _keys(table: dict, prefix: str = "") -> set[str]:
     return out
 
 
-def test_string_files_have_the_same_keys():
+@pytest.mark.parametrize("folder", STRING_FOLDERS, ids=lambda f: f.name)
+def test_string_files_have_the_same_keys(folder):
     tables = {}
     for lang in ("nl", "en"):
-        with (STRINGS_DIR / f"{lang}.toml").open("rb") as fh:
+        with (folder / f"{lang}.toml").open("rb") as fh:
             tables[lang] = tomllib.load(fh)
     nl, en = _keys(tables["nl"]), _keys(tables["en"])
     assert nl == en, f"only nl: {sorted(nl - en)}; only en: {sorted(en - nl)}"
 
 
-def test_strings_contain_no_study_numbers():
-    # fixed text must not carry results (targets, counts); those come from results/
+@pytest.mark.parametrize("folder", STRING_FOLDERS, ids=lambda f: f.name)
+def test_strings_contain_no_study_numbers(folder):
+    # fixed text must not carry results (targets, counts, confidence levels); those come
+    # from results/
     for lang in ("nl", "en"):
-        text = (STRINGS_DIR / f"{lang}.toml").read_text(encoding="utf-8")
+        text = (folder / f"{lang}.toml").read_text(encoding="utf-8")
         values = [line.split("=", 1)[1] for line in text.splitlines() if " = " in line]
         for value in values:
             value = re.sub(r"\\u[0-9A-Fa-f]{4}", " ", value)  # TOML escapes (no-break space)
-            numbers = set(re.findall(r"\d+", value)) - {"2014", "95", "100"}
+            numbers = set(re.findall(r"\d+", value)) - {"2014", "100"}
             assert not numbers, f"{lang}: number(s) {numbers} in {value.strip()}"
 
 
@@ -297,7 +313,7 @@ def test_missing_stats_key_and_column_are_user_errors(results):
     flow = pd.read_csv(results.tables / "sample_flow.csv").drop(columns=["reason"])
     flow.to_csv(results.tables / "sample_flow.csv", index=False)
     with pytest.raises(UserError) as info:
-        load_inputs(results)
+        load_inputs(results, CHAPTERS)
     message = str(info.value)
     assert "units.n_exceeding_all" in message and "'reason'" in message
 
@@ -343,7 +359,7 @@ def test_pdf_identifier_follows_content(results):
 
 
 def test_scale_table_shows_means_g_and_both_p_values(results: OutputPaths) -> None:
-    html = render_html(load_inputs(results), "nl")
+    html = _html(results, "nl")
     table = html[html.index('id="tab-scales"'):]
     table = table[: table.index("</table>")]
     assert "Zoekgedrag (1-5)" in table
@@ -353,7 +369,7 @@ def test_scale_table_shows_means_g_and_both_p_values(results: OutputPaths) -> No
 
 
 def test_quality_table_lists_checks_with_dutch_labels(results: OutputPaths) -> None:
-    html = render_html(load_inputs(results), "nl")
+    html = _html(results, "nl")
     table = html[html.index('id="tab-quality"'):]
     table = table[: table.index("</table>")]
     assert "waarde buiten geldig bereik" in table and "op ontbrekend gezet" in table
@@ -363,6 +379,6 @@ def test_quality_table_lists_checks_with_dutch_labels(results: OutputPaths) -> N
 def test_empty_quality_table_says_nothing_was_recoded(results: OutputPaths) -> None:
     path = results.tables / "validation_summary.csv"
     pd.read_csv(path).iloc[0:0].to_csv(path, index=False)
-    html = render_html(load_inputs(results), "en")
+    html = _html(results, "en")
     assert 'id="tab-quality"' not in html
     assert "All values met the codebook" in html

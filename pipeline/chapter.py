@@ -1,0 +1,225 @@
+"""A report chapter as one unit, and the loader of the report's outline.
+
+Every chapter (and the title page, front matter and appendices) lives in its own folder
+under ``pipeline/chapters/<key>/``:
+
+- ``chapter.py`` defines ``CHAPTER``: the results tables it writes, the figures it draws,
+  the numbered exhibits it shows in order, and its analysis step and view function;
+- ``template.html.j2`` renders it (imports the shared macros from ``report_templates/``);
+- ``nl.toml`` and ``en.toml`` hold its fixed text (same keys; placeholders only, no numbers).
+
+``pipeline/chapters/registry.toml`` lists the folders in reading order. Adding a chapter is
+adding its folder and one line there: chapter, table and figure numbers, the table of
+contents and cross-references follow from the registry (see ``pipeline/numbering.py``).
+
+The analyze, plot and render stages each walk the same list, so a chapter's analysis, its
+figures and its text cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from pipeline.errors import UserError
+
+CHAPTERS_DIR = Path(__file__).resolve().parent / "chapters"
+KINDS = ("front", "chapter", "appendix")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A results table ``results/tables/<name>.csv`` written by a chapter's analysis step.
+
+    ``columns`` is the contract: the analysis step must return exactly these columns (in
+    this order), the plot and render stages may rely on them. Column types and descriptions
+    come from the vocabulary in ``pipeline/catalog.py``; ``extra_columns`` documents
+    columns that only this table has (name -> (frictionless type, description)).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    description: str
+    may_be_empty: bool = False
+    extra_columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FigureInputs:
+    """What a figure's draw function gets: its results tables, the strings and the stats."""
+
+    tables: Mapping[str, pd.DataFrame]
+    strings: Mapping[str, Any]
+    stats: Mapping[str, Any]
+    language: str
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure ``figures/<name>.{png,svg}`` drawn from results tables (never from data)."""
+
+    name: str
+    tables: tuple[str, ...]
+    draw: Callable[[FigureInputs], Any]  # returns a matplotlib Figure
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """What an analysis step gets. ``data(name)`` reads a processed or interim data set."""
+
+    data: Callable[[str], pd.DataFrame]
+    codebook: Any
+    plan: Any
+    alpha: float
+    multiplicity: str
+    seed: int
+    study: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceAbsent(Exception):
+    """Raised by ``AnalysisInputs.data`` when the study has no input for a data set."""
+
+    def __init__(self, dataset: str, instruments: tuple[str, ...]) -> None:
+        self.dataset = dataset
+        self.instruments = instruments
+        super().__init__(f"{dataset}: the study has no {', '.join(instruments)} input")
+
+
+@dataclass(frozen=True)
+class ChapterResults:
+    """An analysis step's output: tables by name, and stats merged into ``stats.json``."""
+
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ViewInputs:
+    """What a view function gets to build its template context (already read results)."""
+
+    tables: Mapping[str, pd.DataFrame]
+    stats: Mapping[str, Any]
+    strings: Mapping[str, Any]
+    language: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One unit of the report. See the module docstring for the folder layout.
+
+    ``exhibits`` lists the numbered tables and figures the chapter shows, in the order they
+    appear, as ``"table:<key>"`` / ``"figure:<name>"``; numbers are assigned from it.
+    ``stats`` lists the dotted ``stats.json`` keys the template needs.
+    ``sources`` names optional instruments the chapter rests on: when the study has none of
+    them, the chapter says the source is absent instead of failing.
+    """
+
+    key: str
+    kind: str = "chapter"
+    tables: tuple[TableSpec, ...] = ()
+    figures: tuple[FigureSpec, ...] = ()
+    exhibits: tuple[str, ...] = ()
+    stats: tuple[str, ...] = ()
+    analyze: Callable[[AnalysisInputs], ChapterResults] | None = None
+    view: Callable[[ViewInputs], Mapping[str, Any]] | None = None
+    sources: tuple[str, ...] = ()
+    in_toc: bool = True
+    directory: Path = Path()
+
+    @property
+    def template(self) -> str:
+        """The template's name for the Jinja loader (rooted at the chapters folder)."""
+        return f"{self.directory.name}/template.html.j2"
+
+    def strings_file(self, language: str) -> Path:
+        return self.directory / f"{language}.toml"
+
+
+def absent_chapters(stats: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Chapters whose source instruments the study lacks, as the analyze stage recorded
+    them in ``stats.json`` (chapter key -> missing instruments)."""
+    return dict(stats.get("absent", {}))
+
+
+def _import_chapter_module(folder: Path) -> ModuleType:
+    """Import ``<folder>/chapter.py`` by path, so chapter folders need no package wiring."""
+    path = folder / "chapter.py"
+    if not path.is_file():
+        raise UserError(f"{folder}: a chapter folder needs a chapter.py defining CHAPTER")
+    name = f"werktop_chapters.{folder.parent.name}.{folder.name}"
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_chapters(directory: Path = CHAPTERS_DIR) -> tuple[Chapter, ...]:
+    """The report's chapters in reading order, from ``<directory>/registry.toml``."""
+    directory = Path(directory)
+    registry = directory / "registry.toml"
+    try:
+        with registry.open("rb") as fh:
+            outline = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise UserError(f"chapter registry not found: {registry}") from exc
+    keys = outline.get("chapters")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise UserError(f"{registry}: 'chapters' must be a list of chapter folder names")
+    chapters = []
+    for key in keys:
+        folder = directory / key
+        module = _import_chapter_module(folder)
+        chapter = getattr(module, "CHAPTER", None)
+        if not isinstance(chapter, Chapter):
+            raise UserError(f"{folder / 'chapter.py'}: CHAPTER must be a pipeline.chapter.Chapter")
+        if chapter.key != key:
+            raise UserError(f"{folder / 'chapter.py'}: CHAPTER.key {chapter.key!r} != {key!r}")
+        if chapter.kind not in KINDS:
+            raise UserError(f"{folder}: kind {chapter.kind!r}; expected one of {KINDS}")
+        chapters.append(_with_directory(chapter, folder))
+    _check_unique(chapters, registry)
+    return tuple(chapters)
+
+
+def _with_directory(chapter: Chapter, folder: Path) -> Chapter:
+    from dataclasses import replace
+
+    return replace(chapter, directory=folder)
+
+
+def _check_unique(chapters: list[Chapter], registry: Path) -> None:
+    """Table, figure and exhibit names are global keys; a clash is a programming error."""
+    seen: dict[str, str] = {}
+    for chapter in chapters:
+        names = [f"results:{t.name}" for t in chapter.tables]
+        names += [f"figure-file:{f.name}" for f in chapter.figures]
+        names += list(chapter.exhibits)
+        for name in names:
+            if name in seen:
+                raise UserError(
+                    f"{registry}: {name!r} is declared by both {seen[name]!r} and {chapter.key!r}"
+                )
+            seen[name] = chapter.key
+        for exhibit in chapter.exhibits:
+            kind, _, _ = exhibit.partition(":")
+            if kind not in ("table", "figure"):
+                raise UserError(f"{chapter.key}: exhibit {exhibit!r} must be table:… or figure:…")
+        drawn = {f.name for f in chapter.figures}
+        for exhibit in chapter.exhibits:
+            if exhibit.startswith("figure:") and exhibit[7:] not in drawn:
+                # A chapter may show a figure drawn by another chapter; it must exist somewhere.
+                if not any(exhibit[7:] in {f.name for f in c.figures} for c in chapters):
+                    raise UserError(f"{chapter.key}: shows figure {exhibit[7:]!r} nobody draws")
