@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, Instrument, Variable, normalise_label
 from synthetic import scenario as S
-from synthetic.model import ja_nee
+from synthetic.draws import ja_nee
 from synthetic.personal_data import PiiFactory
 
 NON_QUESTION_TYPES = ("id", "unit", "date")

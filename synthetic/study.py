@@ -26,9 +26,11 @@ from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_json, write_text
 from synthetic import scenario as S
 from synthetic import texts as T
+from synthetic.draws import stream_rng, typo_stream_rng
+from synthetic.employers import draw_employers
 from synthetic.interviews import interviews_csv
 from synthetic.mess import Survey, add_test_rows, field_dates, plant_mess, plant_typos
-from synthetic.model import draw_employers, draw_jobseekers, stream_rng, typo_stream_rng
+from synthetic.model import draw_jobseekers
 from synthetic.personal_data import PiiFactory
 from synthetic.truth import realised_summary, reference_values, scenario_markdown, true_parameters
 from synthetic.writers import (
@@ -79,7 +81,8 @@ def simulate_study(
             treat = ineligible.astype(float)
         else:
             ineligible, treat = None, np.ones(n)
-        frame, units = draw_jobseekers(rng, inst, name, treat, cb)
+        draw = draw_jobseekers(rng, inst, name, treat, cb)
+        frame, units = draw.frame, draw.unit
         dates = field_dates(rng, S.FIELD_PERIOD[name], n)
         awkward = T.WENSEN_AWKWARD if name == "control" else None
         sv = plant_mess(

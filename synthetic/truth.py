@@ -14,7 +14,8 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, Instrument
 from synthetic import scenario as S
-from synthetic.model import STREAMS, draw_jobseekers
+from synthetic.draws import STREAMS
+from synthetic.model import draw_jobseekers
 
 REFERENCE_N = 100_000
 REFERENCE_SEED = 20140601  # the expected values are properties of the scenario, not the seed
@@ -62,8 +63,8 @@ def reference_values(cb: Codebook) -> dict:
     """Population values implied by the scenario (large clean samples, fixed seed)."""
     rng = np.random.default_rng(np.random.SeedSequence([REFERENCE_SEED, STREAMS["reference"]]))
     cand_inst, ctrl_inst = cb.instruments["candidates"], cb.instruments["control"]
-    cand, _ = draw_jobseekers(rng, cand_inst, "candidates", np.ones(REFERENCE_N), cb)
-    ctrl, _ = draw_jobseekers(rng, ctrl_inst, "control", np.zeros(REFERENCE_N), cb)
+    cand = draw_jobseekers(rng, cand_inst, "candidates", np.ones(REFERENCE_N), cb).frame
+    ctrl = draw_jobseekers(rng, ctrl_inst, "control", np.zeros(REFERENCE_N), cb).frame
     sc_c, sc_k = _scale_scores(cand, cand_inst), _scale_scores(ctrl, ctrl_inst)
     regular = cand_inst.variable("werkstatus").code_values()[0]
     p1 = float(np.mean(cand["werkstatus"] == regular))
