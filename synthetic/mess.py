@@ -58,6 +58,7 @@ class Survey:
     truth: dict = field(default_factory=dict)
     expected: pd.DataFrame | None = None  # the clean data a correct cleaner should recover
     typos: list[dict] = field(default_factory=list)  # respondent_id, column, value
+    kept: np.ndarray | None = None  # per generated respondent: in ``expected``
 
 
 def _question_vars(inst: Instrument) -> list[Variable]:
@@ -232,7 +233,7 @@ def plant_mess(
             "respondent_ids": [str(x) for x in ids[ineligible]],
             "rule": "deelname_werktop = Ja",
         }
-    return Survey(name, inst, frame, item_missing, all_units, truth, expected)
+    return Survey(name, inst, frame, item_missing, all_units, truth, expected, kept=keep_rows)
 
 
 def _typo(label: str, rng: np.random.Generator, known: set[str]) -> str | None:

@@ -12,14 +12,17 @@ The employer model is in ``synthetic.employers``.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
+from pipeline.codebook import Codebook, Instrument, load_codebook
+from pipeline.config import DEFAULT_CODEBOOK
 from synthetic import scenario as S
 from synthetic.draws import choice_codes, ja_nee, likert_items, ordinal_codes
 
@@ -242,3 +245,150 @@ def draw_jobseekers(
         data["deelname_werktop"] = ja_nee(v("deelname_werktop"), treat == 1)
     frame = pd.DataFrame({name: data[name] for name in inst.names if name in data})
     return JobseekerDraw(frame, unit, p0, p1)
+
+
+# --------------------------------------------------------------------------- in memory
+
+# Background covariates of simulate_jobseekers, named as in data/processed/jobseekers.csv.
+COVARIATES = (
+    "geslacht",
+    "leeftijd",
+    "opleiding",
+    "migratie",
+    "jaren_uitkering",
+    "huishouden",
+    "gezondheid_beperking",
+    "nederlands",
+)
+# Effects the caller of simulate_jobseekers may override, with the scenario's values.
+DEFAULT_EFFECTS = {"regular_job_or": S.EMPLOYMENT["odds_ratio"]}
+
+
+@functools.cache
+def _codebook() -> Codebook:
+    return load_codebook(DEFAULT_CODEBOOK)
+
+
+def _checked_effects(effects: Mapping[str, float] | None) -> dict[str, float]:
+    out = dict(DEFAULT_EFFECTS)
+    for key, value in (effects or {}).items():
+        if key not in DEFAULT_EFFECTS:
+            raise ValueError(f"unknown effect {key!r}; known: {sorted(DEFAULT_EFFECTS)}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"effect {key!r} must be a positive odds ratio, got {value!r}")
+        out[key] = float(value)
+    return out
+
+
+def _checked_missing(missing: Mapping[str, float] | None) -> dict[str, float]:
+    out = {}
+    for column, rate in (missing or {}).items():
+        if column not in COVARIATES:
+            raise ValueError(f"missing: {column!r} is not a covariate; known: {COVARIATES}")
+        if not 0 <= rate < 1:
+            raise ValueError(f"missing: rate for {column!r} must be in [0, 1), got {rate!r}")
+        out[column] = float(rate)
+    return out
+
+
+def simulate_jobseekers(
+    rng: np.random.Generator,
+    n_candidates: int,
+    n_control: int,
+    *,
+    effects: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Draw clean, analysis-ready job seekers from the scenario's model, in memory.
+
+    Werktop candidates and control-group members are drawn exactly as the example study
+    draws them (same selection into Werktop, same model for a regular job), without any
+    survey mess, and returned with each person's potential-outcome probabilities.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness; the result is a deterministic function of its state.
+    n_candidates, n_control : int
+        Number of Werktop candidates (``werktop == 1``) and control-group members (0).
+    effects : mapping of str to float, optional
+        Overrides of the planted effects. ``"regular_job_or"``: conditional odds ratio of
+        Werktop on a regular paid job (scenario: 2.0; ``1.0`` is a zero-effect scenario).
+    missing : mapping of str to float, optional
+        MCAR missingness: covariate column -> share of rows set to missing (each row
+        independently, each column independently). Default: no missing values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person, candidates first, index ``0..n-1``, columns:
+
+        - ``werktop`` (int64): 1 candidate, 0 control group
+        - ``gemeente`` (str): unit id (``hilversum``, ``zaanstad``, ``lansingerland``,
+          ``doetinchem``, ``mug``), as in ``data/processed/jobseekers.csv``
+        - ``geslacht`` (1 Man, 2 Vrouw), ``leeftijd`` (years, 18-64), ``opleiding``
+          (1-4), ``migratie`` (1-3), ``jaren_uitkering`` (float, half years),
+          ``huishouden`` (1-4), ``gezondheid_beperking`` (1 Ja, 0 Nee), ``nederlands``
+          (1-3): codes as in the codebook; int64, except ``jaren_uitkering`` and any
+          column given in ``missing`` (float64 with NaN for missing)
+        - ``werk_regulier`` (int64): 1 has a regular paid job (werkstatus 1), else 0
+        - ``p0``, ``p1`` (float64): the person's probability of a regular job without and
+          with Werktop under the model; ``werk_regulier`` was drawn with ``p1`` for
+          candidates and ``p0`` for the control group
+
+    Notes
+    -----
+    Same code path as the example study (``draw_jobseekers``): covariates are drawn from
+    the group's distribution in ``scenario.SELECTION`` and the unit from its share in
+    ``scenario.UNITS``; a regular job follows the logistic model in
+    ``scenario.EMPLOYMENT`` with unit offsets and the conditional odds ratio
+    ``regular_job_or`` for Werktop. The draws are made in this order: candidates'
+    covariates, candidates' jobs, control covariates, control jobs, then the missingness
+    masks (in the order of ``COVARIATES``). So for one seed, overriding the effect or adding
+    missingness leaves every covariate value and ``p0`` unchanged.
+
+    The true average effect on the treated is ``mean(p1 - p0)`` over ``werktop == 1`` on
+    the risk-difference scale, and ``odds(mean(p1)) / odds(mean(p0))`` over the same rows
+    on the marginal odds-ratio scale. The marginal odds ratio is closer to 1 than the
+    conditional one (odds ratios are not collapsible). ``truth.json`` of the example study
+    holds both for the example's candidates and for a large reference draw.
+
+    References
+    ----------
+    .. [1] Imbens, G. W. and Rubin, D. B. (2015). Causal Inference for Statistics, Social,
+       and Biomedical Sciences. Cambridge University Press (potential outcomes, ATT).
+    .. [2] Greenland, S., Robins, J. M. and Pearl, J. (1999). Confounding and
+       collapsibility in causal inference. Statistical Science 14(1), 29-46.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> df = simulate_jobseekers(rng, 400, 350, effects={"regular_job_or": 1.0})
+    >>> bool((df["p1"] == df["p0"]).all())
+    True
+    """
+    for name, n in (("n_candidates", n_candidates), ("n_control", n_control)):
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
+    odds_ratio = _checked_effects(effects)["regular_job_or"]
+    rates = _checked_missing(missing)
+    cb = _codebook()
+    parts = []
+    for group, n, werktop in (("candidates", n_candidates, 1), ("control", n_control, 0)):
+        inst = cb.instruments[group]
+        bg = _draw_background(rng, inst, group, int(n), cb)
+        job, p0, p1 = _draw_regular_job(rng, bg, np.full(int(n), float(werktop)), odds_ratio)
+        codes = bg.codes(inst)
+        part = {"werktop": np.full(int(n), werktop, dtype=np.int64), "gemeente": bg.unit}
+        for name in COVARIATES:
+            part[name] = codes[name] if name == "jaren_uitkering" else codes[name].astype(np.int64)
+        part |= {"werk_regulier": job.astype(np.int64), "p0": p0, "p1": p1}
+        parts.append(pd.DataFrame(part))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["gemeente"] = frame["gemeente"].astype("str")
+    for name in COVARIATES:
+        if name in rates:
+            values = frame[name].to_numpy(dtype=float, copy=True)
+            values[rng.random(len(frame)) < rates[name]] = np.nan
+            frame[name] = values
+    return frame

@@ -30,9 +30,16 @@ from synthetic.draws import stream_rng, typo_stream_rng
 from synthetic.employers import draw_employers
 from synthetic.interviews import interviews_csv
 from synthetic.mess import Survey, add_test_rows, field_dates, plant_mess, plant_typos
-from synthetic.model import draw_jobseekers
+from synthetic.model import JobseekerDraw, draw_jobseekers
 from synthetic.personal_data import PiiFactory
-from synthetic.truth import realised_summary, reference_values, scenario_markdown, true_parameters
+from synthetic.truth import (
+    realised_summary,
+    reference_draws,
+    reference_values,
+    scenario_markdown,
+    true_att_regular_job,
+    true_parameters,
+)
 from synthetic.writers import (
     config_text,
     csv_text,
@@ -57,6 +64,7 @@ def simulate_study(
     cb = load_codebook(DEFAULT_CODEBOOK)
     pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
     surveys: dict[str, Survey] = {}
+    draws: dict[str, JobseekerDraw] = {}
 
     # employers
     rng = stream_rng(seed, "employers")
@@ -83,6 +91,7 @@ def simulate_study(
             ineligible, treat = None, np.ones(n)
         draw = draw_jobseekers(rng, inst, name, treat, cb)
         frame, units = draw.frame, draw.unit
+        draws[name] = draw
         dates = field_dates(rng, S.FIELD_PERIOD[name], n)
         awkward = T.WENSEN_AWKWARD if name == "control" else None
         sv = plant_mess(
@@ -109,12 +118,16 @@ def simulate_study(
     files = {name: sv.truth for name, sv in surveys.items()}
     files["register"] = {"file": S.FILE_NAMES["register"], "rows_in_file": len(cb.units)}
     files["interviews"] = interviews_truth
+    ref_candidates, ref_control = reference_draws(cb)
     truth = {
         "synthetic": True,
         "seed": seed,
         "scale": scale,
         "parameters": true_parameters(cb),
-        "expected_population": reference_values(cb),
+        "expected_population": reference_values(ref_candidates.frame, ref_control.frame, cb),
+        "true_att_regular_job": true_att_regular_job(
+            ref_candidates, draws["candidates"], surveys["candidates"].kept
+        ),
         "realised": {
             name: realised_summary(surveys[name].expected, cb.instruments[name], cb)
             for name in ("candidates", "control")

@@ -15,7 +15,7 @@ import pandas as pd
 from pipeline.codebook import Codebook, Instrument
 from synthetic import scenario as S
 from synthetic.draws import STREAMS
-from synthetic.model import draw_jobseekers
+from synthetic.model import JobseekerDraw, draw_jobseekers
 
 REFERENCE_N = 100_000
 REFERENCE_SEED = 20140601  # the expected values are properties of the scenario, not the seed
@@ -59,12 +59,18 @@ def _smd(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.mean() - b.mean()) / math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
 
 
-def reference_values(cb: Codebook) -> dict:
-    """Population values implied by the scenario (large clean samples, fixed seed)."""
+def reference_draws(cb: Codebook) -> tuple[JobseekerDraw, JobseekerDraw]:
+    """Large clean samples of candidates and control group, with a fixed seed."""
     rng = np.random.default_rng(np.random.SeedSequence([REFERENCE_SEED, STREAMS["reference"]]))
     cand_inst, ctrl_inst = cb.instruments["candidates"], cb.instruments["control"]
-    cand = draw_jobseekers(rng, cand_inst, "candidates", np.ones(REFERENCE_N), cb).frame
-    ctrl = draw_jobseekers(rng, ctrl_inst, "control", np.zeros(REFERENCE_N), cb).frame
+    cand = draw_jobseekers(rng, cand_inst, "candidates", np.ones(REFERENCE_N), cb)
+    ctrl = draw_jobseekers(rng, ctrl_inst, "control", np.zeros(REFERENCE_N), cb)
+    return cand, ctrl
+
+
+def reference_values(cand: pd.DataFrame, ctrl: pd.DataFrame, cb: Codebook) -> dict:
+    """Population values implied by the scenario, from the reference draws' frames."""
+    cand_inst, ctrl_inst = cb.instruments["candidates"], cb.instruments["control"]
     sc_c, sc_k = _scale_scores(cand, cand_inst), _scale_scores(ctrl, ctrl_inst)
     regular = cand_inst.variable("werkstatus").code_values()[0]
     p1 = float(np.mean(cand["werkstatus"] == regular))
@@ -92,6 +98,38 @@ def reference_values(cb: Codebook) -> dict:
             "candidates": float(cand["jaren_uitkering"].mean()),
             "control": float(ctrl["jaren_uitkering"].mean()),
         },
+    }
+
+
+def _att_summary(p0: np.ndarray, p1: np.ndarray) -> dict:
+    m1, m0 = float(np.mean(p1)), float(np.mean(p0))
+    return {
+        "n": len(p0),
+        "mean_p1": m1,
+        "mean_p0": m0,
+        "risk_difference": float(np.mean(p1 - p0)),
+        "marginal_odds_ratio": (m1 / (1 - m1)) / (m0 / (1 - m0)),
+    }
+
+
+def true_att_regular_job(
+    population: JobseekerDraw, example: JobseekerDraw, kept: np.ndarray
+) -> dict:
+    """True effect of Werktop on the treated (ATT) for a regular job, from potential outcomes.
+
+    ``population``: the candidates of the reference draw; ``example``: the candidates drawn
+    for the study, of whom ``kept`` are the ones a correct cleaner keeps (no break-offs).
+    """
+    return {
+        "definition": (
+            "p1, p0 = a Werktop participant's probability of a regular paid job with and "
+            "without Werktop under the scenario's model; risk_difference = mean(p1 - p0), "
+            "marginal_odds_ratio = odds(mean(p1)) / odds(mean(p0)), over the candidates"
+        ),
+        "conditional_odds_ratio": S.EMPLOYMENT["odds_ratio"],
+        "population": _att_summary(population.p0, population.p1),
+        "generated_candidates": _att_summary(example.p0, example.p1),
+        "clean_candidates": _att_summary(example.p0[kept], example.p1[kept]),
     }
 
 
@@ -197,6 +235,29 @@ def scenario_markdown(truth: dict) -> str:
         f"| sollicitaties_4wk | rate ratio {p['applications']['rate_ratio']} | mean "
         f"{ref['mean_sollicitaties_4wk']['control']:.2f} control vs "
         f"{ref['mean_sollicitaties_4wk']['candidates']:.2f} Werktop |",
+        "",
+        "True effect of Werktop on the treated (ATT) for a regular paid job: each "
+        "candidate's probability of a regular job with Werktop (p1) and without (p0) under "
+        "the model, averaged over the candidates (`truth.json`: `true_att_regular_job`).",
+        "",
+        "| candidates | n | mean p1 | mean p0 | risk difference | marginal odds ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    att = truth["true_att_regular_job"]
+    for key, label in (
+        ("population", "population (reference draw)"),
+        ("generated_candidates", "drawn for this study"),
+        ("clean_candidates", "kept by a correct cleaner (no break-offs)"),
+    ):
+        a = att[key]
+        lines.append(
+            f"| {label} | {a['n']} | {a['mean_p1']:.1%} | {a['mean_p0']:.1%} | "
+            f"{100 * a['risk_difference']:+.1f} points | {a['marginal_odds_ratio']:.2f} |"
+        )
+    lines += [
+        "",
+        f"The marginal odds ratio differs from the conditional one ({e['odds_ratio']}): "
+        "odds ratios are not collapsible.",
         "",
         "Likert items are thresholded responses to one latent trait per scale (loading "
         f"{p['item_loading']}); reverse-worded items (codebook `reverse = true`) are "
