@@ -6,6 +6,7 @@ Three views of the same item: the top-two-box proportion, a proportional-odds
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,7 +105,8 @@ def ordinal_logit(
     Notes
     -----
     ``statsmodels.miscmodels.ordinal_model.OrderedModel(y, treated_indicator,
-    distr="logit").fit(method="bfgs")``, i.e. ``logit P(Y <= j) = theta_j - beta x``
+    distr="logit")``, fitted by BFGS and then polished by Newton-Raphson from the BFGS
+    solution (kept only if Newton converges), i.e. ``logit P(Y <= j) = theta_j - beta x``
     (same parameterisation as R's ``MASS::polr``). ``odds_ratio = exp(beta)`` is the
     common odds of a *higher* answer for the treated group; Wald interval
     ``exp(beta ± z se)`` and z test with the Hessian-based SE. Levels observed in
@@ -126,7 +128,14 @@ def ordinal_logit(
     y = pd.Series(pd.Categorical(pd.concat([t, c], ignore_index=True), categories=used,
                                  ordered=True))  # fmt: skip
     x = pd.DataFrame({"treated": np.r_[np.ones(len(t)), np.zeros(len(c))]})
-    res = OrderedModel(y, x, distr="logit").fit(method="bfgs", disp=False, maxiter=500)
+    model = OrderedModel(y, x, distr="logit")
+    res = model.fit(method="bfgs", disp=False, maxiter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence is reported in the output instead
+        refined = model.fit(method="newton", start_params=res.params.to_numpy(), disp=False,
+                            maxiter=100)  # fmt: skip
+    if refined.mle_retvals.get("converged", False) and np.isfinite(refined.bse).all():
+        res = refined
     b, se = float(res.params["treated"]), float(res.bse["treated"])
     z = float(stats.norm.ppf(1.0 - alpha / 2.0))
     thresholds = res.model.transform_threshold_params(res.params.to_numpy())[1:-1]
