@@ -9,7 +9,9 @@ is written here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -110,7 +112,7 @@ def run_analyze(
         if chapter.analyze is None:
             continue
         try:
-            result = chapter.analyze(inputs)
+            result = chapter.analyze(replace(inputs, earlier=MappingProxyType(dict(stats))))
         except SourceAbsent as exc:
             absent[chapter.key] = list(exc.instruments)
             continue

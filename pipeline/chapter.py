@@ -82,6 +82,11 @@ class AnalysisInputs:
     multiplicity: str
     seed: int
     study: Mapping[str, Any]
+    #: stats.json entries of the chapters analysed before this one (read-only), so a
+    #: chapter such as the conclusions can build on what earlier chapters found.
+    earlier: Mapping[str, Any] = field(default_factory=dict)
+    #: For a synthetic study: the scenario's truth.json (planted effects); else None.
+    truth: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,9 @@ class Chapter:
 
     ``exhibits`` lists the numbered tables and figures the chapter shows, in the order they
     appear, as ``"table:<key>"`` / ``"figure:<name>"``; numbers are assigned from it.
+    ``exhibit_tables`` maps a table exhibit to the results table it shows when the names
+    differ (``{"employment_tests": "employment_comparison"}``); the workbook's README sheet
+    uses it to say where each results table appears in the report.
     ``stats`` lists the dotted ``stats.json`` keys the template needs.
     ``sources`` names optional instruments the chapter rests on: when the study has none of
     them, the chapter says the source is absent instead of failing.
@@ -128,6 +136,7 @@ class Chapter:
     tables: tuple[TableSpec, ...] = ()
     figures: tuple[FigureSpec, ...] = ()
     exhibits: tuple[str, ...] = ()
+    exhibit_tables: Mapping[str, str] = field(default_factory=dict)
     stats: tuple[str, ...] = ()
     analyze: Callable[[AnalysisInputs], ChapterResults] | None = None
     view: Callable[[ViewInputs], Mapping[str, Any]] | None = None

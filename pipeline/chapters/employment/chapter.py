@@ -193,6 +193,10 @@ CHAPTER = Chapter(
         "figure:employment_comparison",
         "table:scale_comparison",
     ),
+    exhibit_tables={
+        "employment_tests": "employment_comparison",
+        "employment_effects": "employment_comparison",
+    },
     stats=("employment", "scales", "outcome_family.method", "outcome_family.size",
            "study.confidence"),
     analyze=analyze,
