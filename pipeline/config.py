@@ -117,7 +117,7 @@ def _kind(value: object) -> str:
     if isinstance(value, float):
         return "a number"
     if isinstance(value, str):
-        return "a string (in quotes)"
+        return "a string"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
