@@ -286,7 +286,8 @@ def explain_failures(var: Variable, failed: list[str], setting: str) -> str:
             if _share_parsed(sample, fmt) > 0.5:
                 return (
                     f"most values of {var.name!r} look like {shape}: set "
-                    f"date_format = {fmt!r} in {setting}"
+                    f"date_format = {fmt!r} in {setting} (values that did parse were "
+                    "probably read with day and month swapped)"
                 )
         return (
             f"values of {var.name!r} such as {examples} are not dates in a known layout: set "
