@@ -13,14 +13,17 @@ reason. The rules, applied in this order (a row gets the first reason that appli
 ``ineligible``   a screening answer outside the variable's ``eligible_codes`` (e.g. a control
                  respondent who took part in Werktop after all)
 
-The accounting identity raw = kept + excluded is checked here, per instrument.
+The accounting identity raw = kept + excluded is checked here, per instrument. Rows the
+study config skips (``skip_rows``: question-text rows under the header) are not respondents
+and are not counted as raw rows. An instrument the study does not have (register,
+interviews) gets no cleaned file and no lines in the sample flow.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.codebook import Codebook
+from pipeline.codebook import INSTRUMENT_FILES, Codebook
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage
 from pipeline.io import write_csv, write_json
@@ -170,6 +173,9 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
     )
     for name, frame in cleaned.items():
         write_csv(paths.interim_csv(name), frame)
+    for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
+        if not config.has(name):
+            paths.interim_csv(name).unlink(missing_ok=True)
     write_csv(paths.exclusions, all_ex)
     write_csv(paths.sample_flow, flow)
     described = {**cleaned, "exclusions": all_ex, "sample_flow": flow}

@@ -7,10 +7,11 @@ range, scale membership and reverse wording. See ``data/codebook/README.md``.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import UserError
@@ -156,6 +157,40 @@ class Codebook:
             for alias in (u.name, u.id, str(u.code), *u.aliases):
                 table[normalise_label(alias)] = u
         return table
+
+    def with_unit_aliases(self, aliases: dict[str, str], *, where: str = "[units.aliases]"
+                          ) -> Codebook:
+        """This codebook with a study's own unit spellings added (alias -> unit id).
+
+        A study config can name the spellings its exports use without editing the shared
+        ``units.toml``. An alias for a unit id the codebook does not have, or a spelling that
+        already means another unit, is an error: a unit is never guessed.
+        """
+        if not aliases:
+            return self
+        ids = [u.id for u in self.units]
+        known = self.unit_alias_table()
+        extra: dict[str, list[str]] = {}
+        for alias, unit_id in aliases.items():
+            if unit_id not in ids:
+                close = difflib.get_close_matches(unit_id, ids, n=1, cutoff=0.6)
+                suggestion = f"did you mean {close[0]!r}? " if close else ""
+                raise UserError(
+                    f"{where}: {alias!r} = {unit_id!r} — {unit_id!r} is not a unit id in the "
+                    f"codebook; {suggestion}the unit ids are {ids}"
+                )
+            other = known.get(normalise_label(alias))
+            if other is not None and other.id != unit_id:
+                raise UserError(
+                    f"{where}: {alias!r} = {unit_id!r} — this spelling already means unit "
+                    f"{other.id!r} (in the codebook or an earlier alias)"
+                )
+            extra.setdefault(unit_id, []).append(alias)
+            known[normalise_label(alias)] = self.unit_by_id(unit_id)
+        units = tuple(
+            replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units
+        )
+        return replace(self, units=units)
 
     def unit_by_id(self, unit_id: str) -> Unit:
         for u in self.units:

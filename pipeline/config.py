@@ -3,22 +3,37 @@
 Relative paths in a study config are resolved against the directory of the config file, so a
 study folder can be moved as a whole. Every generated file lives under one output root (the
 repository by default, ``--out DIR`` otherwise) with the same relative layout.
+
+The config is checked against one schema (:data:`SCHEMA`: per table, setting -> validator).
+An unknown table or setting, a value of the wrong type or outside its range stops the run
+with a :class:`~pipeline.errors.UserError` (exit code 2) that names the setting and, for a
+misspelt name, the nearest valid one. Nothing is silently ignored or coerced.
 """
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
+import difflib
+import hashlib
 import os
+import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.codebook import INSTRUMENT_FILES
+from pipeline.codebook import INSTRUMENT_FILES, SURVEYS
 from pipeline.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
 FORMATS = ("csv", "sav", "xlsx")
 LANGUAGES = ("nl", "en")
+MULTIPLICITY_METHODS = ("holm", "fdr_bh", "none")
+REQUIRED_INPUTS = SURVEYS  # the three surveys; the register and the interviews are optional
+OPTIONAL_INPUTS = tuple(n for n in INSTRUMENT_FILES if n not in SURVEYS)
+DEFAULT_KEY_ENV = "WERKTOP_PSEUDONYM_KEY"
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,11 @@ class InputSpec:
     encoding: str | None = None  # override; detected when None
     delimiter: str | None = None  # override; detected when None
     header_row: int = 1  # row of the column names (title rows above it are skipped)
+    # Rows below the header that are not respondents: the first N (an int) or these row
+    # numbers as the spreadsheet shows them (SPSS: case numbers).
+    skip_rows: int | tuple[int, ...] = 0
+    date_format: str | None = None  # strptime format of date columns; None: ISO or dd-mm-jjjj
+    rename: dict[str, str] = field(default_factory=dict)  # export column -> codebook name
 
 
 @dataclass(frozen=True)
@@ -49,27 +69,355 @@ class StudyConfig:
     test_id_pattern: str = r"^\s*(test|tst|dummy)"
     max_errors: int = 50
     scenario: Path | None = None  # documentation of a synthetic study's scenario
+    unit_aliases: dict[str, str] = field(default_factory=dict)  # study spelling -> unit id
+
+    def has(self, instrument: str) -> bool:
+        """Whether the study has an export for this instrument (register and interviews
+        are optional)."""
+        return instrument in self.inputs
+
+    @property
+    def key_fingerprint(self) -> str:
+        """First 16 hex digits of the SHA-256 of the pseudonym key (never the key itself)."""
+        return hashlib.sha256(self.pseudonym_key).hexdigest()[:16]
 
 
-def _require(table: dict, key: str, where: str, kind: type) -> object:
-    if key not in table:
-        raise UserError(f"{where}: missing required setting {key!r}")
-    value = table[key]
-    if kind is float and isinstance(value, int):
-        value = float(value)
-    if not isinstance(value, kind):
-        raise UserError(f"{where}: setting {key!r} should be {kind.__name__}, got {value!r}")
-    return value
+def key_fingerprint(config: StudyConfig) -> str:
+    """The fingerprint of a study's pseudonym key, for use as a build input.
+
+    Changing the key changes every pseudonym, so whatever depends on pseudonyms has to be
+    rebuilt; the fingerprint lets a build tool notice that without ever seeing the key.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        A loaded study config.
+
+    Returns
+    -------
+    str
+        The first 16 hexadecimal digits of SHA-256 over the UTF-8 key.
+    """
+    return config.key_fingerprint
 
 
-def _header_row(value: object, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise UserError(f"{where}: header_row {value!r} — expected a row number of 1 or more")
-    return value
+# --------------------------------------------------------------------------- schema
+
+
+class _Invalid(ValueError):
+    """A value that does not fit its setting; the message says what was expected."""
+
+
+def _kind(value: object) -> str:
+    """How a TOML value reads to a user, for 'got ...' in messages."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _expect(ok: bool, expected: str, value: object, *, show_kind: bool = False) -> None:
+    if not ok:
+        got = f" (got {_kind(value)})" if show_kind else ""
+        raise _Invalid(f"expected {expected}{got}")
+
+
+def _string(value: object) -> str:
+    _expect(isinstance(value, str), "a string in quotes", value, show_kind=True)
+    return value  # type: ignore[return-value]
+
+
+def _nonempty_string(value: object) -> str:
+    text = _string(value)
+    _expect(text.strip() != "", "a non-empty string", value)
+    return text
+
+
+def _boolean(value: object) -> bool:
+    _expect(isinstance(value, bool), "true or false (without quotes)", value, show_kind=True)
+    return value  # type: ignore[return-value]
+
+
+def _whole(minimum: int) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        _expect(is_int, f"a whole number of {minimum} or more", value, show_kind=True)
+        _expect(value >= minimum, f"a whole number of {minimum} or more", value)  # type: ignore[operator]
+        return value  # type: ignore[return-value]
+
+    return check
+
+
+def _alpha(value: object) -> float:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    _expect(is_number, "a number between 0 and 1 (e.g. 0.05)", value, show_kind=True)
+    _expect(0 < value < 1, "a number between 0 and 1 (e.g. 0.05)", value)  # type: ignore[operator]
+    return float(value)  # type: ignore[arg-type]
+
+
+def _choice(options: tuple[str, ...], *, fold_case: bool = False) -> Callable[[object], str]:
+    shown = ", ".join(repr(o) for o in options)
+
+    def check(value: object) -> str:
+        text = _string(value)
+        key = text.strip().casefold() if fold_case else text
+        _expect(key in options, f"one of {shown}", value)
+        return key
+
+    return check
+
+
+def _regex(value: object) -> str:
+    text = _string(value)
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise _Invalid(f"not a valid regular expression: {exc}") from exc
+    return text
+
+
+def _one_char(value: object) -> str:
+    text = _string(value)
+    _expect(len(text) == 1, "exactly one character, e.g. ';', ',' or '\\t'", value)
+    return text
+
+
+def _encoding(value: object) -> str:
+    text = _nonempty_string(value)
+    try:
+        codecs.lookup(text)
+    except LookupError as exc:
+        raise _Invalid("expected an encoding Python knows, e.g. 'utf-8' or 'cp1252'") from exc
+    return text
+
+
+_PROBE_DATE = dt.datetime(2013, 11, 28, 0, 0)
+
+
+def _date_format(value: object) -> str:
+    """A strptime format that carries day, month and year (checked by a round trip)."""
+    text = _nonempty_string(value)
+    expected = "a strptime format with day, month and year, e.g. '%m/%d/%Y'"
+    try:
+        back = dt.datetime.strptime(_PROBE_DATE.strftime(text), text)
+    except ValueError as exc:
+        raise _Invalid(expected) from exc
+    _expect(back.date() == _PROBE_DATE.date(), expected, value)
+    return text
+
+
+def _skip_rows(value: object) -> int | tuple[int, ...]:
+    expected = "a number of rows (0 or more) or a list of row numbers, e.g. [2, 3]"
+    if isinstance(value, list):
+        ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+        _expect(ok, expected, value)
+        return tuple(sorted(set(value)))
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    _expect(is_int and value >= 0, expected, value, show_kind=not is_int)  # type: ignore[operator]
+    return value  # type: ignore[return-value]
+
+
+def _text_table(what: str) -> Callable[[object], dict[str, str]]:
+    def check(value: object) -> dict[str, str]:
+        _expect(isinstance(value, dict), f"a table of {what}", value, show_kind=True)
+        for k, v in value.items():  # type: ignore[union-attr]
+            if not isinstance(v, str) or not v.strip():
+                raise _Invalid(f"expected a table of {what}; {k!r} = {v!r} is not a name in quotes")
+        return dict(value)  # type: ignore[arg-type]
+
+    return check
+
+
+_Validator = Callable[[object], object]
+
+#: Every setting a study config may have: table -> setting -> validator (converts or raises).
+SCHEMA: dict[str, dict[str, _Validator]] = {
+    "study": {
+        "title": _string,
+        "synthetic": _boolean,
+        "language": _choice(LANGUAGES),
+        "seed": _whole(0),
+        "alpha": _alpha,
+        "codebook": _nonempty_string,
+        "scenario": _nonempty_string,
+    },
+    "privacy": {
+        "pseudonym_key_env": _nonempty_string,
+        "pseudonym_key": _nonempty_string,
+    },
+    "analysis": {
+        "multiplicity": _choice(MULTIPLICITY_METHODS),
+    },
+    "cleaning": {
+        "test_id_pattern": _regex,
+        "max_errors": _whole(1),
+    },
+    "input": {  # each [inputs.<instrument>]
+        "path": _nonempty_string,
+        "format": _choice(FORMATS, fold_case=True),
+        "sheet": _nonempty_string,
+        "encoding": _encoding,
+        "delimiter": _one_char,
+        "header_row": _whole(1),
+        "skip_rows": _skip_rows,
+        "date_format": _date_format,
+        "rename": _text_table("export column name = codebook name"),
+    },
+    "units": {
+        "aliases": _text_table('spelling = unit id, e.g. "Gemeente Hilversum" = "hilversum"'),
+    },
+}
+TABLES = ("study", "privacy", "analysis", "cleaning", "inputs", "units")
+REQUIRED_SETTINGS = {"input": ("path", "format")}
+# Reader options that only mean something for some formats.
+FORMAT_ONLY = {"sheet": ("xlsx",), "delimiter": ("csv",), "header_row": ("csv", "xlsx")}
+
+
+def _did_you_mean(name: str, valid: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "valid: " + ", ".join(repr(v) for v in valid)
+
+
+def _check_table(doc: object, schema: dict[str, _Validator], where: str) -> dict[str, object]:
+    """Validate one table against its schema; return the converted values present."""
+    if not isinstance(doc, dict):
+        raise UserError(f"{where}: expected a table of settings, got {_kind(doc)}")
+    out: dict[str, object] = {}
+    for key, value in doc.items():
+        if key not in schema:
+            raise UserError(
+                f"{where}: unknown setting {key!r} — {_did_you_mean(key, list(schema))}"
+            )
+        try:
+            out[key] = schema[key](value)
+        except _Invalid as exc:
+            shown = key if isinstance(value, dict) else f"{key} {value!r}"
+            raise UserError(f"{where}: {shown} — {exc}") from exc
+    return out
+
+
+def _input_spec(name: str, doc: object, base: Path, where: str) -> InputSpec:
+    values = _check_table(doc, SCHEMA["input"], where)
+    for key in REQUIRED_SETTINGS["input"]:
+        if key not in values:
+            raise UserError(f"{where}: missing required setting {key!r}")
+    fmt = str(values["format"])
+    for key, formats in FORMAT_ONLY.items():
+        if key in values and fmt not in formats:
+            raise UserError(
+                f"{where}: {key!r} applies only to format {' or '.join(formats)}, "
+                f"and this input is {fmt!r}; remove the setting"
+            )
+    rename = dict(values.get("rename", {}))  # type: ignore[call-overload]
+    targets: dict[str, str] = {}
+    for source, target in rename.items():
+        if target in targets:
+            raise UserError(
+                f"{where}.rename: both {targets[target]!r} and {source!r} are renamed to "
+                f"{target!r}; a codebook column can come from one export column only"
+            )
+        targets[target] = source
+    skip = values.get("skip_rows", 0)
+    header_row = int(values.get("header_row", 1))  # type: ignore[call-overload]
+    if isinstance(skip, tuple) and fmt != "sav" and skip and skip[0] <= header_row:
+        raise UserError(
+            f"{where}: skip_rows {list(skip)!r} — row {skip[0]} is not below the header "
+            f"(row {header_row}); give the spreadsheet row numbers of the rows to skip"
+        )
+    return InputSpec(
+        instrument=name,
+        path=(base / str(values["path"])).resolve(),
+        format=fmt,
+        sheet=values.get("sheet"),  # type: ignore[arg-type]
+        encoding=values.get("encoding"),  # type: ignore[arg-type]
+        delimiter=values.get("delimiter"),  # type: ignore[arg-type]
+        header_row=header_row,
+        skip_rows=skip,  # type: ignore[arg-type]
+        date_format=values.get("date_format"),  # type: ignore[arg-type]
+        rename=rename,
+    )
+
+
+def _inputs(doc: object, base: Path, where: str) -> dict[str, InputSpec]:
+    if not isinstance(doc, dict):
+        raise UserError(f"{where} [inputs]: expected one table per instrument, got {_kind(doc)}")
+    for name in doc:
+        if name not in INSTRUMENT_FILES:
+            raise UserError(
+                f"{where}: unknown input [inputs.{name}] — "
+                f"{_did_you_mean(name, INSTRUMENT_FILES)}"
+            )
+    missing = [n for n in REQUIRED_INPUTS if n not in doc]
+    if missing:
+        raise UserError(
+            f"{where}: no [inputs.{missing[0]}] table; the surveys "
+            f"({', '.join(REQUIRED_INPUTS)}) each need an input "
+            f"({', '.join(OPTIONAL_INPUTS)} are optional)"
+        )
+    # Codebook order, so every stage handles the instruments in the same order.
+    return {
+        name: _input_spec(name, doc[name], base, f"{where} [inputs.{name}]")
+        for name in INSTRUMENT_FILES
+        if name in doc
+    }
+
+
+def _pseudonym_key(privacy: dict[str, object], synthetic: bool, where: str) -> bytes:
+    """The key from the environment; from the config file only for a synthetic study."""
+    env = str(privacy.get("pseudonym_key_env", DEFAULT_KEY_ENV))
+    in_file = privacy.get("pseudonym_key")
+    if in_file is not None and not synthetic:
+        raise UserError(
+            f"{where} [privacy]: a 'pseudonym_key' in the config file is only allowed for a "
+            "synthetic study (synthetic = true); a key written in a file that is shared or "
+            "committed does not protect anyone",
+            hint=f"remove 'pseudonym_key' and set the environment variable {env} instead "
+            f"(e.g. export {env}=\"$(cat ~/.werktop-key)\")",
+        )
+    key = os.environ.get(env) or in_file
+    if not key:
+        raise UserError(
+            f"{where} [privacy]: no pseudonym key; set the environment variable {env}"
+            + ("" if not synthetic else " (or 'pseudonym_key' in the config of a synthetic "
+               "study)"),
+            hint="the key turns respondent ids into pseudonyms; keep it secret and keep it "
+            "the same for every run of the study",
+        )
+    return str(key).encode("utf-8")
 
 
 def load_config(path: str | os.PathLike) -> StudyConfig:
-    """Read and check a study config; every problem is a UserError naming the setting."""
+    """Read and check a study config.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The study config (TOML).
+
+    Returns
+    -------
+    StudyConfig
+        Paths resolved against the config's directory; absent optional settings take their
+        documented defaults; ``inputs`` holds only the instruments the study has.
+
+    Raises
+    ------
+    UserError
+        For every problem: unknown table or setting (with the nearest valid name), wrong
+        type, value out of range, invalid regular expression, missing survey input, or a
+        pseudonym key that is missing or written into the config of a real study.
+    """
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -79,74 +427,35 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {exc}") from exc
     base = path.resolve().parent
-    where = f"{path} [study]"
-    study = doc.get("study")
-    if not isinstance(study, dict):
+    for table in doc:
+        if table not in TABLES:
+            raise UserError(f"{path}: unknown table [{table}] — {_did_you_mean(table, TABLES)}")
+    if "study" not in doc:
         raise UserError(f"{path}: the [study] table is missing")
-    language = study.get("language", "nl")
-    if language not in LANGUAGES:
-        raise UserError(f"{where}: language {language!r} — expected one of {LANGUAGES}")
-    alpha = float(study.get("alpha", 0.05))
-    multiplicity = doc.get("analysis", {}).get("multiplicity", "holm")
-    if multiplicity not in ("holm", "fdr_bh", "none"):
-        raise UserError(
-            f"{path} [analysis]: multiplicity {multiplicity!r} — expected 'holm', 'fdr_bh' "
-            "or 'none'"
-        )
-    if not 0 < alpha < 1:
-        raise UserError(f"{where}: alpha {alpha!r} — expected a number between 0 and 1")
-    codebook_dir = (
-        (base / study["codebook"]).resolve() if "codebook" in study else DEFAULT_CODEBOOK
-    )
-
-    inputs: dict[str, InputSpec] = {}
-    raw_inputs = doc.get("inputs", {})
-    for name in INSTRUMENT_FILES:
-        spec = raw_inputs.get(name)
-        iwhere = f"{path} [inputs.{name}]"
-        if spec is None:
-            raise UserError(f"{path}: no [inputs.{name}] table; every instrument needs an input")
-        fmt = _require(spec, "format", iwhere, str)
-        if fmt not in FORMATS:
-            raise UserError(f"{iwhere}: format {fmt!r} — expected one of {FORMATS}")
-        inputs[name] = InputSpec(
-            instrument=name,
-            path=(base / str(_require(spec, "path", iwhere, str))).resolve(),
-            format=fmt,
-            sheet=spec.get("sheet"),
-            encoding=spec.get("encoding"),
-            delimiter=spec.get("delimiter"),
-            header_row=_header_row(spec.get("header_row", 1), iwhere),
-        )
-    unknown = sorted(set(raw_inputs) - set(INSTRUMENT_FILES))
-    if unknown:
-        raise UserError(
-            f"{path}: unknown input(s) {unknown}; expected only {list(INSTRUMENT_FILES)}"
-        )
-
-    privacy = doc.get("privacy", {})
-    key_env = privacy.get("pseudonym_key_env", "WERKTOP_PSEUDONYM_KEY")
-    key = os.environ.get(key_env) or privacy.get("pseudonym_key")
-    if not key:
-        raise UserError(
-            f"{path} [privacy]: no pseudonym key; set the environment variable {key_env} "
-            "(recommended for real data) or 'pseudonym_key' in the config"
-        )
-    cleaning = doc.get("cleaning", {})
+    study = _check_table(doc["study"], SCHEMA["study"], f"{path} [study]")
+    privacy = _check_table(doc.get("privacy", {}), SCHEMA["privacy"], f"{path} [privacy]")
+    analysis = _check_table(doc.get("analysis", {}), SCHEMA["analysis"], f"{path} [analysis]")
+    cleaning = _check_table(doc.get("cleaning", {}), SCHEMA["cleaning"], f"{path} [cleaning]")
+    units = _check_table(doc.get("units", {}), SCHEMA["units"], f"{path} [units]")
+    inputs = _inputs(doc.get("inputs", {}), base, str(path))
+    synthetic = bool(study.get("synthetic", False))
     return StudyConfig(
         path=path.resolve(),
         title=str(study.get("title", "Evaluatie Werktop")),
-        synthetic=bool(study.get("synthetic", False)),
-        language=language,
-        seed=int(study.get("seed", 20140601)),
-        alpha=alpha,
-        codebook_dir=codebook_dir,
+        synthetic=synthetic,
+        language=str(study.get("language", "nl")),
+        seed=int(study.get("seed", 20140601)),  # type: ignore[call-overload]
+        alpha=float(study.get("alpha", 0.05)),  # type: ignore[arg-type]
+        codebook_dir=(
+            (base / str(study["codebook"])).resolve() if "codebook" in study else DEFAULT_CODEBOOK
+        ),
         inputs=inputs,
-        pseudonym_key=str(key).encode("utf-8"),
-        multiplicity=multiplicity,
-        test_id_pattern=cleaning.get("test_id_pattern", StudyConfig.test_id_pattern),
-        max_errors=int(cleaning.get("max_errors", 50)),
-        scenario=(base / study["scenario"]).resolve() if study.get("scenario") else None,
+        pseudonym_key=_pseudonym_key(privacy, synthetic, str(path)),
+        multiplicity=str(analysis.get("multiplicity", "holm")),
+        test_id_pattern=str(cleaning.get("test_id_pattern", StudyConfig.test_id_pattern)),
+        max_errors=int(cleaning.get("max_errors", 50)),  # type: ignore[call-overload]
+        scenario=(base / str(study["scenario"])).resolve() if "scenario" in study else None,
+        unit_aliases=dict(units.get("aliases", {})),  # type: ignore[call-overload]
     )
 
 

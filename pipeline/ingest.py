@@ -6,16 +6,24 @@ test rows are flagged (the raw id is needed to recognise them, and it does not l
 stage). Columns the codebook does not know are reported and dropped, so personal data in an
 unexpected column cannot travel further either. Values are kept as the text the user sees;
 interpreting them is the validate and clean stages' job.
+
+A study maps its exports to the codebook in its own config: ``rename`` gives codebook names
+to export columns (applied before matching) and ``skip_rows`` drops rows under the header
+that are not respondents (Qualtrics' question-text and ImportId rows). Skipped rows keep no
+data, and every other row keeps the row number it has in the original file. Instruments the
+study does not have (the register and the interviews are optional) are not ingested.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
+from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
 from pipeline.io import write_csv, write_json
@@ -62,6 +70,79 @@ def match_columns(raw: RawExport, instrument: Instrument) -> tuple[dict[str, int
     return mapping, unknown
 
 
+def rename_columns(raw: RawExport, instrument: Instrument, rename: dict[str, str]) -> list[str]:
+    """The export's header with a study's renames applied (export column -> codebook name).
+
+    Names are matched the way headers are (case and spacing ignored). A rename of a column
+    the file does not have, to a name the codebook does not have, or onto a column the file
+    already has is an error naming the setting.
+    """
+    columns = list(raw.columns)
+    if not rename:
+        return columns
+    where = f"{raw.file} [inputs.{instrument.name}.rename]"
+    positions = {normalise_column(c): i for i, c in enumerate(columns)}
+    codebook_names = {normalise_column(n): n for n in instrument.names}
+    for source, target in rename.items():
+        if normalise_column(target) not in codebook_names:
+            close = difflib.get_close_matches(target, instrument.names, n=1, cutoff=0.6)
+            raise UserError(
+                f"{where}: {source!r} = {target!r} — {target!r} is not a variable of the "
+                f"{instrument.label_en.lower()} in the codebook"
+                + (f"; did you mean {close[0]!r}?" if close else ""),
+                hint=f"the codebook names are: {', '.join(instrument.names)}",
+            )
+        pos = positions.get(normalise_column(source))
+        if pos is None:
+            close = difflib.get_close_matches(source, columns, n=1, cutoff=0.6)
+            raise UserError(
+                f"{where}: {source!r} = {target!r} — the file has no column {source!r}"
+                + (f"; did you mean {close[0]!r}?" if close else ""),
+                hint="the file has columns: " + ", ".join(repr(c) for c in columns[:30]),
+            )
+        clash = positions.get(normalise_column(target))
+        if clash is not None and clash != pos and columns[clash] not in rename:
+            raise UserError(
+                f"{where}: {source!r} = {target!r} — the file already has a column "
+                f"{columns[clash]!r}; rename or drop one of them"
+            )
+        columns[pos] = codebook_names[normalise_column(target)]
+    return columns
+
+
+def skip_rows(raw: RawExport, skip: int | tuple[int, ...]) -> tuple[RawExport, list[int]]:
+    """Drop rows under the header that are not respondents; return (export, skipped rows).
+
+    ``skip`` is a count (the first N rows under the header) or row numbers as the file shows
+    them (spreadsheet rows, header = row 1; SPSS case numbers). The remaining rows keep
+    their original row numbers, so every later message points at the right row.
+    """
+    if not skip:
+        return raw, []
+    available = raw.source_rows
+    if isinstance(skip, int):
+        if skip > len(available):
+            raise UserError(
+                f"{raw.file}: skip_rows = {skip}, but the file has only {len(available)} "
+                f"{raw.row_label}(s) below the header"
+            )
+        dropped = set(available[:skip])
+    else:
+        absent = sorted(set(skip) - set(available))
+        if absent:
+            span = f"{available[0]} to {available[-1]}" if available else "none"
+            raise UserError(
+                f"{raw.file}: skip_rows {list(skip)} — {raw.row_label}(s) {absent} are not "
+                f"in the file; its {raw.row_label}s below the header are {span}"
+            )
+        dropped = set(skip)
+    keep = [i for i, row in enumerate(available) if row not in dropped]
+    return (
+        replace(raw, rows=[raw.rows[i] for i in keep], source_rows=[available[i] for i in keep]),
+        sorted(dropped),
+    )
+
+
 @lru_cache(maxsize=1 << 16)
 def _safe(cell: str) -> str:
     # Short numeric cells (codes, counts) cannot hold personal data; skip the regexes.
@@ -70,10 +151,17 @@ def _safe(cell: str) -> str:
 
 
 def ingest_export(
-    raw: RawExport, instrument: Instrument, *, key: bytes, test_pattern: str
+    raw: RawExport, instrument: Instrument, *, key: bytes, test_pattern: str,
+    rename: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Pure part of ingest: one export in, one safe text frame plus metadata out."""
-    mapping, unknown = match_columns(raw, instrument)
+    """Pure part of ingest: one export in, one safe text frame plus metadata out.
+
+    ``rename`` maps export column names to codebook names before the columns are matched;
+    the metadata keep the file's own column names, so messages name what the user sees.
+    """
+    columns = rename_columns(raw, instrument, rename or {})
+    mapping, unknown_renamed = match_columns(replace(raw, columns=columns), instrument)
+    unknown = [raw.columns[columns.index(c)] for c in unknown_renamed]
     is_survey = instrument.kind == "survey"
     test_re = re.compile(test_pattern, re.IGNORECASE)
     id_pos = mapping[instrument.id]
@@ -133,6 +221,8 @@ def ingest_export(
 
 def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     """Read every configured export; write nothing unless all of them could be read."""
+    # The study's own unit spellings are checked here, before any file is read.
+    codebook.with_unit_aliases(config.unit_aliases, where=f"{config.path} [units.aliases]")
     results: dict[str, tuple[pd.DataFrame, dict]] = {}
     errors: list[UserError] = []
     for name, spec in config.inputs.items():
@@ -145,10 +235,14 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 sheet=spec.sheet,
                 header_row=spec.header_row,
             )
-            results[name] = ingest_export(
+            raw, skipped = skip_rows(raw, spec.skip_rows)
+            frame, meta = ingest_export(
                 raw, codebook.instruments[name], key=config.pseudonym_key,
-                test_pattern=config.test_id_pattern,
+                test_pattern=config.test_id_pattern, rename=spec.rename,
             )
+            if skipped:
+                meta["skipped_rows"] = skipped
+            results[name] = frame, meta
         except UserError as exc:
             errors.append(exc)
     if errors:
@@ -156,6 +250,10 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     for name, (frame, meta) in results.items():
         write_csv(paths.ingested_csv(name), frame)
         write_json(paths.ingested_meta(name), meta)
+    for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
+        if not config.has(name):
+            paths.ingested_csv(name).unlink(missing_ok=True)
+            paths.ingested_meta(name).unlink(missing_ok=True)
     return {name: len(frame) for name, (frame, _) in results.items()}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,7 +21,15 @@ from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
 from pipeline.io import read_json, write_csv
 from pipeline.privacy import redact_text
-from pipeline.values import ACTION_ERROR, CellIssue, ParseContext, code_lookup, parse_column
+from pipeline.values import (
+    ACTION_ERROR,
+    PARSE_FAILURES,
+    CellIssue,
+    ParseContext,
+    code_lookup,
+    explain_failures,
+    parse_column,
+)
 
 REPORT_COLUMNS = [
     "instrument", "file", "row", "respondent", "column", "value",
@@ -39,6 +47,7 @@ class ParsedInstrument:
     values: pd.DataFrame  # typed values per codebook variable
     reasons: pd.DataFrame  # why a value is missing ("" where present)
     issues: pd.DataFrame  # REPORT_COLUMNS
+    column_errors: list[str] = field(default_factory=list)  # columns that mostly fail to parse
 
 
 def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
@@ -109,14 +118,54 @@ def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
     return rows
 
 
+_READ_AS = {
+    "date": "dates",
+    "integer": "whole numbers",
+    "number": "numbers",
+    "categorical": "codes or labels",
+    "ordinal": "codes or labels",
+}
+
+
+def column_failure(
+    var_name: str, column: pd.Series, issues: list[CellIssue], instrument: Instrument,
+    meta: dict,
+) -> str | None:
+    """A hard error when more than half of a column's non-blank values fail to parse.
+
+    A few unreadable answers are typos (recoded to missing and reported); a column that
+    mostly fails was read the wrong way (US dates, a shifted or wrongly mapped column), and
+    recoding it to missing would silently throw the column away.
+    """
+    failed = [i.value for i in issues if i.issue in PARSE_FAILURES]
+    if not failed:
+        return None
+    answered = int((column.fillna("").str.strip() != "").sum())
+    if 2 * len(failed) <= answered:
+        return None
+    var = instrument.variable(var_name)
+    header = meta.get("columns", {}).get(var_name, var_name)
+    hint = explain_failures(var, list(dict.fromkeys(failed)), f"[inputs.{instrument.name}]")
+    return (
+        f"{meta['file']}, column '{header}': {len(failed)} of {answered} values could not be "
+        f"read as {_READ_AS.get(var.type, var.type)}\n  hint: {hint}"
+    )
+
+
 def parse_instrument(
-    raw: pd.DataFrame, meta: dict, instrument: Instrument, codebook: Codebook
+    raw: pd.DataFrame, meta: dict, instrument: Instrument, codebook: Codebook,
+    *, date_format: str | None = None,
 ) -> ParsedInstrument:
-    """Interpret every column; test rows are not checked (they are excluded whole)."""
+    """Interpret every column; test rows are not checked (they are excluded whole).
+
+    ``date_format`` is the study's strptime format for this export's date columns (None:
+    ISO or dd-mm-jjjj).
+    """
     checked = raw["test_row"] != "1"
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     rows: list[dict] = []
+    column_errors: list[str] = []
     header = meta.get("columns", {})
     for var in instrument.variables:
         if var.name not in raw.columns:  # survey id: replaced by the pseudonym at ingest
@@ -125,9 +174,13 @@ def parse_instrument(
             codebook=codebook,
             decimal=meta.get("decimal", "."),
             declared_missing=_declared_missing(meta, var.name),
+            date_format=date_format,
         )
         column = raw.loc[checked, var.name]
         parsed, why, issues = parse_column(var, column, ctx)
+        failure = column_failure(var.name, column, issues, instrument, meta)
+        if failure:
+            column_errors.append(failure)
         values[var.name] = parsed.reindex(raw.index)
         reasons[var.name] = why.reindex(raw.index).fillna("")
         if instrument.kind == "register" and var.on_invalid == "error":
@@ -188,6 +241,7 @@ def parse_instrument(
         values=pd.DataFrame(values, index=raw.index),
         reasons=pd.DataFrame(reasons, index=raw.index),
         issues=issues,
+        column_errors=column_errors,
     )
 
 
@@ -232,24 +286,34 @@ def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
 def parse_all(
     config: StudyConfig, paths: OutputPaths, codebook: Codebook
 ) -> dict[str, ParsedInstrument]:
-    """Parse every instrument; raise one UserError with all hard errors of all files."""
+    """Parse every instrument the study has; raise one UserError with all hard errors.
+
+    The study's own unit spellings (``[units.aliases]``) are merged into the codebook's, and
+    each export's ``date_format`` applies to its date columns.
+    """
+    codebook = codebook.with_unit_aliases(
+        config.unit_aliases, where=f"{config.path} [units.aliases]"
+    )
     parsed: dict[str, ParsedInstrument] = {}
     errors: list[str] = []
-    for name in config.inputs:
+    for name, spec in config.inputs.items():
         if not paths.ingested_meta(name).is_file():
             raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
         meta = read_json(paths.ingested_meta(name))
         parsed[name] = parse_instrument(
-            read_ingested(paths, name), meta, codebook.instruments[name], codebook
+            read_ingested(paths, name), meta, codebook.instruments[name], codebook,
+            date_format=spec.date_format,
         )
+        errors += parsed[name].column_errors
         errors += hard_errors(parsed[name], config.max_errors)
         if codebook.instruments[name].kind == "register" and name == "register":
             errors += check_register(parsed[name], codebook)
     if errors:
         raise UserError(
             errors,
-            hint="fix these values in the export, or add the spelling to the codebook "
-            "(unit aliases in data/codebook/units.toml, label aliases in the instrument file)",
+            hint="fix these values in the export or the study config; add a unit spelling "
+            "under [units.aliases] in the study config (or to data/codebook/units.toml), "
+            "label aliases to the codebook's instrument file",
         )
     return parsed
 

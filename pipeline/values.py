@@ -37,6 +37,7 @@ class ParseContext:
     codebook: Codebook
     decimal: str = "."
     declared_missing: tuple[float, ...] = ()  # user-missing codes the file itself declares
+    date_format: str | None = None  # the study's strptime format for dates; None: detect
 
 
 def _suggest(value: str, options: dict[str, str]) -> str:
@@ -84,10 +85,23 @@ _DATE_PATTERNS = (
 )
 
 
-def parse_date(text: str) -> dt.date | None:
-    """ISO dates and the Dutch dd-mm-jjjj (also with / or .); None if not a date."""
+def parse_date(text: str, date_format: str | None = None) -> dt.date | None:
+    """A date from text; None if it is not one.
+
+    Without ``date_format``: ISO dates (optionally with a time) and the Dutch dd-mm-jjjj
+    (also with / or .). With it: that strptime format, and ISO dates, which is how the
+    readers write dates that Excel or SPSS store as dates.
+    """
     s = text.strip()
-    for pattern, order in _DATE_PATTERNS:
+    if date_format is not None:
+        try:
+            return dt.datetime.strptime(s, date_format).date()
+        except ValueError:
+            pass
+        patterns = _DATE_PATTERNS[:1]
+    else:
+        patterns = _DATE_PATTERNS
+    for pattern, order in patterns:
         m = pattern.fullmatch(s)
         if m:
             parts = dict(zip(order, (int(g) for g in m.groups()), strict=True))
@@ -148,10 +162,12 @@ class _Interpreter:
             unit = self.aliases.get(normalise_label(t))
             if unit is None:
                 # A unit name is never guessed: a wrong assignment would move respondents
-                # between units silently. The user adds an alias to units.toml instead.
+                # between units silently. The user adds an alias instead: in the study
+                # config ([units.aliases]) or in the codebook's units.toml.
                 return self.bad(
                     "unknown_unit",
-                    f"one of the units {self.unit_names} or an alias listed in units.toml",
+                    f"one of the units {self.unit_names} or an alias listed in units.toml "
+                    "or under [units.aliases] in the study config",
                     _suggest(t, {alias: u.name for alias, u in self.aliases.items()}),
                     ACTION_ERROR,
                 )
@@ -183,9 +199,10 @@ class _Interpreter:
             ):
                 return self.bad("out_of_range", _range_text(var))
             return _Parsed(number)
-        date = parse_date(t)  # var.type == "date"
+        date = parse_date(t, ctx.date_format)  # var.type == "date"
         if date is None:
-            return self.bad("invalid_date", "a date as dd-mm-jjjj or jjjj-mm-dd")
+            shape = f"{ctx.date_format} (date_format)" if ctx.date_format else "dd-mm-jjjj"
+            return self.bad("invalid_date", f"a date as {shape} or jjjj-mm-dd")
         lo = dt.date.fromisoformat(var.min) if var.min else None
         hi = dt.date.fromisoformat(var.max) if var.max else None
         if (lo and date < lo) or (hi and date > hi):
@@ -229,3 +246,63 @@ def parse_column(
 
 def _decimal_hint(ctx: ParseContext) -> str:
     return " (decimal comma)" if ctx.decimal == "," else ""
+
+
+# --------------------------------------------------------------------------- failed columns
+
+#: Issues that mean a text could not be read as the variable's type (out_of_range is read).
+PARSE_FAILURES = ("unknown_label", "not_a_number", "not_an_integer", "invalid_date")
+
+# Date layouts tried to explain a date column that mostly fails, most likely first.
+_DATE_GUESSES = (
+    ("%m/%d/%Y", "US dates (mm/dd/yyyy)"),
+    ("%m-%d-%Y", "US dates (mm-dd-yyyy)"),
+    ("%m/%d/%Y %H:%M", "US dates with a time (mm/dd/yyyy hh:mm)"),
+    ("%m/%d/%Y %H:%M:%S", "US dates with a time (mm/dd/yyyy hh:mm:ss)"),
+    ("%m/%d/%Y %I:%M %p", "US dates with a time (mm/dd/yyyy hh:mm AM/PM)"),
+    ("%Y/%m/%d", "dates as yyyy/mm/dd"),
+    ("%d-%m-%Y %H:%M", "dates with a time (dd-mm-yyyy hh:mm)"),
+    ("%d-%m-%y", "dates with a two-digit year (dd-mm-yy)"),
+    ("%m/%d/%y", "US dates with a two-digit year (mm/dd/yy)"),
+    ("%d.%m.%y", "dates with a two-digit year (dd.mm.yy)"),
+    ("%Y%m%d", "dates as yyyymmdd"),
+    ("%d %B %Y", "dates with English month names (dd Month yyyy)"),
+    ("%d %b %Y", "dates with English month names (dd Mon yyyy)"),
+)
+
+
+def _share_parsed(texts: list[str], date_format: str) -> float:
+    ok = sum(parse_date(t, date_format) is not None for t in texts)
+    return ok / len(texts) if texts else 0.0
+
+
+def explain_failures(var: Variable, failed: list[str], setting: str) -> str:
+    """Why most values of a column might fail, and what to set; ``failed`` are distinct
+    failing texts, ``setting`` names the config table (e.g. ``[inputs.control]``)."""
+    examples = ", ".join(repr(t) for t in failed[:3])
+    if var.type == "date":
+        sample = failed[:200]
+        for fmt, shape in _DATE_GUESSES:
+            if _share_parsed(sample, fmt) > 0.5:
+                return (
+                    f"most values of {var.name!r} look like {shape}: set "
+                    f"date_format = {fmt!r} in {setting} (values that did parse were "
+                    "probably read with day and month swapped)"
+                )
+        return (
+            f"values of {var.name!r} such as {examples} are not dates in a known layout: set "
+            f"date_format in {setting} to their strptime format (e.g. '%m/%d/%Y')"
+        )
+    if var.type in ("integer", "number"):
+        return (
+            f"values of {var.name!r} such as {examples} are not numbers: check that the right "
+            f"export column is mapped to {var.name!r} (rename in {setting}) and that the "
+            "export writes numbers as values, not as labels or text"
+        )
+    labels = ", ".join(repr(c.nl) for c in var.codes[:6])
+    return (
+        f"values of {var.name!r} such as {examples} are neither codes nor labels of the "
+        f"codebook ({labels}{', …' if len(var.codes) > 6 else ''}): check that the right "
+        f"export column is mapped to {var.name!r} (rename in {setting}) and that the export "
+        "writes the codebook's codes or its Dutch or English labels"
+    )
