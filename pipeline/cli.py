@@ -86,10 +86,7 @@ def cmd_one_stage(args: argparse.Namespace) -> int:
 
 def cmd_fingerprint(args: argparse.Namespace) -> int:
     """Print the pseudonym key's fingerprint (never the key): the build's key input."""
-    import hashlib
-
-    config = load_config(args.config)
-    print(hashlib.sha256(config.pseudonym_key).hexdigest()[:16])
+    print(load_config(args.config).key_fingerprint)
     return 0
 
 
