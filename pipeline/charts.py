@@ -218,20 +218,30 @@ def _check_columns(frame: pd.DataFrame, needed: Sequence[str], name: str) -> Non
 
 
 def _level_styles(sides: Sequence[str]) -> list[tuple[str, str]]:
-    """(colour, hatch) per level: negative warm + hatched, neutral grey, positive blue."""
-    neg = [i for i, s in enumerate(sides) if s == "negative"]
-    pos = [i for i, s in enumerate(sides) if s == "positive"]
-    warm = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["yellow"]]
-    cool = [OKABE_ITO["sky"], OKABE_ITO["blue"], "#003F63"]
+    """(colour, hatch) per level: negative warm and hatched, neutral grey, positive blue.
+
+    Colour intensity grows away from the centre on both sides; the negative side is
+    also hatched (denser at the extreme), so the two sides differ in black and white.
+    """
+    neg = [i for i, s in enumerate(sides) if s == "negative"]  # outer -> inner
+    pos = [i for i, s in enumerate(sides) if s == "positive"]  # inner -> outer
+    warm = {1: [OKABE_ITO["orange"]], 2: [OKABE_ITO["vermillion"], OKABE_ITO["orange"]]}
+    warm_hatch = {1: ["////"], 2: ["xxxx", "////"]}
+    cool = {1: [OKABE_ITO["blue"]], 2: [OKABE_ITO["sky"], OKABE_ITO["blue"]]}
+    three_warm = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["yellow"]]
+    three_cool = [OKABE_ITO["sky"], OKABE_ITO["blue"], "#003F63"]
     styles: list[tuple[str, str]] = [("#999999", "")] * len(sides)
-    # outermost negative level first: strongest colour, densest hatch
     for rank, i in enumerate(neg):
-        styles[i] = (warm[min(rank, len(warm) - 1)] if len(neg) > 1 else warm[1],
-                     "xxxx" if rank == 0 and len(neg) > 1 else "////")  # fmt: skip
-    for rank, i in enumerate(reversed(pos)):
-        styles[i] = (cool[1] if rank == 0 else cool[0] if rank == 1 else cool[2], "")
-    if len(pos) == 1:
-        styles[pos[0]] = (cool[1], "")
+        k = len(neg)
+        if k <= 2:
+            styles[i] = (warm[k][rank], warm_hatch[k][rank])
+        else:  # outermost three get distinct colours, the rest repeat the innermost
+            j = min(int(rank * 3 / k), 2)
+            styles[i] = (three_warm[j], ["xxxx", "////", "//"][j])
+    for rank, i in enumerate(pos):
+        k = len(pos)
+        colour = cool[k][rank] if k <= 2 else three_cool[min(int(rank * 3 / k), 2)]
+        styles[i] = (colour, "")
     return styles
 
 
@@ -382,7 +392,8 @@ def likert_diverging(
     if pairs:
         sub.legend(
             [p[0] for p in pairs], [p[1] for p in pairs], loc="outside lower center",
-            ncols=min(len(pairs), 5), frameon=False, handlelength=1.4, columnspacing=1.2,
+            ncols=len(pairs) if len(pairs) <= 5 else math.ceil(len(pairs) / 2),
+            frameon=False, handlelength=1.4, columnspacing=1.2,
         )  # fmt: skip
     return fig
 
