@@ -54,7 +54,7 @@ test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
 lint: $(STAMP) ## check the code with ruff
-	$(VENV)/bin/ruff check pipeline analysis tests
+	$(VENV)/bin/ruff check pipeline analysis synthetic tests
 
 bench: $(STAMP) ## time the whole pipeline on the example study scaled up (benchmarks/)
 	$(PY) benchmarks/run_bench.py

@@ -1,5 +1,6 @@
 """werktop-eval pipeline: the stages (ingest, validate, clean, derive, analyze, plot,
-render, simulate), their configuration and the command-line interface.
+render), their configuration and the command-line interface (whose ``simulate`` command
+runs the synthetic-study generator in the ``synthetic`` package).
 
 Data flows one way: raw -> interim -> processed -> results -> figures -> report. Each stage
 reads only the outputs of earlier stages and writes only its own.

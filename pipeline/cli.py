@@ -80,7 +80,7 @@ def cmd_one_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from pipeline.simulate import simulate_study
+    from synthetic import simulate_study
 
     if args.scale <= 0:
         raise UserError(f"--scale {args.scale}: expected a positive number")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.simulate import simulate_study
+from synthetic import simulate_study
 
 
 @pytest.fixture(scope="module")

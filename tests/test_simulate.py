@@ -16,7 +16,9 @@ import pytest
 
 from pipeline.codebook import load_codebook, normalise_label
 from pipeline.config import DEFAULT_CODEBOOK, PROJECT_ROOT, load_config
-from pipeline.simulate import FILE_NAMES, _config_text, simulate_study
+from synthetic import simulate_study
+from synthetic.scenario import FILE_NAMES
+from synthetic.writers import config_text
 
 SEED = 20140601
 
@@ -317,7 +319,7 @@ def test_shipped_example_config_is_generator_output():
     raw = PROJECT_ROOT / "data" / "raw" / "example"
     paths = {name: raw / file for name, file in FILE_NAMES.items()}
     paths["scenario"] = raw / "SCENARIO.md"
-    assert _config_text(example, paths, SEED) == example.read_text(encoding="utf-8")
+    assert config_text(example, paths, SEED) == example.read_text(encoding="utf-8")
 
 
 def test_seed_recorded(truth):
