@@ -1,0 +1,1 @@
+"""Simulation studies that validate the estimators in ``analysis`` against known truth."""
