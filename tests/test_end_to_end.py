@@ -226,3 +226,29 @@ def test_holm_adjustment_across_the_outcome_family_by_hand(out):
     for j, (name, value) in enumerate(sorted(p.items(), key=lambda kv: kv[1]), start=1):
         running = max(running, min(1.0, (m - j + 1) * value))
         assert rows[name]["p_adj"] == pytest.approx(running, rel=1e-12), name
+
+
+@pytest.mark.parametrize("folder", ["data/interim", "data/processed", "results/tables"])
+def test_data_packages_pass_frictionless_validate(out, folder):
+    # The real validator (frictionless-py, as `frictionless validate <package>` runs it):
+    # types, constraints and categories of every field are checked against every cell.
+    from frictionless import Package
+
+    report = Package(str(out / folder / "datapackage.json")).validate()
+    errors = [e.message for task in report.tasks for e in task.errors][:5]
+    assert report.valid, errors
+    assert len(report.tasks) >= 4
+
+
+def test_catalog_lists_exactly_the_files_a_run_writes(out):
+    from pipeline.catalog import artifacts, instruments_of
+    from pipeline.chapter import load_chapters
+    from pipeline.config import OutputPaths, load_config
+
+    config = load_config(CONFIG)
+    listed = {
+        a.path.relative_to(out).as_posix()
+        for a in artifacts(OutputPaths(out), instruments_of(config), load_chapters(), ["nl"])
+    }
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert listed == written

@@ -1,0 +1,251 @@
+"""The structure holds: a chapter and an outcome added from fixtures alone, the confidence
+level and multiplicity method from the config, absent optional instruments, and the catalog.
+
+The throwaway chapter lives in a temporary copy of ``pipeline/chapters`` (its folder plus
+one registry line); the extra outcome in a temporary copy of the codebook (one plan entry).
+No file of the project is edited.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.analyze import run_analyze
+from pipeline.catalog import RESULT_COLUMNS, column_info, results_tables
+from pipeline.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.cli import main
+from pipeline.codebook import load_codebook
+from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
+from pipeline.plot import plot_figures
+from pipeline.render import render_report
+
+EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
+RAW = PROJECT_ROOT / "data" / "raw" / "example"
+
+EXTRA_OUTCOME = """
+[[outcomes]]
+name = "geen_werk"
+dataset = "jobseekers"
+kind = "binary"
+family = "primary"
+label_nl = "Geen werk of activiteit"
+label_en = "No work or activity"
+description = "1 = no work or activity (werkstatus 4)"
+derivation = { rule = "code_in", source = "werkstatus", codes = [4] }
+"""
+
+EXTRA_CHAPTER = '''
+"""A throwaway chapter: group sizes of the jobseekers, as a table and a figure."""
+
+from matplotlib.figure import Figure
+
+from pipeline.chapter import Chapter, ChapterResults, FigureSpec, TableSpec
+from pipeline.view import records
+
+SIZES = TableSpec("extra_sizes", ("groep", "n"), "Jobseekers per group",
+                  extra_columns={"groep": ("string", "Group")})
+
+
+def analyze(inputs):
+    frame = inputs.data("jobseekers")
+    sizes = frame.groupby("groep", sort=True).size().rename("n").reset_index()
+    return ChapterResults(tables={"extra_sizes": sizes}, stats={"extra": {"groups": len(sizes)}})
+
+
+def draw(inputs):
+    table = inputs.tables["extra_sizes"]
+    fig = Figure(figsize=(3, 2))
+    fig.add_subplot().bar(table["groep"], table["n"])
+    return fig
+
+
+CHAPTER = Chapter(
+    key="extra",
+    tables=(SIZES,),
+    figures=(FigureSpec("extra_sizes", ("extra_sizes",), draw),),
+    exhibits=("table:extra_sizes", "figure:extra_sizes"),
+    stats=("extra.groups",),
+    analyze=analyze,
+    view=lambda inputs: {"extra_rows": records(inputs.tables["extra_sizes"])},
+)
+'''
+
+EXTRA_TEMPLATE = """\
+<section class="chapter" id="extra">
+  <h2><span class="chapter-number">{{ ref.chapter("extra") }}</span> {{ s.extra.title }}</h2>
+  <p>{{ s.extra.intro | fill(table=ref.table("extra_sizes"), figure=ref.figure("extra_sizes"),
+        next=ref.table("employment_tests")) }}</p>
+  <table class="data" id="tab-extra"><caption>{{ s.report.table }} {{ ref.table("extra_sizes") }}</caption>
+  {% for row in extra_rows %}<tr><td>{{ row.groep }}</td><td>{{ row.n | fmt_int }}</td></tr>{% endfor %}
+  </table>
+</section>
+"""
+
+
+def _config(tmp: Path, *, alpha: float, multiplicity: str, codebook: Path | None = None,
+            drop: tuple[str, ...] = ()) -> Path:
+    """A copy of the example config with absolute paths and the given settings."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('"../data/', f'"{PROJECT_ROOT}/data/')
+    text = re.sub(r"(?m)^alpha = .*$", f"alpha = {alpha}", text)
+    text = re.sub(r'(?m)^multiplicity = .*$', f'multiplicity = "{multiplicity}"', text)
+    if codebook is not None:
+        text = re.sub(r'(?m)^codebook = .*$', f'codebook = "{codebook}"', text)
+    for instrument in drop:  # remove the [inputs.X] table
+        text = re.sub(rf"(?ms)^\[inputs\.{instrument}\].*?(?=^\[|\Z)", "", text)
+    path = tmp / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> dict:
+    """The example study with alpha = 0.10, BH correction and a codebook copy that has one
+    more outcome in its analysis plan; run through all stages."""
+    tmp = tmp_path_factory.mktemp("structure")
+    codebook = tmp / "codebook"
+    shutil.copytree(PROJECT_ROOT / "data" / "codebook", codebook)
+    with (codebook / "analysis_plan.toml").open("a", encoding="utf-8") as fh:
+        fh.write(EXTRA_OUTCOME)
+    config = _config(tmp, alpha=0.10, multiplicity="fdr_bh", codebook=codebook)
+    out = tmp / "out"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    return {"tmp": tmp, "config": config, "out": out}
+
+
+def test_confidence_level_follows_alpha_everywhere(study):
+    html = (study["out"] / "reports" / "werktop_report.html").read_text(encoding="utf-8")
+    text = _text(html)
+    assert "95%" not in text  # not in any text, table header or caption
+    assert "90%-BI" in text and "90%-betrouwbaarheidsinterval" in text
+    assert "α = 0,10" in text
+    stats = json.loads((study["out"] / "results" / "stats.json").read_text())
+    assert stats["study"]["confidence"] == pytest.approx(0.90)
+    # the intervals themselves are 90% intervals: narrower than the 95% ones of the example
+    row = stats["employment"]["werk_regulier"]
+    assert row["rd_ci_high"] - row["rd_ci_low"] < 0.11
+
+
+def test_multiplicity_method_follows_the_config(study):
+    stats = json.loads((study["out"] / "results" / "stats.json").read_text())
+    assert stats["outcome_family"]["method"] == "fdr_bh"
+    html = (study["out"] / "reports" / "werktop_report.html").read_text(encoding="utf-8")
+    assert "p (BH)" in html and "Benjamini-Hochberg-correctie" in html
+    assert "Holm" not in _text(html)
+    # BH by hand: p_(i) * m / i, made monotone from the largest down
+    family = stats["outcome_family"]["members"]
+    rows = {**stats["employment"], **stats["scales"]}
+    p = sorted((rows[n]["p_val"], n) for n in family)
+    m, running = len(p), 1.0
+    for i in range(m, 0, -1):
+        value, name = p[i - 1]
+        running = min(running, value * m / i)
+        assert rows[name]["p_adj"] == pytest.approx(running, rel=1e-12)
+
+
+def test_an_outcome_added_to_the_plan_flows_to_data_package_and_report(study):
+    out = study["out"]
+    jobseekers = pd.read_csv(out / "data/processed/jobseekers.csv")
+    status = jobseekers["werkstatus"]
+    expected = (status == 4).astype(float).where(status.notna())
+    pd.testing.assert_series_equal(jobseekers["geen_werk"], expected, check_names=False)
+    package = json.loads((out / "data/processed/datapackage.json").read_text())
+    fields = {f["name"]: f for r in package["resources"] if r["name"] == "jobseekers"
+              for f in r["schema"]["fields"]}
+    assert fields["geen_werk"]["title"] == "No work or activity"
+    stats = json.loads((out / "results/stats.json").read_text())
+    assert "geen_werk" in stats["outcome_family"]["members"]
+    assert stats["outcome_family"]["size"] == 7
+    html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
+    assert "Geen werk of activiteit" in html
+
+
+def _add_chapter(tmp: Path) -> Path:
+    chapters = tmp / "chapters"
+    shutil.copytree(CHAPTERS_DIR, chapters, ignore=shutil.ignore_patterns("__pycache__"))
+    folder = chapters / "extra"
+    folder.mkdir()
+    (folder / "chapter.py").write_text(textwrap.dedent(EXTRA_CHAPTER), encoding="utf-8")
+    (folder / "template.html.j2").write_text(EXTRA_TEMPLATE, encoding="utf-8")
+    for lang, title in (("nl", "Extra hoofdstuk"), ("en", "Extra chapter")):
+        (folder / f"{lang}.toml").write_text(
+            f'[extra]\ntitle = "{title}"\n'
+            'intro = "Tabel {table} en figuur {figure}; daarna tabel {next}."\n',
+            encoding="utf-8",
+        )
+    registry = chapters / "registry.toml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace('    "units",\n', '    "units",\n    "extra",\n'))
+    return chapters
+
+
+def test_a_chapter_added_as_a_folder_and_a_registry_line_is_numbered_and_listed(study):
+    before = (study["out"] / "reports/werktop_report.html").read_text(encoding="utf-8")
+    chapters = load_chapters(_add_chapter(study["tmp"]))
+    assert [c.key for c in chapters][3] == "extra"
+    out = study["tmp"] / "with_extra"
+    shutil.copytree(study["out"], out)
+    paths = OutputPaths(out)
+    config = load_config(study["config"])
+    codebook = load_codebook(config.codebook_dir)
+    run_analyze(config, paths, codebook, chapters)
+    plot_figures(paths, "nl", chapters)
+    html_path, _ = render_report(paths, "nl", chapters)
+    after = html_path.read_text(encoding="utf-8")
+
+    assert (out / "results/tables/extra_sizes.csv").is_file()
+    assert (out / "figures/extra_sizes.svg").is_file()
+    # Table of contents: the new chapter between the units and the comparison
+    toc = re.search(r'<nav class="toc">.*?</nav>', after, flags=re.S).group(0)
+    assert re.findall(r'href="#(\w+)"', toc) == ["methods", "units", "extra", "employment"]
+    # chapter numbers and exhibit numbers after it shift by one
+    assert '<span class="chapter-number">3</span> Extra hoofdstuk' in after
+    assert re.search(r'chapter-number">3</span> Werktop versus', before)
+    assert re.search(r'chapter-number">4</span> Werktop versus', after)
+    assert "Tabel 4 en figuur 2; daarna tabel 5." in _text(after)  # cross-reference by key
+    caption = r'id="tab-employment-tests">\s*<caption><span class="label">Tabel {}\.'
+    assert re.search(caption.format(4), before) and re.search(caption.format(5), after)
+    assert 'Figuur 3.</span> Percentage in werk' in after
+
+
+def test_chapter_without_its_source_says_so(tmp_path):
+    config = _config(tmp_path, alpha=0.05, multiplicity="holm", drop=("register", "interviews"))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    stats = json.loads((out / "results/stats.json").read_text())
+    assert stats["absent"]["units"] == ["register"]
+    assert not (out / "results/tables/unit_attainment.csv").exists()
+    assert not (out / "data/processed/units.csv").exists()
+    text = _text((out / "reports/werktop_report.html").read_text(encoding="utf-8"))
+    assert "Resultaten per gemeente" in text and "de studie heeft geen register" in text
+
+
+def test_every_results_column_is_described():
+    for spec in results_tables(load_chapters()).values():
+        for column in spec.columns:
+            kind, description = column_info(spec, column)
+            assert kind in ("string", "integer", "number", "boolean", "date") and description
+    assert all(len(v) == 2 for v in RESULT_COLUMNS.values())
+
+
+def test_targets_lists_every_artifact_per_stage(capsys):
+    assert main(["targets", "--config", str(EXAMPLE)]) == 0
+    text = capsys.readouterr().out
+    variables = dict(line.split(" := ", 1) for line in text.splitlines() if " := " in line)
+    assert "results/tables/unit_attainment.csv" in variables["RESULTS"].split()
+    assert "reports/werktop_report_en.pdf" in variables["REPORT_en"].split()
+    assert "figures/en/unit_attainment.svg" in variables["FIGURES_en"].split()
+    assert str(RAW.relative_to(PROJECT_ROOT) / "kandidaten.sav") in variables["INPUTS"]
+    assert "pipeline/chapters/units/chapter.py" in variables["CODE_analyze"].split()
