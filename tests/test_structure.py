@@ -83,8 +83,11 @@ EXTRA_TEMPLATE = """\
   <h2><span class="chapter-number">{{ ref.chapter("extra") }}</span> {{ s.extra.title }}</h2>
   <p>{{ s.extra.intro | fill(table=ref.table("extra_sizes"), figure=ref.figure("extra_sizes"),
         next=ref.table("employment_tests")) }}</p>
-  <table class="data" id="tab-extra"><caption>{{ s.report.table }} {{ ref.table("extra_sizes") }}</caption>
-  {% for row in extra_rows %}<tr><td>{{ row.groep }}</td><td>{{ row.n | fmt_int }}</td></tr>{% endfor %}
+  <table class="data" id="tab-extra">
+  <caption>{{ s.report.table }} {{ ref.table("extra_sizes") }}</caption>
+  {% for row in extra_rows %}
+  <tr><td>{{ row.groep }}</td><td>{{ row.n | fmt_int }}</td></tr>
+  {% endfor %}
   </table>
 </section>
 """
