@@ -146,6 +146,7 @@ def detect_delimiter(text: str, override: str | None = None) -> str:
         return override
     sample = text[:20000]
     best, best_score = ",", 0.0
+    fallback, fallback_score = ",", 0.0
     for delim in DELIMITERS:
         try:
             records = list(_take(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), 20))
@@ -155,13 +156,18 @@ def detect_delimiter(text: str, override: str | None = None) -> str:
             continue
         widths = [len(r) for r in records[:-1] or records]  # last record may be cut off
         header = widths[0]
+        # When no delimiter splits the first line (a title row), the most common width
+        # of the other records decides, so the title-row error can say where the header is.
+        modal, count = Counter(widths[1:] or widths).most_common(1)[0]
+        if modal >= 2 and modal * count / len(widths) > fallback_score:
+            fallback, fallback_score = delim, modal * count / len(widths)
         if header < 2:
             continue
         consistency = sum(1 for w in widths if w == header) / len(widths)
         score = header * consistency
         if score > best_score:
             best, best_score = delim, score
-    return best
+    return best if best_score > 0 else fallback
 
 
 def _take(iterator, n: int):
@@ -271,7 +277,7 @@ def _check_header_width(
     text: str,
 ) -> None:
     """A header with fewer fields than most records is a title row, not the header."""
-    wider = [len(r) for r in records if len(r) > len(header)]
+    wider = [len(r) for r in records if len(r) > len(header) and any(r[len(header) :])]
     if not records or len(wider) * 2 <= len(records):
         return
     width = Counter(wider).most_common(1)[0][0]
@@ -293,7 +299,7 @@ def _check_header_width(
 
 
 def _resplits_to(record: list[str], delim: str, width: int) -> str | None:
-    """Another delimiter that splits this record into exactly ``width`` fields."""
+    """Another delimiter that splits this (short) record into the header's width or more."""
     line = delim.join(record)
     for other in DELIMITERS:
         if other != delim and other in line:
@@ -301,7 +307,7 @@ def _resplits_to(record: list[str], delim: str, width: int) -> str | None:
                 fields = next(csv.reader([line], delimiter=other))
             except (csv.Error, StopIteration):
                 continue
-            if len(fields) == width:
+            if len(fields) >= width:
                 return other
     return None
 
@@ -355,8 +361,9 @@ def read_csv_export(
         quoted answer holds line breaks), ``source_rows`` its row number as a spreadsheet
         shows it (header = ``header_row``), ``issues`` the soft problems below, and
         ``meta`` the encoding, delimiter, decimal mark, ``records`` (records after the
-        header, including blank lines at the end), ``blank_lines_at_end`` (dropped) and
-        ``lines`` (physical lines in the file).
+        header, including blank lines at the end), ``blank_lines_at_end`` (dropped),
+        ``lines`` (physical lines in the file) and ``sep_line`` (whether an Excel
+        ``sep=`` line was skipped).
 
     Raises
     ------
@@ -374,7 +381,7 @@ def read_csv_export(
     * **Truncated file**: the file ends without a line break in a record that has fewer
       fields than the header.
     * **Different delimiter**: a record with too few fields that another delimiter splits
-      into exactly the header's number of fields.
+      into at least the header's number of fields.
     * **Too many fields**: a record with non-empty fields beyond the header. (Extra
       *empty* fields, trailing delimiters, are dropped silently.)
     * **Cell too long**: a cell longer than ``MAX_CELL_CHARS`` (1,000,000 characters,
@@ -389,6 +396,11 @@ def read_csv_export(
     an empty row (the clean stage excludes it as ``empty_row``).
     """
     file = path.name
+    if delimiter is not None and len(delimiter) != 1:
+        raise UserError(
+            f"{file}: delimiter {delimiter!r} — expected one character",
+            hint="set delimiter to ';', ',', '\\t' or '|' for this input in the study config",
+        )
     text, enc = _decode(file, path.read_bytes(), encoding)
     sep_line = _SEP_LINE.match(text)
     if sep_line:
@@ -418,6 +430,11 @@ def read_csv_export(
     if not records:
         raise UserError(f"{file}: the file is empty; expected a header row")
     (header, _), records = records[0], records[1:]
+    if not any(h.strip() for h in header):
+        raise UserError(
+            f"{file}: row {header_row} (the header row) is empty; expected the column names",
+            hint="remove the empty lines above the header, or set header_row for this input",
+        )
     width = len(header)
     others = [d for d in DELIMITERS if d != delim and d in header[0]] if width == 1 else []
     if others:
@@ -499,6 +516,7 @@ def read_csv_export(
             "records": len(records) + blank_at_end,
             "blank_lines_at_end": blank_at_end,
             "lines": lines + lines_above,
+            "sep_line": sep_line is not None,
         },
         issues=issues,
     )
