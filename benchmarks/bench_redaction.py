@@ -1,8 +1,9 @@
 """Benchmark: free-text redaction (``pipeline.privacy.redact_text``) is linear in the text.
 
 Run with ``.venv/bin/python benchmarks/bench_redaction.py``. Times 10 kB, 1 MB and 10 MB of
-several kinds of text; the target (checked here, never in a unit test) is 10 MB of the
-realistic text in under one second on the 2-core reference machine. ``letters`` and
+several kinds of text; the target (checked here, never in a unit test) is 10 MB of survey
+answers, and of text dense with personal data, each in under one second on the 2-core
+reference machine when it is otherwise idle (timings scale with the machine's load). ``letters`` and
 ``address-chars`` were the quadratic cases of the old e-mail pattern (100 kB took 32 s).
 """
 
@@ -21,8 +22,15 @@ SENTENCE = (
     "BSN 123456782, NL91ABNA0417164300, 1234 AB 12. Sinds 12-03-2014 werk ik 20 uur "
     "voor 1.234,56 per maand. "
 )  # six items of personal data every 190 characters: far denser than real answers
+ANSWER = (
+    "Ik zoek al drie jaar werk in de zorg of de schoonmaak, maar het lukt niet omdat ik "
+    "geen rijbewijs heb en de bus naar het industrieterrein om 7 uur pas rijdt. De "
+    "klantmanager belt mij wel elke maand (vorige keer op 12-03-2014) maar er komt weinig "
+    "uit. Graag meer maatwerk en hulp bij het solliciteren, 2 of 3 keer per week. "
+) * 6 + "Bel mij op 06-12345678. "  # one item of personal data per ~1,900 characters
 SIZES = {"10 kB": 10_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
 KINDS = {
+    "survey answers": lambda n: (ANSWER * (n // len(ANSWER) + 1))[:n],
     "realistic (dense PII)": lambda n: (SENTENCE * (n // len(SENTENCE) + 1))[:n],
     "letters": lambda n: "a" * n,
     "address-chars": lambda n: "a.b-c" * (n // 5),
@@ -47,10 +55,10 @@ def main() -> int:
                 best = min(best, time.perf_counter() - start)
             times.append(best)
         print(f"{kind:24} " + " ".join(f"{t:8.3f}s" for t in times))
-        if kind.startswith("realistic") and times[-1] > TARGET_S:
+        if kind in ("survey answers", "realistic (dense PII)") and times[-1] > TARGET_S:
             failed = True
     print(
-        f"target: 10 MB of realistic text in under {TARGET_S:.0f} s: "
+        f"target: 10 MB of survey answers and of dense PII each in under {TARGET_S:.0f} s: "
         + ("MISSED" if failed else "met")
     )
     return 1 if failed else 0

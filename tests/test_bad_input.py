@@ -360,3 +360,8 @@ def test_fuzz_damaged_bytes(tmp_path, data):
     while records and records[-1] == []:
         records.pop()
     assert len(raw.rows) == len(records) - 1 == raw.meta["records"] - raw.meta["blank_lines_at_end"]
+
+
+def test_delimiter_setting_of_more_than_one_character(tmp_path):
+    err = _error(_write(tmp_path, "id;a\n1;x\n"), delimiter=";;")
+    assert "delimiter ';;' — expected one character" in str(err)
