@@ -25,7 +25,7 @@ from pipeline.catalog import (
 from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
 from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
-from pipeline.io import write_csv, write_json
+from pipeline.io import read_csv, write_csv, write_json
 from pipeline.plan import load_plan
 
 
@@ -46,16 +46,16 @@ class DataSets:
     def _read(self, name: str) -> pd.DataFrame:
         if name == "sample_flow":
             path = require(self._paths.sample_flow, "clean")
-            return pd.read_csv(path, keep_default_na=False, encoding="utf-8")
+            return read_csv(path, keep_default_na=False)
         if name == "validation_report":
             path = require(self._paths.validation_report, "validate")
-            return pd.read_csv(path, keep_default_na=False, encoding="utf-8")
+            return read_csv(path, keep_default_na=False)
         sources = PROCESSED_SOURCES[name]
         missing = tuple(s for s in sources if s not in self._instruments)
         if missing:
             raise SourceAbsent(name, missing)
         path = require(self._paths.processed_csv(name), "derive")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8")
+        return read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def _relative(path: Path) -> str:

@@ -18,6 +18,7 @@ from pipeline.chapter import Chapter, TableSpec
 from pipeline.config import OutputPaths
 from pipeline.datapackage import package, tabular_resource
 from pipeline.errors import UserError
+from pipeline.io import read_csv
 
 #: The stages in data-flow order. A stage reads only artifacts of earlier stages.
 STAGES = ("ingest", "validate", "clean", "derive", "analyze", "plot", "render")
@@ -199,7 +200,7 @@ def column_info(spec: TableSpec, column: str) -> tuple[str, str]:
 def read_results_table(paths: OutputPaths, spec: TableSpec) -> pd.DataFrame:
     """Read ``results/tables/<name>.csv`` and check it against its contract."""
     path = require(paths.tables / f"{spec.name}.csv", "analyze")
-    frame = pd.read_csv(path, encoding="utf-8", keep_default_na=True)
+    frame = read_csv(path, keep_default_na=True)
     missing = [c for c in spec.columns if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {missing}")

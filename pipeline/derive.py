@@ -19,7 +19,7 @@ from pipeline.catalog import instruments_of, processed_of, require
 from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage
-from pipeline.io import write_csv, write_json
+from pipeline.io import read_csv, write_csv, write_json
 from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
 
 INTEGER_TYPES = ("categorical", "ordinal", "integer")
@@ -32,9 +32,7 @@ def read_interim(paths: OutputPaths, instrument: Instrument) -> pd.DataFrame:
     dtypes |= {v.name: "Float64" for v in instrument.variables if v.type == "number"}
     dtypes |= {v.name: "string" for v in instrument.variables
                if v.type in ("id", "unit", "date", "text")}
-    return pd.read_csv(
-        path, keep_default_na=False, na_values=[""], encoding="utf-8", dtype=dtypes
-    )
+    return read_csv(path, keep_default_na=False, na_values=[""], dtype=dtypes)
 
 
 def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:

@@ -23,11 +23,12 @@ from functools import lru_cache
 
 import pandas as pd
 
+from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
-from pipeline.io import write_csv, write_json
-from pipeline.privacy import pseudonymise, redact_text
+from pipeline.io import read_csv, write_csv, write_json
+from pipeline.privacy import pseudonymise, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
@@ -59,7 +60,7 @@ def match_columns(raw: RawExport, instrument: Instrument) -> tuple[dict[str, int
                 "but contains other separators: set 'delimiter' for this input in the study "
                 "config or export the file with a consistent delimiter"
             )
-        found = ", ".join(repr(c) for c in raw.columns[:30])
+        found = ", ".join(repr(redact_label(c)) for c in raw.columns[:30])
         raise UserError(
             f"{raw.file}: missing required column(s) {missing} for the "
             f"{instrument.label_en.lower()}; the file has columns: {found}",
@@ -198,6 +199,17 @@ def ingest_export(
         for col, entries in raw.meta.get("value_labels", {}).items()
         if normalise_column(col) in by_norm
     }
+    # Headers, sheet names and SPSS labels are typed by people too: redact them like answers.
+    declared = {
+        name: [{**e, "label": redact_label(e["label"])} if isinstance(e, dict) and "label" in e
+               else e for e in entries]
+        for name, entries in declared.items()
+    }
+    labels = {
+        name: {code: redact_label(label) for code, label in entries.items()}
+        for name, entries in labels.items()
+    }
+    sheet = raw.meta.get("sheet")
     meta = {
         "instrument": instrument.name,
         "file": raw.file,
@@ -207,13 +219,21 @@ def ingest_export(
         "encoding": raw.meta.get("encoding"),
         "delimiter": raw.meta.get("delimiter"),
         "decimal": raw.meta.get("decimal", "."),
-        "sheet": raw.meta.get("sheet"),
+        "sheet": redact_label(sheet) if sheet is not None else None,
         "user_missing": declared,
         "value_labels": labels,
-        "columns": {name: raw.columns[p] for name, p in sorted(mapping.items())},
-        "unknown_columns": unknown,
+        "columns": {name: redact_label(raw.columns[p]) for name, p in sorted(mapping.items())},
+        "unknown_columns": [redact_label(c) for c in unknown],
         "absent_optional_columns": [
             v.name for v in instrument.variables if v.name not in mapping
+        ],
+        # What the reader noticed but could keep (e.g. short records padded with blanks);
+        # validate lists these in the validation report.
+        "records": raw.meta.get("records", len(raw.rows)),
+        "blank_lines_at_end": raw.meta.get("blank_lines_at_end", 0),
+        "read_issues": [
+            {"row": i.row, "kind": i.kind, "message": redact_label(i.message)}
+            for i in raw.issues
         ],
     }
     return frame, meta
@@ -234,6 +254,9 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 delimiter=spec.delimiter,
                 sheet=spec.sheet,
                 header_row=spec.header_row,
+                expected_columns=[
+                    v.name for v in codebook.instruments[name].variables if v.required
+                ],
             )
             raw, skipped = skip_rows(raw, spec.skip_rows)
             frame, meta = ingest_export(
@@ -259,7 +282,5 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
 
 def read_ingested(paths: OutputPaths, instrument: str) -> pd.DataFrame:
     """Read an ingested CSV back exactly as text (no type guessing, no NA conversion)."""
-    path = paths.ingested_csv(instrument)
-    if not path.is_file():
-        raise UserError(f"{path} not found; run the ingest stage first")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    path = require(paths.ingested_csv(instrument), "ingest")
+    return read_csv(path, dtype=str, keep_default_na=False)

@@ -234,6 +234,11 @@ def write_json(path: Path, data: object) -> Path:
     return write_text(path, text + "\n")
 
 
+def read_csv(path: Path, **options: object) -> pd.DataFrame:
+    """Read a CSV this project wrote: UTF-8, and formula-neutralised text restored."""
+    return restore_formulas(pd.read_csv(path, encoding="utf-8", **options))
+
+
 def read_json(path: Path) -> object:
     with Path(path).open(encoding="utf-8") as fh:
         return json.load(fh)

@@ -233,6 +233,13 @@ def parse_instrument(
                 action="drop_column", expected="a column named in the codebook",
             )
         )
+    for read_issue in meta.get("read_issues", []):  # e.g. a short record padded with blanks
+        rows.append(
+            _report_row(
+                instrument, meta, row=read_issue["row"], respondent="", column="",
+                issue=read_issue["kind"], action="keep_row", expected=read_issue["message"],
+            )
+        )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return ParsedInstrument(
         instrument=instrument,

@@ -52,7 +52,7 @@ def employment_rows() -> list[dict]:
             "risk_difference": 0.14596643488262664,
             "rd_ci_low": 0.0961, "rd_ci_high": 0.1958,
             "odds_ratio": 2.1736, "or_ci_low": 1.5982, "or_ci_high": 2.9561,
-            "relative_risk": 1.7802, "rr_ci_low": 1.3907, "rr_ci_high": 2.2787,
+            "relative_risk": 1.7802, "rr_ci_low": 1.3907, "rr_ci_high": 2.2787, "note": "",
         },
         {
             "outcome": "werk_any",
@@ -65,7 +65,7 @@ def employment_rows() -> list[dict]:
             "risk_difference": 0.05207821404296585,
             "rd_ci_low": -0.0089, "rd_ci_high": 0.1131,
             "odds_ratio": 1.2391, "or_ci_low": 0.9601, "or_ci_high": 1.5992,
-            "relative_risk": 1.1380, "rr_ci_low": 0.9676, "rr_ci_high": 1.3384,
+            "relative_risk": 1.1380, "rr_ci_low": 0.9676, "rr_ci_high": 1.3384, "note": "",
         },
     ]  # fmt: skip
 
@@ -80,6 +80,7 @@ def scale_rows() -> list[dict]:
             "test": "welch_t", "statistic": 5.0123, "dof": 671.4, "p_val": 0.0000007,
             "p_adj": 0.0000028, "mean_difference": 0.2799, "md_ci_low": 0.1702,
             "md_ci_high": 0.3896, "hedges_g": 0.3866, "g_ci_low": 0.2365, "g_ci_high": 0.5367,
+            "note": "",
         },
     ]  # fmt: skip
 
