@@ -8,13 +8,16 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.tools.numdiff import approx_fprime
 
+from analysis.models import build_design
 from analysis.weighting import (
     BALANCE_COLUMNS,
     OVERLAP_BIN_COLUMNS,
     OVERLAP_SUMMARY_COLUMNS,
     WEIGHT_SUMMARY_COLUMNS,
     WEIGHTED_EFFECT_COLUMNS,
+    att_effect,
     att_weights,
     balance_table,
     overlap_bins,
@@ -201,3 +204,61 @@ def test_overlap_bins_and_summary_by_hand():
     assert s["n_control_outside"] == 2 and s["share_control_outside"] == 0.5
     # control range [0.02, 0.95]: every treated inside
     assert s["n_treated_outside"] == 0 and s["n_treated"] == 4
+
+
+def _outcome_frame(n: int = 500, seed: int = 4) -> pd.DataFrame:
+    df = _ps_frame(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    eta = -1 + 0.7 * df["t"] - 0.03 * (df["age"] - 40) + 0.3 * (df["edu"] == 3)
+    df["y"] = (rng.random(n) < stats.logistic.cdf(eta)).astype(int)
+    df["n"] = rng.poisson(np.exp(0.5 + 0.3 * df["t"]))
+    return df
+
+
+def test_att_effect_without_ps_term_equals_weighted_effect():
+    df = _outcome_frame()
+    kw = {"categorical": ["edu"], "fixed_effects": ["unit"]}
+    ps = propensity_scores(df, "t", ["age", "edu"], **kw)
+    aw = att_weights(ps, df["t"])
+    ref = weighted_effect(df, "y", "t", aw["weight"].to_numpy(), kind="binary")
+    got = att_effect(df, "y", "t", ["age", "edu"], kind="binary", ps_adjusted=False, **kw)
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-8)
+    np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-6)
+    assert got["cov_type"].tolist() == ["HC0", "HC0"]
+    ref_n = weighted_effect(df, "n", "t", aw["weight"].to_numpy(), kind="count")
+    got_n = att_effect(df, "n", "t", ["age", "edu"], kind="count", ps_adjusted=False, **kw)
+    np.testing.assert_allclose(got_n["se"], ref_n["se"], rtol=1e-6)
+
+
+def test_att_effect_stacked_sandwich_against_numeric_jacobian():
+    # A = -d mean(psi) / d theta by central differences instead of the analytic blocks.
+    df = _outcome_frame()
+    d = build_design(df, "y", "t", ["age", "edu"], ["edu"], ["unit"])
+    t, y = d.X[:, 1], d.y
+    Z = np.delete(d.X, 1, axis=1)
+    beta = sm.GLM(t, Z, family=sm.families.Binomial()).fit(tol=1e-12).params
+    k = Z.shape[1]
+
+    def psi(theta: np.ndarray) -> np.ndarray:
+        e = stats.logistic.cdf(Z @ theta[:k])
+        w = e / (1 - e)
+        return np.column_stack([Z * (t - e)[:, None], t * (y - theta[k]),
+                                (1 - t) * w * (y - theta[k + 1])])  # fmt: skip
+
+    e = stats.logistic.cdf(Z @ beta)
+    w = e / (1 - e)
+    m1 = y[t == 1].mean()
+    m0 = np.average(y[t == 0], weights=w[t == 0])
+    theta = np.concatenate([beta, [m1, m0]])
+    A = -approx_fprime(theta, lambda th: psi(th).mean(axis=0), centered=True)
+    P = psi(theta)
+    n = len(y)
+    V = (np.linalg.inv(A) @ (P.T @ P / n) @ np.linalg.inv(A).T / n)[k:, k:]
+    se_rd = np.sqrt(V[0, 0] + V[1, 1] - 2 * V[0, 1])
+    got = att_effect(df, "y", "t", ["age", "edu"], kind="binary", categorical=["edu"],
+                     fixed_effects=["unit"], trim=None)  # fmt: skip
+    assert got.loc[0, "estimate"] == pytest.approx(m1 - m0, rel=1e-8)
+    assert got.loc[0, "se"] == pytest.approx(se_rd, rel=1e-5)
+    g = np.array([1 / (m1 * (1 - m1)), -1 / (m0 * (1 - m0))])
+    assert got.loc[1, "se"] == pytest.approx(np.sqrt(g @ V @ g), rel=1e-5)
+    assert got.loc[0, "cov_type"] == "M-estimation"

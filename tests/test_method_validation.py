@@ -1,0 +1,81 @@
+"""Reduced simulation study (methods_validation.run): loose bounds, runs in seconds.
+
+The full study (500 studies per scenario) is in docs/method_validation.md; here 60 studies
+per scenario check that the estimators behave as documented and that the crude comparison
+fails, with bounds wide enough for Monte-Carlo error (coverage MCSE about 0.03 at n = 60).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from methods_validation import run as mv
+
+
+@pytest.fixture(scope="module")
+def study():
+    return mv.run(60, seed=12345)
+
+
+def test_truths_are_consistent(study):
+    _, _, _, meta = study
+    te, tn = meta["truth_effect"], meta["truth_null"]
+    assert te["conditional_or"] == 2.0 and tn["conditional_or"] == 1.0
+    assert tn["patt_rd"] == 0.0 and tn["patt_or"] == pytest.approx(1.0)
+    # non-collapsibility: the marginal OR lies between 1 and the conditional OR
+    assert 1.0 < te["patt_or"] < 2.0 and 0.05 < te["patt_rd"] < 0.2
+
+
+def test_adjusted_and_weighted_cover(study):
+    eff, nul, _, _ = study
+    e, n = eff.set_index("method"), nul.set_index("method")
+    for key in ("adjusted_or", "adjusted_ame"):
+        assert e.loc[key, "coverage"] >= 0.85
+        assert n.loc[key, "rejection"] <= 0.15
+        assert 0.75 < e.loc[key, "se_ratio"] < 1.3
+    for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or"):
+        assert e.loc[key, "coverage"] >= 0.80
+        assert n.loc[key, "rejection"] <= 0.20
+    # unbiased within 4 Monte-Carlo SEs (log-OR has a small finite-sample bias)
+    for key in ("adjusted_ame", "weighted_rd"):
+        assert abs(e.loc[key, "bias"]) < 4 * e.loc[key, "bias_mcse"] + 0.005
+    assert (eff["n_failed"] == 0).all() and (eff["n_studies"] == 60).all()
+
+
+def test_crude_comparison_fails(study):
+    eff, nul, _, _ = study
+    e, n = eff.set_index("method"), nul.set_index("method")
+    # confounding: age, years on benefit and health favour the candidates
+    assert e.loc["crude_or", "bias"] > 0.15 and e.loc["crude_rd", "bias"] > 0.015
+    assert e.loc["crude_or", "coverage"] < 0.9 and n.loc["crude_rd", "rejection"] > 0.1
+
+
+def test_power_with_planted_effect(study):
+    eff, _, large, _ = study
+    assert eff.set_index("method").loc["adjusted_or", "rejection"] > 0.5
+    assert large.set_index("method").loc["weighted_rd", "rejection"] > 0.9
+
+
+def test_markdown_report(study, tmp_path):
+    eff, nul, large, meta = study
+    meta = meta | {"command": "python -m methods_validation.run --studies 60"}
+    text = mv.render_markdown(eff, nul, large, meta)
+    assert "Studies per scenario: **60**" in text and "seed **12345**" in text
+    assert text.count("| Adjusted logit (HC3) |") == 3
+    assert "python -m methods_validation.run --studies 60" in text
+    out = tmp_path / "sub" / "mv.md"
+    mv.write_atomic(out, text)
+    assert out.read_text(encoding="utf-8") == text
+
+
+def test_scenarios_are_deterministic():
+    a = mv.run_scenario(2.0, 3, seed=99)
+    b = mv.run_scenario(2.0, 3, seed=99)
+    np.testing.assert_array_equal(a["estimate"].to_numpy(), b["estimate"].to_numpy())
+    assert len(a) == 3 * len(mv.METHODS)
+
+
+def test_main_rejects_too_few_studies(tmp_path):
+    with pytest.raises(SystemExit):
+        mv.main(["--studies", "1", "--out", str(tmp_path / "x.md")])
