@@ -35,7 +35,7 @@ $(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/m
 	@mkdir -p $(@D)
 	$(PY) -m pipeline targets --config $(CONFIG) > $@.tmp && mv $@.tmp $@
 
-.PHONY: help setup report report-en test lint bench example-data codebook-doc lock ingest validate clean-data derive analyze plot render clean distclean
+.PHONY: help setup report report-en test lint bench validate-methods example-data codebook-doc lock ingest validate clean-data derive analyze plot render clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,7 +56,7 @@ test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
 lint: $(STAMP) ## check the code with ruff
-	$(VENV)/bin/ruff check pipeline analysis synthetic tests
+	$(VENV)/bin/ruff check pipeline analysis synthetic methods_validation tests benchmarks
 
 bench: $(STAMP) ## time the whole pipeline on the example study scaled up (benchmarks/)
 	$(PY) benchmarks/run_bench.py
@@ -64,6 +64,9 @@ bench: $(STAMP) ## time the whole pipeline on the example study scaled up (bench
 lock: $(STAMP) ## re-pin constraints.txt to the versions in .venv (after upgrading on purpose)
 	@{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+
+validate-methods: $(STAMP) ## simulation study of the estimators (500 studies, ~3 min) -> docs/method_validation.md
+	$(PY) -m methods_validation.run --studies 500 --out docs/method_validation.md
 
 codebook-doc: $(STAMP) ## regenerate docs/codebook.md from data/codebook/*.toml
 	$(PY) -m pipeline codebook-doc --out docs/codebook.md
