@@ -25,7 +25,8 @@ from pipeline.catalog import (
 from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
 from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
-from pipeline.io import read_csv, write_csv, write_json
+from pipeline.disclosure_control import SECONDARY_MARKER, primary_marker, suppress_table
+from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
 
 
@@ -99,9 +100,12 @@ def run_analyze(
         multiplicity=config.multiplicity,
         seed=config.seed,
         study=study,
+        truth=read_json(config.truth) if config.synthetic and config.truth else None,
     )
     stats: dict = {"study": study}
     tables: dict[str, pd.DataFrame] = {}
+    unsuppressed: dict[str, pd.DataFrame] = {}
+    suppressed_cells: dict[str, int] = {}
     specs = {}
     absent: dict[str, list[str]] = {}
     for chapter in chapters:
@@ -123,7 +127,10 @@ def run_analyze(
                 f"declared {sorted(declared)}"
             )
         for name, frame in result.tables.items():
-            tables[name] = check_table(declared[name], frame)
+            unsuppressed[name] = check_table(declared[name], frame)
+            tables[name], n = suppress_table(declared[name], frame, config.min_cell)
+            if n:
+                suppressed_cells[name] = n
             specs[name] = declared[name]
         for key, value in result.stats.items():
             if key in stats:
@@ -131,12 +138,23 @@ def run_analyze(
             stats[key] = value
     if absent:
         stats["absent"] = absent
+    stats["disclosure"] = {
+        "min_cell": config.min_cell,
+        "marker": primary_marker(config.min_cell),
+        "secondary_marker": SECONDARY_MARKER,
+        "suppressed_cells": suppressed_cells,
+    }
 
     for name, frame in tables.items():
         write_csv(paths.tables / f"{name}.csv", frame)
+    markers = [primary_marker(config.min_cell), SECONDARY_MARKER]
     write_json(
         paths.tables / "datapackage.json",
-        results_datapackage(specs, tables, title=f"{config.title}: results tables"),
+        results_datapackage(specs, tables, title=f"{config.title}: results tables",
+                            missing_values=markers),
     )
+    if config.keep_unsuppressed:  # internal use only: the counts before suppression
+        for name, frame in unsuppressed.items():
+            write_csv(paths.unsuppressed / f"{name}.csv", frame)
     write_json(paths.stats, stats)
     return {"tables": len(tables)}

@@ -140,6 +140,8 @@ def artifacts(
     instruments: Iterable[str],
     chapters: Iterable[Chapter],
     languages: Iterable[str],
+    *,
+    keep_unsuppressed: bool = False,
 ) -> list[Artifact]:
     """Every file a full run writes, stage by stage, in data-flow order."""
     chapters = tuple(chapters)
@@ -164,6 +166,10 @@ def artifacts(
     for spec in results_tables(present_chapters).values():
         out.append(Artifact(paths.tables / f"{spec.name}.csv", "analyze", spec.description))
     out.append(Artifact(paths.tables / "datapackage.json", "analyze", "data package of results"))
+    if keep_unsuppressed:
+        for spec in results_tables(present_chapters).values():
+            out.append(Artifact(paths.unsuppressed / f"{spec.name}.csv", "analyze",
+                                f"{spec.description} (before disclosure control)"))
     present = set(instruments)
     for language in languages:
         for chapter in chapters:
@@ -221,9 +227,17 @@ def check_table(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def results_datapackage(
-    specs: Mapping[str, TableSpec], frames: Mapping[str, pd.DataFrame], *, title: str
+    specs: Mapping[str, TableSpec],
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    title: str,
+    missing_values: Iterable[str] = (),
 ) -> dict:
-    """A Frictionless tabular data package describing ``results/tables/*.csv``."""
+    """A Frictionless tabular data package describing ``results/tables/*.csv``.
+
+    ``missing_values`` are the disclosure-control markers ("<5", "x"): a suppressed count
+    is a missing value of its integer column, not a string.
+    """
     resources = []
     for name, frame in frames.items():
         spec = specs[name]
@@ -231,5 +245,7 @@ def results_datapackage(
         for column in frame.columns:
             kind, description = column_info(spec, column)
             fields.append({"name": column, "type": kind, "description": description})
-        resources.append(tabular_resource(name, fields, spec.description))
+        resource = tabular_resource(name, fields, spec.description)
+        resource["schema"]["missingValues"] = ["", *missing_values]
+        resources.append(resource)
     return package("werktop-eval-results", title, resources)

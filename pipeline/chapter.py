@@ -50,6 +50,16 @@ class TableSpec:
     description: str
     may_be_empty: bool = False
     extra_columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: Disclosure control (``analysis/disclosure.py``): count-of-respondents column ->
+    #: the columns computed from it (percentages), suppressed together below ``min_cell``.
+    #: Empty for tables that hold no counts of respondents' answers (e.g. the sample flow,
+    #: whose counts describe the data handling).
+    suppress: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Which totals the table publishes ("rows", "columns", "both" or "none"), for
+    #: secondary suppression; ``suppress_within`` names a column whose values delimit
+    #: separate sub-tables (e.g. one per variable in a long table).
+    margins: str = "none"
+    suppress_within: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ import pandas as pd
 from pipeline.codebook import INSTRUMENT_FILES, Codebook
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage
+from pipeline.errors import UserError
 from pipeline.io import write_csv, write_json
+from pipeline.transaction import remove
 from pipeline.validate import ParsedInstrument, parse_all
 
 REASONS = ("empty_row", "test_row", "missing_id", "duplicate", "break_off", "ineligible")
@@ -156,6 +158,29 @@ def sample_flow(raw_rows: dict[str, int], kept: dict[str, int], exclusions: pd.D
     return pd.DataFrame(rows, columns=["instrument", "label_nl", "label_en", "step", "reason", "n"])
 
 
+def check_surveys_not_empty(
+    cleaned: dict[str, pd.DataFrame], exclusions: pd.DataFrame,
+    parsed: dict[str, ParsedInstrument],
+) -> None:
+    """A survey with no respondents left cannot be compared: stop, and say why."""
+    problems = []
+    for name, frame in cleaned.items():
+        if parsed[name].instrument.kind != "survey" or len(frame):
+            continue
+        file = parsed[name].meta["file"]
+        reasons = exclusions.loc[exclusions["instrument"] == name, "reason"].value_counts()
+        why = ", ".join(f"{reason} {n}" for reason, n in reasons.items()) or "the file has no rows"
+        problems.append(
+            f"{file}: no respondents left in the {parsed[name].instrument.label_en.lower()} "
+            f"after cleaning ({len(parsed[name].raw)} rows read; excluded: {why})"
+        )
+    if problems:
+        raise UserError(
+            problems, hint="see data/interim/validation_report.csv and the exclusion rules in "
+            "README.md (What cleaning does to each row)"
+        )
+
+
 def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     parsed = parse_all(config, paths, codebook)
     exclusions = []
@@ -165,6 +190,7 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
         exclusions.append(ex)
         cleaned[name] = cleaned_frame(p, set(ex["row"].tolist()))
     all_ex = pd.concat(exclusions, ignore_index=True)
+    check_surveys_not_empty(cleaned, all_ex, parsed)
     flow = sample_flow(
         {name: len(p.raw) for name, p in parsed.items()},
         {name: len(df) for name, df in cleaned.items()},
@@ -175,7 +201,7 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
         write_csv(paths.interim_csv(name), frame)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
-            paths.interim_csv(name).unlink(missing_ok=True)
+            remove(paths.interim_csv(name))
     write_csv(paths.exclusions, all_ex)
     write_csv(paths.sample_flow, flow)
     described = {**cleaned, "exclusions": all_ex, "sample_flow": flow}

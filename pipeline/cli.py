@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
 from pipeline.errors import UserError
+from pipeline.transaction import transaction
 
 EXIT_USER_ERROR = 2
 
@@ -71,8 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = _out(args)
     start = time.perf_counter()
     language = args.lang or config.language
-    for name in STAGES:
-        run_stage(name, config, paths, language)
+    # All or nothing: a stage that stops on bad input leaves the previous run untouched.
+    with transaction(paths.root):
+        for name in STAGES:
+            run_stage(name, config, paths, language)
     print(f"[run] all stages done in {time.perf_counter() - start:.2f} s", file=sys.stderr)
     html, pdf = (paths.report(language, fmt) for fmt in ("html", "pdf"))
     print(f"report: {html}\n        {pdf}", file=sys.stderr)
@@ -80,7 +83,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
-    run_stage(args.command, load_config(args.config), _out(args), getattr(args, "lang", None))
+    paths = _out(args)
+    config = load_config(args.config)
+    with transaction(paths.root):
+        run_stage(args.command, config, paths, getattr(args, "lang", None))
     return 0
 
 

@@ -70,6 +70,9 @@ class StudyConfig:
     max_errors: int = 50
     scenario: Path | None = None  # documentation of a synthetic study's scenario
     unit_aliases: dict[str, str] = field(default_factory=dict)  # study spelling -> unit id
+    truth: Path | None = None  # a synthetic study's truth.json (planted effects)
+    min_cell: int = 5  # published tables suppress counts below this
+    keep_unsuppressed: bool = False  # also write results/unsuppressed/ (internal use)
 
     def has(self, instrument: str) -> bool:
         """Whether the study has an export for this instrument (register and interviews
@@ -249,6 +252,7 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
         "alpha": _alpha,
         "codebook": _nonempty_string,
         "scenario": _nonempty_string,
+        "truth": _nonempty_string,
     },
     "privacy": {
         "pseudonym_key_env": _nonempty_string,
@@ -260,6 +264,10 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
     "cleaning": {
         "test_id_pattern": _regex,
         "max_errors": _whole(1),
+    },
+    "disclosure": {
+        "min_cell": _whole(1),
+        "keep_unsuppressed": _boolean,
     },
     "input": {  # each [inputs.<instrument>]
         "path": _nonempty_string,
@@ -276,7 +284,7 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
         "aliases": _text_table('spelling = unit id, e.g. "Gemeente Hilversum" = "hilversum"'),
     },
 }
-TABLES = ("study", "privacy", "analysis", "cleaning", "inputs", "units")
+TABLES = ("study", "privacy", "analysis", "cleaning", "disclosure", "inputs", "units")
 REQUIRED_SETTINGS = {"input": ("path", "format")}
 # Reader options that only mean something for some formats.
 FORMAT_ONLY = {"sheet": ("xlsx",), "delimiter": ("csv",), "header_row": ("csv", "xlsx")}
@@ -437,6 +445,9 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     analysis = _check_table(doc.get("analysis", {}), SCHEMA["analysis"], f"{path} [analysis]")
     cleaning = _check_table(doc.get("cleaning", {}), SCHEMA["cleaning"], f"{path} [cleaning]")
     units = _check_table(doc.get("units", {}), SCHEMA["units"], f"{path} [units]")
+    disclosure = _check_table(
+        doc.get("disclosure", {}), SCHEMA["disclosure"], f"{path} [disclosure]"
+    )
     inputs = _inputs(doc.get("inputs", {}), base, str(path))
     synthetic = bool(study.get("synthetic", False))
     return StudyConfig(
@@ -456,6 +467,9 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         max_errors=int(cleaning.get("max_errors", 50)),  # type: ignore[call-overload]
         scenario=(base / str(study["scenario"])).resolve() if "scenario" in study else None,
         unit_aliases=dict(units.get("aliases", {})),  # type: ignore[call-overload]
+        truth=(base / str(study["truth"])).resolve() if "truth" in study else None,
+        min_cell=int(disclosure.get("min_cell", 5)),  # type: ignore[call-overload]
+        keep_unsuppressed=bool(disclosure.get("keep_unsuppressed", False)),
     )
 
 
@@ -484,6 +498,11 @@ class OutputPaths:
     @property
     def tables(self) -> Path:
         return self.results / "tables"
+
+    @property
+    def unsuppressed(self) -> Path:
+        """Results tables before disclosure control (only with keep_unsuppressed)."""
+        return self.results / "unsuppressed"
 
     @property
     def figures(self) -> Path:

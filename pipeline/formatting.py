@@ -18,12 +18,22 @@ Conventions:
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from numbers import Real
 
 MISSING = "–"  # en dash
 LANGUAGES = ("nl", "en")
 P_FLOOR = Decimal("0.001")
+
+
+#: Cells suppressed by disclosure control ("<5", "x") are shown as they are.
+_SUPPRESSED = re.compile(r"<\d+|x")
+
+
+def is_suppressed(x: object) -> bool:
+    """True for a disclosure-control marker: "<5" (small count) or "x" (complement)."""
+    return isinstance(x, str) and _SUPPRESSED.fullmatch(x.strip()) is not None
 
 
 def is_missing(x: object) -> bool:
@@ -87,6 +97,8 @@ def _format_decimal(d: Decimal, decimals: int, language: str) -> str:
 
 def fmt_number(x: object, decimals: int = 1, language: str = "nl") -> str:
     """A number with ``decimals`` decimals and thousands grouping: 1234.56 -> '1.234,6'."""
+    if is_suppressed(x):
+        return x.strip()  # type: ignore[union-attr]
     _check_language(language)
     if is_missing(x):
         return MISSING
@@ -100,6 +112,8 @@ def fmt_int(x: object, language: str = "nl") -> str:
 
 def fmt_pct(p: object, decimals: int = 1, language: str = "nl") -> str:
     """A proportion (0..1) as a percentage: 0.1234 -> '12,3%' (nl) / '12.3%' (en)."""
+    if is_suppressed(p):
+        return p.strip()  # type: ignore[union-attr]
     _check_language(language)
     if is_missing(p):
         return MISSING
@@ -109,6 +123,8 @@ def fmt_pct(p: object, decimals: int = 1, language: str = "nl") -> str:
 
 def fmt_pp(x: object, decimals: int = 1, language: str = "nl") -> str:
     """A difference of proportions in percentage points, without unit: -0.052 -> '-5,2'."""
+    if is_suppressed(x):
+        return x.strip()  # type: ignore[union-attr]
     _check_language(language)
     if is_missing(x):
         return MISSING
@@ -121,6 +137,8 @@ def fmt_level(level: object, language: str = "nl") -> str:
     Used for "95%-BI" and the like, so the text always states the level that ``alpha``
     implies (1 - alpha).
     """
+    if is_suppressed(level):
+        return level.strip()  # type: ignore[union-attr]
     _check_language(language)
     if is_missing(level):
         return MISSING
@@ -131,6 +149,8 @@ def fmt_level(level: object, language: str = "nl") -> str:
 
 def fmt_p(p: object, language: str = "nl", decimals: int = 3) -> str:
     """A p-value: three decimals, and '< 0,001' / '< 0.001' below 0.001."""
+    if is_suppressed(p):
+        return p.strip()  # type: ignore[union-attr]
     _check_language(language)
     if is_missing(p):
         return MISSING
@@ -164,6 +184,8 @@ def fmt_ci(
     With ``percent=True`` both bounds are proportions shown as percentages (points) without
     the unit, e.g. a risk-difference interval (0.012, 0.034) -> '[1,2; 3,4]'.
     """
+    if is_suppressed(low) or is_suppressed(high):
+        return "x"
     _check_language(language)
     if is_missing(low) or is_missing(high):
         return MISSING

@@ -30,6 +30,7 @@ from pipeline.errors import UserError
 from pipeline.io import read_csv, write_csv, write_json
 from pipeline.privacy import pseudonymise, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
+from pipeline.transaction import remove
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
@@ -275,8 +276,8 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
         write_json(paths.ingested_meta(name), meta)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
-            paths.ingested_csv(name).unlink(missing_ok=True)
-            paths.ingested_meta(name).unlink(missing_ok=True)
+            remove(paths.ingested_csv(name))
+            remove(paths.ingested_meta(name))
     return {name: len(frame) for name, (frame, _) in results.items()}
 
 

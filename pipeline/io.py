@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.transaction import before_replace
+
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A number written as text, e.g. "-5", "+1,5", "-1.5e3": a spreadsheet reads it as a
@@ -45,6 +47,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         write(tmp_path)
         os.chmod(tmp_path, 0o644)
+        before_replace(path)  # journal the old file when the run is a transaction
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

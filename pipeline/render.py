@@ -107,6 +107,7 @@ def make_environment(language: str, chapters_dir: Path = CHAPTERS_DIR) -> Enviro
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
     )
     for name, function in LANGUAGE_FILTERS.items():
         env.filters[name] = partial(function, language=language)

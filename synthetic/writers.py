@@ -328,6 +328,8 @@ language = "nl"
 seed = {seed}
 alpha = 0.05
 {codebook}scenario = "{scenario}"
+# The planted truth (effects, planted problems); the report compares its estimates with it.
+truth = "{truth}"
 
 [privacy]
 # Key for the keyed hash that turns respondent ids into pseudonyms. For real data, set the
@@ -344,6 +346,13 @@ multiplicity = "holm"
 
 [cleaning]
 test_id_pattern = "^\\\\s*(test|tst|dummy)"
+
+[disclosure]
+# Published tables suppress counts below min_cell respondents (and a second cell where a
+# total would reveal the first); keep_unsuppressed = true also writes an internal copy of
+# the unsuppressed tables to results/unsuppressed/ (never publish it).
+min_cell = 5
+keep_unsuppressed = false
 """
 
 
@@ -359,6 +368,7 @@ def config_text(config_path: Path, paths: dict[str, Path], seed: int) -> str:
         seed=seed,
         codebook=f'codebook = "{rel(DEFAULT_CODEBOOK)}"\n' if inside else "",
         scenario=rel(paths["scenario"]),
+        truth=rel(paths["truth"]),
     )
     for name in S.FILE_NAMES:
         text += f'\n[inputs.{name}]\npath = "{rel(paths[name])}"\n'

@@ -145,6 +145,8 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
         "employment": {row["outcome"]: row for row in emp},
         "scales": {row["outcome"]: row for row in scale_rows()},
         "outcome_family": {"method": "holm", "size": 2},
+        "disclosure": {"min_cell": 5, "marker": "<5", "secondary_marker": "x",
+                       "suppressed_cells": {"unit_attainment": 2}},
         "something_new": {"ignored": True},
     }  # fmt: skip
     write_json(paths.stats, stats)
@@ -245,6 +247,8 @@ def test_dutch_html_has_notice_units_and_dutch_numbers(results):
     assert "Lansingerland en Doetinchem" in text  # units exceeding all targets
     assert "some_new_reason" in text  # unknown reason code shown as is
     assert "dubbele respondent" in text
+    # disclosure control: the rule and where cells were suppressed (Table 3 = units)
+    assert "kleiner dan 5 niet" in text and "Onderdrukte cellen staan in: Tabel 3." in text
 
 
 def test_html_number_follows_the_fixture(tmp_path):

@@ -319,6 +319,7 @@ def test_shipped_example_config_is_generator_output():
     raw = PROJECT_ROOT / "data" / "raw" / "example"
     paths = {name: raw / file for name, file in FILE_NAMES.items()}
     paths["scenario"] = raw / "SCENARIO.md"
+    paths["truth"] = raw / "truth.json"
     assert config_text(example, paths, SEED) == example.read_text(encoding="utf-8")
 
 

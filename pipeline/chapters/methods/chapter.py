@@ -88,7 +88,8 @@ CHAPTER = Chapter(
     key="methods",
     tables=(QUALITY, FLOW),
     exhibits=("table:sample_flow", "table:validation_summary"),
-    stats=("outcome_family.method", "outcome_family.size"),
+    stats=("outcome_family.method", "outcome_family.size", "disclosure.min_cell",
+           "disclosure.marker", "disclosure.secondary_marker", "disclosure.suppressed_cells"),
     analyze=analyze,
     view=view,
 )
