@@ -27,6 +27,7 @@ from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
 from pipeline.io import write_csv, write_json
 from pipeline.plan import load_plan
+from pipeline.provenance import build_provenance, provenance_path, provenance_stats
 
 
 class DataSets:
@@ -100,7 +101,8 @@ def run_analyze(
         seed=config.seed,
         study=study,
     )
-    stats: dict = {"study": study}
+    record = build_provenance(config)
+    stats: dict = {"study": study, "provenance": provenance_stats(record)}
     tables: dict[str, pd.DataFrame] = {}
     specs = {}
     absent: dict[str, list[str]] = {}
@@ -139,4 +141,5 @@ def run_analyze(
         results_datapackage(specs, tables, title=f"{config.title}: results tables"),
     )
     write_json(paths.stats, stats)
+    write_json(provenance_path(paths), record)
     return {"tables": len(tables)}

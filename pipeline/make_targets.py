@@ -34,7 +34,7 @@ _CODE = {
     "clean": ("pipeline/clean.py", "pipeline/datapackage.py"),
     "derive": ("pipeline/derive.py", "pipeline/datapackage.py", "pipeline/plan.py",
                "analysis/*.py"),
-    "analyze": ("pipeline/analyze.py", "pipeline/plan.py", "pipeline/datapackage.py",
+    "analyze": ("pipeline/analyze.py", "pipeline/provenance.py", "pipeline/plan.py", "pipeline/datapackage.py",
                 "analysis/*.py", "pipeline/chapters/*/chapter.py"),
     "plot": ("pipeline/plot.py", "pipeline/figure_style.py", "pipeline/formatting.py",
              "pipeline/strings.py", "pipeline/chapters/*/chapter.py",
