@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from pipeline.catalog import read_results_table, require
-from pipeline.charts import FOOTER_HEIGHT_IN
 from pipeline.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
+from pipeline.charts import FOOTER_HEIGHT_IN
 from pipeline.config import OutputPaths
 from pipeline.figure_style import FORMATS, RC, figure_bytes
 from pipeline.io import read_json, write_bytes

@@ -120,6 +120,7 @@ def provenance_stats(record: Mapping[str, Any]) -> dict[str, Any]:
     """The part of the record the title page shows (``stats["provenance"]``)."""
     inputs = list(record["inputs"].values())
     return {
+        "algorithm": "SHA-256",
         "commit": record["code"]["commit"],
         "dirty": record["code"]["dirty"],
         "config_sha256": record["config"]["sha256"][:SHORT],
