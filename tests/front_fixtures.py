@@ -42,7 +42,8 @@ def add_front_results(paths: OutputPaths, stats: dict) -> None:
     """Add the stats and tables of the chapters of the front-matter branch."""
     conclusions = chapter_module("conclusions")
     stats["provenance"] = {
-        "algorithm": "SHA-256", "commit": "abc1234567-dirty", "dirty": True, "config_sha256": "0123456789ab",
+        "algorithm": "SHA-256", "commit": "abc1234567-dirty", "dirty": True,
+        "config_sha256": "0123456789ab",
         "data_sha256": "ba9876543210", "n_inputs": 5, "codebook_sha256": "c0ffee000000",
         "n_codebook": 9, "packages": {"pandas": "2.2.2", "numpy": "2.0.1"},
         "python": "3.11.7",

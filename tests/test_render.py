@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from front_fixtures import add_front_results
+
 from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
 from pipeline.errors import UserError
