@@ -28,6 +28,7 @@ from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
 from pipeline.disclosure_control import SECONDARY_MARKER, primary_marker, suppress_table
 from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
+from pipeline.provenance import build_provenance, provenance_path, provenance_stats
 
 
 class DataSets:
@@ -102,7 +103,8 @@ def run_analyze(
         study=study,
         truth=read_json(config.truth) if config.synthetic and config.truth else None,
     )
-    stats: dict = {"study": study}
+    record = build_provenance(config)
+    stats: dict = {"study": study, "provenance": provenance_stats(record)}
     tables: dict[str, pd.DataFrame] = {}
     unsuppressed: dict[str, pd.DataFrame] = {}
     suppressed_cells: dict[str, int] = {}
@@ -157,4 +159,5 @@ def run_analyze(
         for name, frame in unsuppressed.items():
             write_csv(paths.unsuppressed / f"{name}.csv", frame)
     write_json(paths.stats, stats)
+    write_json(provenance_path(paths), record)
     return {"tables": len(tables)}

@@ -19,6 +19,7 @@ from pipeline.config import OutputPaths
 from pipeline.datapackage import package, tabular_resource
 from pipeline.errors import UserError
 from pipeline.io import read_csv
+from pipeline.provenance import provenance_path
 
 #: The stages in data-flow order. A stage reads only artifacts of earlier stages.
 STAGES = ("ingest", "validate", "clean", "derive", "analyze", "plot", "render")
@@ -162,6 +163,8 @@ def artifacts(
         out.append(Artifact(paths.processed_csv(name), "derive", f"{name}: analysis-ready"))
     out.append(Artifact(paths.datapackage, "derive", "data package of data/processed"))
     out.append(Artifact(paths.stats, "analyze", "every number the report quotes"))
+    out.append(Artifact(provenance_path(paths), "analyze",
+                        "commit, input/config/codebook SHA-256 and package versions"))
     present_chapters = [c for c in chapters if set(c.sources) <= set(instruments)]
     for spec in results_tables(present_chapters).values():
         out.append(Artifact(paths.tables / f"{spec.name}.csv", "analyze", spec.description))

@@ -64,12 +64,18 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class FigureInputs:
-    """What a figure's draw function gets: its results tables, the strings and the stats."""
+    """What a figure's draw function gets: its results tables, the strings and the stats.
+
+    ``footer`` is the line every figure of a synthetic study carries (the strings'
+    ``report.synthetic_footer``; None for real data). Pass it to the chart functions of
+    ``pipeline/charts.py``; the plot stage adds it to a figure drawn without it.
+    """
 
     tables: Mapping[str, pd.DataFrame]
     strings: Mapping[str, Any]
     stats: Mapping[str, Any]
     language: str
+    footer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,69 @@ Writes ``figures/<name>.png`` and ``figures/<name>.svg`` for every figure a chap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from pipeline.catalog import read_results_table, require
 from pipeline.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
+from pipeline.charts import FOOTER_HEIGHT_IN
 from pipeline.config import OutputPaths
 from pipeline.figure_style import FORMATS, RC, figure_bytes
 from pipeline.io import read_json, write_bytes
 from pipeline.strings import load_strings
 
+#: gid of the footer text (the chart functions use the same).
+FOOTER_GID = "footer"
+
 
 def figure_paths(paths: OutputPaths, name: str, language: str = "nl") -> dict[str, Path]:
     return {fmt: paths.figures_for(language) / f"{name}.{fmt}" for fmt in FORMATS}
+
+
+def figure_footer(stats: Mapping[str, Any], strings: Mapping[str, Any]) -> str | None:
+    """The synthetic-data line every figure of a synthetic study carries (None otherwise)."""
+    if not stats.get("study", {}).get("synthetic"):
+        return None
+    return str(strings["report"]["synthetic_footer"])
+
+
+def has_footer(fig: Figure) -> bool:
+    return bool(fig.findobj(lambda artist: artist.get_gid() == FOOTER_GID))
+
+
+def add_footer(fig: Figure, footer: str) -> Figure:
+    """Give a figure drawn without a footer the footer line, bottom left.
+
+    Chart functions of ``pipeline/charts.py`` draw it themselves when passed ``footer``
+    (a text with gid ``"footer"``). Any other figure grows by a strip of
+    ``FOOTER_HEIGHT_IN`` inches at the bottom that holds the line; its constrained layout
+    is confined to the area above the strip, so legends and labels never overlap it.
+    """
+    if has_footer(fig):
+        return fig
+    width, height = fig.get_size_inches()
+    total = height + FOOTER_HEIGHT_IN
+    strip = FOOTER_HEIGHT_IN / total
+    fig.set_size_inches(width, total)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, strip, 1, 1 - strip))  # the layout keeps off the strip
+        for legend in fig.legends:
+            # An "outside lower" figure legend sits at the figure's bottom edge, in the
+            # margin the layout reserves at the bottom of ``rect``: lift it by the strip
+            # (its pad to the edge is in font-size units).
+            if getattr(legend, "_outside_loc", None) == "lower":
+                legend.borderaxespad += FOOTER_HEIGHT_IN * 72 / legend._fontsize
+    else:
+        fig.subplots_adjust(bottom=strip + (1 - strip) * fig.subplotpars.bottom)
+    fig.text(0.01, strip / 2, footer, ha="left", va="center", fontsize=7, color="#444444",
+             gid=FOOTER_GID)  # fmt: skip
+    return fig
 
 
 def plot_figures(
@@ -34,6 +82,7 @@ def plot_figures(
     absent = absent_chapters(stats)
     specs = {t.name: t for c in chapters for t in c.tables}
     drawable = [c for c in chapters if c.key not in absent]
+    footer = figure_footer(stats, strings)
     # Read every table first: a missing or broken one stops the stage before it writes.
     needed = dict.fromkeys(t for c in drawable for f in c.figures for t in f.tables)
     tables = {name: read_results_table(paths, specs[name]) for name in needed}
@@ -42,7 +91,9 @@ def plot_figures(
         for chapter in drawable:
             for figure in chapter.figures:
                 own = {name: tables[name] for name in figure.tables}
-                fig = figure.draw(FigureInputs(own, strings, stats, language))
+                fig = figure.draw(FigureInputs(own, strings, stats, language, footer))
+                if footer:
+                    add_footer(fig, footer)
                 for fmt, target in figure_paths(paths, figure.name, language).items():
                     written.append(write_bytes(target, figure_bytes(fig, fmt)))
     return written

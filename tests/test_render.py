@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from front_fixtures import add_front_results
 
 from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
@@ -149,6 +150,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
                        "suppressed_cells": {"unit_attainment": 2}},
         "something_new": {"ignored": True},
     }  # fmt: skip
+    add_front_results(paths, stats)  # front matter, conclusions, appendix II
     write_json(paths.stats, stats)
     return paths
 

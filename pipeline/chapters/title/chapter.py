@@ -23,5 +23,9 @@ CHAPTER = Chapter(
     kind="front",
     analyze=analyze,
     stats=("study.title", "study.synthetic", "study.alpha", "study.seed", "study.config",
-           "n.employers", "n.candidates", "n.control"),
+           "n.employers", "n.candidates", "n.control",
+           "provenance.commit", "provenance.algorithm", "provenance.data_sha256",
+           "provenance.n_inputs",
+           "provenance.config_sha256", "provenance.codebook_sha256",
+           "provenance.n_codebook", "provenance.packages", "provenance.python"),
 )

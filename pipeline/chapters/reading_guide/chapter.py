@@ -1,0 +1,11 @@
+"""Reading guide (front matter): how the report is organised and how to read its tables."""
+
+from __future__ import annotations
+
+from pipeline.chapter import Chapter
+
+CHAPTER = Chapter(
+    key="reading_guide",
+    kind="front",
+    stats=("study.synthetic", "study.confidence", "study.alpha"),
+)
