@@ -484,6 +484,8 @@ def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
         else None,
         fit_ci_low=float(knel.loc[CLAIM_FIT_ITEM, "ci_low"]) if CLAIM_FIT_ITEM in knel.index
         else None,
+        fit_ci_high=float(knel.loc[CLAIM_FIT_ITEM, "ci_high"]) if CLAIM_FIT_ITEM in knel.index
+        else None,
         **params,
     )  # fmt: skip
 
