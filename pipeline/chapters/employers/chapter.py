@@ -66,6 +66,13 @@ GROUP_OUTCOMES = (
     ("n_knelpunten", "ordinal"),
     ("doorgaan", "ordinal"),
 )
+#: Short labels for the group-comparison table (the codebook's Dutch text is the question).
+SHORT_LABELS = {
+    "rm_cijfer": ("Rapportcijfer relatiemanager", "Mark for the relatiemanager"),
+    "aangenomen_regulier": ("Aangenomen in reguliere baan", "Hired in a regular job"),
+    "aangenomen_wep": ("Aangeboden werkervaringsplaatsen", "Work-experience places offered"),
+    "doorgaan": ("Wil doorgaan met Werktop", "Wants to continue with Werktop"),
+}
 #: First-pass keyword coding of the free-text wishes (case-insensitive regular expressions).
 #: A wish can get several codes; a text matching none is "overig". This is a transparent
 #: approximation of manual coding, documented in the chapter's text.
@@ -436,6 +443,8 @@ def group_tests(data: pd.DataFrame, codebook: Any, plan: Any, seed: int) -> pd.D
 
 
 def _outcome_labels(name: str, inst: Any, plan: Any) -> tuple[str, str]:
+    if name in SHORT_LABELS:
+        return SHORT_LABELS[name]
     if name.startswith("scale_"):
         scale = next((s for s in inst.scales if f"scale_{s.name}" == name), None)
         if scale is not None:
