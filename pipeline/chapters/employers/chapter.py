@@ -292,8 +292,10 @@ def likert_table(data: pd.DataFrame, codebook: Any) -> pd.DataFrame:
         code_nl = {c.code: c.nl for c in variables[0].codes}
         code_en = {c.code: c.en for c in variables[0].codes}
         dist.insert(0, "block", block)
-        dist.insert(2, "item_nl", dist["item"].map(lambda i: _short(by_name[i].question_nl)))
-        dist.insert(3, "item_en", dist["item"].map(lambda i: _short(by_name[i].question_en)))
+        short_nl = {n: _short(v.question_nl) for n, v in by_name.items()}
+        short_en = {n: _short(v.question_en) for n, v in by_name.items()}
+        dist.insert(2, "item_nl", dist["item"].map(short_nl))
+        dist.insert(3, "item_en", dist["item"].map(short_en))
         dist["level_nl"] = dist["level"].map(code_nl)
         dist["level_en"] = dist["level"].map(code_en)
         frames.append(dist)
