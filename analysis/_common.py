@@ -37,6 +37,32 @@ def to_binary_array(values: Any) -> np.ndarray:
 
 
 def require_nonempty(name: str, arr: Any) -> None:
-    """Raise ValueError when a group has no non-missing observations."""
+    """Raise ValueError when a group has no non-missing observations.
+
+    The two-group comparisons in ``proportions`` and ``means`` no longer use this: they
+    return a row with NaN statistics and a ``note`` (:func:`not_computable_note`).
+    """
     if len(arr) == 0:
         raise ValueError(f"{name} has no non-missing observations")
+
+
+def not_computable_note(n_treated: int, n_control: int, minimum: int = 1) -> str:
+    """The ``note`` of a comparison: ``""`` or ``"not computable (n = k)"``.
+
+    Parameters
+    ----------
+    n_treated, n_control : int
+        Non-missing observations per group.
+    minimum : int, default 1
+        Observations each group needs for the test (2 for a t-test).
+
+    Returns
+    -------
+    str
+        ``"not computable (n = k)"`` with ``k`` the smaller group's n when that is below
+        ``minimum``, else ``""``. The comparison then returns its usual row with NaN
+        statistics instead of raising, so one empty group (a unit without control
+        respondents, an item nobody answered) does not stop a whole results table.
+    """
+    k = min(n_treated, n_control)
+    return f"not computable (n = {k})" if k < minimum else ""

@@ -12,19 +12,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._common import require_nonempty, to_float_array
+from analysis._common import not_computable_note, to_float_array
 
 __all__ = ["compare_means", "compare_ranks"]
 
 MEANS_COLUMNS = [
     "n_treated", "mean_treated", "sd_treated", "n_control", "mean_control", "sd_control",
     "test", "statistic", "dof", "p_val", "mean_difference", "md_ci_low", "md_ci_high",
-    "hedges_g", "g_ci_low", "g_ci_high",
+    "hedges_g", "g_ci_low", "g_ci_high", "note",
 ]  # fmt: skip
 RANKS_COLUMNS = [
     "n_treated", "median_treated", "n_control", "median_control",
-    "test", "statistic", "p_val", "rank_biserial",
+    "test", "statistic", "p_val", "rank_biserial", "note",
 ]  # fmt: skip
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def _sd(x: np.ndarray) -> float:
+    return float(x.std(ddof=1)) if len(x) >= 2 else float("nan")
 
 
 def _hedges_g(t: np.ndarray, c: np.ndarray, alpha: float) -> tuple[float, float, float]:
@@ -56,8 +64,13 @@ def compare_means(treated: Any, control: Any, *, alpha: float = 0.05) -> pd.Data
     pandas.DataFrame
         One row: ``n_treated, mean_treated, sd_treated, n_control, mean_control,
         sd_control, test, statistic, dof, p_val, mean_difference, md_ci_low,
-        md_ci_high, hedges_g, g_ci_low, g_ci_high``. ``test`` is ``"welch_t"``;
+        md_ci_high, hedges_g, g_ci_low, g_ci_high, note``. ``test`` is ``"welch_t"``;
         SDs use ddof=1; ``dof`` is the Welch-Satterthwaite degrees of freedom.
+
+        ``note`` is ``""``, or ``"not computable (n = k)"`` when a group has fewer than
+        two non-missing observations (``k`` is the smaller n): then ``test`` is
+        ``"none"`` and every statistic, interval and effect size is NaN; the means (and
+        the SD for n >= 2) of what there is are still reported.
 
     Notes
     -----
@@ -74,7 +87,8 @@ def compare_means(treated: Any, control: Any, *, alpha: float = 0.05) -> pd.Data
 
     (``statsmodels.stats.meta_analysis.effectsize_smd`` gives the same g but a
     different variance approximation, so the variance is written out here.)
-    Each group needs at least two observations.
+    Each group needs at least two observations; otherwise the row is returned with NaN
+    statistics and a ``note`` instead of an error.
 
     References
     ----------
@@ -83,8 +97,15 @@ def compare_means(treated: Any, control: Any, *, alpha: float = 0.05) -> pd.Data
     """
     t = to_float_array(treated)
     c = to_float_array(control)
-    if len(t) < 2 or len(c) < 2:
-        raise ValueError("each group needs at least two non-missing observations")
+    note = not_computable_note(len(t), len(c), minimum=2)
+    if note:
+        row = dict.fromkeys(MEANS_COLUMNS, float("nan"))
+        row.update(
+            n_treated=len(t), mean_treated=_mean(t), sd_treated=_sd(t),
+            n_control=len(c), mean_control=_mean(c), sd_control=_sd(c),
+            test="none", note=note,
+        )  # fmt: skip
+        return pd.DataFrame([row], columns=MEANS_COLUMNS)
     res = stats.ttest_ind(t, c, equal_var=False)
     ci = res.confidence_interval(confidence_level=1.0 - alpha)
     g, g_low, g_high = _hedges_g(t, c, alpha)
@@ -94,7 +115,7 @@ def compare_means(treated: Any, control: Any, *, alpha: float = 0.05) -> pd.Data
         "test": "welch_t", "statistic": float(res.statistic), "dof": float(res.df),
         "p_val": float(res.pvalue), "mean_difference": float(t.mean() - c.mean()),
         "md_ci_low": float(ci.low), "md_ci_high": float(ci.high),
-        "hedges_g": g, "g_ci_low": g_low, "g_ci_high": g_high,
+        "hedges_g": g, "g_ci_low": g_low, "g_ci_high": g_high, "note": "",
     }  # fmt: skip
     return pd.DataFrame([row], columns=MEANS_COLUMNS)
 
@@ -111,7 +132,10 @@ def compare_ranks(treated: Any, control: Any) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row: ``n_treated, median_treated, n_control, median_control, test,
-        statistic, p_val, rank_biserial``. ``test`` is ``"mann_whitney"`` and
+        statistic, p_val, rank_biserial, note``. ``note`` is ``""``, or
+        ``"not computable (n = 0)"`` when a group has no non-missing observations: then
+        ``test`` is ``"none"`` and the statistic, p-value, rank-biserial correlation and
+        the empty group's median are NaN. ``test`` is ``"mann_whitney"`` and
         ``statistic`` is U of the treated group (number of (treated, control) pairs with
         treated > control, ties counting 1/2).
 
@@ -130,14 +154,21 @@ def compare_ranks(treated: Any, control: Any) -> pd.DataFrame:
     """
     t = to_float_array(treated)
     c = to_float_array(control)
-    require_nonempty("treated", t)
-    require_nonempty("control", c)
+    note = not_computable_note(len(t), len(c))
+    if note:
+        row = dict.fromkeys(RANKS_COLUMNS, float("nan"))
+        row.update(
+            n_treated=len(t), median_treated=float(np.median(t)) if len(t) else float("nan"),
+            n_control=len(c), median_control=float(np.median(c)) if len(c) else float("nan"),
+            test="none", note=note,
+        )  # fmt: skip
+        return pd.DataFrame([row], columns=RANKS_COLUMNS)
     res = stats.mannwhitneyu(t, c, alternative="two-sided")
     u = float(res.statistic)
     row = {
         "n_treated": len(t), "median_treated": float(np.median(t)),
         "n_control": len(c), "median_control": float(np.median(c)),
         "test": "mann_whitney", "statistic": u, "p_val": float(res.pvalue),
-        "rank_biserial": 2.0 * u / (len(t) * len(c)) - 1.0,
+        "rank_biserial": 2.0 * u / (len(t) * len(c)) - 1.0, "note": "",
     }  # fmt: skip
     return pd.DataFrame([row], columns=RANKS_COLUMNS)

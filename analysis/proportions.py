@@ -15,7 +15,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis._common import drop_missing, require_nonempty, to_binary_array
+from analysis._common import drop_missing, not_computable_note, to_binary_array
 
 __all__ = ["compare_proportions", "compare_categories"]
 
@@ -25,12 +25,13 @@ PROPORTION_COLUMNS = [
     "test", "statistic", "dof", "p_val", "min_expected",
     "risk_difference", "rd_ci_low", "rd_ci_high",
     "odds_ratio", "or_ci_low", "or_ci_high",
-    "relative_risk", "rr_ci_low", "rr_ci_high",
+    "relative_risk", "rr_ci_low", "rr_ci_high", "note",
 ]  # fmt: skip
 
 CATEGORY_COUNT_COLUMNS = ["category", "n_treated", "pct_treated", "n_control", "pct_control"]
 CATEGORY_TEST_COLUMNS = [
     "test", "statistic", "dof", "p_val", "min_expected", "n_treated", "n_control", "cramers_v",
+    "note",
 ]  # fmt: skip
 
 
@@ -83,7 +84,12 @@ def compare_proportions(
         One row with columns ``n_treated, events_treated, p_treated, n_control,
         events_control, p_control, test, statistic, dof, p_val, min_expected,
         risk_difference, rd_ci_low, rd_ci_high, odds_ratio, or_ci_low, or_ci_high,
-        relative_risk, rr_ci_low, rr_ci_high``.
+        relative_risk, rr_ci_low, rr_ci_high, note``.
+
+        ``note`` is ``""``, or ``"not computable (n = 0)"`` when a group has no
+        non-missing observations: then ``test`` is ``"none"``, the empty group's
+        proportion and every statistic, interval and effect size are NaN (the other
+        group's n, events and proportion are still reported).
 
         ``test`` is ``"chi2"`` (``statistic`` = Pearson X², ``dof`` = 1) or ``"fisher"``
         (``statistic`` = the sample odds ratio returned by ``scipy.stats.fisher_exact``,
@@ -115,10 +121,18 @@ def compare_proportions(
         raise ValueError("test must be 'auto', 'chi2' or 'fisher'")
     t = to_binary_array(treated)
     c = to_binary_array(control)
-    require_nonempty("treated", t)
-    require_nonempty("control", c)
     n1, n0 = len(t), len(c)
     e1, e0 = int(t.sum()), int(c.sum())
+    note = not_computable_note(n1, n0)
+    if note:
+        nan = float("nan")
+        row = dict.fromkeys(PROPORTION_COLUMNS, nan)
+        row.update(
+            n_treated=n1, events_treated=e1, p_treated=e1 / n1 if n1 else nan,
+            n_control=n0, events_control=e0, p_control=e0 / n0 if n0 else nan,
+            test="none", note=note,
+        )  # fmt: skip
+        return pd.DataFrame([row], columns=PROPORTION_COLUMNS)
     table = np.array([[e1, n1 - e1], [e0, n0 - e0]], dtype=np.int64)
     expected = stats.contingency.expected_freq(table)
     min_expected = float(expected.min())
@@ -146,6 +160,7 @@ def compare_proportions(
         "risk_difference": e1 / n1 - e0 / n0,
         "rd_ci_low": float(rd_low), "rd_ci_high": float(rd_high),
         **_ratio_measures(table.astype(np.float64), alpha),
+        "note": "",
     }  # fmt: skip
     return pd.DataFrame([row], columns=PROPORTION_COLUMNS)
 
@@ -182,7 +197,10 @@ def compare_categories(
         pct_control``; ``pct_*`` are percentages (0-100) of the group's non-missing n.
     test : pandas.DataFrame
         One row: ``test, statistic, dof, p_val, min_expected, n_treated, n_control,
-        cramers_v``.
+        cramers_v, note``. ``note`` is ``""`` or says why there is no test:
+        ``"not computable (n = 0)"`` when a group has no non-missing observations (its
+        ``pct_*`` are then NaN in ``counts``), ``"not computable (one category observed)"``
+        when fewer than two categories occur in the two groups together.
 
     Notes
     -----
@@ -199,7 +217,8 @@ def compare_categories(
       Fisher-Freeman-Halton null), via ``scipy.stats.chi2_contingency(method=
       MonteCarloMethod(rng=numpy.random.default_rng(seed)))``; ``p = (b + 1) / (R + 1)``
       and ``dof`` is NaN. This is R's ``chisq.test(simulate.p.value = TRUE)``.
-    * ``test = "none"``: fewer than two observed categories; statistic, p and V are NaN.
+    * ``test = "none"``: a group is empty or fewer than two categories are observed;
+      statistic, p and V are NaN and ``note`` says which.
 
     References
     ----------
@@ -213,29 +232,30 @@ def compare_categories(
     groups = {"treated": drop_missing(treated), "control": drop_missing(control)}
     counts = {}
     for name, s in groups.items():
-        require_nonempty(name, s)
         unknown = s[~s.isin(cats)]
         if len(unknown):
             raise ValueError(f"{name} has values not in categories: {sorted(set(unknown))!r}")
         counts[name] = np.array([int((s == cat).sum()) for cat in cats], dtype=np.int64)
     n1, n0 = int(counts["treated"].sum()), int(counts["control"].sum())
+    nan = float("nan")
     count_frame = pd.DataFrame(
         {
             "category": pd.Series(cats, dtype=object),
             "n_treated": counts["treated"],
-            "pct_treated": 100.0 * counts["treated"] / n1,
+            "pct_treated": 100.0 * counts["treated"] / n1 if n1 else nan,
             "n_control": counts["control"],
-            "pct_control": 100.0 * counts["control"] / n0,
+            "pct_control": 100.0 * counts["control"] / n0 if n0 else nan,
         },
         columns=CATEGORY_COUNT_COLUMNS,
     )
 
     table = np.column_stack([counts["treated"], counts["control"]])
     table = table[table.sum(axis=1) > 0]
-    nan = float("nan")
-    if table.shape[0] < 2:
+    note = not_computable_note(n1, n0)
+    if note or table.shape[0] < 2:
         test_row = {"test": "none", "statistic": nan, "dof": nan, "p_val": nan,
-                    "min_expected": nan, "cramers_v": nan}  # fmt: skip
+                    "min_expected": nan, "cramers_v": nan,
+                    "note": note or "not computable (one category observed)"}  # fmt: skip
     else:
         min_expected = float(stats.contingency.expected_freq(table).min())
         if min_expected >= 5:
@@ -250,7 +270,7 @@ def compare_categories(
         v = stats.contingency.association(table, method="cramer", correction=False)
         test_row = {"test": name, "statistic": float(res.statistic), "dof": dof,
                     "p_val": float(res.pvalue), "min_expected": min_expected,
-                    "cramers_v": float(v)}  # fmt: skip
+                    "cramers_v": float(v), "note": ""}  # fmt: skip
     test_frame = pd.DataFrame(
         [{**test_row, "n_treated": n1, "n_control": n0}], columns=CATEGORY_TEST_COLUMNS
     )

@@ -3,6 +3,16 @@
 Every output is written to a temporary file in the same directory and renamed into place,
 so an interrupted or failed run never leaves a half-written file that make would treat as
 up to date. CSVs are UTF-8 with ``\\n`` line endings and ISO dates; JSON has sorted keys.
+
+Formula safety
+--------------
+Ministry analysts open the CSVs in Excel. A text cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return can be run as a formula by a spreadsheet (CSV or
+formula injection), and survey answers are typed by anyone. Every CSV written here goes
+through :func:`neutralise_formulas`, which prefixes such text cells with a single quote
+(OWASP's advice); the xlsx writer must call it too (openpyxl stores any string starting
+with ``=`` as a formula). :func:`restore_formulas` undoes it for a stage that reads a CSV
+back.
 """
 
 from __future__ import annotations
@@ -10,11 +20,19 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A number written as text, e.g. "-5", "+1,5", "-1.5e3": a spreadsheet reads it as a
+# number and nothing runs, so it is left as it is (and keeps round-tripping as a number).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -42,11 +60,147 @@ def write_bytes(path: Path, data: bytes) -> Path:
     return atomic_write(path, lambda p: p.write_bytes(data))
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    """Write a DataFrame as UTF-8 CSV, full precision, no index."""
+def _needs_quote(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and _PLAIN_NUMBER.fullmatch(value) is None
+    )
+
+
+def _is_text_column(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def _map_distinct(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    """Apply ``func`` to each distinct string of ``series`` once; other cells are kept."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([func(v) if isinstance(v, str) else v for v in uniques], dtype=object)
+    changed = np.array([m is not u for m, u in zip(mapped, uniques, strict=True)], dtype=bool)
+    if not changed.any():
+        return series
+    hit = (codes >= 0) & changed[np.maximum(codes, 0)]
+    out = series.astype(object)  # a new object (copy-on-write): the input is untouched
+    out[hit] = mapped[codes[hit]]
+    return out.astype(series.dtype) if series.dtype != object else out
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with a single quote.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table about to be written to CSV or xlsx. It is not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in which every *string* cell (and column name) that starts with ``=``,
+        ``+``, ``-``, ``@``, a tab or a carriage return has ``'`` in front of it, unless the
+        whole cell is a plain number.
+
+    Notes
+    -----
+    The rule, precisely:
+
+    * Only string cells are touched: cells of object or string dtype columns that are
+      ``str``. Numeric, boolean and datetime columns, and non-string values inside an
+      object column (a float ``-1.5``), are written as numbers and never changed.
+    * A string that is a plain number (``"-5"``, ``"+1,5"``, ``"-1.5e3"``: an optional sign,
+      digits with an optional decimal point or comma, an optional exponent) is a negative
+      number stored as text. A spreadsheet reads it as a number, nothing runs, so it is
+      left alone.
+    * Everything else starting with a trigger is neutralised: ``"-5 jaar"`` becomes
+      ``"'-5 jaar"``, ``"=SUM(A1)"`` becomes ``"'=SUM(A1)"``, ``"@x"`` becomes ``"'@x"``.
+      Leading whitespace other than tab and carriage return does not trigger a formula
+      and is left alone.
+
+    Work is done once per distinct value of a column (``pandas.factorize``), not per cell.
+
+    References
+    ----------
+    OWASP. CSV Injection. https://owasp.org/www-community/attacks/CSV_Injection
+    """
+    out = frame.copy()
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if _is_text_column(series):
+            out.isetitem(i, _map_distinct(series, _quote))
+    out.columns = [_quote(c) if isinstance(c, str) else c for c in frame.columns]
+    return out
+
+
+def _quote(value: str) -> str:
+    return "'" + value if _needs_quote(value) else value
+
+
+def _unquote(value: str) -> str:
+    if value.startswith("'") and _needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _lone_cr_to_lf(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if _is_text_column(series):
+            mapped = _map_distinct(series, lambda v: _LONE_CR.sub("\n", v) if "\r" in v else v)
+            if mapped is not series:
+                out = out.copy() if out is frame else out
+                out.isetitem(i, mapped)
+    return out
+
+
+def restore_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise_formulas` on a table read back from a CSV this project wrote.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table as read back (usually every column as text). It is not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in which a leading ``'`` is removed from every string cell (and column
+        name) whose remainder :func:`neutralise_formulas` would have quoted.
+
+    Notes
+    -----
+    The round trip ``restore_formulas(neutralise_formulas(f))`` gives ``f`` back for every
+    string except one that itself starts with a quote followed by a trigger (``"'=x"``),
+    which comes back without its quote; such text is not expected in survey answers.
+    """
+    out = frame.copy()
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if _is_text_column(series):
+            out.isetitem(i, _map_distinct(series, _unquote))
+    out.columns = [_unquote(c) if isinstance(c, str) else c for c in frame.columns]
+    return out
+
+
+def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
+    """Write a DataFrame as UTF-8 CSV, full precision, no index, formula-safe.
+
+    Text cells a spreadsheet would run are neutralised (:func:`neutralise_formulas`)
+    unless ``neutralise=False``, which is meant for files no person opens.
+
+    A lone carriage return inside a text cell (one not followed by a line feed) is
+    written as a line feed: Python's csv writer quotes a field only for the characters of
+    its line terminator (``\\n`` here), so a bare ``\\r`` would be written unquoted and a
+    reader would split the record there.
+    """
+    safe = neutralise_formulas(frame) if neutralise else frame
+    safe = _lone_cr_to_lf(safe)
     return atomic_write(
         path,
-        lambda p: frame.to_csv(p, index=False, encoding="utf-8", lineterminator="\n"),
+        lambda p: safe.to_csv(p, index=False, encoding="utf-8", lineterminator="\n"),
     )
 
 

@@ -9,6 +9,7 @@ is left to the validate and clean stages.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -21,8 +22,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.privacy import MAX_CELL_CHARS
 
 DELIMITERS = (";", ",", "\t", "|")
+
+
+@dataclass(frozen=True)
+class ReadIssue:
+    """A problem with one record that the reader could handle without guessing.
+
+    ``row`` is the row number as in :attr:`RawExport.source_rows`; ``kind`` is a short
+    code (``"short_record"``); ``message`` says what happened and what the reader did.
+    """
+
+    row: int
+    kind: str
+    message: str
 
 
 @dataclass
@@ -33,6 +48,7 @@ class RawExport:
     source_rows: list[int]  # row number (CSV/Excel: 1 = header) or SPSS case number
     row_label: str = "row"
     meta: dict = field(default_factory=dict)
+    issues: list[ReadIssue] = field(default_factory=list)  # soft problems, see readers
 
 
 def normalise_column(name: object) -> str:
@@ -81,16 +97,43 @@ def check_duplicate_columns(file: str, columns: list[str]) -> None:
 
 # --------------------------------------------------------------------------- CSV
 
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_SEP_LINE = re.compile(r"sep=(.)[ \t]*(?:\r\n|\n|\r|$)", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+HEADER_SEARCH_ROWS = 20  # rows searched for the expected column names
+
 
 def detect_encoding(data: bytes, override: str | None = None) -> str:
-    """UTF-8 (with or without BOM) when it decodes, otherwise cp1252 (Dutch Windows Excel)."""
+    """The encoding of a CSV export.
+
+    A byte-order mark decides (UTF-8, UTF-16 or UTF-32, either byte order); UTF-16 without
+    a mark is recognised by its zero bytes; otherwise UTF-8 when the bytes decode as UTF-8,
+    else cp1252 (Dutch Windows Excel). ``override`` (the study config's ``encoding``)
+    always wins.
+    """
     if override:
         return override
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    if b"\x00" in data[:4096]:
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return "utf-16-le"
+        if even > len(head) // 4 and odd == 0:
+            return "utf-16-be"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return "cp1252"
-    return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    return "utf-8"
 
 
 def detect_delimiter(text: str, override: str | None = None) -> str:
@@ -103,22 +146,28 @@ def detect_delimiter(text: str, override: str | None = None) -> str:
         return override
     sample = text[:20000]
     best, best_score = ",", 0.0
+    fallback, fallback_score = ",", 0.0
     for delim in DELIMITERS:
         try:
-            records = list(_take(csv.reader(io.StringIO(sample), delimiter=delim), 20))
+            records = list(_take(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), 20))
         except csv.Error:
             continue
         if len(records) < 1:
             continue
         widths = [len(r) for r in records[:-1] or records]  # last record may be cut off
         header = widths[0]
+        # When no delimiter splits the first line (a title row), the most common width
+        # of the other records decides, so the title-row error can say where the header is.
+        modal, count = Counter(widths[1:] or widths).most_common(1)[0]
+        if modal >= 2 and modal * count / len(widths) > fallback_score:
+            fallback, fallback_score = delim, modal * count / len(widths)
         if header < 2:
             continue
         consistency = sum(1 for w in widths if w == header) / len(widths)
         score = header * consistency
         if score > best_score:
             best, best_score = delim, score
-    return best
+    return best if best_score > 0 else fallback
 
 
 def _take(iterator, n: int):
@@ -141,46 +190,251 @@ def detect_decimal(rows: list[list[str]]) -> str:
     return "," if comma > point else "."
 
 
-def read_csv_export(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None, header_row: int = 1
-) -> RawExport:
-    file = path.name
-    data = path.read_bytes()
+def _decode(file: str, data: bytes, encoding: str | None) -> tuple[str, str]:
     enc = detect_encoding(data, encoding)
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise UserError(
-            f"{file}: cannot decode the file as {enc}: {exc}",
-            hint="set 'encoding' for this input in the study config (e.g. 'cp1252' or 'utf-8')",
-        ) from exc
+        bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
+        hint = "set 'encoding' for this input in the study config (e.g. 'cp1252' or 'utf-8')"
+        if bom and bom != enc:
+            hint = (
+                f"the file starts with a {bom.upper().replace('-SIG', '')} byte-order mark: "
+                "remove the 'encoding' setting for this input, or re-save the file as UTF-8"
+            )
+        elif enc.startswith(("utf-16", "utf-32")):
+            hint = f"the {enc.upper()} file is damaged or cut off: export it again as UTF-8"
+        raise UserError(f"{file}: cannot decode the file as {enc}: {exc}", hint=hint) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:
+        raise UserError(
+            f"{file}: the file contains NUL characters, so it is not a text CSV (read as {enc})",
+            hint="if it is UTF-16 or UTF-32 without a byte-order mark, set 'encoding' for "
+            "this input (e.g. 'utf-16-le'), or re-save the file as UTF-8 CSV",
+        )
+    return text, enc
+
+
+def _split_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` physical lines of ``text``, each with its line break."""
+    lines, pos = [], 0
+    for m in _LINE_BREAK.finditer(text):
+        if len(lines) == n:
+            break
+        lines.append(text[pos : m.end()])
+        pos = m.end()
+    if len(lines) < n and pos < len(text):
+        lines.append(text[pos:])
+    return lines
+
+
+def _names_found(cells: list[str], expected: set[str]) -> int:
+    return len(expected & {normalise_column(c) for c in cells})
+
+
+def _suggest_header_row(
+    file: str, per_delim: dict[str, list[list[str]]], header_row: int, expected: list[str]
+) -> None:
+    """Raise when the expected column names sit in another row than ``header_row``.
+
+    ``per_delim`` maps a delimiter (``""`` for a spreadsheet) to the first rows of the file
+    (from row 1) split on it.
+    """
+    wanted = {normalise_column(c) for c in expected}
+    at_header = max(
+        (
+            _names_found(r[header_row - 1], wanted)
+            for r in per_delim.values()
+            if len(r) >= header_row
+        ),
+        default=0,
+    )
+    if at_header == len(wanted):
+        return
+    best_row, best_n, best_delim = 0, at_header, ""
+    for delim, candidate_rows in per_delim.items():
+        for i, cells in enumerate(candidate_rows[:HEADER_SEARCH_ROWS], start=1):
+            n = _names_found(cells, wanted)
+            if n > best_n or (n == best_n and n > at_header and i < best_row):
+                best_row, best_n, best_delim = i, n, delim
+    if best_row and best_row != header_row:
+        where = f" (separated by {best_delim!r})" if best_delim else ""
+        raise UserError(
+            f"{file}: row {header_row} (the header row) has {at_header} of the "
+            f"{len(wanted)} expected column names, but row {best_row}{where} has {best_n}",
+            hint=f"set header_row = {best_row} for this input in the study config "
+            "(the rows above it are then skipped as title rows)",
+        )
+
+
+def _check_header_width(
+    file: str,
+    header: list[str],
+    records: list[list[str]],
+    header_row: int,
+    delim: str,
+    text: str,
+) -> None:
+    """A header with fewer fields than most records is a title row, not the header."""
+    wider = [len(r) for r in records if len(r) > len(header) and any(r[len(header) :])]
+    if not records or len(wider) * 2 <= len(records):
+        return
+    width = Counter(wider).most_common(1)[0][0]
+    first_lines = list(csv.reader(_split_lines(text, HEADER_SEARCH_ROWS), delimiter=delim))
+    candidates = [i for i, r in enumerate(first_lines, start=1) if len(r) == width]
+    hint = (
+        f"set header_row = {candidates[0]} for this input in the study config"
+        if candidates and candidates[0] != header_row
+        else "check 'header_row' and 'delimiter' for this input in the study config"
+    )
+    raise UserError(
+        f"{file}: the header (row {header_row}) has {len(header)} field(s) but "
+        f"{len(wider)} of {len(records)} records have more (most often {width}): "
+        "row {header_row} looks like a title row, not the column names".replace(
+            "{header_row}", str(header_row)
+        ),
+        hint=hint,
+    )
+
+
+def _resplits_to(record: list[str], delim: str, width: int) -> str | None:
+    """Another delimiter that splits this (short) record into the header's width or more."""
+    line = delim.join(record)
+    for other in DELIMITERS:
+        if other != delim and other in line:
+            try:
+                fields = next(csv.reader([line], delimiter=other))
+            except (csv.Error, StopIteration):
+                continue
+            if len(fields) >= width:
+                return other
+    return None
+
+
+def _swallowed_lines(record: list[str], delim: str, width: int) -> int:
+    """Lines inside a multi-line field that look like whole records of their own.
+
+    A legitimate free-text answer may span lines, but a continuation line holding a full
+    record's worth of delimiters (``width - 1``) is a record swallowed by an unbalanced
+    quote. Only judged for files of three or more columns.
+    """
+    if width < 3:
+        return 0
+    count = 0
+    for cell in record:
+        if "\n" in cell or "\r" in cell:
+            count += sum(
+                1 for line in _LINE_BREAK.split(cell)[1:] if line.count(delim) >= width - 1
+            )
+    return count
+
+
+def read_csv_export(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header_row: int = 1,
+    expected_columns: list[str] | None = None,
+) -> RawExport:
+    """Read a CSV export, checking that every record in the file is accounted for.
+
+    Parameters
+    ----------
+    path : Path
+        The export.
+    encoding, delimiter : str, optional
+        Overrides from the study config; detected when not given (see
+        :func:`detect_encoding`, :func:`detect_delimiter`). Excel's ``sep=;`` first line
+        sets the delimiter (unless overridden) and is not a row.
+    header_row : int, default 1
+        Row of the column names; the rows above it are title rows and are skipped.
+    expected_columns : list of str, optional
+        Column names the codebook expects. When the header row lacks some of them and
+        another of the first 20 rows has more, the error says ``header_row = N``.
+
+    Returns
+    -------
+    RawExport
+        ``rows`` holds one entry per record of the file (a record may span lines when a
+        quoted answer holds line breaks), ``source_rows`` its row number as a spreadsheet
+        shows it (header = ``header_row``), ``issues`` the soft problems below, and
+        ``meta`` the encoding, delimiter, decimal mark, ``records`` (records after the
+        header, including blank lines at the end), ``blank_lines_at_end`` (dropped),
+        ``lines`` (physical lines in the file) and ``sep_line`` (whether an Excel
+        ``sep=`` line was skipped).
+
+    Raises
+    ------
+    UserError
+        Naming file, row and line, for the hard problems below.
+
+    Notes
+    -----
+    Record integrity. Hard errors (the data cannot be placed in columns without guessing):
+
+    * **Unbalanced quote**: a quote that is never closed (the file ends inside it), a
+      quote inside a quoted field that is not doubled (text after the closing quote), or
+      a quoted field whose continuation lines each look like a whole record (``width - 1``
+      delimiters or more; files with three or more columns).
+    * **Truncated file**: the file ends without a line break in a record that has fewer
+      fields than the header.
+    * **Different delimiter**: a record with too few fields that another delimiter splits
+      into at least the header's number of fields.
+    * **Too many fields**: a record with non-empty fields beyond the header. (Extra
+      *empty* fields, trailing delimiters, are dropped silently.)
+    * **Cell too long**: a cell longer than ``MAX_CELL_CHARS`` (1,000,000 characters,
+      :data:`pipeline.privacy.MAX_CELL_CHARS`).
+    * **Header in another row** (with ``expected_columns``), or a header that is one
+      column while most records have several (title rows above the header).
+
+    Soft issue (returned in ``issues``, the record is kept): a record with fewer fields
+    than the header that is none of the above, padded with empty cells
+    (``kind = "short_record"``). Blank lines at the end of the file are not records; they
+    are dropped and counted in ``meta["blank_lines_at_end"]``. A blank line elsewhere is
+    an empty row (the clean stage excludes it as ``empty_row``).
+    """
+    file = path.name
+    if delimiter is not None and len(delimiter) != 1:
+        raise UserError(
+            f"{file}: delimiter {delimiter!r} — expected one character",
+            hint="set delimiter to ';', ',', '\\t' or '|' for this input in the study config",
+        )
+    text, enc = _decode(file, path.read_bytes(), encoding)
+    sep_line = _SEP_LINE.match(text)
+    if sep_line:
+        if not delimiter:
+            delimiter = sep_line.group(1)
+        text = text[sep_line.end() :]
     # Title lines above the header are skipped (title rows hold no quoted line breaks).
-    title_lines = text.splitlines(keepends=True)[: header_row - 1]
-    if len(title_lines) < header_row - 1:
+    title_lines = _split_lines(text, header_row - 1)
+    if len(title_lines) < header_row - 1 or (
+        header_row > 1 and not text[len("".join(title_lines)) :]
+    ):
         raise UserError(f"{file}: the file has fewer than {header_row} rows (header_row)")
     offset = len("".join(title_lines))
-    delim = detect_delimiter(text[offset:], delimiter)
-    reader = csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delim)
-    records: list[list[str]] = []
-    source_rows: list[int] = []
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise UserError(f"{file}: the file is empty; expected a header row") from exc
-    except csv.Error as exc:
-        raise UserError(f"{file}: cannot parse the header: {exc}") from exc
-    try:
-        for record in reader:
-            # Row numbers count records the way a spreadsheet shows them (header = row 1),
-            # so a free-text answer with line breaks still occupies one row.
-            source_rows.append(len(records) + header_row + 1)
-            records.append(record)
-    except csv.Error as exc:
+    body = text[offset:]
+    delim = detect_delimiter(body, delimiter)
+
+    if expected_columns:
+        head = "".join(_split_lines(text, HEADER_SEARCH_ROWS))
+        per_delim = {}
+        for d in [delimiter] if delimiter else DELIMITERS:
+            with contextlib.suppress(csv.Error):
+                per_delim[d] = list(csv.reader(_split_lines(head, HEADER_SEARCH_ROWS), delimiter=d))
+        _suggest_header_row(file, per_delim, header_row, expected_columns)
+
+    lines_above = len(title_lines) + (1 if sep_line else 0)
+    records, lines = _parse_records(file, body, delim, header_row, lines_above)
+    if not records:
+        raise UserError(f"{file}: the file is empty; expected a header row")
+    (header, _), records = records[0], records[1:]
+    if not any(h.strip() for h in header):
         raise UserError(
-            f"{file}, row {len(records) + header_row + 1}: cannot parse the record: {exc}"
-        ) from exc
+            f"{file}: row {header_row} (the header row) is empty; expected the column names",
+            hint="remove the empty lines above the header, or set header_row for this input",
+        )
     width = len(header)
     others = [d for d in DELIMITERS if d != delim and d in header[0]] if width == 1 else []
     if others:
@@ -190,26 +444,131 @@ def read_csv_export(
             hint=f"set delimiter = {others[0]!r} for this input in the study config, "
             "or remove the wrong 'delimiter' setting so it is detected",
         )
-    for i, record in enumerate(records):
-        if len(record) > width and any(c.strip() for c in record[width:]):
-            raise UserError(
-                f"{file}, row {source_rows[i]}: {len(record)} fields but the header has {width}",
-                hint=f"check quoting of free text in that row (delimiter is {delim!r})",
-            )
-        record[:] = (record + [""] * width)[:width]
     check_duplicate_columns(file, header)
+    _check_header_width(file, header, [r for r, _ in records], header_row, delim, text)
+
+    blank_at_end = 0
+    while records and records[-1][0] == []:
+        records.pop()
+        blank_at_end += 1
+    ends_with_break = body.endswith(("\n", "\r"))
+    rows: list[list[str]] = []
+    source_rows: list[int] = []
+    issues: list[ReadIssue] = []
+    for i, (record, first_line) in enumerate(records):
+        row = header_row + 1 + i
+        where = f"{file}, row {row} (line {first_line})"
+        n = len(record)
+        swallowed = _swallowed_lines(record, delim, width)
+        if swallowed:
+            raise UserError(
+                f"{where}: a quoted field holds {swallowed} line(s) that look like whole "
+                "records: a quote is not closed, so it swallowed the records after it",
+                hint='find the unpaired " in that row (a quote inside a quoted answer '
+                'must be doubled: "") and export or fix the file again',
+            )
+        if n > width:
+            if any(c.strip() for c in record[width:]):
+                raise UserError(
+                    f"{where}: {n} fields but the header has {width}",
+                    hint=f"check quoting of free text in that row (delimiter is {delim!r})",
+                )
+            record = record[:width]
+        elif n < width and record:
+            other = _resplits_to(record, delim, width)
+            if other:
+                raise UserError(
+                    f"{where}: the record is separated by {other!r} while the header uses "
+                    f"{delim!r}",
+                    hint="the file mixes delimiters (probably two exports pasted together): "
+                    "export it again with one delimiter",
+                )
+            if i == len(records) - 1 and not ends_with_break and not blank_at_end:
+                raise UserError(
+                    f"{where}: the file ends in the middle of this record ({n} of {width} "
+                    "fields and no line break): the export was probably cut off",
+                    hint="export the file again and check it was copied completely",
+                )
+            issues.append(
+                ReadIssue(
+                    row,
+                    "short_record",
+                    f"{where}: {n} fields but the header has {width}; the missing "
+                    f"{width - n} trailing cell(s) are read as empty",
+                )
+            )
+            record = record + [""] * (width - n)
+        elif not record:
+            record = [""] * width
+        rows.append(record)
+        source_rows.append(row)
+
     return RawExport(
         file=file,
         columns=[h.strip() for h in header],
-        rows=records,
+        rows=rows,
         source_rows=source_rows,
         meta={
             "format": "csv",
             "encoding": enc,
             "delimiter": delim,
-            "decimal": detect_decimal(records),
+            "decimal": detect_decimal(rows),
+            "records": len(records) + blank_at_end,
+            "blank_lines_at_end": blank_at_end,
+            "lines": lines + lines_above,
+            "sep_line": sep_line is not None,
         },
+        issues=issues,
     )
+
+
+def _parse_records(
+    file: str, body: str, delim: str, header_row: int, lines_above: int
+) -> tuple[list[tuple[list[str], int]], int]:
+    """Every record of ``body`` with the physical line of the file it starts on.
+
+    ``lines_above`` is the number of lines before ``body`` (a ``sep=`` line, title rows).
+    Also returns the number of physical lines read. The csv module runs in strict mode, so
+    an unclosed quote or text after a closing quote is an error, not a silent merge.
+    """
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delim, strict=True)
+    out: list[tuple[list[str], int]] = []
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL_CHARS)
+    try:
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                row = header_row + len(out)
+                where = f"{file}, row {row} (line {start + lines_above})"
+                msg = str(exc)
+                if "field larger than field limit" in msg:
+                    raise UserError(
+                        f"{where}: a cell is longer than {MAX_CELL_CHARS:,} characters, the "
+                        "longest free-text cell this pipeline accepts",
+                        hint="this is almost always a quote that is not closed; check the "
+                        "quotes in that row",
+                    ) from exc
+                if "unexpected end of data" in msg:
+                    raise UserError(
+                        f"{where}: the file ends inside a quoted field: a quote in this "
+                        "record is not closed (it swallowed every later record), or the "
+                        "file was cut off",
+                        hint='find the unpaired " in that row, or export the file again',
+                    ) from exc
+                raise UserError(
+                    f"{where}: cannot parse the record: {msg} (a quote inside a quoted "
+                    "answer that is not doubled?)",
+                    hint='a quote inside a quoted answer must be written twice ("")',
+                ) from exc
+            out.append((record, start + lines_above))
+    finally:
+        csv.field_size_limit(old_limit)
+    return out, reader.line_num
 
 
 # --------------------------------------------------------------------------- SPSS
@@ -265,7 +624,19 @@ def read_sav_export(path: Path, *, encoding: str | None = None) -> RawExport:
 # --------------------------------------------------------------------------- Excel
 
 
-def read_xlsx_export(path: Path, *, sheet: str | None = None, header_row: int = 1) -> RawExport:
+def read_xlsx_export(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    header_row: int = 1,
+    expected_columns: list[str] | None = None,
+) -> RawExport:
+    """Read one sheet of an Excel workbook; see :func:`read_csv_export` for ``header_row``
+    and ``expected_columns`` (the first 20 rows are searched for the expected names).
+    Trailing rows that are entirely empty are formatting and are dropped
+    (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
+    below the reader's limit for a free-text cell.
+    """
     import openpyxl
 
     file = path.name
@@ -286,6 +657,9 @@ def read_xlsx_export(path: Path, *, sheet: str | None = None, header_row: int = 
         values = list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
+    if expected_columns:
+        first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
+        _suggest_header_row(file, {"": first}, header_row, expected_columns)
     if len(values) < header_row:
         raise UserError(
             f"{file}: sheet {ws.title!r} has {len(values)} rows; expected a header in row "
@@ -303,6 +677,7 @@ def read_xlsx_export(path: Path, *, sheet: str | None = None, header_row: int = 
         rows.append(cells)
         source_rows.append(i)
     # Trailing rows that are entirely empty are formatting, not respondents.
+    records = len(rows)
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
         source_rows.pop()
@@ -311,22 +686,46 @@ def read_xlsx_export(path: Path, *, sheet: str | None = None, header_row: int = 
         columns=header,
         rows=rows,
         source_rows=source_rows,
-        meta={"format": "xlsx", "sheet": ws.title, "decimal": "."},
+        meta={
+            "format": "xlsx",
+            "sheet": ws.title,
+            "decimal": ".",
+            "records": records,
+            "blank_rows_at_end": records - len(rows),
+        },
     )
 
 
-def read_export(path: Path, fmt: str, **options: str | int | None) -> RawExport:
-    """Dispatch on the configured format; a missing file is a user error."""
+def read_export(
+    path: Path,
+    fmt: str,
+    *,
+    expected_columns: list[str] | None = None,
+    **options: str | int | None,
+) -> RawExport:
+    """Dispatch on the configured format; a missing file is a user error.
+
+    ``expected_columns`` (the codebook's column names for this instrument) lets the CSV
+    and Excel readers say ``header_row = N`` when the names sit lower down.
+    """
     if not path.is_file():
         raise UserError(f"input file not found: {path}", hint="check 'path' in the study config")
     header_row = int(options.get("header_row") or 1)
     if fmt == "csv":
         return read_csv_export(
-            path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
+            path,
+            encoding=options.get("encoding"),
+            delimiter=options.get("delimiter"),
             header_row=header_row,
+            expected_columns=expected_columns,
         )
     if fmt == "sav":
         return read_sav_export(path, encoding=options.get("encoding"))
     if fmt == "xlsx":
-        return read_xlsx_export(path, sheet=options.get("sheet"), header_row=header_row)
+        return read_xlsx_export(
+            path,
+            sheet=options.get("sheet"),
+            header_row=header_row,
+            expected_columns=expected_columns,
+        )
     raise UserError(f"{path.name}: unknown format {fmt!r}; expected csv, sav or xlsx")

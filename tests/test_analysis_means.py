@@ -30,7 +30,7 @@ def test_columns():
     assert list(res.columns) == [
         "n_treated", "mean_treated", "sd_treated", "n_control", "mean_control",
         "sd_control", "test", "statistic", "dof", "p_val", "mean_difference",
-        "md_ci_low", "md_ci_high", "hedges_g", "g_ci_low", "g_ci_high",
+        "md_ci_low", "md_ci_high", "hedges_g", "g_ci_low", "g_ci_high", "note",
     ]  # fmt: skip
     assert res.iloc[0]["test"] == "welch_t"
 
@@ -95,8 +95,44 @@ def test_means_missing_and_no_mutation():
     assert r["mean_treated"] == 3.0
     pd.testing.assert_series_equal(t, t0)
     np.testing.assert_array_equal(c, c0)
-    with pytest.raises(ValueError):
-        compare_means([1.0], [1.0, 2.0])
+
+
+
+@pytest.mark.parametrize(
+    ("treated", "control", "note"),
+    [
+        ([np.nan], [1.0, 2.0, 4.0], "not computable (n = 0)"),
+        ([5.0], [1.0, 2.0, 4.0], "not computable (n = 1)"),  # Welch t needs 2 per group
+        ([5.0, 6.0], [], "not computable (n = 0)"),
+    ],
+)
+def test_means_too_few_observations_is_a_result(treated, control, note):
+    r = compare_means(treated, control)
+    assert list(r.columns)[-1] == "note" and len(r) == 1
+    row = r.iloc[0]
+    assert row["note"] == note and row["test"] == "none"
+    assert (row["n_treated"], row["n_control"]) == (
+        sum(not np.isnan(v) for v in treated), len(control)
+    )
+    stats_cols = ["statistic", "dof", "p_val", "mean_difference", "md_ci_low", "md_ci_high",
+                  "hedges_g", "g_ci_low", "g_ci_high"]  # fmt: skip
+    assert row[stats_cols].isna().all()
+    # what can be described is: mean of [1, 2, 4] = 7/3, SD = sqrt(((16+1+25)/9)/2)
+    if len(control) == 3:
+        assert row["mean_control"] == pytest.approx(7 / 3)
+        assert row["sd_control"] == pytest.approx(np.sqrt(42 / 9 / 2))
+    if treated == [5.0]:
+        assert row["mean_treated"] == 5.0 and np.isnan(row["sd_treated"])
+
+
+def test_ranks_empty_group_is_a_result():
+    row = compare_ranks([np.nan, None], [3.0, 1.0, 2.0]).iloc[0]
+    assert row["note"] == "not computable (n = 0)" and row["test"] == "none"
+    assert (row["n_treated"], row["n_control"], row["median_control"]) == (0, 3, 2.0)
+    assert row[["median_treated", "statistic", "p_val", "rank_biserial"]].isna().all()
+    # one observation per group is enough for Mann-Whitney: U = 1 (3 > 1), exact p = 1
+    one = compare_ranks([3.0], [1.0]).iloc[0]
+    assert one["note"] == "" and one["statistic"] == 1.0 and one["p_val"] == 1.0
 
 
 def test_ranks_exact_against_full_enumeration():
@@ -114,7 +150,7 @@ def test_ranks_exact_against_full_enumeration():
     r = compare_ranks(t, c).iloc[0]
     assert list(compare_ranks(t, c).columns) == [
         "n_treated", "median_treated", "n_control", "median_control", "test", "statistic",
-        "p_val", "rank_biserial",
+        "p_val", "rank_biserial", "note",
     ]  # fmt: skip
     assert r["test"] == "mann_whitney"
     assert r["statistic"] == u_obs == 17

@@ -26,8 +26,9 @@ def test_column_contract():
         "n_treated", "events_treated", "p_treated", "n_control", "events_control",
         "p_control", "test", "statistic", "dof", "p_val", "min_expected",
         "risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low",
-        "or_ci_high", "relative_risk", "rr_ci_low", "rr_ci_high",
+        "or_ci_high", "relative_risk", "rr_ci_low", "rr_ci_high", "note",
     ]  # fmt: skip
+    assert res.iloc[0]["note"] == ""
     assert len(res) == 1
 
 
@@ -162,8 +163,23 @@ def test_alpha_changes_level():
 def test_invalid_input_raises():
     with pytest.raises(ValueError):
         compare_proportions([0, 2], [0, 1])
-    with pytest.raises(ValueError):
-        compare_proportions([np.nan], [0, 1])
+
+
+@pytest.mark.parametrize("test", ["auto", "chi2", "fisher"])
+def test_empty_group_is_a_result_not_an_error(test):
+    r = compare_proportions([np.nan, None], [0, 1, 1, 1], test=test)
+    assert list(r.columns)[-1] == "note" and len(r) == 1
+    row = r.iloc[0]
+    assert row["note"] == "not computable (n = 0)" and row["test"] == "none"
+    assert (row["n_treated"], row["events_treated"]) == (0, 0)
+    # the non-empty group is still described: 3 of 4
+    assert (row["n_control"], row["events_control"], row["p_control"]) == (4, 3, 0.75)
+    stat_cols = ["p_treated", "statistic", "dof", "p_val", "min_expected", "risk_difference",
+                 "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high",
+                 "relative_risk", "rr_ci_low", "rr_ci_high"]  # fmt: skip
+    assert row[stat_cols].isna().all()
+    both = compare_proportions([], []).iloc[0]
+    assert both["note"] == "not computable (n = 0)" and math.isnan(both["p_control"])
 
 
 # ---------------------------------------------------------------- categories
@@ -187,7 +203,7 @@ def test_category_counts_keep_order_and_absent_levels():
     np.testing.assert_allclose(counts["pct_control"], [100 / 3, 0, 200 / 3, 0])
     assert list(test.columns) == [
         "test", "statistic", "dof", "p_val", "min_expected", "n_treated", "n_control",
-        "cramers_v",
+        "cramers_v", "note",
     ]  # fmt: skip
     assert (test.iloc[0]["n_treated"], test.iloc[0]["n_control"]) == (3, 3)
 
@@ -258,3 +274,14 @@ def test_category_errors_and_degenerate():
         compare_categories(["a", "x"], ["a"], ["a", "b"])
     _, test = compare_categories(["a", "a"], ["a"], ["a", "b"])
     assert test.iloc[0]["test"] == "none" and math.isnan(test.iloc[0]["p_val"])
+    assert test.iloc[0]["note"] == "not computable (one category observed)"
+
+
+def test_category_empty_group_is_a_result_not_an_error():
+    counts, test = compare_categories([None, np.nan], ["a", "b", "b"], ["a", "b", "c"])
+    assert list(counts["n_treated"]) == [0, 0, 0] and counts["pct_treated"].isna().all()
+    np.testing.assert_allclose(counts["pct_control"], [100 / 3, 200 / 3, 0])
+    row = test.iloc[0]
+    assert row["note"] == "not computable (n = 0)" and row["test"] == "none"
+    assert (row["n_treated"], row["n_control"]) == (0, 3)
+    assert row[["statistic", "dof", "p_val", "min_expected", "cramers_v"]].isna().all()

@@ -74,7 +74,7 @@ def test_csv_duplicate_columns_are_an_error(tmp_path):
 def test_csv_ragged_row_names_the_row(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("a;b\n1;2\n3;4;5\n", encoding="utf-8")
-    with pytest.raises(UserError, match=r"row 3: 3 fields but the header has 2"):
+    with pytest.raises(UserError, match=r"row 3 \(line 3\): 3 fields but the header has 2"):
         read_csv_export(path)
 
 

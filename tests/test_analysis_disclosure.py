@@ -1,0 +1,158 @@
+"""Small-cell suppression (analysis/disclosure.py), on hand-made tables.
+
+Every expected pattern below is worked out by hand from the documented rules; the
+comments give the reasoning, so a changed rule shows up as a failing test.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.disclosure import suppress_cells
+
+
+def _grid(rows: dict[str, list[int]]) -> pd.DataFrame:
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["x", "y", "z"])
+
+
+def _reasons(res) -> dict:
+    return {
+        (r, c): res.reason.loc[r, c]
+        for r in res.reason.index
+        for c in res.reason.columns
+        if res.reason.loc[r, c]
+    }
+
+
+def test_primary_only():
+    t = _grid({"A": [2, 10, 20], "B": [7, 0, 9]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="none")
+    # 2 < 5 is suppressed; 0 is not (default rule); 7, 9, 10, 20 are published
+    assert _reasons(res) == {("A", "x"): "primary"}
+    assert res.table.loc["A", "x"] == "<5" and res.table.loc["B", "y"] == 0
+    assert res.mask.to_numpy().sum() == 1
+
+
+def test_row_totals_need_a_complement_in_the_row():
+    t = _grid({"A": [2, 10, 20], "B": [7, 8, 9]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="rows")
+    # row A total 32 - 10 - 20 = 2 would reveal x: suppress the smallest other, y = 10
+    assert _reasons(res) == {("A", "x"): "primary", ("A", "y"): "secondary"}
+    assert list(res.table.loc["A"]) == ["<5", "x", 20]
+
+
+def test_column_totals_need_a_complement_in_the_column():
+    t = _grid({"A": [2, 10, 20], "B": [7, 8, 9], "C": [30, 1, 40]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="columns")
+    # column x: 2 suppressed alone -> smallest other in x is B (7)
+    # column y: 1 suppressed alone -> smallest other in y is B (8)
+    assert _reasons(res) == {
+        ("A", "x"): "primary", ("B", "x"): "secondary",
+        ("C", "y"): "primary", ("B", "y"): "secondary",
+    }  # fmt: skip
+
+
+def test_both_margins_iterate_until_stable():
+    t = _grid({"A": [2, 10, 20], "B": [12, 6, 30], "C": [15, 40, 50]})
+    res = suppress_cells(t, ["x", "y", "z"])
+    # pass 1, rows: A has only x -> add A.y (10 < 20)
+    # pass 1, columns: x has only A -> add B.x (12 < 15); y has only A.y -> add B.y (6 < 40)
+    # pass 2: rows A and B and columns x and y each have two suppressed cells: stable
+    assert _reasons(res) == {
+        ("A", "x"): "primary", ("A", "y"): "secondary",
+        ("B", "x"): "secondary", ("B", "y"): "secondary",
+    }  # fmt: skip
+    # no row or column is left with exactly one suppressed cell
+    assert set(res.mask.sum(axis=1)) <= {0, 2} and set(res.mask.sum(axis=0)) <= {0, 2}
+
+
+def test_two_small_cells_in_a_row_protect_each_other():
+    t = _grid({"A": [2, 3, 20], "B": [40, 50, 60], "C": [40, 50, 60]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="rows")
+    # total - 20 = 5 = x + y: neither can be recomputed, no secondary needed in rows
+    assert _reasons(res) == {("A", "x"): "primary", ("A", "y"): "primary"}
+
+
+def test_zero_counts_rule_and_complement_choice():
+    t = pd.DataFrame({"a": [0], "b": [3], "c": [10], "d": [20]})
+    res = suppress_cells(t, list("abcd"), margins="rows")
+    # 0 is not suppressed and is not a useful complement: 10 is chosen, not 0
+    assert _reasons(res) == {(0, "b"): "primary", (0, "c"): "secondary"}
+    strict = suppress_cells(t, list("abcd"), margins="rows", suppress_zeros=True)
+    # 0 and 3 both primary: two suppressed cells in the row, no complement needed
+    assert _reasons(strict) == {(0, "a"): "primary", (0, "b"): "primary"}
+    # when only zeros are left, a zero is used rather than leaving the cell exposed
+    only_zero = suppress_cells(pd.DataFrame({"a": [3], "b": [0]}), ["a", "b"], margins="rows")
+    assert _reasons(only_zero) == {(0, "a"): "primary", (0, "b"): "secondary"}
+
+
+def test_ties_go_to_the_first_cell():
+    t = _grid({"A": [1, 9, 9]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="rows")
+    assert _reasons(res) == {("A", "x"): "primary", ("A", "y"): "secondary"}
+
+
+def test_dependent_percentages_and_markers():
+    t = pd.DataFrame(
+        {
+            "category": ["werk", "geen werk", "anders"],
+            "n_treated": [3, 40, 57],
+            "pct_treated": [3.0, 40.0, 57.0],
+            "n_control": [20, 30, 50],
+            "pct_control": [20.0, 30.0, 50.0],
+        }
+    )
+    res = suppress_cells(
+        t,
+        ["n_treated", "n_control"],
+        dependents={"n_treated": ["pct_treated"], "n_control": ["pct_control"]},
+        margins="columns",
+        marker="< 5",
+        secondary_marker="*",
+    )
+    # n_treated: 3 alone in its column -> complement 40 (row 1); n_control untouched
+    assert list(res.table["n_treated"]) == ["< 5", "*", 57]
+    assert list(res.table["pct_treated"]) == ["*", "*", 57.0]
+    assert list(res.table["n_control"]) == [20, 30, 50]
+    assert list(res.reason["pct_treated"]) == ["primary", "secondary", ""]
+    assert not res.mask["category"].any() and res.table["category"].equals(t["category"])
+    assert res.table["n_treated"].dtype == object
+    # input not modified
+    assert t.loc[0, "n_treated"] == 3 and t["n_treated"].dtype == np.int64
+
+
+def test_total_row_publishes_column_totals():
+    t = _grid({"A": [2, 10, 20], "B": [9, 8, 30], "Totaal": [11, 18, 50]})
+    res = suppress_cells(t, ["x", "y", "z"], margins="columns", total_rows=["Totaal"])
+    # the complement for A.x comes from the body (B.x = 9), never from the total row
+    assert _reasons(res) == {("A", "x"): "primary", ("B", "x"): "secondary"}
+    # a total below the threshold is itself suppressed, and then that column has no
+    # published total, so its single small cell needs no complement
+    t2 = _grid({"A": [2, 10, 20], "B": [1, 8, 30], "Totaal": [3, 18, 50]})
+    res2 = suppress_cells(t2, ["x", "y", "z"], margins="columns", total_rows=["Totaal"])
+    assert _reasons(res2) == {
+        ("A", "x"): "primary", ("B", "x"): "primary", ("Totaal", "x"): "primary"
+    }  # fmt: skip
+
+
+def test_missing_counts_are_left_alone():
+    t = pd.DataFrame({"a": [np.nan, 2.0], "b": [10.0, 20.0]})
+    res = suppress_cells(t, ["a", "b"], margins="rows")
+    assert np.isnan(res.table.loc[0, "a"]) and not res.mask.loc[0].any()
+    assert _reasons(res) == {(1, "a"): "primary", (1, "b"): "secondary"}
+
+
+@pytest.mark.parametrize(
+    ("table", "kwargs", "message"),
+    [
+        (pd.DataFrame({"a": [-1]}), {}, "non-negative whole"),
+        (pd.DataFrame({"a": [1.5]}), {}, "non-negative whole"),
+        (pd.DataFrame({"a": ["veel"]}), {}, "numeric"),
+        (pd.DataFrame({"a": [1]}), {"dependents": {"a": ["pct"]}}, "pct"),
+        (pd.DataFrame({"a": [1]}), {"margins": "diagonal"}, "margins"),
+        (pd.DataFrame({"a": [1]}), {"min_cell": 0}, "min_cell"),
+    ],
+)
+def test_invalid_input(table, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        suppress_cells(table, ["a"], **kwargs)

@@ -1,0 +1,132 @@
+"""Atomic writers and formula safety (pipeline/io.py)."""
+
+import csv
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.io import (
+    FORMULA_TRIGGERS,
+    atomic_write,
+    neutralise_formulas,
+    restore_formulas,
+    write_csv,
+)
+
+
+def _cells(path):
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+SUM(A1:A2)", "'+SUM(A1:A2)"),
+        ("-5 jaar", "'-5 jaar"),  # text that starts with a minus is text: neutralised
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\r=1", "'\n=1"),  # neutralised; the lone CR is written as LF (see below)
+        ("-5", "-5"),  # a negative number stored as text: a spreadsheet reads a number
+        ("+1,5", "+1,5"),
+        ("-1.5e3", "-1.5e3"),
+        ("- 5", "'- 5"),  # not a plain number
+        (" =1+1", " =1+1"),  # a leading space stops a spreadsheet from evaluating
+        ("geen", "geen"),
+        ("'t Gooi", "'t Gooi"),  # an apostrophe is not a trigger
+    ],
+)
+def test_write_csv_neutralises_text_cells(tmp_path, cell, written):
+    path = write_csv(tmp_path / "t.csv", pd.DataFrame({"tekst": [cell]}, dtype=object))
+    assert _cells(path) == [["tekst"], [written]]
+
+
+def test_lone_carriage_return_does_not_split_the_record(tmp_path):
+    frame = pd.DataFrame({"id": ["1", "2"], "tekst": ["regel\rnog een", "a\r\nb"]})
+    path = write_csv(tmp_path / "t.csv", frame)
+    assert _cells(path) == [["id", "tekst"], ["1", "regel\nnog een"], ["2", "a\r\nb"]]
+    assert frame.loc[0, "tekst"] == "regel\rnog een"  # input untouched
+
+
+def test_numbers_stay_numbers(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "x": [-1.5, 2.0],
+            "n": pd.Series([-3, 4], dtype="int64"),
+            "mixed": pd.Series([-2.5, "-2 keer"], dtype=object),
+            "label": ["-", "ok"],
+        }
+    )
+    path = write_csv(tmp_path / "t.csv", frame)
+    assert _cells(path) == [["x", "n", "mixed", "label"], ["-1.5", "-3", "-2.5", "'-"],
+                            ["2.0", "4", "'-2 keer", "ok"]]  # fmt: skip
+    # the input is not modified
+    assert frame.loc[1, "mixed"] == "-2 keer" and frame.loc[0, "label"] == "-"
+
+
+def test_headers_and_string_dtype_columns_are_neutralised():
+    frame = pd.DataFrame({"=a": pd.Series(["=b", None], dtype="str")})
+    out = neutralise_formulas(frame)
+    assert list(out.columns) == ["'=a"]
+    assert out.iloc[0, 0] == "'=b" and pd.isna(out.iloc[1, 0])
+    assert out.dtypes.iloc[0] == frame.dtypes.iloc[0]
+
+
+def test_write_csv_can_skip_neutralising(tmp_path):
+    path = write_csv(tmp_path / "t.csv", pd.DataFrame({"a": ["=1"]}), neutralise=False)
+    assert _cells(path) == [["a"], ["=1"]]
+
+
+def test_xlsx_cells_from_neutralised_frame_are_text_not_formulas(tmp_path):
+    frame = neutralise_formulas(pd.DataFrame({"a": ["=1+1", "-5", "ok"], "b": [-1.5, 1, 2]}))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    wb.save(tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    assert [c.data_type for c in ws["A"]][1:] == ["s", "s", "s"]  # no 'f' (formula)
+    assert ws["A2"].value == "'=1+1" and ws["B2"].value == -1.5
+
+
+def test_distinct_values_are_mapped_once_and_in_place():
+    # 10,000 cells but 2 distinct values: the mapping must still be cell-exact
+    values = np.where(np.arange(10_000) % 3 == 0, "=x", "y")
+    out = neutralise_formulas(pd.DataFrame({"a": values}))
+    assert (out["a"] == np.where(values == "=x", "'=x", "y")).all()
+
+
+_text = st.text(alphabet=st.sampled_from(list("=+-@\t\r'ab 1.,e")), max_size=8)
+
+
+@given(st.lists(_text, min_size=1, max_size=20))
+def test_neutralise_then_restore_is_the_identity(cells):
+    frame = pd.DataFrame({"a": pd.Series(cells, dtype=object)})
+    out = neutralise_formulas(frame)
+    for before, after in zip(cells, out["a"], strict=True):
+        if before.startswith(FORMULA_TRIGGERS) and after == before:
+            # only plain numbers may keep their leading sign
+            assert before.lstrip("+-")[:1].isdigit() or before.lstrip("+-")[:1] in ".,"
+        if after != before:
+            assert after == "'" + before and before.startswith(FORMULA_TRIGGERS)
+    # the documented exception: text that already starts with ' + trigger
+    if not any(c.startswith("'") and c[1:2] in "=+-@\t\r" for c in cells):
+        assert restore_formulas(out).equals(frame)
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
+    target = tmp_path / "x.csv"
+
+    def fail(path):
+        path.write_text("half")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, fail)
+    assert list(tmp_path.iterdir()) == []
