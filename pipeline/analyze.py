@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.catalog import (
     PROCESSED_SOURCES,
+    WORKBOOK_NAME,
     check_table,
     instruments_of,
     require,
@@ -25,8 +26,10 @@ from pipeline.catalog import (
 from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
 from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.datapackage import synthetic_title
 from pipeline.io import write_csv, write_json
 from pipeline.plan import load_plan
+from pipeline.workbook import write_workbook
 
 
 class DataSets:
@@ -136,7 +139,9 @@ def run_analyze(
         write_csv(paths.tables / f"{name}.csv", frame)
     write_json(
         paths.tables / "datapackage.json",
-        results_datapackage(specs, tables, title=f"{config.title}: results tables"),
+        results_datapackage(specs, tables, title=synthetic_title(f"{config.title}: results tables",
+                                                          config.synthetic)),
     )
     write_json(paths.stats, stats)
+    write_workbook(paths.results / WORKBOOK_NAME, tables, specs, chapters, study, absent)
     return {"tables": len(tables)}
