@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.catalog import (
     PROCESSED_SOURCES,
+    WORKBOOK_NAME,
     check_table,
     instruments_of,
     require,
@@ -25,10 +26,12 @@ from pipeline.catalog import (
 from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
 from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.datapackage import synthetic_title
 from pipeline.disclosure_control import SECONDARY_MARKER, primary_marker, suppress_table
 from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
 from pipeline.provenance import build_provenance, provenance_path, provenance_stats
+from pipeline.workbook import write_workbook
 
 
 class DataSets:
@@ -152,7 +155,9 @@ def run_analyze(
     markers = [primary_marker(config.min_cell), SECONDARY_MARKER]
     write_json(
         paths.tables / "datapackage.json",
-        results_datapackage(specs, tables, title=f"{config.title}: results tables",
+        results_datapackage(specs, tables,
+                            title=synthetic_title(f"{config.title}: results tables",
+                                                  config.synthetic),
                             missing_values=markers),
     )
     if config.keep_unsuppressed:  # internal use only: the counts before suppression
@@ -160,4 +165,5 @@ def run_analyze(
             write_csv(paths.unsuppressed / f"{name}.csv", frame)
     write_json(paths.stats, stats)
     write_json(provenance_path(paths), record)
+    write_workbook(paths.results / WORKBOOK_NAME, tables, specs, chapters, study, absent)
     return {"tables": len(tables)}

@@ -35,6 +35,8 @@ PROCESSED_SOURCES = {
     "interviews": ("interviews",),
 }
 REPORT_FORMATS = ("html", "pdf")
+#: Every results table in one Excel workbook (``pipeline/workbook.py``), in ``results/``.
+WORKBOOK_NAME = "tables.xlsx"
 FIGURE_FORMATS = ("png", "svg")
 
 
@@ -44,6 +46,11 @@ def require(path: Path, stage: str) -> Path:
         target = MAKE_TARGETS.get(stage, stage)
         raise UserError(f"{path} not found; run the {stage} stage first (make {target})")
     return Path(path)
+
+
+def processed_sav(paths: OutputPaths, name: str) -> Path:
+    """``data/processed/<name>.sav``: the processed CSV as SPSS (``pipeline/spss_export.py``)."""
+    return paths.processed / f"{name}.sav"
 
 
 # ---------------------------------------------------------------- column vocabulary
@@ -161,6 +168,8 @@ def artifacts(
     ]
     for name in processed_of(instruments):
         out.append(Artifact(paths.processed_csv(name), "derive", f"{name}: analysis-ready"))
+        out.append(Artifact(processed_sav(paths, name), "derive",
+                            f"{name}: analysis-ready, SPSS with labels"))
     out.append(Artifact(paths.datapackage, "derive", "data package of data/processed"))
     out.append(Artifact(paths.stats, "analyze", "every number the report quotes"))
     out.append(Artifact(provenance_path(paths), "analyze",
@@ -173,6 +182,8 @@ def artifacts(
         for spec in results_tables(present_chapters).values():
             out.append(Artifact(paths.unsuppressed / f"{spec.name}.csv", "analyze",
                                 f"{spec.description} (before disclosure control)"))
+    out.append(Artifact(paths.results / WORKBOOK_NAME, "analyze",
+                        "every results table in one Excel workbook, with a README sheet"))
     present = set(instruments)
     for language in languages:
         for chapter in chapters:

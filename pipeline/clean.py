@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipeline.codebook import INSTRUMENT_FILES, Codebook
 from pipeline.config import OutputPaths, StudyConfig
-from pipeline.datapackage import datapackage
+from pipeline.datapackage import datapackage, synthetic_title
 from pipeline.errors import UserError
 from pipeline.io import write_csv, write_json
 from pipeline.transaction import remove
@@ -208,6 +208,7 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
     write_json(
         paths.interim / "datapackage.json",
         datapackage(described, codebook, name="werktop-eval-interim",
-                    title=f"{config.title}: cleaned survey data"),
+                    title=synthetic_title(f"{config.title}: cleaned survey data",
+                                                config.synthetic)),
     )
     return {name: len(df) for name, df in cleaned.items()}

@@ -129,6 +129,16 @@ def tabular_resource(name: str, fields: list[dict], description: str | None = No
     return resource
 
 
+#: Prefix of a data package's title when the study is synthetic. CSV files carry no comment
+#: line (it would break naive CSV readers); their data package says it instead.
+SYNTHETIC_PREFIX = "SYNTHETIC DATA — not the 2014 findings — "
+
+
+def synthetic_title(title: str, synthetic: bool) -> str:
+    """``title``, marked as synthetic data when the study is synthetic."""
+    return SYNTHETIC_PREFIX + title if synthetic else title
+
+
 def package(name: str, title: str, resources: list[dict]) -> dict:
     return {"name": name, "title": title, "profile": "tabular-data-package",
             "resources": resources}

@@ -18,9 +18,10 @@ from analysis.scales import reverse_code, score_scale
 from pipeline.catalog import instruments_of, processed_of, require
 from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
-from pipeline.datapackage import datapackage
+from pipeline.datapackage import datapackage, synthetic_title
 from pipeline.io import read_csv, write_csv, write_json
 from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
+from pipeline.spss_export import write_processed_sav
 
 INTEGER_TYPES = ("categorical", "ordinal", "integer")
 
@@ -112,6 +113,8 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     write_json(
         paths.datapackage,
         datapackage(frames, codebook, plan, name="werktop-eval-processed",
-                    title=f"{config.title}: analysis-ready data"),
+                    title=synthetic_title(f"{config.title}: analysis-ready data",
+                                                config.synthetic)),
     )
+    write_processed_sav(paths, frames, codebook, plan, synthetic=config.synthetic)
     return {name: len(f) for name, f in frames.items()}

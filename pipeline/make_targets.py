@@ -33,15 +33,17 @@ _CODE = {
     "validate": ("pipeline/validate.py", "pipeline/values.py"),
     "clean": ("pipeline/clean.py", "pipeline/datapackage.py"),
     "derive": ("pipeline/derive.py", "pipeline/datapackage.py", "pipeline/plan.py",
-               "analysis/*.py"),
+               "pipeline/spss_export.py", "analysis/*.py"),
     "analyze": ("pipeline/analyze.py", "pipeline/provenance.py", "pipeline/plan.py",
-                "pipeline/datapackage.py", "analysis/*.py", "pipeline/chapters/*/chapter.py"),
+                "pipeline/datapackage.py", "pipeline/workbook.py", "pipeline/numbering.py",
+                "analysis/*.py", "pipeline/chapters/*/chapter.py"),
     "plot": ("pipeline/plot.py", "pipeline/figure_style.py", "pipeline/formatting.py",
              "pipeline/strings.py", "pipeline/chapters/*/chapter.py",
              "pipeline/chapters/*/*.toml", "report_templates/strings/*.toml"),
     "render": ("pipeline/render.py", "pipeline/numbering.py", "pipeline/view.py",
                "pipeline/strings.py", "pipeline/formatting.py", "pipeline/chapters/*/*",
-               "report_templates/*", "report_templates/strings/*"),
+               "report_templates/*", "report_templates/strings/*",
+               "report_templates/fonts/*.woff"),
 }
 
 

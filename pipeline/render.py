@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -53,6 +54,21 @@ def _lookup(data: Mapping, dotted: str) -> bool:
             return False
         node = node[part]
     return True
+
+
+_FONT_URL = re.compile(r'url\("(fonts/[A-Za-z0-9_.-]+\.woff)"\)')
+
+
+def stylesheet() -> str:
+    """The report stylesheet with its bundled fonts (``report_templates/fonts/``) inlined
+    as data URIs, so the HTML stays self-contained and the PDF uses exactly those fonts."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = base64.b64encode((TEMPLATE_DIR / match.group(1)).read_bytes()).decode("ascii")
+        return f'url("data:font/woff;base64,{data}")'
+
+    return _FONT_URL.sub(inline, css)
 
 
 def _figure_uri(path: Path) -> str:
@@ -128,7 +144,7 @@ def render_html(inputs: dict, language: str, chapters: Sequence[Chapter]) -> str
         "s": strings,
         "stats": stats,
         "study": stats["study"],
-        "css": Markup(STYLESHEET.read_text(encoding="utf-8")),
+        "css": Markup(stylesheet()),
         "figures": inputs["figures"],
         "ref": References(chapters, absent=set(absent)),
         "level": fmt_level(stats["study"]["confidence"], language),

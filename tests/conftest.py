@@ -24,3 +24,16 @@ def make_raw(columns: list[str], rows: list[dict], *, file: str = "test.csv", **
         source_rows=list(range(2, len(rows) + 2)),
         meta={"format": "csv", "decimal": meta.pop("decimal", ","), **meta},
     )
+
+
+@pytest.fixture(scope="session")
+def example_outputs(tmp_path_factory):
+    """One full run of the shipped example study (``pipeline run``), shared by the tests
+    of the outputs it writes (workbook, SPSS files, fonts, browser layout)."""
+    from pipeline.cli import main
+    from pipeline.config import PROJECT_ROOT
+
+    out = tmp_path_factory.mktemp("example")
+    config = PROJECT_ROOT / "studies" / "example.toml"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    return out
