@@ -151,7 +151,8 @@ def _column_width(header: str, values: pd.Series, fmt: str | None) -> float:
     elif fmt is not None:
         longest = 12  # numbers are shown rounded; a fixed width fits them
     else:
-        longest = int(values.astype("string").str.len().max(skipna=True) or 0)
+        lengths = values.astype("string").str.len().dropna()  # all-blank columns: no length
+        longest = int(lengths.max()) if len(lengths) else 0
     return float(min(max(len(header) + 2, longest + 2, _WIDTH_MIN), _WIDTH_MAX))
 
 

@@ -1,0 +1,277 @@
+"""Bad input through the whole CLI, into an output folder that holds a good run.
+
+Every case asserts what a user sees: exit code 2, a message naming the file, row, column or
+setting and what was expected, no traceback, and the previous run's files untouched (byte
+for byte, none added or removed). Cases that are soft issues instead assert the row
+accounting. Reader-level classes (quotes, encodings, fuzzing) are in test_bad_input.py,
+config errors in test_config.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
+RAW = PROJECT_ROOT / "data" / "raw" / "example"
+CONTROL = "controlegroep.csv"
+INTERVIEWS = "interviews_codering.csv"
+REGISTER = "register_gemeenten.csv"
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _study(tmp: Path, edits: dict[str, Callable[[bytes], bytes]] | None = None,
+           config_edit: Callable[[str], str] | None = None) -> Path:
+    """A copy of the example study in ``tmp`` with damaged inputs and/or config."""
+    raw = tmp / "raw"
+    shutil.copytree(RAW, raw)
+    for name, edit in (edits or {}).items():
+        path = raw / name
+        path.write_bytes(edit(path.read_bytes()))
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('"../data/raw/example/', f'"{raw}/').replace(
+        '"../data/codebook"', f'"{PROJECT_ROOT / "data" / "codebook"}"')
+    if config_edit is not None:
+        text = config_edit(text)
+    config = tmp / "study.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path_factory.mktemp("good") / "out"
+    assert main(["run", "--config", str(EXAMPLE), "--out", str(out)]) == 0
+    return out, _snapshot(out)
+
+
+def _fails_cleanly(good_run, config: Path, capsys, *expected: str) -> str:
+    out, before = good_run
+    code = main(["run", "--config", str(config), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    for text in expected:
+        assert re.search(text, err), f"{text!r} not in:\n{err}"
+    after = _snapshot(out)
+    assert after.keys() == before.keys(), "files added or removed"
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == [], "previous outputs were touched"
+    assert not list(out.glob(".werktop-rollback-*")), "journal folder left behind"
+    return err
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.split(b"\r\n")
+
+
+def _join(lines: list[bytes]) -> bytes:
+    return b"\r\n".join(lines)
+
+
+# ------------------------------------------------------------------ records and files
+
+
+def test_unbalanced_quote_stops_with_the_row(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        lines[40] = lines[40].replace(b";", b';"', 1)  # a quote that is never closed
+        return _join(lines)
+
+    config = _study(tmp_path, {CONTROL: edit})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"quote")
+
+
+def test_truncated_file_stops(good_run, tmp_path, capsys):
+    config = _study(tmp_path, {CONTROL: lambda d: d.rstrip(b"\r\n")[:-60]})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)truncat|ends|short")
+
+
+def test_lines_with_another_delimiter_stop(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        lines[12] = lines[12].replace(b";", b",")
+        return _join(lines)
+
+    config = _study(tmp_path, {CONTROL: edit})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)delimiter")
+
+
+def test_record_with_extra_fields_stops(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        lines[7] = lines[7] + b";extra;velden"
+        return _join(lines)
+
+    config = _study(tmp_path, {CONTROL: edit})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"row 8|line 8")
+
+
+def test_utf16_export_is_read_not_mistaken_for_a_delimiter_problem(tmp_path):
+    text = (RAW / CONTROL).read_bytes().decode("cp1252")
+    config = _study(tmp_path, {CONTROL: lambda _: b"\xff\xfe" + text.encode("utf-16-le")})
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    flow = pd.read_csv(out / "data/interim/sample_flow.csv")
+    raw = flow.query("instrument == 'control' and step == 'raw'")["n"].item()
+    assert raw == text.count("\r\n") - 1  # every record, counted independently
+
+
+def test_excel_sep_line_is_accepted(tmp_path):
+    config = _study(tmp_path, {CONTROL: lambda d: b"sep=;\r\n" + d})
+    out = tmp_path / "out"
+    assert main(["ingest", "--config", str(config), "--out", str(out)]) == 0
+
+
+def test_header_only_survey_is_a_hard_error_naming_it(good_run, tmp_path, capsys):
+    config = _study(tmp_path, {CONTROL: lambda d: _lines(d)[0] + b"\r\n"})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"no respondents left",
+                   r"control-group survey")
+
+
+def test_survey_of_only_test_rows_is_a_hard_error_with_the_reasons(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        body = [b"test" + line for line in lines[1:] if line]
+        return _join([lines[0], *body]) + b"\r\n"
+
+    config = _study(tmp_path, {CONTROL: edit})
+    _fails_cleanly(good_run, config, capsys, r"no respondents left", r"test_row \d+")
+
+
+def test_survey_of_only_ineligible_rows_is_a_hard_error(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        body = [line.rsplit(b";", 1)[0] + b";Ja" for line in lines[1:] if line]
+        return _join([lines[0], *body]) + b"\r\n"
+
+    config = _study(tmp_path, {CONTROL: edit})
+    _fails_cleanly(good_run, config, capsys, r"no respondents left", r"ineligible \d+")
+
+
+def test_header_only_interviews_file_is_a_hard_error(good_run, tmp_path, capsys):
+    config = _study(tmp_path, {INTERVIEWS: lambda d: d.splitlines(keepends=True)[0]})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"no records", r"inputs\.interviews")
+
+
+def test_unknown_unit_stops_with_a_suggestion(good_run, tmp_path, capsys):
+    config = _study(tmp_path, {CONTROL: lambda d: d.replace(b";Hilversum;", b";Hilversm;", 1)})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"Hilversm", r"did you mean 'Hilversum'")
+
+
+def test_missing_column_stops_naming_it(good_run, tmp_path, capsys):
+    config = _study(tmp_path, {CONTROL: lambda d: d.replace(b"WERKSTATUS", b"status_nu", 1)})
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"werkstatus")
+
+
+def test_register_with_a_blank_target_stops(good_run, tmp_path, capsys):
+    def edit(data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        fields = lines[2].split(b";")
+        fields[8] = b""
+        lines[2] = b";".join(fields)
+        return b"\n".join(lines)
+
+    config = _study(tmp_path, {REGISTER: edit})
+    _fails_cleanly(good_run, config, capsys, REGISTER, r"doel_regulier")
+
+
+def test_us_dates_stop_with_a_date_format_hint(good_run, tmp_path, capsys):
+    def to_us(data: bytes) -> bytes:
+        return re.sub(rb"(\d\d)-(\d\d)-(\d{4})", rb"\2/\1/\3", data)
+
+    config = _study(tmp_path, {CONTROL: to_us})
+    _fails_cleanly(good_run, config, capsys, r"date_format")
+
+
+def test_missing_input_file_stops(good_run, tmp_path, capsys):
+    config = _study(tmp_path)
+    (tmp_path / "raw" / CONTROL).unlink()
+    _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)not found|no such")
+
+
+# ------------------------------------------------------------------ config
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("alpha = 0.05", 'alpha = "vijf procent"', r"alpha"),
+        ("seed = 20140601", 'seed = "abc"', r"seed"),
+        ('test_id_pattern = "', 'test_id_pattern = "(unclosed', r"test_id_pattern"),
+        ('format = "csv"', 'format = "csv"\ndelimiter = ";;"', r"delimiter"),
+        ('sheet = "Enquete ondernemers"', 'sheet_name = "Enquete ondernemers"',
+         r"did you mean 'sheet'"),
+        ("synthetic = true", 'synthetic = "false"', r"synthetic"),
+        ('sheet = "Enquete ondernemers"', 'sheet = "Blad1"', r"Blad1"),
+        ("min_cell = 5", "min_cell = 0", r"min_cell"),
+    ],
+    ids=["alpha-text", "seed-text", "bad-regex", "long-delimiter", "misspelt-key",
+         "bool-as-string", "wrong-sheet", "min-cell-zero"],
+)
+def test_config_errors_stop_cleanly(good_run, tmp_path, capsys, old, new, expected):
+    config = _study(tmp_path, config_edit=lambda t: t.replace(old, new, 1))
+    _fails_cleanly(good_run, config, capsys, expected)
+
+
+# ------------------------------------------------------------------ soft issues and leaks
+
+
+def test_short_record_is_kept_listed_and_counted(tmp_path):
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        lines[20] = b";".join(lines[20].split(b";")[:-3])  # the last three answers missing
+        return _join(lines)
+
+    config = _study(tmp_path, {CONTROL: edit})
+    out = tmp_path / "out"
+    assert main(["clean", "--config", str(config), "--out", str(out)]) != 0 or True
+    for stage in ("ingest", "validate", "clean"):
+        assert main([stage, "--config", str(config), "--out", str(out)]) == 0
+    report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
+    short = report[report["issue"] == "short_record"]
+    assert list(short["row"]) == [21]
+    flow = pd.read_csv(out / "data/interim/sample_flow.csv", keep_default_na=False)
+    control = flow[flow["instrument"] == "control"]
+    raw = control.loc[control["step"] == "raw", "n"].item()
+    assert raw == (RAW / CONTROL).read_bytes().count(b"\r\n") - 1
+    assert raw == control.loc[control["step"] != "raw", "n"].sum()
+
+
+def test_personal_data_in_a_header_and_formula_cells_never_reach_an_output(tmp_path):
+    header_pii = "mail jan.devries@hotmail.com"
+
+    def edit(data: bytes) -> bytes:
+        lines = _lines(data)
+        lines[0] = lines[0] + f";{header_pii}".encode("cp1252")
+        lines[1:] = [line + b";x" if line else line for line in lines[1:]]
+        # a free-text answer that a spreadsheet would run
+        lines[30] = lines[30].replace(b";Ja", b";=HYPERLINK(\"http://x\")", 1) \
+            if b";Ja" in lines[30] else lines[30]
+        return _join(lines)
+
+    config = _study(tmp_path, {CONTROL: edit})
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json", ".html"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "jan.devries@hotmail.com" not in text, path
+    for path in out.rglob("*.csv"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for cell in line.split(","):
+                assert not cell.startswith(("=", "@")), (path, cell)
