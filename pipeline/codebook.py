@@ -138,28 +138,38 @@ class Unit:
     name: str
     members: tuple[str, ...]
     aliases: tuple[str, ...]
+    #: A comparison unit (e.g. Assen) is not evaluated: it may have a register row, shown
+    #: in the comparison appendix, but never appears in survey data or unit analyses.
+    comparison: bool = False
 
 
 @dataclass(frozen=True)
 class Codebook:
     directory: Path
     instruments: dict[str, Instrument]
-    units: tuple[Unit, ...]
+    units: tuple[Unit, ...]  # the evaluated units (comparison units are not among them)
     missing_labels: dict[str, str]  # normalised label -> reason
     missing_codes: dict[int, dict[str, str]]
     value_sets: dict[str, tuple[Code, ...]] = field(default_factory=dict)
     missing_label_texts: tuple[str, ...] = ()  # as written in common.toml, for documentation
+    #: Units marked ``comparison = true`` in units.toml: accepted in the register only.
+    comparison_units: tuple[Unit, ...] = ()
 
-    def unit_alias_table(self) -> dict[str, Unit]:
-        """Normalised alias -> unit; the unit's name and id always count as aliases."""
+    def unit_alias_table(self, *, comparison: bool = False) -> dict[str, Unit]:
+        """Normalised alias -> unit; the unit's name and id always count as aliases.
+
+        With ``comparison=True`` the comparison units' spellings are included too (for the
+        register, the one input that may describe them).
+        """
         table: dict[str, Unit] = {}
-        for u in self.units:
+        for u in (*self.units, *(self.comparison_units if comparison else ())):
             for alias in (u.name, u.id, str(u.code), *u.aliases):
                 table[normalise_label(alias)] = u
         return table
 
-    def with_unit_aliases(self, aliases: dict[str, str], *, where: str = "[units.aliases]"
-                          ) -> Codebook:
+    def with_unit_aliases(
+        self, aliases: dict[str, str], *, where: str = "[units.aliases]"
+    ) -> Codebook:
         """This codebook with a study's own unit spellings added (alias -> unit id).
 
         A study config can name the spellings its exports use without editing the shared
@@ -187,9 +197,7 @@ class Codebook:
                 )
             extra.setdefault(unit_id, []).append(alias)
             known[normalise_label(alias)] = self.unit_by_id(unit_id)
-        units = tuple(
-            replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units
-        )
+        units = tuple(replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units)
         return replace(self, units=units)
 
     def unit_by_id(self, unit_id: str) -> Unit:
@@ -268,9 +276,7 @@ def _variable(raw: dict, value_sets: dict[str, tuple[Code, ...]], where: str) ->
     )
 
 
-def _load_instrument(
-    path: Path, value_sets: dict[str, tuple[Code, ...]]
-) -> Instrument:
+def _load_instrument(path: Path, value_sets: dict[str, tuple[Code, ...]]) -> Instrument:
     doc = _read_toml(path)
     meta = doc.get("instrument", {})
     sources = [path.name]
@@ -360,16 +366,19 @@ def load_codebook(directory: Path) -> Codebook:
     }
     missing_codes = {int(k): dict(v) for k, v in common.get("missing_codes", {}).items()}
     units_doc = _read_toml(directory / "units.toml")
-    units = tuple(
+    all_units = tuple(
         Unit(
             code=int(u["code"]),
             id=u["id"],
             name=u["name"],
             members=tuple(u.get("members", ())),
             aliases=tuple(u.get("aliases", ())),
+            comparison=bool(u.get("comparison", False)),
         )
         for u in units_doc.get("units", [])
     )
+    units = tuple(u for u in all_units if not u.comparison)
+    comparison_units = tuple(u for u in all_units if u.comparison)
     instruments = {}
     for name in INSTRUMENT_FILES:
         inst = _load_instrument(directory / f"{name}.toml", value_sets)
@@ -378,6 +387,7 @@ def load_codebook(directory: Path) -> Codebook:
         directory=directory,
         instruments=instruments,
         units=units,
+        comparison_units=comparison_units,
         missing_labels=missing_labels,
         missing_codes=missing_codes,
         value_sets=value_sets,

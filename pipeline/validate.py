@@ -32,8 +32,16 @@ from pipeline.values import (
 )
 
 REPORT_COLUMNS = [
-    "instrument", "file", "row", "respondent", "column", "value",
-    "issue", "action", "expected", "suggestion",
+    "instrument",
+    "file",
+    "row",
+    "respondent",
+    "column",
+    "value",
+    "issue",
+    "action",
+    "expected",
+    "suggestion",
 ]
 
 
@@ -62,14 +70,30 @@ def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
 
 
 def _report_row(
-    instrument: Instrument, meta: dict, *, row: int, respondent: str, column: str,
-    issue: str, action: str, expected: str, value: str = "", suggestion: str = "",
+    instrument: Instrument,
+    meta: dict,
+    *,
+    row: int,
+    respondent: str,
+    column: str,
+    issue: str,
+    action: str,
+    expected: str,
+    value: str = "",
+    suggestion: str = "",
 ) -> dict:
     """One line of the validation report (REPORT_COLUMNS)."""
     return {
-        "instrument": instrument.name, "file": meta["file"], "row": row,
-        "respondent": respondent, "column": column, "value": value, "issue": issue,
-        "action": action, "expected": expected, "suggestion": suggestion,
+        "instrument": instrument.name,
+        "file": meta["file"],
+        "row": row,
+        "respondent": respondent,
+        "column": column,
+        "value": value,
+        "issue": issue,
+        "action": action,
+        "expected": expected,
+        "suggestion": suggestion,
     }
 
 
@@ -110,8 +134,14 @@ def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
                 expected = "a value label the codebook knows for this code"
             rows.append(
                 _report_row(
-                    instrument, meta, row=1, respondent="", column=header.get(name, name),
-                    value=f"{int(code)} = {label}", issue=issue, action=action,
+                    instrument,
+                    meta,
+                    row=1,
+                    respondent="",
+                    column=header.get(name, name),
+                    value=f"{int(code)} = {label}",
+                    issue=issue,
+                    action=action,
                     expected=expected,
                 )
             )
@@ -128,7 +158,10 @@ _READ_AS = {
 
 
 def column_failure(
-    var_name: str, column: pd.Series, issues: list[CellIssue], instrument: Instrument,
+    var_name: str,
+    column: pd.Series,
+    issues: list[CellIssue],
+    instrument: Instrument,
     meta: dict,
 ) -> str | None:
     """A hard error when more than half of a column's non-blank values fail to parse.
@@ -153,8 +186,12 @@ def column_failure(
 
 
 def parse_instrument(
-    raw: pd.DataFrame, meta: dict, instrument: Instrument, codebook: Codebook,
-    *, date_format: str | None = None,
+    raw: pd.DataFrame,
+    meta: dict,
+    instrument: Instrument,
+    codebook: Codebook,
+    *,
+    date_format: str | None = None,
 ) -> ParsedInstrument:
     """Interpret every column; test rows are not checked (they are excluded whole).
 
@@ -175,6 +212,7 @@ def parse_instrument(
             decimal=meta.get("decimal", "."),
             declared_missing=_declared_missing(meta, var.name),
             date_format=date_format,
+            comparison_units=instrument.name == "register",
         )
         column = raw.loc[checked, var.name]
         parsed, why, issues = parse_column(var, column, ctx)
@@ -186,20 +224,35 @@ def parse_instrument(
         if instrument.kind == "register" and var.on_invalid == "error":
             # Register facts (targets, counts, hours) are not survey answers: a blank one
             # would silently drop a unit from the unit table, so it stops the run.
-            blanks = [i for i, r in enumerate(why) if r == "blank"]
+            # A comparison unit's row (e.g. Assen) may leave figures blank: shown as "–".
+            blanks = [i for i, r in enumerate(why)
+                      if r == "blank" and not _is_comparison(values, instrument, column, i,
+                                                             codebook)]  # fmt: skip
             issues = issues + [
-                CellIssue(i, var.name, "", "missing_value", "a value (required in the register)",
-                          ACTION_ERROR)
+                CellIssue(
+                    i,
+                    var.name,
+                    "",
+                    "missing_value",
+                    "a value (required in the register)",
+                    ACTION_ERROR,
+                )
                 for i in blanks
             ]
         for issue in issues:
             idx = column.index[issue.position]
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]),
-                    respondent=raw.at[idx, "respondent"], column=header.get(var.name, var.name),
-                    value=redact_text(issue.value), issue=issue.issue, action=issue.action,
-                    expected=issue.expected, suggestion=issue.suggestion,
+                    instrument,
+                    meta,
+                    row=int(raw.at[idx, "source_row"]),
+                    respondent=raw.at[idx, "respondent"],
+                    column=header.get(var.name, var.name),
+                    value=redact_text(issue.value),
+                    issue=issue.issue,
+                    action=issue.action,
+                    expected=issue.expected,
+                    suggestion=issue.suggestion,
                 )
             )
     if instrument.kind == "survey":
@@ -211,26 +264,41 @@ def parse_instrument(
         for idx in raw.index[no_unit]:
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]),
+                    instrument,
+                    meta,
+                    row=int(raw.at[idx, "source_row"]),
                     respondent=raw.at[idx, "respondent"],
-                    column=header.get(instrument.unit, instrument.unit), issue="missing_unit",
-                    action="keep_row", expected="the unit (gemeente) of the respondent",
+                    column=header.get(instrument.unit, instrument.unit),
+                    issue="missing_unit",
+                    action="keep_row",
+                    expected="the unit (gemeente) of the respondent",
                 )
             )
         for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]), respondent="",
-                    column=header.get(instrument.id, instrument.id), issue="missing_id",
-                    action="exclude_row", expected="a respondent id",
+                    instrument,
+                    meta,
+                    row=int(raw.at[idx, "source_row"]),
+                    respondent="",
+                    column=header.get(instrument.id, instrument.id),
+                    issue="missing_id",
+                    action="exclude_row",
+                    expected="a respondent id",
                 )
             )
     rows += check_value_labels(meta, instrument)
     for col in meta.get("unknown_columns", []):
         rows.append(
             _report_row(
-                instrument, meta, row=1, respondent="", column=col, issue="unknown_column",
-                action="drop_column", expected="a column named in the codebook",
+                instrument,
+                meta,
+                row=1,
+                respondent="",
+                column=col,
+                issue="unknown_column",
+                action="drop_column",
+                expected="a column named in the codebook",
             )
         )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -245,8 +313,24 @@ def parse_instrument(
     )
 
 
+def _is_comparison(
+    values: dict[str, pd.Series],
+    instrument: Instrument,
+    column: pd.Series,
+    position: int,
+    codebook: Codebook,
+) -> bool:
+    """Whether the row at ``position`` of ``column`` belongs to a comparison unit."""
+    units = values.get(instrument.unit)
+    if units is None or not codebook.comparison_units:
+        return False
+    unit = units.get(column.index[position])
+    return unit in {u.id for u in codebook.comparison_units}
+
+
 def check_register(parsed: ParsedInstrument, codebook: Codebook) -> list[str]:
-    """The unit register needs every evaluated unit exactly once."""
+    """The unit register needs every evaluated unit exactly once; comparison units (units.toml
+    ``comparison = true``) are optional, at most once each."""
     units = parsed.values[parsed.instrument.unit].dropna()
     file = parsed.meta["file"]
     errors = []
@@ -301,7 +385,10 @@ def parse_all(
             raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
         meta = read_json(paths.ingested_meta(name))
         parsed[name] = parse_instrument(
-            read_ingested(paths, name), meta, codebook.instruments[name], codebook,
+            read_ingested(paths, name),
+            meta,
+            codebook.instruments[name],
+            codebook,
             date_format=spec.date_format,
         )
         errors += parsed[name].column_errors

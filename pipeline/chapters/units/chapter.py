@@ -273,8 +273,9 @@ def unit_survey(jobseekers: pd.DataFrame | None, codebook: Codebook) -> pd.DataF
         agg["p_regular"] = np.where(agg["n_valid_regular"] > 0,
                                     agg["n_regular"] / agg["n_valid_regular"].clip(lower=1),
                                     np.nan)  # fmt: skip
-        agg["p_any"] = np.where(agg["n_valid_any"] > 0,
-                                agg["n_any"] / agg["n_valid_any"].clip(lower=1), np.nan)
+        agg["p_any"] = np.where(
+            agg["n_valid_any"] > 0, agg["n_any"] / agg["n_valid_any"].clip(lower=1), np.nan
+        )
     return _with_names(agg, codebook)[list(PROFILES.columns)]
 
 
