@@ -167,9 +167,8 @@ class Codebook:
                 table[normalise_label(alias)] = u
         return table
 
-    def with_unit_aliases(
-        self, aliases: dict[str, str], *, where: str = "[units.aliases]"
-    ) -> Codebook:
+    def with_unit_aliases(self, aliases: dict[str, str], *, where: str = "[units.aliases]"
+                          ) -> Codebook:
         """This codebook with a study's own unit spellings added (alias -> unit id).
 
         A study config can name the spellings its exports use without editing the shared
@@ -197,7 +196,9 @@ class Codebook:
                 )
             extra.setdefault(unit_id, []).append(alias)
             known[normalise_label(alias)] = self.unit_by_id(unit_id)
-        units = tuple(replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units)
+        units = tuple(
+            replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units
+        )
         return replace(self, units=units)
 
     def unit_by_id(self, unit_id: str) -> Unit:
@@ -276,7 +277,9 @@ def _variable(raw: dict, value_sets: dict[str, tuple[Code, ...]], where: str) ->
     )
 
 
-def _load_instrument(path: Path, value_sets: dict[str, tuple[Code, ...]]) -> Instrument:
+def _load_instrument(
+    path: Path, value_sets: dict[str, tuple[Code, ...]]
+) -> Instrument:
     doc = _read_toml(path)
     meta = doc.get("instrument", {})
     sources = [path.name]

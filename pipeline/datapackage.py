@@ -20,19 +20,14 @@ DERIVED_FIELDS = {
     "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
     "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
     "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
-    "comparison": (
-        "integer",
-        "1 = comparison unit (not evaluated; units.toml comparison = true), 0 = evaluated unit",
-    ),
+    "comparison": ("integer", "1 = comparison unit (not evaluated; units.toml comparison = "
+                   "true), 0 = evaluated unit"),
     # exclusions log and sample flow (clean stage)
     "instrument": ("string", "Instrument (employers, candidates, control, register, interviews)"),
     "file": ("string", "Name of the raw export"),
     "row": ("integer", "Row in the raw export (header = row 1; SPSS: case number)"),
-    "reason": (
-        "string",
-        "Exclusion reason code (see pipeline/clean.py): empty_row, test_row, "
-        "missing_id, duplicate, break_off, ineligible",
-    ),
+    "reason": ("string", "Exclusion reason code (see pipeline/clean.py): empty_row, test_row, "
+               "missing_id, duplicate, break_off, ineligible"),
     "detail": ("string", "Why the rule applied to this row"),
     "label_nl": ("string", "Dutch label"),
     "label_en": ("string", "English label"),
@@ -42,27 +37,16 @@ DERIVED_FIELDS = {
 #: The instruments whose codebook describes a data set's columns, in order of precedence
 #: (a data set named like an instrument is described by that instrument).
 SOURCES = {"jobseekers": ("candidates", "control"), "units": ("register",)}
-_PLAN_TYPES = {
-    "binary": "integer",
-    "count": "integer",
-    "continuous": "number",
-    "ordinal": "integer",
-}
+_PLAN_TYPES = {"binary": "integer", "count": "integer", "continuous": "number",
+               "ordinal": "integer"}
 _TYPES = {
-    "id": "string",
-    "unit": "string",
-    "date": "date",
-    "categorical": "integer",
-    "ordinal": "integer",
-    "integer": "integer",
-    "number": "number",
-    "text": "string",
+    "id": "string", "unit": "string", "date": "date", "categorical": "integer",
+    "ordinal": "integer", "integer": "integer", "number": "number", "text": "string",
 }
 
 
-def _field(
-    name: str, variables: dict[str, Variable], scales: dict[str, str], outcomes: dict[str, Outcome]
-) -> dict:
+def _field(name: str, variables: dict[str, Variable], scales: dict[str, str],
+           outcomes: dict[str, Outcome]) -> dict:
     if name in variables:
         v = variables[name]
         field: dict = {
@@ -73,9 +57,8 @@ def _field(
             "question_nl": v.question_nl,
         }
         if v.codes:
-            field["categories"] = [
-                {"value": c.code, "label": c.nl, "label_en": c.en} for c in v.codes
-            ]
+            field["categories"] = [{"value": c.code, "label": c.nl, "label_en": c.en}
+                                   for c in v.codes]
             field["categoriesOrdered"] = v.type == "ordinal"
         if v.min is not None and v.type in ("integer", "number"):
             field["constraints"] = {"minimum": v.min, "maximum": v.max}
@@ -84,28 +67,16 @@ def _field(
         return field
     if name.endswith("_r") and name[:-2] in variables:
         v = variables[name[:-2]]
-        return {
-            "name": name,
-            "type": "integer",
-            "title": f"{v.label_en} (reverse-coded)",
-            "description": f"{name[:-2]} recoded so that higher means more of the scale",
-        }
+        return {"name": name, "type": "integer", "title": f"{v.label_en} (reverse-coded)",
+                "description": f"{name[:-2]} recoded so that higher means more of the scale"}
     if name.startswith("scale_"):
-        return {
-            "name": name,
-            "type": "number",
-            "title": scales.get(name[6:], name),
-            "description": "Scale score: mean of the answered items (reverse-coded items "
-            "recoded), missing when fewer than the scale's minimum items were answered",
-        }
+        return {"name": name, "type": "number", "title": scales.get(name[6:], name),
+                "description": "Scale score: mean of the answered items (reverse-coded items "
+                "recoded), missing when fewer than the scale's minimum items were answered"}
     if name in outcomes:
         o = outcomes[name]
-        return {
-            "name": name,
-            "type": _PLAN_TYPES[o.kind],
-            "title": o.label_en,
-            "description": o.description,
-        }
+        return {"name": name, "type": _PLAN_TYPES[o.kind], "title": o.label_en,
+                "description": o.description}
     kind, text = DERIVED_FIELDS.get(name, ("string", name))
     return {"name": name, "type": kind, "description": text}
 
@@ -161,4 +132,5 @@ def tabular_resource(name: str, fields: list[dict], description: str | None = No
 
 
 def package(name: str, title: str, resources: list[dict]) -> dict:
-    return {"name": name, "title": title, "profile": "tabular-data-package", "resources": resources}
+    return {"name": name, "title": title, "profile": "tabular-data-package",
+            "resources": resources}

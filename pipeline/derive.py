@@ -30,10 +30,11 @@ def read_interim(paths: OutputPaths, instrument: Instrument) -> pd.DataFrame:
     path = require(paths.interim_csv(instrument.name), "clean")
     dtypes = {v.name: "Int64" for v in instrument.variables if v.type in INTEGER_TYPES}
     dtypes |= {v.name: "Float64" for v in instrument.variables if v.type == "number"}
-    dtypes |= {
-        v.name: "string" for v in instrument.variables if v.type in ("id", "unit", "date", "text")
-    }
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8", dtype=dtypes)
+    dtypes |= {v.name: "string" for v in instrument.variables
+               if v.type in ("id", "unit", "date", "text")}
+    return pd.read_csv(
+        path, keep_default_na=False, na_values=[""], encoding="utf-8", dtype=dtypes
+    )
 
 
 def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -44,11 +45,9 @@ def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
         for item in scale.items:
             if item in scale.reverse_items:
                 # Integer codes reversed stay integers (5 -> 1), with missing kept missing.
-                out[f"{item}_r"] = (
-                    reverse_code(out[item].astype("float64"), scale.minimum, scale.maximum)
-                    .round()
-                    .astype("Int64")
-                )
+                out[f"{item}_r"] = reverse_code(
+                    out[item].astype("float64"), scale.minimum, scale.maximum
+                ).round().astype("Int64")
                 columns.append(f"{item}_r")
             else:
                 columns.append(item)
@@ -58,9 +57,8 @@ def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return out
 
 
-def add_outcomes(
-    frame: pd.DataFrame, plan: AnalysisPlan, dataset: str, instrument: Instrument
-) -> pd.DataFrame:
+def add_outcomes(frame: pd.DataFrame, plan: AnalysisPlan, dataset: str,
+                 instrument: Instrument) -> pd.DataFrame:
     """Add the plan's outcomes for ``dataset`` that are new columns (in plan order)."""
     out = frame.copy()
     for outcome in plan.for_dataset(dataset):
@@ -83,9 +81,8 @@ def derive_jobseekers(
     return add_outcomes(frame, plan, "jobseekers", cand_inst)
 
 
-def derive_employers(
-    employers: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
-) -> pd.DataFrame:
+def derive_employers(employers: pd.DataFrame, codebook: Codebook,
+                     plan: AnalysisPlan) -> pd.DataFrame:
     inst = codebook.instruments["employers"]
     return add_outcomes(add_scales(employers, inst), plan, "employers", inst)
 
@@ -119,12 +116,7 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
         write_csv(paths.processed_csv(name), frame)
     write_json(
         paths.datapackage,
-        datapackage(
-            frames,
-            codebook,
-            plan,
-            name="werktop-eval-processed",
-            title=f"{config.title}: analysis-ready data",
-        ),
+        datapackage(frames, codebook, plan, name="werktop-eval-processed",
+                    title=f"{config.title}: analysis-ready data"),
     )
     return {name: len(f) for name, f in frames.items()}

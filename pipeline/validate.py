@@ -32,16 +32,8 @@ from pipeline.values import (
 )
 
 REPORT_COLUMNS = [
-    "instrument",
-    "file",
-    "row",
-    "respondent",
-    "column",
-    "value",
-    "issue",
-    "action",
-    "expected",
-    "suggestion",
+    "instrument", "file", "row", "respondent", "column", "value",
+    "issue", "action", "expected", "suggestion",
 ]
 
 
@@ -70,30 +62,14 @@ def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
 
 
 def _report_row(
-    instrument: Instrument,
-    meta: dict,
-    *,
-    row: int,
-    respondent: str,
-    column: str,
-    issue: str,
-    action: str,
-    expected: str,
-    value: str = "",
-    suggestion: str = "",
+    instrument: Instrument, meta: dict, *, row: int, respondent: str, column: str,
+    issue: str, action: str, expected: str, value: str = "", suggestion: str = "",
 ) -> dict:
     """One line of the validation report (REPORT_COLUMNS)."""
     return {
-        "instrument": instrument.name,
-        "file": meta["file"],
-        "row": row,
-        "respondent": respondent,
-        "column": column,
-        "value": value,
-        "issue": issue,
-        "action": action,
-        "expected": expected,
-        "suggestion": suggestion,
+        "instrument": instrument.name, "file": meta["file"], "row": row,
+        "respondent": respondent, "column": column, "value": value, "issue": issue,
+        "action": action, "expected": expected, "suggestion": suggestion,
     }
 
 
@@ -134,14 +110,8 @@ def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
                 expected = "a value label the codebook knows for this code"
             rows.append(
                 _report_row(
-                    instrument,
-                    meta,
-                    row=1,
-                    respondent="",
-                    column=header.get(name, name),
-                    value=f"{int(code)} = {label}",
-                    issue=issue,
-                    action=action,
+                    instrument, meta, row=1, respondent="", column=header.get(name, name),
+                    value=f"{int(code)} = {label}", issue=issue, action=action,
                     expected=expected,
                 )
             )
@@ -158,10 +128,7 @@ _READ_AS = {
 
 
 def column_failure(
-    var_name: str,
-    column: pd.Series,
-    issues: list[CellIssue],
-    instrument: Instrument,
+    var_name: str, column: pd.Series, issues: list[CellIssue], instrument: Instrument,
     meta: dict,
 ) -> str | None:
     """A hard error when more than half of a column's non-blank values fail to parse.
@@ -186,12 +153,8 @@ def column_failure(
 
 
 def parse_instrument(
-    raw: pd.DataFrame,
-    meta: dict,
-    instrument: Instrument,
-    codebook: Codebook,
-    *,
-    date_format: str | None = None,
+    raw: pd.DataFrame, meta: dict, instrument: Instrument, codebook: Codebook,
+    *, date_format: str | None = None,
 ) -> ParsedInstrument:
     """Interpret every column; test rows are not checked (they are excluded whole).
 
@@ -229,30 +192,18 @@ def parse_instrument(
                       if r == "blank" and not _is_comparison(values, instrument, column, i,
                                                              codebook)]  # fmt: skip
             issues = issues + [
-                CellIssue(
-                    i,
-                    var.name,
-                    "",
-                    "missing_value",
-                    "a value (required in the register)",
-                    ACTION_ERROR,
-                )
+                CellIssue(i, var.name, "", "missing_value", "a value (required in the register)",
+                          ACTION_ERROR)
                 for i in blanks
             ]
         for issue in issues:
             idx = column.index[issue.position]
             rows.append(
                 _report_row(
-                    instrument,
-                    meta,
-                    row=int(raw.at[idx, "source_row"]),
-                    respondent=raw.at[idx, "respondent"],
-                    column=header.get(var.name, var.name),
-                    value=redact_text(issue.value),
-                    issue=issue.issue,
-                    action=issue.action,
-                    expected=issue.expected,
-                    suggestion=issue.suggestion,
+                    instrument, meta, row=int(raw.at[idx, "source_row"]),
+                    respondent=raw.at[idx, "respondent"], column=header.get(var.name, var.name),
+                    value=redact_text(issue.value), issue=issue.issue, action=issue.action,
+                    expected=issue.expected, suggestion=issue.suggestion,
                 )
             )
     if instrument.kind == "survey":
@@ -264,41 +215,26 @@ def parse_instrument(
         for idx in raw.index[no_unit]:
             rows.append(
                 _report_row(
-                    instrument,
-                    meta,
-                    row=int(raw.at[idx, "source_row"]),
+                    instrument, meta, row=int(raw.at[idx, "source_row"]),
                     respondent=raw.at[idx, "respondent"],
-                    column=header.get(instrument.unit, instrument.unit),
-                    issue="missing_unit",
-                    action="keep_row",
-                    expected="the unit (gemeente) of the respondent",
+                    column=header.get(instrument.unit, instrument.unit), issue="missing_unit",
+                    action="keep_row", expected="the unit (gemeente) of the respondent",
                 )
             )
         for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
             rows.append(
                 _report_row(
-                    instrument,
-                    meta,
-                    row=int(raw.at[idx, "source_row"]),
-                    respondent="",
-                    column=header.get(instrument.id, instrument.id),
-                    issue="missing_id",
-                    action="exclude_row",
-                    expected="a respondent id",
+                    instrument, meta, row=int(raw.at[idx, "source_row"]), respondent="",
+                    column=header.get(instrument.id, instrument.id), issue="missing_id",
+                    action="exclude_row", expected="a respondent id",
                 )
             )
     rows += check_value_labels(meta, instrument)
     for col in meta.get("unknown_columns", []):
         rows.append(
             _report_row(
-                instrument,
-                meta,
-                row=1,
-                respondent="",
-                column=col,
-                issue="unknown_column",
-                action="drop_column",
-                expected="a column named in the codebook",
+                instrument, meta, row=1, respondent="", column=col, issue="unknown_column",
+                action="drop_column", expected="a column named in the codebook",
             )
         )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -313,13 +249,8 @@ def parse_instrument(
     )
 
 
-def _is_comparison(
-    values: dict[str, pd.Series],
-    instrument: Instrument,
-    column: pd.Series,
-    position: int,
-    codebook: Codebook,
-) -> bool:
+def _is_comparison(values: dict[str, pd.Series], instrument: Instrument, column: pd.Series,
+                   position: int, codebook: Codebook) -> bool:
     """Whether the row at ``position`` of ``column`` belongs to a comparison unit."""
     units = values.get(instrument.unit)
     if units is None or not codebook.comparison_units:
@@ -385,10 +316,7 @@ def parse_all(
             raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
         meta = read_json(paths.ingested_meta(name))
         parsed[name] = parse_instrument(
-            read_ingested(paths, name),
-            meta,
-            codebook.instruments[name],
-            codebook,
+            read_ingested(paths, name), meta, codebook.instruments[name], codebook,
             date_format=spec.date_format,
         )
         errors += parsed[name].column_errors

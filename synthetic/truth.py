@@ -288,20 +288,14 @@ def scenario_markdown(truth: dict) -> str:
         f"Targets for every unit: {S.TARGETS[0]} new employer contacts, {S.TARGETS[1]} "
         f"regular jobs, {S.TARGETS[2]} work-experience placements. Hours invested and "
         "draagvlak go with attainment. In the group interviews each unit states whether it "
-        "continues Werktop after the project ("
-        + ", ".join(f"{uid}: {u['voortzetten']}" for uid, u in p["units"].items())
-        + ").",
+        "continues Werktop after the project (" + ", ".join(
+            f"{uid}: {u['voortzetten']}" for uid, u in p["units"].items()) + ").",
         "",
         "Comparison units (register only, not evaluated; blank = not recorded): "
-        + (
-            "; ".join(
-                f"{uid} — regular jobs {c['behaald'][1]}, work-experience places "
-                f"{c['behaald'][2]}, caseload {c['wwb_bestand']}"
-                for uid, c in p.get("comparison_units", {}).items()
-            )
-            or "none"
-        )
-        + ".",
+        + ("; ".join(
+            f"{uid} — regular jobs {c['behaald'][1]}, work-experience places "
+            f"{c['behaald'][2]}, caseload {c['wwb_bestand']}"
+            for uid, c in p.get("comparison_units", {}).items()) or "none") + ".",
         "",
         "## Employers",
         "",
