@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
+from test_chapter_units import CHAPTER_FIGURES, write_chapter_results
+
 from pipeline.errors import UserError
 from pipeline.io import read_json, write_json
 from pipeline.render import load_inputs, render_html, render_report
@@ -146,6 +148,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
         "outcome_family": {"method": "holm", "size": 2},
         "something_new": {"ignored": True},
     }  # fmt: skip
+    write_chapter_results(paths.tables, stats)  # units, municipalities, appendix III
     write_json(paths.stats, stats)
     return paths
 
@@ -154,7 +157,7 @@ def write_figures(paths: OutputPaths) -> None:
     """Tiny stand-in SVGs, so render tests do not depend on the plot stage."""
     for folder in (paths.figures_for("nl"), paths.figures_for("en")):
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("unit_attainment", "employment_comparison"):
+        for name in ("unit_attainment", "employment_comparison", *CHAPTER_FIGURES):
             _stand_in(folder / f"{name}.svg", name)
 
 
@@ -292,7 +295,7 @@ def test_html_is_self_contained(results):
     assert "<link" not in html
     assert not re.search(r"""(src|href)=["'](?!data:|#)""", html)
     assert "http://" not in html and "https://" not in html
-    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert html.count('src="data:image/svg+xml;base64,') == 2 + len(CHAPTER_FIGURES)
     assert "@page" in html  # stylesheet inlined
 
 
