@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_chapter_units import CHAPTER_FIGURES, write_chapter_results
 
 from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
-from test_chapter_units import CHAPTER_FIGURES, write_chapter_results
-
 from pipeline.errors import UserError
 from pipeline.io import read_json, write_json
 from pipeline.render import load_inputs, render_html, render_report
