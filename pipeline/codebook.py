@@ -138,22 +138,31 @@ class Unit:
     name: str
     members: tuple[str, ...]
     aliases: tuple[str, ...]
+    #: A comparison unit (e.g. Assen) is not evaluated: it may have a register row, shown
+    #: in the comparison appendix, but never appears in survey data or unit analyses.
+    comparison: bool = False
 
 
 @dataclass(frozen=True)
 class Codebook:
     directory: Path
     instruments: dict[str, Instrument]
-    units: tuple[Unit, ...]
+    units: tuple[Unit, ...]  # the evaluated units (comparison units are not among them)
     missing_labels: dict[str, str]  # normalised label -> reason
     missing_codes: dict[int, dict[str, str]]
     value_sets: dict[str, tuple[Code, ...]] = field(default_factory=dict)
     missing_label_texts: tuple[str, ...] = ()  # as written in common.toml, for documentation
+    #: Units marked ``comparison = true`` in units.toml: accepted in the register only.
+    comparison_units: tuple[Unit, ...] = ()
 
-    def unit_alias_table(self) -> dict[str, Unit]:
-        """Normalised alias -> unit; the unit's name and id always count as aliases."""
+    def unit_alias_table(self, *, comparison: bool = False) -> dict[str, Unit]:
+        """Normalised alias -> unit; the unit's name and id always count as aliases.
+
+        With ``comparison=True`` the comparison units' spellings are included too (for the
+        register, the one input that may describe them).
+        """
         table: dict[str, Unit] = {}
-        for u in self.units:
+        for u in (*self.units, *(self.comparison_units if comparison else ())):
             for alias in (u.name, u.id, str(u.code), *u.aliases):
                 table[normalise_label(alias)] = u
         return table
@@ -360,16 +369,19 @@ def load_codebook(directory: Path) -> Codebook:
     }
     missing_codes = {int(k): dict(v) for k, v in common.get("missing_codes", {}).items()}
     units_doc = _read_toml(directory / "units.toml")
-    units = tuple(
+    all_units = tuple(
         Unit(
             code=int(u["code"]),
             id=u["id"],
             name=u["name"],
             members=tuple(u.get("members", ())),
             aliases=tuple(u.get("aliases", ())),
+            comparison=bool(u.get("comparison", False)),
         )
         for u in units_doc.get("units", [])
     )
+    units = tuple(u for u in all_units if not u.comparison)
+    comparison_units = tuple(u for u in all_units if u.comparison)
     instruments = {}
     for name in INSTRUMENT_FILES:
         inst = _load_instrument(directory / f"{name}.toml", value_sets)
@@ -378,6 +390,7 @@ def load_codebook(directory: Path) -> Codebook:
         directory=directory,
         instruments=instruments,
         units=units,
+        comparison_units=comparison_units,
         missing_labels=missing_labels,
         missing_codes=missing_codes,
         value_sets=value_sets,

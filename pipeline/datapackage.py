@@ -20,6 +20,8 @@ DERIVED_FIELDS = {
     "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
     "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
     "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
+    "comparison": ("integer", "1 = comparison unit (not evaluated; units.toml comparison = "
+                   "true), 0 = evaluated unit"),
     # exclusions log and sample flow (clean stage)
     "instrument": ("string", "Instrument (employers, candidates, control, register, interviews)"),
     "file": ("string", "Name of the raw export"),

@@ -86,9 +86,12 @@ def derive_employers(employers: pd.DataFrame, codebook: Codebook,
     return add_outcomes(add_scales(employers, inst), plan, "employers", inst)
 
 
-def derive_units(register: pd.DataFrame) -> pd.DataFrame:
+def derive_units(register: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The register with total hours and a ``comparison`` flag (1 = comparison unit)."""
     frame = register.rename(columns={"gemeente": "unit"})
     frame["uren_totaal"] = frame["uren_gemeente"] + frame["uren_adviesbureau"]
+    compared = {u.id for u in codebook.comparison_units} if codebook is not None else set()
+    frame["comparison"] = frame["unit"].isin(compared).astype("int64")
     return frame
 
 
@@ -104,7 +107,7 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
             interim("candidates"), interim("control"), codebook, plan
         ),
         "employers": lambda: derive_employers(interim("employers"), codebook, plan),
-        "units": lambda: derive_units(interim("register")),
+        "units": lambda: derive_units(interim("register"), codebook),
         "interviews": lambda: interim("interviews"),
     }
     frames = {name: builders[name]() for name in processed_of(present)}

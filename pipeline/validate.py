@@ -175,6 +175,7 @@ def parse_instrument(
             decimal=meta.get("decimal", "."),
             declared_missing=_declared_missing(meta, var.name),
             date_format=date_format,
+            comparison_units=instrument.name == "register",
         )
         column = raw.loc[checked, var.name]
         parsed, why, issues = parse_column(var, column, ctx)
@@ -186,7 +187,10 @@ def parse_instrument(
         if instrument.kind == "register" and var.on_invalid == "error":
             # Register facts (targets, counts, hours) are not survey answers: a blank one
             # would silently drop a unit from the unit table, so it stops the run.
-            blanks = [i for i, r in enumerate(why) if r == "blank"]
+            # A comparison unit's row (e.g. Assen) may leave figures blank: shown as "–".
+            blanks = [i for i, r in enumerate(why)
+                      if r == "blank" and not _is_comparison(values, instrument, column, i,
+                                                             codebook)]  # fmt: skip
             issues = issues + [
                 CellIssue(i, var.name, "", "missing_value", "a value (required in the register)",
                           ACTION_ERROR)
@@ -252,8 +256,19 @@ def parse_instrument(
     )
 
 
+def _is_comparison(values: dict[str, pd.Series], instrument: Instrument, column: pd.Series,
+                   position: int, codebook: Codebook) -> bool:
+    """Whether the row at ``position`` of ``column`` belongs to a comparison unit."""
+    units = values.get(instrument.unit)
+    if units is None or not codebook.comparison_units:
+        return False
+    unit = units.get(column.index[position])
+    return unit in {u.id for u in codebook.comparison_units}
+
+
 def check_register(parsed: ParsedInstrument, codebook: Codebook) -> list[str]:
-    """The unit register needs every evaluated unit exactly once."""
+    """The unit register needs every evaluated unit exactly once; comparison units (units.toml
+    ``comparison = true``) are optional, at most once each."""
     units = parsed.values[parsed.instrument.unit].dropna()
     file = parsed.meta["file"]
     errors = []

@@ -38,6 +38,7 @@ class ParseContext:
     decimal: str = "."
     declared_missing: tuple[float, ...] = ()  # user-missing codes the file itself declares
     date_format: str | None = None  # the study's strptime format for dates; None: detect
+    comparison_units: bool = False  # accept the codebook's comparison units (register only)
 
 
 def _suggest(value: str, options: dict[str, str]) -> str:
@@ -146,7 +147,7 @@ class _Interpreter:
         self.action = ACTION_ERROR if var.on_invalid == "error" else ACTION_MISSING
         self.lookup = code_lookup(var) if var.codes else {}
         if var.type == "unit":
-            self.aliases = ctx.codebook.unit_alias_table()
+            self.aliases = ctx.codebook.unit_alias_table(comparison=ctx.comparison_units)
             self.unit_names = sorted({u.name for u in ctx.codebook.units})
 
     def bad(self, issue: str, expected: str, suggestion: str = "", action: str = "") -> _Parsed:

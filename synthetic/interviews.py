@@ -1,7 +1,8 @@
 """The interview coding: coded paraphrases from the group interviews, one row per fragment.
 
 Units that attained their targets are described with codes from the "hoog" pool, the others
-from "laag"; a few fragments carry personal data.
+from "laag"; each unit also states its intention after the project (``voortzetten_<ja|twijfel|
+nee>``, scenario ``voortzetten``); a few fragments carry personal data.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def interviews_csv(rng: np.random.Generator, cb: Codebook, pii: PiiFactory) -> t
         p_high = 1.0 if attainment == "boven alle doelen" else 0.4 if "iets" in attainment else 0.0
         lo, hi = S.INTERVIEW_FRAGMENTS_PER_UNIT
         k = int(rng.integers(lo, hi + 1))
-        themes = np.concatenate([theme.code_values(), rng.choice(theme.code_values(), k - 4)])
+        n_themes = len(theme.code_values())
+        themes = np.concatenate(
+            [theme.code_values(), rng.choice(theme.code_values(), k - n_themes)]
+        )
         used: set[tuple[str, str]] = set()
         for t in np.sort(themes):
             level = "hoog" if rng.random() < p_high else "laag"
@@ -37,6 +41,11 @@ def interviews_csv(rng: np.random.Generator, cb: Codebook, pii: PiiFactory) -> t
             used.add((level, code))
             speaker = T.INTERVIEW_SPEAKERS[int(rng.integers(0, len(T.INTERVIEW_SPEAKERS)))]
             rows.append([u.id, int(t), code, f"{speaker}: {text}"])
+        # The unit's intention after the project: one fragment of the last theme.
+        intention = S.UNITS[u.id]["voortzetten"]
+        speaker = T.INTERVIEW_SPEAKERS[int(rng.integers(0, len(T.INTERVIEW_SPEAKERS)))]
+        rows.append([u.id, max(theme.code_values()), f"voortzetten_{intention}",
+                     f"{speaker}: {T.INTERVIEW_CONTINUATION[intention]}"])  # fmt: skip
     spellings = unit_spellings(rng, np.array([r[0] for r in rows]), cb)
     pii_rows = np.sort(rng.choice(len(rows), size=len(T.INTERVIEW_PII_TEMPLATES), replace=False))
     planted = []

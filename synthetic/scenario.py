@@ -120,6 +120,7 @@ UNITS = {
         "uren_adviesbureau": 640.0,
         "draagvlak": 8.5,
         "attainment": "boven alle doelen",
+        "voortzetten": "ja",  # intention stated in the group interview
         "employment_logit": 0.15,
         "share_candidates": 0.24,
         "share_control": 0.22,
@@ -136,6 +137,7 @@ UNITS = {
         "uren_adviesbureau": 410.5,
         "draagvlak": 5.9,
         "attainment": "iets onder de doelen",
+        "voortzetten": "twijfel",  # intention stated in the group interview
         "employment_logit": -0.10,
         "share_candidates": 0.18,
         "share_control": 0.24,
@@ -152,6 +154,7 @@ UNITS = {
         "uren_adviesbureau": 600.0,
         "draagvlak": 8.1,
         "attainment": "boven alle doelen",
+        "voortzetten": "ja",  # intention stated in the group interview
         "employment_logit": 0.30,
         "share_candidates": 0.21,
         "share_control": 0.18,
@@ -168,6 +171,7 @@ UNITS = {
         "uren_adviesbureau": 580.0,
         "draagvlak": 7.7,
         "attainment": "boven alle doelen",
+        "voortzetten": "ja",  # intention stated in the group interview
         "employment_logit": 0.10,
         "share_candidates": 0.22,
         "share_control": 0.20,
@@ -184,9 +188,28 @@ UNITS = {
         "uren_adviesbureau": 230.0,
         "draagvlak": 4.2,
         "attainment": "ver onder de doelen",
+        "voortzetten": "nee",  # intention stated in the group interview
         "employment_logit": -0.45,
         "share_candidates": 0.15,
         "share_control": 0.16,
+    },
+}
+# Comparison units (units.toml comparison = true): one register row each. Assen ran its own
+# employer-led approach; figures it did not record (Werktop targets, hours, draagvlak) are
+# None and stay blank in the register. Plausible magnitudes, not official statistics.
+COMPARISON_UNITS = {
+    "assen": {
+        "register_name": "Gemeente Assen",
+        "inwoners": 67_200,
+        "wwb_bestand": 1_590,
+        "werkloosheid": 7.1,
+        "startdatum": "2012-01-01",
+        "einddatum": "2014-04-01",
+        "doel": (None, None, None),
+        "behaald": (None, 58, 31),
+        "uren_gemeente": None,
+        "uren_adviesbureau": None,
+        "draagvlak": None,
     },
 }
 # Interview coding: fragments per unit in the group interviews.

@@ -116,7 +116,12 @@ def simulate_study(
     write_bytes(paths["interviews"], interviews_text.encode("utf-8"))
 
     files = {name: sv.truth for name, sv in surveys.items()}
-    files["register"] = {"file": S.FILE_NAMES["register"], "rows_in_file": len(cb.units)}
+    compared = [u.id for u in cb.comparison_units if u.id in S.COMPARISON_UNITS]
+    files["register"] = {
+        "file": S.FILE_NAMES["register"],
+        "rows_in_file": len(cb.units) + len(compared),
+        "comparison_units": compared,
+    }
     files["interviews"] = interviews_truth
     ref_candidates, ref_control = reference_draws(cb)
     truth = {

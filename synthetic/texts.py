@@ -194,6 +194,38 @@ INTERVIEW_CODES = {
         ],
     },
 }
+INTERVIEW_CODES[5] = {
+    "hoog": [
+        (
+            "borging_formatie",
+            "De functie van relatiemanager is structureel in de formatie van de sociale "
+            "dienst opgenomen.",
+        ),
+        (
+            "borging_werkgeversdienst",
+            "Werktop gaat op in het werkgeversservicepunt, zodat de werkwijze niet aan "
+            "personen hangt.",
+        ),
+    ],
+    "laag": [
+        (
+            "borging_ontbreekt",
+            "Er is nog geen budget of formatie vastgelegd; de aanpak hangt aan de "
+            "inzet van een paar mensen.",
+        ),
+        (
+            "borging_herindeling",
+            "Of de aanpak blijft, wordt pas na de herindeling besloten.",
+        ),
+    ],
+}
+# The unit's stated intention after the project (one fragment per unit, theme 5).
+INTERVIEW_CONTINUATION = {
+    "ja": "De gemeente wil Werktop na de projectperiode voortzetten met eigen middelen.",
+    "twijfel": "Voortzetten willen we wel, maar alleen in afgeslankte vorm; daarover is "
+    "nog geen besluit.",
+    "nee": "De gemeente stopt met Werktop na de projectperiode.",
+}
 # Who said it in the group interview (prefix of the paraphrase).
 INTERVIEW_SPEAKERS = [
     "Relatiemanager",

@@ -159,7 +159,13 @@ def true_parameters(cb: Codebook) -> dict:
             "werkloosheid": p["werkloosheid"],
             "startdatum": p["startdatum"],
             "einddatum": p["einddatum"],
+            "voortzetten": p["voortzetten"],
         }
+    comparison = {
+        u.id: {k: (list(v) if isinstance(v, tuple) else v)
+               for k, v in S.COMPARISON_UNITS[u.id].items()}
+        for u in cb.comparison_units if u.id in S.COMPARISON_UNITS
+    }  # fmt: skip
     return {
         "regular_job": {
             "outcome": "werkstatus == 1 (Betaalde baan)",
@@ -190,6 +196,7 @@ def true_parameters(cb: Codebook) -> dict:
             "weakest_items": ["eval_administratie", "eval_financieel"],
         },
         "units": units,
+        "comparison_units": comparison,
         "units_exceeding_all_targets": [u for u, x in units.items() if x["exceeds_all_targets"]],
     }
 
@@ -280,7 +287,15 @@ def scenario_markdown(truth: dict) -> str:
         "",
         f"Targets for every unit: {S.TARGETS[0]} new employer contacts, {S.TARGETS[1]} "
         f"regular jobs, {S.TARGETS[2]} work-experience placements. Hours invested and "
-        "draagvlak go with attainment.",
+        "draagvlak go with attainment. In the group interviews each unit states whether it "
+        "continues Werktop after the project (" + ", ".join(
+            f"{uid}: {u['voortzetten']}" for uid, u in p["units"].items()) + ").",
+        "",
+        "Comparison units (register only, not evaluated; blank = not recorded): "
+        + ("; ".join(
+            f"{uid} — regular jobs {c['behaald'][1]}, work-experience places "
+            f"{c['behaald'][2]}, caseload {c['wwb_bestand']}"
+            for uid, c in p.get("comparison_units", {}).items()) or "none") + ".",
         "",
         "## Employers",
         "",

@@ -269,12 +269,18 @@ def sav_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
 
 
 def register_csv(cb: Codebook) -> str:
-    """The unit register CSV text (``;``, decimal commas), fixed by the scenario."""
+    """The unit register CSV text (``;``, decimal commas), fixed by the scenario.
+
+    One row per evaluated unit, then one per comparison unit the scenario describes
+    (``S.COMPARISON_UNITS``; unknown figures left blank).
+    """
     inst = cb.instruments["register"]
-    table = cb.unit_alias_table()
+    table = cb.unit_alias_table(comparison=True)
     rows = []
-    for u in cb.units:
-        p = S.UNITS[u.id]
+    units = [(u, S.UNITS[u.id], S.TARGETS) for u in cb.units]
+    units += [(u, S.COMPARISON_UNITS[u.id], S.COMPARISON_UNITS[u.id]["doel"])
+              for u in cb.comparison_units if u.id in S.COMPARISON_UNITS]  # fmt: skip
+    for u, p, targets in units:
         if table.get(normalise_label(p["register_name"])) is not u:
             raise ValueError(f"register name {p['register_name']!r} does not resolve to {u.id}")
         values = {
@@ -285,9 +291,9 @@ def register_csv(cb: Codebook) -> str:
             "werkloosheid": p["werkloosheid"],
             "startdatum": p["startdatum"],
             "einddatum": p["einddatum"],
-            "doel_contacten": S.TARGETS[0],
-            "doel_regulier": S.TARGETS[1],
-            "doel_wep": S.TARGETS[2],
+            "doel_contacten": targets[0],
+            "doel_regulier": targets[1],
+            "doel_wep": targets[2],
             "behaald_contacten": p["behaald"][0],
             "behaald_regulier": p["behaald"][1],
             "behaald_wep": p["behaald"][2],
@@ -298,7 +304,9 @@ def register_csv(cb: Codebook) -> str:
         row = []
         for v in inst.variables:
             x = values[v.name]
-            if v.type == "date":
+            if x is None:
+                x = ""
+            elif v.type == "date":
                 x = dt.date.fromisoformat(x).strftime("%d-%m-%Y")
             elif v.type in ("integer", "number"):
                 x = _number_text(np.array([float(x)]), ",")[0]

@@ -22,6 +22,8 @@ def test_plot_writes_png_and_svg(tmp_path):
     assert names == [
         "employment_comparison.png", "employment_comparison.svg",
         "unit_attainment.png", "unit_attainment.svg",
+        "unit_scatter_hours.png", "unit_scatter_hours.svg",
+        "unit_scatter_support.png", "unit_scatter_support.svg",
     ]  # fmt: skip
     for path in written:
         assert path.parent == paths.figures and path.stat().st_size > 1000
@@ -70,7 +72,7 @@ def test_plot_tolerates_missing_values(tmp_path):
     units = pd.read_csv(paths.tables / "unit_attainment.csv")
     units.loc[4, "attainment"] = float("nan")
     units.to_csv(paths.tables / "unit_attainment.csv", index=False)
-    assert len(plot_figures(paths, "en")) == 4
+    assert len(plot_figures(paths, "en")) == 8
 
 
 def test_missing_table_is_a_user_error(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from front_fixtures import add_front_results
+from test_chapter_units import CHAPTER_FIGURES, write_chapter_results
 
 from pipeline.chapter import load_chapters
 from pipeline.config import OutputPaths
@@ -153,6 +154,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
         "absent": {"employers": ["employers"], "appendix_employers": ["employers"]},
     }  # fmt: skip
     add_front_results(paths, stats)  # front matter, conclusions, appendix II
+    write_chapter_results(paths.tables, stats)  # units, municipalities, appendix III
     write_json(paths.stats, stats)
     return paths
 
@@ -161,7 +163,7 @@ def write_figures(paths: OutputPaths) -> None:
     """Tiny stand-in SVGs, so render tests do not depend on the plot stage."""
     for folder in (paths.figures_for("nl"), paths.figures_for("en")):
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("unit_attainment", "employment_comparison"):
+        for name in ("unit_attainment", "employment_comparison", *CHAPTER_FIGURES):
             _stand_in(folder / f"{name}.svg", name)
 
 
@@ -301,7 +303,7 @@ def test_html_is_self_contained(results):
     assert "<link" not in html
     assert not re.search(r"""(src|href)=["'](?!data:|#)""", html)
     assert "http://" not in html and "https://" not in html
-    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert html.count('src="data:image/svg+xml;base64,') == 2 + len(CHAPTER_FIGURES)
     assert "@page" in html  # stylesheet inlined
 
 
