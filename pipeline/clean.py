@@ -162,12 +162,20 @@ def check_surveys_not_empty(
     cleaned: dict[str, pd.DataFrame], exclusions: pd.DataFrame,
     parsed: dict[str, ParsedInstrument],
 ) -> None:
-    """A survey with no respondents left cannot be compared: stop, and say why."""
+    """A survey with no respondents left cannot be compared, and an optional source (the
+    interviews) without records would give an empty chapter: stop, and say why."""
     problems = []
     for name, frame in cleaned.items():
-        if parsed[name].instrument.kind != "survey" or len(frame):
+        if len(frame):
             continue
         file = parsed[name].meta["file"]
+        if parsed[name].instrument.kind != "survey":
+            # An optional source without records is a mistake, not an empty chapter.
+            problems.append(
+                f"{file}: no records in the {parsed[name].instrument.label_en.lower()}; "
+                f"remove [inputs.{name}] from the study config if the study has none"
+            )
+            continue
         reasons = exclusions.loc[exclusions["instrument"] == name, "reason"].value_counts()
         why = ", ".join(f"{reason} {n}" for reason, n in reasons.items()) or "the file has no rows"
         problems.append(
