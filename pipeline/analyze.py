@@ -81,6 +81,18 @@ def study_stats(config: StudyConfig) -> dict:
     }
 
 
+def scenario_truth(config: StudyConfig) -> dict | None:
+    """A synthetic study's planted truth: ``truth.json`` beside its scenario, else None."""
+    if not config.synthetic or config.scenario is None:
+        return None
+    path = Path(config.scenario).with_name("truth.json")
+    if not path.is_file():
+        return None
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def run_analyze(
     config: StudyConfig,
     paths: OutputPaths,
@@ -99,6 +111,7 @@ def run_analyze(
         multiplicity=config.multiplicity,
         seed=config.seed,
         study=study,
+        truth=scenario_truth(config),
     )
     stats: dict = {"study": study}
     tables: dict[str, pd.DataFrame] = {}
