@@ -391,12 +391,20 @@ def crude_tables(
     count_p: dict[str, float] = {}
     for outcome in members:
         if outcome.kind == "count":
-            count_p[outcome.name] = float(_crude_count(jobseekers, outcome.name, alpha)["p_val"])
+            try:
+                count_p[outcome.name] = float(
+                    _crude_count(jobseekers, outcome.name, alpha)["p_val"])
+            except (ValueError, KeyError, np.linalg.LinAlgError):
+                count_p[outcome.name] = float("nan")
             continue
-        row = COMPARE[outcome.kind](
-            jobseekers.loc[treated, outcome.name], jobseekers.loc[~treated, outcome.name],
-            alpha=alpha,
-        )
+        try:
+            row = COMPARE[outcome.kind](
+                jobseekers.loc[treated, outcome.name], jobseekers.loc[~treated, outcome.name],
+                alpha=alpha,
+            )
+        except ValueError:  # a group without respondents: a row of missing statistics
+            spec = EMPLOYMENT if outcome.kind == "binary" else SCALES
+            row = pd.DataFrame([{c: float("nan") for c in spec.columns[3:-1]}])
         parts[outcome.kind].append(_labelled(row, outcome))
     binary = (pd.concat(parts["binary"], ignore_index=True) if parts["binary"]
               else pd.DataFrame(columns=EMPLOYMENT.columns[:-1]))  # fmt: skip
@@ -461,6 +469,9 @@ def _crude_rows(frame: pd.DataFrame, outcome: Outcome, alpha: float) -> list[dic
     t, c = y[(frame[TREATMENT] == 1) & observed], y[(frame[TREATMENT] == 0) & observed]
     counts = dict(n_used=int(observed.sum()), n_missing=int((~observed).sum()),
                   n_treated=len(t), n_control=len(c))  # fmt: skip
+    if len(t) == 0 or len(c) == 0:
+        return [_row(outcome, "crude", PRIMARY_MEASURE[outcome.kind], "",
+                     note="not computable (a group has no respondents)", **counts)]
     if outcome.kind == "binary":
         r = compare_proportions(t, c, alpha=alpha).iloc[0]
         return [
@@ -1168,12 +1179,20 @@ def draw_forest_md(inputs: FigureInputs) -> Figure:
     return draw_forest(inputs, ("mean_difference",), log=False)
 
 
+def _same_level(a: Any, b: Any) -> bool:
+    """Codes read back from CSV may be 1 or "1.0"; compare as numbers when they are."""
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
 def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str) -> str:
     var = baseline[baseline["variable"] == row.covariate]
     name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
     if is_missing(row.level):
         return name
-    lev = var[var["level"].astype(str) == str(row.level)]
+    lev = var[[_same_level(v, row.level) for v in var["level"]]]
     level = str(lev[f"level_label_{lang}"].iloc[0]) if len(lev) else str(row.level)
     return f"{name}: {level}"
 
