@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from pathlib import Path
 
@@ -216,16 +217,46 @@ def test_datapackage_describes_every_column_with_types_and_labels(out, folder):
 def test_holm_adjustment_across_the_outcome_family_by_hand(out):
     stats = json.loads((out / "results/stats.json").read_text())
     family = stats["outcome_family"]
-    assert family["method"] == "holm" and family["size"] == len(family["members"]) == 6
-    rows = {**stats["employment"], **stats["scales"]}
-    p = {name: rows[name]["p_val"] for name in family["members"]}
+    assert family["method"] == "holm" and family["size"] == len(family["members"]) == 7
+    # the correction runs over the primary (multiply imputed, adjusted) estimates
+    effects = pd.read_csv(out / "results/tables/jobseekers_effects.csv")
+    primary = effects[effects["p_adj"].notna()]
+    assert list(primary["outcome"]) == family["members"]
+    assert set(primary["method"]) == {"adjusted"}
+    p = dict(zip(primary["outcome"], primary["p_val"], strict=True))
+    got = dict(zip(primary["outcome"], primary["p_adj"], strict=True))
     # Holm (1979): sort ascending, multiply the j-th smallest by (m - j + 1), cap at 1,
     # then make the sequence non-decreasing.
     m = len(p)
     running = 0.0
     for j, (name, value) in enumerate(sorted(p.items(), key=lambda kv: kv[1]), start=1):
         running = max(running, min(1.0, (m - j + 1) * value))
-        assert rows[name]["p_adj"] == pytest.approx(running, rel=1e-12), name
+        assert got[name] == pytest.approx(running, rel=1e-12), name
+
+
+def test_jobseekers_chapter_states_adjusted_estimates_beside_the_planted_truth(out):
+    stats = json.loads((out / "results/stats.json").read_text())
+    js = stats["jobseekers"]
+    truth = TRUTH["true_att_regular_job"]
+    assert js["truth"]["conditional_or"] == truth["conditional_odds_ratio"]
+    assert js["truth"]["att_rd"] == truth["clean_candidates"]["risk_difference"]
+    claims = {c["claim"]: c for c in js["claims"]}
+    assert set(claims) == {1, 2, 3, 4, 8}
+    one = claims[1]
+    assert one["measure"] == "conditional_or" and one["truth"] == 2.0
+    assert one["ci_low"] < one["estimate"] < one["ci_high"]
+    assert one["covered"] is (one["ci_low"] <= 2.0 <= one["ci_high"])
+    assert claims[8]["verdict"] == "not_testable"
+    # the adjusted OR is closer to the planted conditional OR than the crude one
+    adj = js["effects"]["werk_regulier"]["adjusted_odds_ratio"]
+    crude = js["effects"]["werk_regulier"]["crude_odds_ratio"]
+    assert abs(math.log(adj["estimate"] / 2.0)) < abs(math.log(crude["estimate"] / 2.0))
+    assert adj["n_used"] + adj["n_missing"] == js["n_treated"] + js["n_control"]
+    # the report prints it, formatted from results/
+    html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
+    assert 'id="jobseekers"' in html
+    assert f"{adj['estimate']:.2f}".replace(".", ",") + " keer zo groot" in html
+    assert "Synthetische gegevens" in html or "synthetische gegevens" in html
 
 
 @pytest.mark.parametrize("folder", ["data/interim", "data/processed", "results/tables"])

@@ -1,0 +1,144 @@
+"""Chained-equations imputation with predictive mean matching, on arrays (fast MICE).
+
+The same algorithm as :func:`analysis.imputation.impute` (statsmodels ``MICEData`` with
+gaussian parameter perturbation and PMM), without the per-update formula parsing that
+makes ``MICEData`` take about a second per variable per cycle: each conditional model is a
+``statsmodels`` OLS fit on a numpy design. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+__all__ = ["impute_pmm"]
+
+
+def _pmm_draw(
+    pred_obs: np.ndarray, y_obs: np.ndarray, pred_mis: np.ndarray, k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:  # fmt: skip
+    """For each missing row, a random donor among the ``k`` nearest predicted means."""
+    order = np.argsort(pred_obs, kind="stable")
+    sorted_pred, sorted_y = pred_obs[order], y_obs[order]
+    n = len(sorted_pred)
+    k = max(1, min(k, n))
+    pos = np.searchsorted(sorted_pred, pred_mis)
+    # candidate window of 2k around the insertion point, then the k nearest of it
+    offsets = np.arange(-k, k)
+    idx = np.clip(pos[:, None] + offsets[None, :], 0, n - 1)
+    dist = np.abs(sorted_pred[idx] - pred_mis[:, None])
+    # duplicates from clipping at the edges get an infinite distance
+    dup = np.zeros_like(dist, dtype=bool)
+    dup[:, 1:] = idx[:, 1:] == idx[:, :-1]
+    dist[dup] = np.inf
+    nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    valid = np.isfinite(np.take_along_axis(dist, nearest, axis=1))
+    n_valid = valid.sum(axis=1)
+    pick = np.floor(rng.random(len(pred_mis)) * n_valid).astype(int)
+    chosen = np.take_along_axis(idx, np.take_along_axis(nearest, pick[:, None], axis=1),
+                                axis=1)[:, 0]  # fmt: skip
+    return sorted_y[chosen]
+
+
+def impute_pmm(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    m: int = 20,
+    seed: int,
+    burn_in: int = 10,
+    k_pmm: int = 20,
+) -> list[pd.DataFrame]:
+    """Create ``m`` completed copies of ``frame`` by chained equations with PMM.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data; only ``columns`` are imputed, every other column is copied unchanged.
+    columns : sequence of str
+        Numeric columns of the imputation model; each incomplete one is imputed from all
+        the others (main effects). Include the treatment and the analysis outcomes.
+    m : int, default 20
+        Number of imputations (at least 2).
+    seed : int
+        Seed; the same seed gives identical imputations.
+    burn_in : int, default 10
+        Full cycles over the incomplete columns per chain.
+    k_pmm : int, default 20
+        Donor pool size of predictive mean matching.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        ``m`` completed frames with the index and column order of ``frame``; imputed
+        columns are float64.
+
+    Notes
+    -----
+    One independent chain per imputation, seeded by
+    ``numpy.random.SeedSequence(seed).spawn(m)``. Start: every missing value is a random
+    draw from the column's observed values. Each cycle visits the incomplete columns in
+    order of increasing missingness; for column ``j``: OLS of its observed values on an
+    intercept and the current values of all other columns
+    (``statsmodels.api.OLS``); parameters drawn from ``N(b, cov_params)`` (the gaussian
+    perturbation of ``MICEData``); predicted means for the observed rows from ``b`` and
+    for the missing rows from the drawn parameters (van Buuren's type-1 matching); each
+    missing value replaced by the observed value of a donor drawn at random from the
+    ``k_pmm`` observed rows with the nearest predicted means. Imputed values are
+    therefore always values observed in that column (codes stay valid codes).
+
+    A column that is completely missing, non-numeric columns and rows with every
+    column missing raise ``ValueError``.
+
+    References
+    ----------
+    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed., §3.4 (PMM,
+    algorithm 3.3) and §4.5 (FCS). CRC Press.
+    """
+    cols = list(columns)
+    if m < 2:
+        raise ValueError("m must be at least 2")
+    if burn_in < 1:
+        raise ValueError("burn_in must be at least 1")
+    if len(cols) < 2 or len(set(cols)) != len(cols):
+        raise ValueError("columns must name at least two distinct columns")
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise KeyError(f"columns not in frame: {absent}")
+    try:
+        data = frame[cols].astype("Float64").astype("float64").to_numpy(copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("imputation columns must be numeric") from exc
+    miss = np.isnan(data)
+    if miss.all(axis=1).any():
+        raise ValueError("some rows have every imputation column missing")
+    if miss.all(axis=0).any():
+        raise ValueError("a column has no observed values")
+    todo = [j for j in np.argsort(miss.sum(axis=0), kind="stable") if miss[:, j].any()]
+    completed = []
+    for child in np.random.SeedSequence(seed).spawn(m):
+        rng = np.random.default_rng(child)
+        x = data.copy()
+        for j in todo:
+            obs = x[~miss[:, j], j]
+            x[miss[:, j], j] = rng.choice(obs, size=int(miss[:, j].sum()))
+        for _ in range(burn_in if todo else 0):
+            for j in todo:
+                mis = miss[:, j]
+                design = np.column_stack([np.ones(len(x)), np.delete(x, j, axis=1)])
+                fit = sm.OLS(x[~mis, j], design[~mis]).fit()
+                b = np.asarray(fit.params)
+                cov = np.asarray(fit.cov_params())
+                b_star = (rng.multivariate_normal(b, cov, method="eigh")
+                          if np.isfinite(cov).all() else b)  # fmt: skip
+                x[mis, j] = _pmm_draw(design[~mis] @ b, x[~mis, j], design[mis] @ b_star,
+                                      k_pmm, rng)  # fmt: skip
+        out = frame.copy()
+        for i, col in enumerate(cols):
+            out[col] = x[:, i]
+        completed.append(out)
+    return completed

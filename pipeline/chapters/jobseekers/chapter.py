@@ -1,0 +1,1311 @@
+"""Chapter 6: experiences of job seekers — Werktop candidates versus the control group.
+
+The control group was not randomised, so every outcome of the primary family
+(``[families.primary]`` in the analysis plan) gets three estimates side by side:
+
+- **crude**: the unadjusted two-group comparison;
+- **adjusted** (primary): a regression with the plan's covariates and unit fixed effects
+  (logit / OLS / Poisson, HC3), on ``M`` data sets completed by multiple imputation
+  (chained equations, predictive mean matching), pooled with Rubin's rules; the
+  complete-case fit is the sensitivity analysis;
+- **weighted**: propensity-score weighting for the effect on the treated (ATT), within
+  each completed data set, pooled with Rubin's rules.
+
+The multiplicity correction of the family runs over the p-values of the primary adjusted
+estimates. Around it: the background characteristics by group (with SMDs), balance and
+overlap diagnostics, E-values, the count, multiple-response and ordinal views of the
+outcomes, scale reliability, the candidates' ratings of the relationship manager, and the
+verdicts on claims 1-4 and 8 for the conclusions chapter.
+
+The crude tables ``employment_comparison`` and ``scale_comparison`` and the stats keys
+``employment``, ``scales`` and ``outcome_family`` keep their earlier shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.baseline import BASELINE_COLUMNS, Characteristic, baseline_table
+from analysis.counts import COUNT_COLUMNS, compare_counts, rate_ratio
+from analysis.imputation import rubin_combine
+from analysis.likert import LIKERT_COLUMNS, likert_distribution
+from analysis.means import MEANS_COLUMNS, compare_means
+from analysis.models import adjusted_effect, build_design, effect_and_se
+from analysis.multiplicity import adjust_pvalues
+from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
+from analysis.ordinal import ORDINAL_COLUMNS, compare_ordinal
+from analysis.pmm import impute_pmm
+from analysis.proportions import PROPORTION_COLUMNS, compare_proportions
+from analysis.ratings import RATING_COLUMNS, describe_rating
+from analysis.reliability import reliability_by_group
+from analysis.sensitivity import EVALUE_COLUMNS, evalue
+from analysis.weighting import (
+    BALANCE_COLUMNS,
+    OVERLAP_BIN_COLUMNS,
+    SMD_THRESHOLD,
+    VR_BOUNDS,
+    WEIGHT_SUMMARY_COLUMNS,
+    att_weights,
+    balance_table,
+    overlap_bins,
+    propensity_scores,
+    weight_summary,
+    weighted_effect,
+)
+from pipeline import charts
+from pipeline.chapter import (
+    AnalysisInputs,
+    Chapter,
+    ChapterResults,
+    FigureInputs,
+    FigureSpec,
+    TableSpec,
+    ViewInputs,
+)
+from pipeline.claims import claim_record
+from pipeline.errors import UserError
+from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
+from pipeline.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
+from pipeline.plan import AnalysisPlan, Outcome
+from pipeline.view import records
+
+FAMILY = "primary"
+TREATMENT = "werktop"
+UNIT = "gemeente"
+#: Multiple imputation: number of completed data sets and MICE cycles per chain.
+M_IMPUTATIONS = 20
+BURN_IN = 10
+#: Trimming rule of the ATT weights: control propensity scores above this are capped.
+PS_TRIM = 0.99
+#: An outcome counts as common (E-value of an OR via sqrt(OR)) above this prevalence.
+COMMON_OUTCOME = 0.15
+KINDS = ("binary", "continuous", "count")
+#: Primary measure per outcome kind (the one the multiplicity correction runs over).
+PRIMARY_MEASURE = {"binary": "odds_ratio", "continuous": "mean_difference", "count": "rate_ratio"}
+METHODS = ("crude", "adjusted", "adjusted_cc", "weighted")
+
+LABELS = ("outcome", "label_nl", "label_en")
+_LABEL_COLUMNS = {
+    "label_nl": ("string", "Dutch label"),
+    "label_en": ("string", "English label"),
+}
+
+# ------------------------------------------------------------------ results tables
+EMPLOYMENT = TableSpec(
+    "employment_comparison",
+    (*LABELS, *PROPORTION_COLUMNS, "p_adj"),
+    "Binary outcomes of the primary family: proportions, test, risk difference, odds ratio "
+    "and risk ratio, Werktop vs control (crude; p_adj over the crude p-values of the family)",
+)
+SCALES = TableSpec(
+    "scale_comparison",
+    (*LABELS, *MEANS_COLUMNS, "p_adj"),
+    "Continuous outcomes of the primary family: means, Welch t-test, mean difference and "
+    "Hedges' g, Werktop vs control (crude; p_adj over the crude p-values of the family)",
+)
+EFFECT_COLUMNS = (
+    "outcome", "label_nl", "label_en", "kind", "method", "measure", "estimand",
+    "estimate", "ci_low", "ci_high", "se", "se_scale", "p_val", "p_adj",
+    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note",
+)  # fmt: skip
+EFFECTS = TableSpec(
+    "jobseekers_effects",
+    EFFECT_COLUMNS,
+    "Primary family: crude, covariate-adjusted (multiple imputation, primary; complete "
+    "cases, sensitivity) and propensity-score weighted (ATT) estimates per outcome",
+    extra_columns={
+        "kind": ("string", "Outcome kind: binary, continuous or count"),
+        "method": ("string", "crude, adjusted (multiple imputation, primary), adjusted_cc "
+                   "(complete cases) or weighted (propensity-score ATT weights)"),
+        "measure": ("string", "odds_ratio, risk_difference, mean_difference or rate_ratio"),
+        "estimand": ("string", "What the estimate estimates, e.g. conditional_or, att_rd"),
+        "estimate": ("number", "Point estimate on the measure's natural scale"),
+        "ci_low": ("number", "Lower confidence bound (level 1 - alpha)"),
+        "ci_high": ("number", "Upper confidence bound"),
+        "se": ("number", "Standard error on se_scale"),
+        "se_scale": ("string", "Scale of se: log_or, log_rr, rd or mean_difference"),
+        "n_used": ("integer", "Rows in the analysis (observed outcome)"),
+        "n_missing": ("integer", "Rows left out: missing outcome (and, for complete "
+                      "cases, a missing covariate)"),
+        "m": ("integer", "Number of imputations pooled (empty when not imputed)"),
+        "fmi": ("number", "Fraction of missing information (Rubin's rules)"),
+        "p_adj": ("number", "p-value adjusted across the primary family (method in "
+                  "stats.json: outcome_family.method); primary adjusted estimates only"),
+    },
+)
+BASELINE = TableSpec(
+    "jobseekers_baseline",
+    (*BASELINE_COLUMNS, "label_nl", "label_en", "level_label_nl", "level_label_en"),
+    "Background characteristics by group: n and missing, % or mean (SD) and median (IQR), "
+    "standardised mean difference (pooled SD; Yang-Dalton for categorical) and test",
+    extra_columns={
+        "variable": ("string", "Characteristic (codebook variable)"),
+        "label": ("string", "Characteristic label (English)"),
+        "kind": ("string", "categorical or continuous"),
+        "level": ("string", "Code of the category (empty for continuous)"),
+        "level_label": ("string", "Category label (English)"),
+        "level_label_nl": ("string", "Category label (Dutch)"),
+        "level_label_en": ("string", "Category label (English)"),
+        "missing_treated": ("integer", "Werktop candidates with a missing value"),
+        "missing_control": ("integer", "Control-group respondents with a missing value"),
+        "count_treated": ("integer", "Werktop candidates in the category"),
+        "count_control": ("integer", "Control-group respondents in the category"),
+        "pct_treated": ("number", "Percentage (0-100) of the non-missing Werktop candidates"),
+        "pct_control": ("number", "Percentage (0-100) of the non-missing control group"),
+        "median_treated": ("number", "Median, Werktop"),
+        "q1_treated": ("number", "First quartile, Werktop"),
+        "q3_treated": ("number", "Third quartile, Werktop"),
+        "median_control": ("number", "Median, control"),
+        "q1_control": ("number", "First quartile, control"),
+        "q3_control": ("number", "Third quartile, control"),
+        "smd": ("number", "Standardised mean difference (Werktop minus control; pooled SD "
+                "of the unweighted samples; categories on the proportion scale)"),
+        "smd_summary": ("number", "Variable-level |SMD| (Yang-Dalton multivariate SMD for "
+                        "categorical variables)"),
+        "smd_summary_method": ("string", "abs_smd_pooled_sd or yang_dalton_mahalanobis"),
+    },
+)
+BALANCE = TableSpec(
+    "jobseekers_balance",
+    (*BALANCE_COLUMNS,),
+    "Covariate balance before and after ATT weighting (SMD with the treated group's "
+    "unweighted SD; variance ratio), first completed data set",
+    extra_columns={
+        "covariate": ("string", "Covariate"),
+        "level": ("string", "Category (empty for numeric covariates)"),
+        "type": ("string", "binary, continuous or categorical"),
+        "mean_treated_w": ("number", "Weighted mean, Werktop (weights 1)"),
+        "mean_control_w": ("number", "Weighted mean, control (ATT weights)"),
+        "smd_unweighted": ("number", "SMD before weighting (treated SD denominator)"),
+        "smd_weighted": ("number", "SMD after weighting (same denominator)"),
+        "vr_unweighted": ("number", "Variance ratio before weighting (continuous only)"),
+        "vr_weighted": ("number", "Variance ratio after weighting (continuous only)"),
+        "balanced_smd": ("boolean", "|SMD after weighting| < 0.1"),
+        "balanced_vr": ("boolean", "Variance ratio after weighting between 0.5 and 2"),
+    },
+)
+WEIGHTS = TableSpec(
+    "jobseekers_weights",
+    (*WEIGHT_SUMMARY_COLUMNS,),
+    "Distribution of the ATT weights per group, Kish effective sample size and design "
+    "effect, first completed data set",
+    extra_columns={
+        "group": ("string", "treated or control"),
+        "sum_weights": ("number", "Sum of the weights"),
+        "ess": ("number", "Kish effective sample size (sum w)^2 / sum w^2"),
+        "design_effect": ("number", "n / ess"),
+        "mean": ("number", "Mean weight"), "min": ("number", "Smallest weight"),
+        "q25": ("number", "First quartile"), "median": ("number", "Median weight"),
+        "q75": ("number", "Third quartile"), "q99": ("number", "99th percentile"),
+        "max": ("number", "Largest weight"),
+        "n_trimmed": ("integer", "Controls whose propensity score was capped"),
+    },
+)
+OVERLAP = TableSpec(
+    "jobseekers_overlap",
+    (*OVERLAP_BIN_COLUMNS,),
+    "Propensity-score histogram per group (first completed data set), for the overlap figure",
+    extra_columns={
+        "bin": ("integer", "Bin number"), "bin_low": ("number", "Lower bin edge"),
+        "bin_high": ("number", "Upper bin edge"),
+        "share_treated": ("number", "Share of the Werktop candidates in the bin"),
+        "share_control": ("number", "Share of the control group in the bin"),
+    },
+)
+EVALUES = TableSpec(
+    "jobseekers_evalues",
+    (*LABELS, *EVALUE_COLUMNS),
+    "E-values of the primary adjusted estimates (VanderWeele & Ding 2017)",
+    extra_columns={
+        "measure": ("string", "or, rr or smd"),
+        "estimate": ("number", "Adjusted estimate (OR, rate ratio, or SMD = MD / pooled SD)"),
+        "ci_low": ("number", "Lower confidence bound"),
+        "ci_high": ("number", "Upper confidence bound"),
+        "transformation": ("string", "Conversion to the risk-ratio scale"),
+        "rr": ("number", "Estimate on the approximate risk-ratio scale"),
+        "rr_ci_low": ("number", "Lower bound on the risk-ratio scale"),
+        "rr_ci_high": ("number", "Upper bound on the risk-ratio scale"),
+        "evalue_estimate": ("number", "E-value of the point estimate"),
+        "evalue_ci": ("number", "E-value of the confidence bound closest to 1"),
+    },
+)
+APPLICATIONS = TableSpec(
+    "jobseekers_applications",
+    (*LABELS, *COUNT_COLUMNS),
+    "Applications in the last 4 weeks: rate ratio from Poisson (robust SE) and negative "
+    "binomial models, crude and adjusted (complete cases), and the Mann-Whitney test",
+    extra_columns={
+        "method": ("string", "poisson_robust, negative_binomial or mann_whitney"),
+        "covariates": ("string", "Adjustment covariates (empty: crude)"),
+        "n_dropped": ("integer", "Rows dropped (missing outcome, group or covariate)"),
+        "rate_ratio": ("number", "Rate ratio, Werktop vs control"),
+        "ci_low": ("number", "Lower confidence bound"),
+        "ci_high": ("number", "Upper confidence bound"),
+        "se_log_rr": ("number", "Standard error of the log rate ratio"),
+        "dispersion": ("number", "Negative binomial alpha (NB2)"),
+        "converged": ("boolean", "The model converged"),
+        "rank_biserial": ("number", "Rank-biserial correlation (Mann-Whitney)"),
+    },
+)
+CHANNELS = TableSpec(
+    "jobseekers_channels",
+    (*COMPARE_COLUMNS, "label_nl", "label_en"),
+    "Search channels (multiple response): % per group, risk difference, test and "
+    "Benjamini-Hochberg adjustment within the set",
+    extra_columns={
+        "item": ("string", "Item of the multiple-response set"),
+        "label": ("string", "Item label (English)"),
+        "count_treated": ("integer", "Werktop candidates ticking the item"),
+        "count_control": ("integer", "Control-group respondents ticking the item"),
+        "ci_low_treated": ("number", "Lower Wilson bound, Werktop"),
+        "ci_high_treated": ("number", "Upper Wilson bound, Werktop"),
+        "ci_low_control": ("number", "Lower Wilson bound, control"),
+        "ci_high_control": ("number", "Upper Wilson bound, control"),
+        "p_adj_bh": ("number", "Benjamini-Hochberg adjusted p within the set"),
+    },
+)
+SATISFACTION = TableSpec(
+    "jobseekers_satisfaction",
+    (*LABELS, *ORDINAL_COLUMNS),
+    "Satisfaction with the social service's added value as an ordinal item: top-two-box "
+    "difference, proportional-odds odds ratio and Mann-Whitney test",
+    extra_columns={
+        "method": ("string", "top_box, ordinal_logit or mann_whitney"),
+        "effect": ("string", "risk_difference, odds_ratio or rank_biserial"),
+        "estimate": ("number", "Effect estimate"),
+        "ci_low": ("number", "Lower confidence bound"),
+        "ci_high": ("number", "Upper confidence bound"),
+    },
+)
+RELIABILITY = TableSpec(
+    "jobseekers_reliability",
+    ("scale", "label_nl", "label_en", "group", "n_total", "n", "k", "min_items",
+     "cronbach_alpha", "ci_low", "ci_high"),
+    "Cronbach's alpha (Feldt CI) per scale and group, complete cases",
+    extra_columns={
+        "scale": ("string", "Scale (codebook)"),
+        "group": ("string", "treated (Werktop) or control"),
+        "n_total": ("integer", "Respondents in the group"),
+        "k": ("integer", "Items in the scale"),
+        "min_items": ("integer", "Answered items needed for a scale score"),
+        "cronbach_alpha": ("number", "Cronbach's alpha (complete cases)"),
+        "ci_low": ("number", "Lower Feldt confidence bound"),
+        "ci_high": ("number", "Upper Feldt confidence bound"),
+    },
+)
+ITEMS = TableSpec(
+    "jobseekers_item_rest",
+    ("scale", "group", "item", "label_en", "n", "mean", "sd", "item_rest_r",
+     "alpha_if_deleted"),
+    "Item-rest correlations and alpha if item deleted, per scale and group",
+    extra_columns={
+        "scale": ("string", "Scale (codebook)"),
+        "group": ("string", "treated (Werktop) or control"),
+        "item": ("string", "Item (reverse-worded items recoded: <item>_r)"),
+        "mean": ("number", "Item mean"), "sd": ("number", "Item SD (n - 1)"),
+        "item_rest_r": ("number", "Corrected item-rest correlation"),
+        "alpha_if_deleted": ("number", "Cronbach's alpha without the item"),
+    },
+)
+RM_ITEMS = TableSpec(
+    "jobseekers_rm_items",
+    (*LIKERT_COLUMNS, "label_nl", "label_en"),
+    "Werktop candidates' rating of the relationship manager: answer distribution per item",
+    may_be_empty=True,
+    extra_columns={
+        "item": ("string", "Item"), "level": ("integer", "Answer code"),
+        "label": ("string", "Answer label"),
+        "pct": ("number", "Percentage of valid answers (0-100)"),
+        "n_valid": ("integer", "Valid answers"), "n_na": ("integer", "'Weet niet' answers"),
+        "pct_na": ("number", "Percentage 'weet niet'"),
+        "n_missing": ("integer", "No answer"), "n_total": ("integer", "Respondents"),
+    },
+)
+RM_RATING = TableSpec(
+    "jobseekers_rm_rating",
+    (*RATING_COLUMNS,),
+    "Werktop candidates' mark for the relationship manager (1-10)",
+    extra_columns={
+        "group": ("string", "Group"), "n_missing": ("integer", "No valid mark"),
+        "mean": ("number", "Mean mark"), "sd": ("number", "SD (n - 1)"),
+        "mean_ci_low": ("number", "Lower t bound of the mean"),
+        "mean_ci_high": ("number", "Upper t bound of the mean"),
+        "median": ("number", "Median"), "q1": ("number", "First quartile"),
+        "q3": ("number", "Third quartile"), "iqr": ("number", "Interquartile range"),
+        "min": ("number", "Lowest mark"), "max": ("number", "Highest mark"),
+        "n_pass": ("integer", "Marks of 6 or more"),
+        "p_pass": ("number", "Share of marks of 6 or more"),
+        "pass_ci_low": ("number", "Lower Wilson bound of p_pass"),
+        "pass_ci_high": ("number", "Upper Wilson bound of p_pass"),
+    },
+)
+COMPARE = {"binary": compare_proportions, "continuous": compare_means}
+
+
+# ------------------------------------------------------------------ helpers
+def _labelled(frame: pd.DataFrame, outcome: Outcome) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.insert(0, "outcome", outcome.name)
+    frame.insert(1, "label_nl", outcome.label_nl)
+    frame.insert(2, "label_en", outcome.label_en)
+    return frame
+
+
+def _f(value: Any) -> float:
+    """A plain float (NaN for missing), for stats.json."""
+    return float("nan") if is_missing(value) else float(value)
+
+
+def family_members(plan: AnalysisPlan) -> tuple[Outcome, ...]:
+    """The primary family, checked for kinds this chapter can estimate."""
+    members = plan.family(FAMILY)
+    unsupported = [f"{o.name} ({o.kind})" for o in members if o.kind not in KINDS]
+    if unsupported:
+        raise UserError(
+            f"{plan.path}: family {FAMILY!r} has outcomes this chapter cannot compare yet: "
+            f"{unsupported}; expected kinds {list(KINDS)}"
+        )
+    return members
+
+
+def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
+    return rate_ratio(frame, outcome, TREATMENT, alpha=alpha).iloc[0]
+
+
+def crude_tables(
+    jobseekers: pd.DataFrame, members: Sequence[Outcome], *, alpha: float, method: str
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Crude binary and continuous tables; ``p_adj`` over the crude p of the whole family.
+
+    The family's count outcomes enter the crude correction with the p-value of the
+    crude Poisson rate ratio (robust SE); returned as the third value.
+    """
+    treated = jobseekers[TREATMENT] == 1
+    parts: dict[str, list[pd.DataFrame]] = {"binary": [], "continuous": []}
+    count_p: dict[str, float] = {}
+    for outcome in members:
+        if outcome.kind == "count":
+            try:
+                count_p[outcome.name] = float(
+                    _crude_count(jobseekers, outcome.name, alpha)["p_val"])
+            except (ValueError, KeyError, np.linalg.LinAlgError):
+                count_p[outcome.name] = float("nan")
+            continue
+        try:
+            row = COMPARE[outcome.kind](
+                jobseekers.loc[treated, outcome.name], jobseekers.loc[~treated, outcome.name],
+                alpha=alpha,
+            )
+        except ValueError:  # a group without respondents: a row of missing statistics
+            spec = EMPLOYMENT if outcome.kind == "binary" else SCALES
+            row = pd.DataFrame([{c: float("nan") for c in spec.columns[3:-1]}])
+        parts[outcome.kind].append(_labelled(row, outcome))
+    binary = (pd.concat(parts["binary"], ignore_index=True) if parts["binary"]
+              else pd.DataFrame(columns=EMPLOYMENT.columns[:-1]))  # fmt: skip
+    scales = (pd.concat(parts["continuous"], ignore_index=True) if parts["continuous"]
+              else pd.DataFrame(columns=SCALES.columns[:-1]))  # fmt: skip
+    order = [o.name for o in members]
+    p = {**dict(zip(binary["outcome"], binary["p_val"], strict=True)),
+         **dict(zip(scales["outcome"], scales["p_val"], strict=True)), **count_p}  # fmt: skip
+    adjusted = dict(zip(order, adjust_pvalues([p[n] for n in order], method), strict=True))
+    binary["p_adj"] = [adjusted[n] for n in binary["outcome"]]
+    scales["p_adj"] = [adjusted[n] for n in scales["outcome"]]
+    return binary, scales, {n: adjusted[n] for n in count_p}
+
+
+# ------------------------------------------------------------------ imputation
+def imputation_frame(
+    jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
+    units: Sequence[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """The frame MICE works on and its imputation columns.
+
+    The imputation model holds the treatment, every covariate, the family's outcomes (so
+    the imputations are congenial with the analysis models) and unit indicators (units
+    are never missing; the first unit is the reference).
+    """
+    frame = jobseekers.copy()
+    dummies = []
+    for i, unit in enumerate(units[1:], start=1):
+        name = f"unit_{i}"
+        frame[name] = (frame[UNIT] == unit).astype("float64")
+        dummies.append(name)
+    columns = list(dict.fromkeys([TREATMENT, *covariates, *outcomes, *dummies]))
+    return frame, columns
+
+
+def completed_data(
+    jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
+    units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
+) -> list[pd.DataFrame]:
+    """``m`` completed copies (PMM keeps observed codes); one chain per copy."""
+    frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+    incomplete = frame[columns].isna().any().any()
+    if not incomplete:
+        return [jobseekers.copy()]
+    completed = impute_pmm(frame, columns, m=m, seed=seed, burn_in=burn_in)
+    return [c[jobseekers.columns] for c in completed]
+
+
+# ------------------------------------------------------------------ estimates
+def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: Any) -> dict:
+    base = {c: float("nan") for c in EFFECT_COLUMNS}
+    base.update(outcome=outcome.name, label_nl=outcome.label_nl, label_en=outcome.label_en,
+                kind=outcome.kind, method=method, measure=measure, estimand=estimand,
+                note="")  # fmt: skip
+    base.update(values)
+    return base
+
+
+def _crude_rows(frame: pd.DataFrame, outcome: Outcome, alpha: float) -> list[dict]:
+    y = frame[outcome.name]
+    observed = y.notna()
+    t, c = y[(frame[TREATMENT] == 1) & observed], y[(frame[TREATMENT] == 0) & observed]
+    counts = dict(n_used=int(observed.sum()), n_missing=int((~observed).sum()),
+                  n_treated=len(t), n_control=len(c))  # fmt: skip
+    if len(t) == 0 or len(c) == 0:
+        return [_row(outcome, "crude", PRIMARY_MEASURE[outcome.kind], "",
+                     note="not computable (a group has no respondents)", **counts)]
+    if outcome.kind == "binary":
+        r = compare_proportions(t, c, alpha=alpha).iloc[0]
+        return [
+            _row(outcome, "crude", "odds_ratio", "crude_or", estimate=r["odds_ratio"],
+                 ci_low=r["or_ci_low"], ci_high=r["or_ci_high"], p_val=r["p_val"],
+                 se=(math.log(r["or_ci_high"]) - math.log(r["or_ci_low"])) / 2
+                 / _z(alpha) if r["or_ci_low"] > 0 else float("nan"),
+                 se_scale="log_or", **counts),
+            _row(outcome, "crude", "risk_difference", "crude_rd",
+                 estimate=r["risk_difference"], ci_low=r["rd_ci_low"],
+                 ci_high=r["rd_ci_high"], p_val=r["p_val"], se_scale="rd", **counts),
+        ]  # fmt: skip
+    if outcome.kind == "continuous":
+        r = compare_means(t, c, alpha=alpha).iloc[0]
+        return [_row(outcome, "crude", "mean_difference", "crude_md",
+                     estimate=r["mean_difference"], ci_low=r["md_ci_low"],
+                     ci_high=r["md_ci_high"], p_val=r["p_val"], se_scale="mean_difference",
+                     **counts)]  # fmt: skip
+    r = _crude_count(frame, outcome.name, alpha)
+    return [_row(outcome, "crude", "rate_ratio", "crude_rr", estimate=r["rate_ratio"],
+                 ci_low=r["ci_low"], ci_high=r["ci_high"], p_val=r["p_val"],
+                 se=r["se_log_rr"], se_scale="log_rr", **counts)]  # fmt: skip
+
+
+def _z(alpha: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def _natural(measure: str, est: float, lo: float, hi: float) -> tuple[float, float, float]:
+    if measure in ("odds_ratio", "rate_ratio"):
+        return math.exp(est), math.exp(lo), math.exp(hi)
+    return est, lo, hi
+
+
+def _pooled_row(
+    outcome: Outcome, method: str, measure: str, estimand: str, se_scale: str,
+    results: Sequence[tuple[float, float]], counts: Mapping[str, int], *, alpha: float,
+    n_com: int | None = None, k: int | None = None, note: str = "",
+) -> dict:
+    """Pool (estimate, se) pairs with Rubin's rules (or pass one through)."""
+    finite = [(e, s) for e, s in results if math.isfinite(e) and math.isfinite(s)]
+    if not finite or len(finite) < len(results):
+        return _row(outcome, method, measure, estimand, se_scale=se_scale,
+                    note=note or "not computable", **counts)  # fmt: skip
+    if len(finite) == 1:
+        est, se = finite[0]
+        z = _z(alpha)
+        from scipy import stats
+
+        p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan")
+        lo, hi = est - z * se, est + z * se
+        fmi, m = float("nan"), 1
+    else:
+        pooled = rubin_combine([e for e, _ in finite], [s**2 for _, s in finite],
+                               n=n_com, k=k, alpha=alpha).iloc[0]  # fmt: skip
+        est, se, p = float(pooled["estimate"]), float(pooled["se"]), float(pooled["p_val"])
+        lo, hi, fmi, m = (float(pooled["ci_low"]), float(pooled["ci_high"]),
+                          float(pooled["fmi"]), len(finite))  # fmt: skip
+    e, lo, hi = _natural(measure, est, lo, hi)
+    return _row(outcome, method, measure, estimand, estimate=e, ci_low=lo, ci_high=hi, se=se,
+                se_scale=se_scale, p_val=p, m=m, fmi=fmi, note=note, **counts)  # fmt: skip
+
+
+def estimate_outcome(
+    observed: pd.DataFrame,
+    completed: Sequence[pd.DataFrame],
+    weights: Sequence[np.ndarray],
+    outcome: Outcome,
+    *,
+    covariates: Sequence[str],
+    categorical: Sequence[str],
+    alpha: float,
+) -> list[dict]:
+    """Crude, adjusted (pooled over ``completed``), complete-case and weighted rows.
+
+    Missing-data rule: the outcome is part of the imputation model, but each analysis
+    uses only the rows where the outcome was observed (multiple imputation, then
+    deletion: von Hippel 2007); covariates are imputed.
+    """
+    name, kind = outcome.name, outcome.kind
+    has_y = observed[name].notna().to_numpy()
+    counts = dict(n_used=int(has_y.sum()), n_missing=int((~has_y).sum()),
+                  n_treated=int((observed[TREATMENT].to_numpy() == 1)[has_y].sum()),
+                  n_control=int((observed[TREATMENT].to_numpy() == 0)[has_y].sum()))  # fmt: skip
+    rows = _crude_rows(observed, outcome, alpha)
+    both = counts["n_treated"] > 0 and counts["n_control"] > 0
+    measure = PRIMARY_MEASURE[kind]
+    if not both:
+        note = "not computable (a group has no respondents)"
+        rows.append(_row(outcome, "adjusted", measure, "", note=note, **counts))
+        return rows
+    fe = [UNIT] if observed[UNIT].nunique() > 1 else []
+    # ---- adjusted, multiple imputation (primary)
+    fits, ames, notes = [], [], []
+    for frame in completed:
+        sub = frame.loc[has_y]
+        try:
+            r = effect_and_se(sub, name, TREATMENT, covariates, kind=kind,
+                              categorical=categorical, fixed_effects=fe)  # fmt: skip
+        except ValueError as exc:
+            fits.append((float("nan"), float("nan")))
+            notes.append(str(exc))
+            continue
+        fits.append((r["estimate"], r["se"]))
+        ames.append((r["ame"], r["ame_se"]))
+        if r["separation"] or not r["converged"]:
+            notes.append(r["warnings"])
+    k = None
+    if kind == "continuous" and len(completed) > 1:
+        k = build_design(completed[0].loc[has_y], name, TREATMENT, covariates, categorical,
+                         fe).X.shape[1]  # fmt: skip
+    note = "; ".join(dict.fromkeys(n for n in notes if n))
+    estimand = {"binary": "conditional_or", "continuous": "mean_difference",
+                "count": "conditional_rr"}[kind]  # fmt: skip
+    se_scale = {"binary": "log_or", "continuous": "mean_difference", "count": "log_rr"}[kind]
+    rows.append(_pooled_row(outcome, "adjusted", measure, estimand, se_scale, fits, counts,
+                            alpha=alpha, n_com=counts["n_used"] if k else None, k=k,
+                            note=note))  # fmt: skip
+    if kind == "binary":
+        rows.append(_pooled_row(outcome, "adjusted", "risk_difference", "ame_rd", "rd",
+                                ames or [(float("nan"), float("nan"))], counts,
+                                alpha=alpha, note=note))  # fmt: skip
+    # ---- adjusted, complete cases (sensitivity)
+    try:
+        cc = adjusted_effect(observed, name, TREATMENT, covariates, kind=kind,
+                             categorical=categorical, fixed_effects=fe, alpha=alpha).iloc[0]
+        cc_counts = dict(n_used=int(cc["n_used"]),
+                         n_missing=int(len(observed) - cc["n_used"]),
+                         n_treated=int(cc["n_treated"]), n_control=int(cc["n_control"]))
+        rows.append(_row(outcome, "adjusted_cc", measure, estimand, estimate=cc["estimate"],
+                         ci_low=cc["ci_low"], ci_high=cc["ci_high"], se=cc["se"],
+                         se_scale=cc["se_scale"], p_val=cc["p_val"], note=cc["warnings"],
+                         **cc_counts))
+        if kind == "binary":
+            rows.append(_row(outcome, "adjusted_cc", "risk_difference", "ame_rd",
+                             estimate=cc["ame"], ci_low=cc["ame_ci_low"],
+                             ci_high=cc["ame_ci_high"], se=cc["ame_se"], se_scale="rd",
+                             p_val=cc["ame_p_val"], note=cc["warnings"], **cc_counts))
+    except ValueError as exc:
+        rows.append(_row(outcome, "adjusted_cc", measure, estimand, note=str(exc), **counts))
+    # ---- propensity-score weighting (ATT), pooled over the completed data sets
+    specs = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", "att_rd", "rd")],
+             "continuous": [("mean_difference", "att_md", "mean_difference")],
+             "count": [("rate_ratio", "att_rr", "log_rr")]}[kind]  # fmt: skip
+    per_estimand: dict[str, list[tuple[float, float]]] = {s[1]: [] for s in specs}
+    for frame, w in zip(completed, weights, strict=True):
+        res = weighted_effect(frame.loc[has_y], name, TREATMENT, w[has_y], kind=kind,
+                              alpha=alpha)  # fmt: skip
+        for r in res.itertuples(index=False):
+            est = math.log(r.estimate) if r.se_scale.startswith("log") else r.estimate
+            per_estimand[r.estimand].append((est, r.se))
+    for measure_w, estimand_w, scale_w in specs:
+        rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w,
+                                per_estimand[estimand_w], counts, alpha=alpha))  # fmt: skip
+    return rows
+
+
+def att_weights_per_data_set(
+    completed: Sequence[pd.DataFrame], covariates: Sequence[str], categorical: Sequence[str],
+) -> tuple[list[np.ndarray], list[pd.DataFrame], list[dict]]:
+    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) per data set."""
+    weights, frames, flags = [], [], []
+    for frame in completed:
+        fe = [UNIT] if frame[UNIT].nunique() > 1 else []
+        ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
+                               fixed_effects=fe)  # fmt: skip
+        aw = att_weights(ps, frame[TREATMENT], trim=PS_TRIM)
+        weights.append(aw["weight"].to_numpy())
+        frames.append(aw)
+        flags.append(dict(ps.attrs))
+    return weights, frames, flags
+
+
+# ------------------------------------------------------------------ the other views
+def _codes(codebook: Any, name: str) -> list[tuple[int, str, str]]:
+    var = codebook.instruments["candidates"].variable(name)
+    return [(c.code, c.nl, c.en) for c in var.codes]
+
+
+def baseline(jobseekers: pd.DataFrame, inputs: AnalysisInputs, covs: Any) -> pd.DataFrame:
+    """Table 1: the plan's covariates and the unit, labels and codes from the codebook."""
+    inst = inputs.codebook.instruments["candidates"]
+    specs, labels_nl, level_nl, level_en = [], {}, {}, {}
+    for name in [*covs.adjust, UNIT]:
+        if name == UNIT:
+            units = [u for u in inputs.codebook.units]
+            codes = [(u.id, u.name, u.name) for u in units]
+            label_en, label_nl = "Unit", "Gemeente"
+        else:
+            var = inst.variable(name)
+            codes = [(c.code, c.nl, c.en) for c in var.codes]
+            label_en, label_nl = var.label_en, var.label_en
+        labels_nl[name] = label_nl
+        if name in covs.categorical or name == UNIT or codes:
+            specs.append(Characteristic(name, "categorical", [(c, en) for c, _, en in codes],
+                                        label=label_en))  # fmt: skip
+            for code, nl, en in codes:
+                level_nl[(name, code)], level_en[(name, code)] = nl, en
+        else:
+            specs.append(Characteristic(name, "continuous", label=label_en))
+    frame = jobseekers.copy()
+    table = baseline_table(frame, TREATMENT, specs)
+    table["label_nl"] = table["variable"].map(labels_nl)
+    table["label_en"] = table["label"]
+    keys = list(zip(table["variable"], table["level"], strict=True))
+    table["level_label_nl"] = [level_nl.get(k) for k in keys]
+    table["level_label_en"] = [level_en.get(k) for k in keys]
+    return table
+
+
+def reliability(jobseekers: pd.DataFrame, inputs: AnalysisInputs,
+                alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    inst = inputs.codebook.instruments["candidates"]
+    groups = jobseekers.assign(_group=np.where(jobseekers[TREATMENT] == 1, "treated", "control"))
+    alphas, items = [], []
+    for scale in inst.scales:
+        cols = [f"{i}_r" if i in scale.reverse_items else i for i in scale.items]
+        cols = [c for c in cols if c in groups.columns]
+        if len(cols) < 2:
+            continue
+        control_has = groups.loc[groups[TREATMENT] == 0, cols].notna().any().any()
+        order = ["treated", "control"] if control_has else ["treated"]
+        a, it = reliability_by_group(groups, cols, "_group", order=order, alpha=alpha)
+        a.insert(0, "scale", scale.name)
+        a.insert(1, "label_nl", scale.label_nl)
+        a.insert(2, "label_en", scale.label_en)
+        a.insert(7, "min_items", scale.min_items)
+        alphas.append(a)
+        it.insert(0, "scale", scale.name)
+        source = {c: c.removesuffix("_r") for c in cols}
+        it.insert(3, "label_en", [inst.variable(source[c]).label_en for c in it["item"]])
+        items.append(it)
+    return (pd.concat(alphas, ignore_index=True)[list(RELIABILITY.columns)],
+            pd.concat(items, ignore_index=True)[list(ITEMS.columns)])  # fmt: skip
+
+
+def channels(jobseekers: pd.DataFrame, inputs: AnalysisInputs, alpha: float) -> pd.DataFrame:
+    inst = inputs.codebook.instruments["candidates"]
+    frames = []
+    for mrset in inst.mrsets:
+        labels = {i: inst.variable(i).label_en for i in mrset.items}
+        t = compare_multiresponse(jobseekers, list(mrset.items), TREATMENT, labels=labels,
+                                  alpha=alpha)  # fmt: skip
+        t["label_nl"] = [inst.variable(i).question_nl for i in mrset.items]
+        t["label_en"] = t["label"]
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def satisfaction(jobseekers: pd.DataFrame, inputs: AnalysisInputs, plan: AnalysisPlan,
+                 alpha: float) -> pd.DataFrame:  # fmt: skip
+    outcome = plan.outcome("tevreden_meerwaarde")
+    levels = [c for c, _, _ in _codes(inputs.codebook, outcome.name)]
+    t = jobseekers.loc[jobseekers[TREATMENT] == 1, outcome.name]
+    c = jobseekers.loc[jobseekers[TREATMENT] == 0, outcome.name]
+    if t.notna().sum() == 0 or c.notna().sum() == 0:
+        return pd.DataFrame(columns=SATISFACTION.columns)
+    table = compare_ordinal(t.dropna(), c.dropna(), levels=levels, top=tuple(levels[-2:]),
+                            alpha=alpha)  # fmt: skip
+    return _labelled(table, outcome)
+
+
+def applications(jobseekers: pd.DataFrame, plan: AnalysisPlan, covs: Any,
+                 alpha: float) -> pd.DataFrame:  # fmt: skip
+    frames = []
+    for outcome in plan.family(FAMILY):
+        if outcome.kind != "count":
+            continue
+        crude = compare_counts(jobseekers, outcome.name, TREATMENT, alpha=alpha)
+        adjusted = compare_counts(jobseekers, outcome.name, TREATMENT,
+                                  covariates=[*covs.adjust, UNIT],
+                                  categorical=[*covs.categorical, UNIT], alpha=alpha)  # fmt: skip
+        both = pd.concat([crude, adjusted[adjusted["method"] != "mann_whitney"]],
+                         ignore_index=True)  # fmt: skip
+        frames.append(_labelled(both, outcome))
+    if not frames:
+        return pd.DataFrame(columns=APPLICATIONS.columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def rm_ratings(jobseekers: pd.DataFrame, inputs: AnalysisInputs,
+               alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    inst = inputs.codebook.instruments["candidates"]
+    treated = jobseekers[jobseekers[TREATMENT] == 1]
+    scale = next((s for s in inst.scales if s.name == "relatiemanager_kandidaat"), None)
+    items = [i for i in (scale.items if scale else ()) if i in treated.columns]
+    if items:
+        first = inst.variable(items[0])
+        levels = [c.code for c in first.codes]
+        dist = likert_distribution(treated[items], levels, na_codes=(),
+                                   labels=[c.nl for c in first.codes])  # fmt: skip
+        dist["label_nl"] = dist["item"].map(lambda i: inst.variable(i).question_nl)
+        dist["label_en"] = dist["item"].map(lambda i: inst.variable(i).label_en)
+    else:
+        dist = pd.DataFrame(columns=RM_ITEMS.columns)
+    values = treated["rm_cijfer"] if "rm_cijfer" in treated.columns else pd.Series(dtype=float)
+    rating = describe_rating(values.to_numpy(dtype="float64"), alpha=alpha, total_label="treated")
+    return dist, rating
+
+
+def evalues(effects: pd.DataFrame, observed: pd.DataFrame,
+            members: Sequence[Outcome]) -> pd.DataFrame:  # fmt: skip
+    """E-values of the primary adjusted estimates (continuous: SMD = MD / pooled SD)."""
+    rows = []
+    for outcome in members:
+        sel = ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
+               & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
+        r = effects[sel].iloc[0]
+        if is_missing(r["estimate"]) or is_missing(r["ci_low"]):
+            continue
+        y = observed[outcome.name]
+        t, c = y[observed[TREATMENT] == 1].dropna(), y[observed[TREATMENT] == 0].dropna()
+        if outcome.kind == "binary":
+            common = max(t.mean(), c.mean()) > COMMON_OUTCOME
+            ev = evalue(r["estimate"], r["ci_low"], r["ci_high"], measure="or",
+                        common_outcome=bool(common))  # fmt: skip
+        elif outcome.kind == "count":
+            ev = evalue(r["estimate"], r["ci_low"], r["ci_high"], measure="rr")
+        else:
+            sd = math.sqrt((t.var(ddof=1) + c.var(ddof=1)) / 2)
+            ev = evalue(r["estimate"] / sd, r["ci_low"] / sd, r["ci_high"] / sd, measure="smd")
+        rows.append(_labelled(ev, outcome))
+    if not rows:
+        return pd.DataFrame(columns=EVALUES.columns)
+    return pd.concat(rows, ignore_index=True)
+
+
+# ------------------------------------------------------------------ claims
+#: Claims 1-4 and the family members that test them (all must meet the rule).
+CLAIM_OUTCOMES = {
+    1: ("werk_regulier",),
+    2: ("scale_zoekgedrag", "sollicitaties_4wk"),
+    3: ("scale_eigen_effectiviteit",),
+    4: ("scale_bejegening", "tevreden_meerwaarde"),
+}
+RULE = "direction_holm_signs"
+_NULL = {"odds_ratio": 1.0, "rate_ratio": 1.0, "mean_difference": 0.0, "risk_difference": 0.0}
+
+
+def _pick(effects: pd.DataFrame, outcome: str, method: str, measure: str) -> dict | None:
+    sel = effects[(effects["outcome"] == outcome) & (effects["method"] == method)
+                  & (effects["measure"] == measure)]  # fmt: skip
+    return None if sel.empty else sel.iloc[0].to_dict()
+
+
+def _sign(row: Mapping | None, measure: str) -> int:
+    if row is None or is_missing(row["estimate"]):
+        return 0
+    return int(np.sign(row["estimate"] - _NULL[measure]))
+
+
+def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float) -> dict:
+    """The rule for one outcome: direction positive, adjusted p (family-corrected) below
+    alpha, and crude, adjusted and weighted estimates of the same sign."""
+    measure = PRIMARY_MEASURE[kind]
+    adj = _pick(effects, outcome, "adjusted", measure)
+    crude = _pick(effects, outcome, "crude", measure)
+    weighted = _pick(effects, outcome, "weighted", measure)
+    signs = [_sign(r, measure) for r in (crude, adj, weighted)]
+    p_adj = None if adj is None or is_missing(adj["p_adj"]) else float(adj["p_adj"])
+    testable = adj is not None and p_adj is not None
+    positive = signs[1] > 0
+    significant = testable and p_adj < alpha
+    agree = len(set(signs)) == 1 and signs[0] != 0
+    return {
+        "outcome": outcome, "measure": measure, "testable": testable,
+        "direction": positive, "significant": significant, "signs_agree": agree,
+        "meets_rule": bool(testable and positive and significant and agree),
+        "estimate": None if adj is None else _f(adj["estimate"]),
+        "ci_low": None if adj is None else _f(adj["ci_low"]),
+        "ci_high": None if adj is None else _f(adj["ci_high"]),
+        "p_adj": p_adj,
+        "crude": None if crude is None else _f(crude["estimate"]),
+        "weighted": None if weighted is None else _f(weighted["estimate"]),
+    }  # fmt: skip
+
+
+def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
+           truth: Mapping[str, Any] | None, wishes_coded: bool) -> list[dict]:  # fmt: skip
+    kinds = {o.name: o.kind for o in members}
+    records_ = []
+    for claim, outcomes in CLAIM_OUTCOMES.items():
+        present = [o for o in outcomes if o in kinds]
+        if not present:
+            records_.append(claim_record(claim, "not_testable", rule=RULE,
+                                         evidence="outcome_not_in_family"))  # fmt: skip
+            continue
+        per = [outcome_verdict(effects, o, kinds[o], alpha) for o in present]
+        if not all(v["testable"] for v in per):
+            records_.append(claim_record(claim, "not_testable", rule=RULE,
+                                         evidence="not_computable", outcomes=per))  # fmt: skip
+            continue
+        verdict = "supported" if all(v["meets_rule"] for v in per) else "not_supported"
+        # the deciding outcome: the one that fails the rule, else the largest p_adj
+        decide = next((v for v in per if not v["meets_rule"]),
+                      max(per, key=lambda v: v["p_adj"]))  # fmt: skip
+        measure = {"odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
+                   "mean_difference": "mean_difference"}[decide["measure"]]  # fmt: skip
+        extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per}
+        planted = None
+        if truth is not None:
+            planted = _planted(truth, decide["outcome"])
+            if decide["outcome"] == "werk_regulier":
+                w = _pick(effects, "werk_regulier", "weighted", "risk_difference")
+                att = _true_att_rd(truth)
+                if w is not None:
+                    extra.update(
+                        weighted_measure="att_rd", weighted_estimate=_f(w["estimate"]),
+                        weighted_ci_low=_f(w["ci_low"]), weighted_ci_high=_f(w["ci_high"]),
+                        weighted_truth=att,
+                        weighted_covered=(None if att is None or is_missing(w["ci_low"])
+                                          else bool(w["ci_low"] <= att <= w["ci_high"])),
+                    )  # fmt: skip
+        records_.append(claim_record(
+            claim, verdict, rule=RULE, evidence="adjusted_mi", measure=measure,
+            estimate=decide["estimate"], ci_low=decide["ci_low"], ci_high=decide["ci_high"],
+            p_adj=decide["p_adj"], truth=planted, **extra,
+        ))  # fmt: skip
+    if wishes_coded:  # pragma: no cover - no study has coded wishes yet
+        records_.append(claim_record(8, "not_testable", rule="coded_wishes",
+                                     evidence="not_implemented"))  # fmt: skip
+    else:
+        records_.append(claim_record(8, "not_testable", rule="coded_wishes",
+                                     evidence="wishes_free_text_only"))  # fmt: skip
+    return records_
+
+
+def _planted(truth: Mapping[str, Any], outcome: str) -> float | None:
+    """The planted value on the adjusted estimator's own scale, where the scenario has one."""
+    try:
+        if outcome == "werk_regulier":
+            return float(truth["true_att_regular_job"]["conditional_odds_ratio"])
+        if outcome == "sollicitaties_4wk":
+            return float(truth["parameters"]["applications"]["rate_ratio"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None  # latent-trait effects are not on the scale-mean scale
+
+
+def _true_att_rd(truth: Mapping[str, Any]) -> float | None:
+    att = truth.get("true_att_regular_job", {})
+    for key in ("clean_candidates", "generated_candidates", "population"):
+        if key in att:
+            return float(att[key]["risk_difference"])
+    return None
+
+
+# ------------------------------------------------------------------ analysis step
+def _wishes_coded(codebook: Any) -> bool:
+    inst = codebook.instruments["candidates"]
+    return any(v.name.startswith("wens_") and v.has_codes for v in inst.variables)
+
+
+def analyze_frame(
+    jobseekers: pd.DataFrame, inputs: AnalysisInputs, *, m: int = M_IMPUTATIONS,
+    burn_in: int = BURN_IN,
+) -> ChapterResults:
+    """The whole chapter on one jobseekers frame (one row per respondent)."""
+    plan, alpha = inputs.plan, inputs.alpha
+    method = plan.method(FAMILY, inputs.multiplicity)
+    members = family_members(plan)
+    covs = plan.covariates
+    if covs is None:
+        raise UserError(f"{plan.path}: the jobseekers chapter needs a [covariates] table")
+    covariates, categorical = list(covs.adjust), list(covs.categorical)
+    jobseekers = jobseekers[jobseekers[TREATMENT].notna() & jobseekers[UNIT].notna()]
+    jobseekers = jobseekers.reset_index(drop=True)
+
+    binary, scales, _ = crude_tables(jobseekers, members, alpha=alpha, method=method)
+    units = [u.id for u in inputs.codebook.units if (jobseekers[UNIT] == u.id).any()]
+    both = jobseekers[TREATMENT].nunique() == 2
+
+    rows: list[dict] = []
+    balance = pd.DataFrame(columns=BALANCE.columns)
+    wsum = pd.DataFrame(columns=WEIGHTS.columns)
+    overlap = pd.DataFrame(columns=OVERLAP.columns)
+    imputation: dict[str, Any] = {"m": 0, "burn_in": burn_in}
+    weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
+                                 "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
+    if both:
+        completed = completed_data(jobseekers, covariates, [o.name for o in members], units,
+                                   m=m, seed=inputs.seed, burn_in=burn_in)  # fmt: skip
+        weights, aws, flags = att_weights_per_data_set(completed, covariates, categorical)
+        for outcome in members:
+            rows += estimate_outcome(jobseekers, completed, weights, outcome,
+                                     covariates=covariates, categorical=categorical,
+                                     alpha=alpha)  # fmt: skip
+        first, aw = completed[0], aws[0]
+        balance = balance_table(first, [*covariates, UNIT], first[TREATMENT], aw["weight"],
+                                categorical=[*categorical, UNIT])  # fmt: skip
+        balance["level"] = balance["level"].astype("string")
+        wsum = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
+        overlap = overlap_bins(aw["ps"], aw["treated"], bins=20)
+        complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
+        imputation.update(m=len(completed), rows=len(jobseekers),
+                          complete_cases=complete_rows,
+                          incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
+        control = wsum[wsum["group"] == "control"].iloc[0]
+        weighting.update(
+            n_trimmed=int(sum(a["trimmed"].sum() for a in aws)) / len(aws),
+            ess_control=_f(control["ess"]), design_effect=_f(control["design_effect"]),
+            n_control=int(control["n"]),
+            n_covariate_rows=len(balance),
+            n_balanced_smd=int(balance["balanced_smd"].sum()),
+            max_abs_smd_before=_f(balance["smd_unweighted"].abs().max()),
+            max_abs_smd_after=_f(balance["smd_weighted"].abs().max()),
+            ps_converged=all(f["converged"] for f in flags),
+            ps_separation=any(f["separation"] for f in flags),
+        )  # fmt: skip
+    else:
+        for outcome in members:
+            rows += estimate_outcome(jobseekers, [jobseekers], [np.ones(len(jobseekers))],
+                                     outcome, covariates=covariates,
+                                     categorical=categorical, alpha=alpha)  # fmt: skip
+    effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    primary = pd.Series(False, index=effects.index)
+    for outcome in members:
+        primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
+                    & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
+    p_primary = effects.loc[primary, "p_val"]
+    effects["p_adj"] = float("nan")
+    if p_primary.notna().all() and len(p_primary):
+        effects.loc[primary, "p_adj"] = adjust_pvalues(list(p_primary), method)
+    for col in ("n_used", "n_missing", "n_treated", "n_control", "m"):
+        effects[col] = effects[col].astype("Int64")
+
+    table1 = baseline(jobseekers, inputs, covs)
+    alphas, items = reliability(jobseekers, inputs, alpha)
+    rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
+    ev = evalues(effects, jobseekers, members)
+    wishes_coded = _wishes_coded(inputs.codebook)
+    claim_list = claims(effects, members, alpha, inputs.truth, wishes_coded)
+    tables = {
+        "employment_comparison": binary,
+        "scale_comparison": scales,
+        "jobseekers_effects": effects,
+        "jobseekers_baseline": table1,
+        "jobseekers_balance": balance,
+        "jobseekers_weights": wsum,
+        "jobseekers_overlap": overlap,
+        "jobseekers_evalues": ev,
+        "jobseekers_applications": applications(jobseekers, plan, covs, alpha),
+        "jobseekers_channels": channels(jobseekers, inputs, alpha),
+        "jobseekers_satisfaction": satisfaction(jobseekers, inputs, plan, alpha),
+        "jobseekers_reliability": alphas,
+        "jobseekers_item_rest": items,
+        "jobseekers_rm_items": rm_items,
+        "jobseekers_rm_rating": rm_rating,
+    }
+    primary_stats = {}
+    for outcome in members:
+        entry = {}
+        for meth in METHODS:
+            for measure in {PRIMARY_MEASURE[outcome.kind], "risk_difference"}:
+                r = _pick(effects, outcome.name, meth, measure)
+                if r is not None:
+                    entry[f"{meth}_{measure}"] = {
+                        k: (None if is_missing(r[k]) else r[k])
+                        for k in ("estimate", "ci_low", "ci_high", "p_val", "p_adj",
+                                  "n_used", "n_missing", "n_treated", "n_control")
+                    }  # fmt: skip
+        primary_stats[outcome.name] = entry
+    treated = jobseekers[TREATMENT] == 1
+    stats = {
+        "employment": _by_outcome(binary),
+        "scales": _by_outcome(scales),
+        "outcome_family": {
+            "method": method,
+            "size": len(members),
+            "members": [o.name for o in members],
+        },
+        "jobseekers": {
+            "n_treated": int(treated.sum()),
+            "n_control": int((~treated).sum()),
+            "imputation": imputation,
+            "weighting": weighting,
+            "effects": primary_stats,
+            "wishes_coded": wishes_coded,
+            "truth": _truth_stats(inputs.truth),
+            "claims": claim_list,
+        },
+    }
+    return ChapterResults(tables=tables, stats=stats)
+
+
+def _truth_stats(truth: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if truth is None:
+        return None
+    return {"conditional_or": _planted(truth, "werk_regulier"),
+            "att_rd": _true_att_rd(truth),
+            "rate_ratio": _planted(truth, "sollicitaties_4wk")}  # fmt: skip
+
+
+def _by_outcome(frame: pd.DataFrame) -> dict[str, dict]:
+    return {str(r["outcome"]): r for r in frame.to_dict(orient="records")}
+
+
+def analyze(inputs: AnalysisInputs) -> ChapterResults:
+    return analyze_frame(inputs.data("jobseekers"), inputs)
+def draw_employment(inputs: FigureInputs) -> Figure:
+    table = inputs.tables["employment_comparison"]
+    strings, language = inputs.strings, inputs.language
+    method = inputs.stats["outcome_family"]["method"]
+    level = fmt_level(inputs.stats["study"]["confidence"], language)
+    label_col = f"label_{language}"
+    emp = strings["employment"]
+    rows = list(table.itertuples(index=False))
+    tops = [
+        100 * v
+        for r in rows
+        for v in (r.p_treated, r.p_control)
+        if not is_missing(v) and math.isfinite(v)
+    ]
+    y_max = min(100.0, max([10.0, *tops]) * 1.45)
+    y_max = max(y_max, max(tops, default=0) + 20)
+
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.36
+    groups = ((emp["group_treated"], "p_treated"), (emp["group_control"], "p_control"))
+    for k, (group_label, column) in enumerate(groups):
+        xs = [i + (k - 0.5) * width for i in range(len(rows))]
+        hs = [0.0 if is_missing(getattr(r, column)) else 100 * getattr(r, column) for r in rows]
+        ax.bar(xs, hs, width=width * 0.94, color=GROUP_COLOURS[k], label=group_label, zorder=2)
+        for x, r in zip(xs, rows, strict=True):
+            v = getattr(r, column)
+            ax.text(
+                x,
+                (0.0 if is_missing(v) else 100 * v) + y_max * 0.012,
+                fmt_pct(v, 1, language),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    figs = strings["figures"]
+    method_short = strings["multiplicity"][f"{method}_short"]
+    for i, r in enumerate(rows):
+        top = max([0.0] + [100 * v for v in (r.p_treated, r.p_control) if not is_missing(v)])
+        lines = [
+            figs["difference"].format(rd=fmt_pp(r.risk_difference, 1, language)),
+            figs["difference_ci"].format(
+                level=level, ci=fmt_ci(r.rd_ci_low, r.rd_ci_high, 1, language, percent=True)
+            ),
+        ]
+        lines.append(f"p ({method_short}) {fmt_p_rel(r.p_adj, language)}")
+        ax.text(
+            i,
+            top + y_max * 0.075,
+            "\n".join(lines),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#222222",
+            linespacing=1.35,
+        )
+    ax.set_xticks(range(len(rows)), [wrap(str(getattr(r, label_col)), 34) for r in rows])
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylim(0, y_max)
+    tick_step = 10 if y_max <= 70 else 20
+    ax.set_yticks([t for t in range(0, 101, tick_step) if t <= y_max])
+    ax.yaxis.set_major_formatter(percent_axis(language))
+    ax.set_ylabel(strings["figures"]["employment_axis"])
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="x", length=0)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    return fig
+
+
+# ------------------------------------------------------------------ figures
+def _footer(inputs: FigureInputs) -> str | None:
+    if inputs.stats.get("study", {}).get("synthetic"):
+        return str(inputs.strings["report"].get("synthetic_footer", "")) or None
+    return None
+
+
+def _level_text(inputs: FigureInputs) -> str:
+    return fmt_level(inputs.stats["study"]["confidence"], inputs.language)
+
+
+def draw_forest(inputs: FigureInputs, measures: Sequence[str], *, log: bool) -> Figure:
+    table = inputs.tables["jobseekers_effects"]
+    s = inputs.strings["jobseekers"]
+    lang = inputs.language
+    sel = table[table["measure"].isin(measures)
+                & table["method"].isin(["crude", "adjusted", "weighted"])]  # fmt: skip
+    frame = sel.rename(columns={}).loc[:, ["outcome", "method", "estimate", "ci_low", "ci_high"]]
+    labels = dict(zip(sel["outcome"], sel[f"label_{lang}"], strict=False))
+    methods = {m: s[f"method_{m}"] for m in ("crude", "adjusted", "weighted")}
+    return charts.forest_plot(
+        frame, outcome_labels=labels, method_labels=methods,
+        x_label=s["forest_ratio_axis"] if log else s["forest_md_axis"],
+        ci_label=s["forest_ci"].format(level=_level_text(inputs)), log_scale=log,
+        footer=_footer(inputs), language=lang,
+    )  # fmt: skip
+
+
+def draw_forest_ratio(inputs: FigureInputs) -> Figure:
+    return draw_forest(inputs, ("odds_ratio", "rate_ratio"), log=True)
+
+
+def draw_forest_md(inputs: FigureInputs) -> Figure:
+    return draw_forest(inputs, ("mean_difference",), log=False)
+
+
+def _same_level(a: Any, b: Any) -> bool:
+    """Codes read back from CSV may be 1 or "1.0"; compare as numbers when they are."""
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str) -> str:
+    var = baseline[baseline["variable"] == row.covariate]
+    name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
+    if is_missing(row.level):
+        return name
+    lev = var[[_same_level(v, row.level) for v in var["level"]]]
+    level = str(lev[f"level_label_{lang}"].iloc[0]) if len(lev) else str(row.level)
+    return f"{name}: {level}"
+
+
+def draw_love(inputs: FigureInputs) -> Figure:
+    balance = inputs.tables["jobseekers_balance"]
+    baseline_ = inputs.tables["jobseekers_baseline"]
+    s, lang = inputs.strings["jobseekers"], inputs.language
+    strings_nl = inputs.strings["jobseekers"].get("covariates", {})
+    rows = []
+    for r in balance.itertuples(index=False):
+        label = _covariate_label(r, baseline_, lang)
+        if is_missing(r.level) and r.covariate in strings_nl:
+            label = strings_nl[r.covariate]
+        rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
+        rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
+    frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
+    return charts.love_plot(
+        frame, sample_labels={"unweighted": s["love_before"], "weighted": s["love_after"]},
+        threshold=SMD_THRESHOLD, x_label=s["love_axis"], threshold_label=s["love_threshold"],
+        footer=_footer(inputs), language=lang, width=6.5,
+    )  # fmt: skip
+
+
+def draw_overlap(inputs: FigureInputs) -> Figure:
+    bins = inputs.tables["jobseekers_overlap"]
+    s, lang = inputs.strings["jobseekers"], inputs.language
+    rows = []
+    for r in bins.itertuples(index=False):
+        rows.append({"group": "treated", "bin_left": r.bin_low, "bin_right": r.bin_high,
+                     "count": r.n_treated})  # fmt: skip
+        rows.append({"group": "control", "bin_left": r.bin_low, "bin_right": r.bin_high,
+                     "count": r.n_control})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["group", "bin_left", "bin_right", "count"])
+    return charts.overlap_plot(
+        frame, group_labels={"treated": s["group_treated"], "control": s["group_control"]},
+        x_label=s["overlap_axis"], y_label=s["overlap_count"], footer=_footer(inputs),
+        language=lang,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------ view
+def view(inputs: ViewInputs) -> dict:
+    t = inputs.tables
+    effects = t["jobseekers_effects"]
+    by_outcome: dict[str, dict] = {}
+    for r in records(effects):
+        by_outcome.setdefault(r["outcome"], {"outcome": r["outcome"], "label_nl": r["label_nl"],
+                                             "label_en": r["label_en"], "kind": r["kind"],
+                                             "rows": {}})  # fmt: skip
+        by_outcome[r["outcome"]]["rows"][f"{r['method']}:{r['measure']}"] = r
+    baseline_rows = records(t["jobseekers_baseline"])
+    variables: list[dict] = []
+    for r in baseline_rows:
+        if not variables or variables[-1]["variable"] != r["variable"]:
+            variables.append({**r, "levels": []})
+        if r["kind"] == "categorical":
+            variables[-1]["levels"].append(r)
+    return {
+        "employment": records(t["employment_comparison"]),
+        "scales": records(t["scale_comparison"]),
+        "effects": list(by_outcome.values()),
+        "baseline": variables,
+        "balance": records(t["jobseekers_balance"]),
+        "weights": records(t["jobseekers_weights"]),
+        "evalues": records(t["jobseekers_evalues"]),
+        "applications": records(t["jobseekers_applications"]),
+        "channels": records(t["jobseekers_channels"]),
+        "satisfaction": records(t["jobseekers_satisfaction"]),
+        "reliability": records(t["jobseekers_reliability"]),
+        "item_rest": records(t["jobseekers_item_rest"]),
+        "rm_items": records(t["jobseekers_rm_items"]),
+        "rm_rating": records(t["jobseekers_rm_rating"]),
+    }
+
+
+CHAPTER = Chapter(
+    key="jobseekers",
+    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES,
+            APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
+    figures=(
+        FigureSpec("employment_comparison", ("employment_comparison",), draw_employment),
+        FigureSpec("jobseekers_love", ("jobseekers_balance", "jobseekers_baseline"), draw_love),
+        FigureSpec("jobseekers_overlap", ("jobseekers_overlap",), draw_overlap),
+        FigureSpec("jobseekers_forest_ratio", ("jobseekers_effects",), draw_forest_ratio),
+        FigureSpec("jobseekers_forest_md", ("jobseekers_effects",), draw_forest_md),
+    ),
+    exhibits=(
+        "table:jobseekers_baseline",
+        "figure:jobseekers_love",
+        "table:employment_tests",
+        "table:employment_effects",
+        "figure:employment_comparison",
+        "table:scale_comparison",
+        "table:jobseekers_effects",
+        "figure:jobseekers_forest_ratio",
+        "figure:jobseekers_forest_md",
+        "table:jobseekers_evalues",
+        "table:jobseekers_weights",
+        "figure:jobseekers_overlap",
+        "table:jobseekers_applications",
+        "table:jobseekers_channels",
+        "table:jobseekers_satisfaction",
+        "table:jobseekers_reliability",
+        "table:jobseekers_rm_rating",
+    ),
+    exhibit_tables={
+        "employment_tests": "employment_comparison",
+        "employment_effects": "employment_comparison",
+    },
+    stats=("employment", "scales", "outcome_family.method", "outcome_family.size",
+           "study.confidence", "jobseekers.n_treated", "jobseekers.n_control",
+           "jobseekers.imputation", "jobseekers.weighting", "jobseekers.claims"),
+    analyze=analyze,
+    view=view,
+)
