@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from pipeline.codebook import load_codebook
@@ -26,14 +30,26 @@ def make_raw(columns: list[str], rows: list[dict], *, file: str = "test.csv", **
     )
 
 
-@pytest.fixture(scope="session")
-def example_outputs(tmp_path_factory):
-    """One full run of the shipped example study (``pipeline run``), shared by the tests
-    of the outputs it writes (workbook, SPSS files, fonts, browser layout)."""
-    from pipeline.cli import main
-    from pipeline.config import PROJECT_ROOT
+_EXAMPLE_RUN: list[Path] = []
 
-    out = tmp_path_factory.mktemp("example")
-    config = PROJECT_ROOT / "studies" / "example.toml"
-    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
-    return out
+
+def example_run() -> Path:
+    """One full run of the shipped example study (``pipeline run``) per test session,
+    shared by every test that only reads its outputs. Tests must not modify it: copy
+    what you change."""
+    if not _EXAMPLE_RUN:
+        from pipeline.cli import main
+        from pipeline.config import PROJECT_ROOT
+
+        out = Path(tempfile.mkdtemp(prefix="werktop-example-")) / "out"
+        config = PROJECT_ROOT / "studies" / "example.toml"
+        assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+        _EXAMPLE_RUN.append(out)
+    return _EXAMPLE_RUN[0]
+
+
+@pytest.fixture(scope="session")
+def example_outputs() -> Path:
+    """The shared example run (see ``example_run``)."""
+    yield example_run()
+    shutil.rmtree(example_run().parent, ignore_errors=True)

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from pipeline.chapter import load_chapters
-from pipeline.cli import main
 from pipeline.codebook import load_codebook
 from pipeline.config import PROJECT_ROOT
 from pipeline.formatting import fmt_int, fmt_number, fmt_pct
@@ -164,11 +163,8 @@ def test_comparison_figures_and_features():
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("units")
-    config = PROJECT_ROOT / "studies" / "example.toml"
-    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
-    return out
+def out(example_outputs) -> Path:
+    return example_outputs
 
 
 def test_report_shows_the_three_chapters_from_results(out):

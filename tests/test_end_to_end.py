@@ -30,8 +30,8 @@ def _run(out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory.mktemp("e2e"))
+def out(example_outputs) -> Path:
+    return example_outputs
 
 
 def _files(root: Path) -> dict[str, bytes]:
