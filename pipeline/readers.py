@@ -91,9 +91,17 @@ class RawExport:
         """Every record as a list of cell texts (materialised; for small exports)."""
         return self.data.astype(object).to_numpy().tolist()
 
+    @rows.setter
+    def rows(self, rows: list[list[str]]) -> None:
+        self.data = _frame_of_rows(rows, len(self.columns))
+
     @property
     def source_rows(self) -> list[int]:
         return self.row_numbers.tolist()
+
+    @source_rows.setter
+    def source_rows(self, rows: list[int]) -> None:
+        self.row_numbers = np.asarray(rows, dtype=np.int64)
 
     def column(self, position: int) -> pd.Series:
         """The text of one column (by header position), with a fresh RangeIndex."""
