@@ -133,7 +133,7 @@ def skip_rows(raw: RawExport, skip: int | tuple[int, ...]) -> tuple[RawExport, l
     else:
         absent = sorted(set(skip) - set(available.tolist()))
         if absent:
-            span = f"{available[0]} to {available[-1]}" if available else "none"
+            span = f"{available[0]} to {available[-1]}" if len(available) else "none"
             raise UserError(
                 f"{raw.file}: skip_rows {list(skip)} — {raw.row_label}(s) {absent} are not "
                 f"in the file; its {raw.row_label}s below the header are {span}"
