@@ -26,11 +26,12 @@ from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
-from pipeline.io import read_csv, write_csv, write_json
+from pipeline.io import neutralise_formulas, restore_formulas, write_csv, write_json
 from pipeline.privacy import pseudonymise_many, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
+_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
 # A label that cannot hold personal data by shape: no '@' and at most one digit (every
 # pattern of pipeline.privacy needs an '@' or at least two digits: IBAN check digits).
@@ -322,7 +323,7 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     if errors:
         raise UserError.combine(errors)
     for name, (frame, meta) in results.items():
-        write_csv(paths.ingested_csv(name), frame.astype(object))
+        write_csv(paths.ingested_csv(name), writable(frame), neutralise=False)
         write_json(paths.ingested_meta(name), meta)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
@@ -332,6 +333,34 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
 
 
 def read_ingested(paths: OutputPaths, instrument: str) -> pd.DataFrame:
-    """Read an ingested CSV back exactly as text (no type guessing, no NA conversion)."""
+    """Read an ingested CSV back exactly as text (no type guessing, no NA conversion).
+
+    Every column is a categorical of text; formula-neutralised text is restored once per
+    distinct value (:func:`pipeline.io.restore_formulas` on the categories).
+    """
     path = require(paths.ingested_csv(instrument), "ingest")
-    return read_csv(path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, encoding="utf-8", dtype=str, keep_default_na=False)
+    frame.columns = restore_formulas(pd.DataFrame(columns=frame.columns)).columns
+    out = {}
+    for name in frame.columns:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+        restored = restore_formulas(pd.DataFrame({0: np.asarray(uniques, dtype=object)}))[0]
+        out[name] = _categorical(codes, restored.tolist())
+    return pd.DataFrame(out, index=frame.index)
+
+
+def writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """An ingest frame ready for ``write_csv(..., neutralise=False)``.
+
+    What :func:`pipeline.io.write_csv` does to text cells (formula neutralisation, a lone
+    carriage return written as a line feed) is done here on each distinct value of the
+    categoricals instead of on every cell; the bytes written are the same.
+    """
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        cats = np.asarray(column.cat.categories, dtype=object)
+        safe = neutralise_formulas(pd.DataFrame({0: cats}))[0].tolist()
+        safe = [_LONE_CR.sub("\n", v) if "\r" in v else v for v in safe]
+        out[name] = _categorical(column.cat.codes.to_numpy(), safe)
+    return pd.DataFrame(out, index=frame.index)

@@ -225,11 +225,7 @@ def parse_column(
     interpreted once, and values, reasons and issues are taken back to the rows with
     numpy (no per-row Python).
     """
-    codes, uniques = pd.factorize(values.fillna("").astype(object), use_na_sentinel=True)
-    uniques = [str(u) for u in uniques]
-    if (codes < 0).any():  # no NaN is left after fillna; kept for safety
-        codes = np.where(codes < 0, len(uniques), codes)
-        uniques.append("")
+    codes, uniques = distinct_texts(values)
     interpret = _Interpreter(var, ctx)
     meanings = [interpret(t) for t in uniques]
     reasons_u = np.array([p.reason for p in meanings] or [""], dtype=object)
@@ -261,10 +257,28 @@ def parse_column(
     return series, reasons, issues
 
 
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``(codes, texts)`` with ``values == texts[codes]``; a missing cell is ``""``.
+
+    A categorical column gives its own codes and categories (nothing is recomputed);
+    any other column is factorised.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        texts = [str(u) for u in values.cat.categories]
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        texts = [str(u) for u in uniques]
+    if len(codes) and codes.min() < 0:
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append("")
+    return codes, texts
+
+
 def blank_mask(values: pd.Series) -> np.ndarray:
     """True where a cell is empty or only whitespace, judged once per distinct text."""
-    codes, uniques = pd.factorize(values.fillna("").astype(object), use_na_sentinel=True)
-    blank = np.array([not str(u).strip() for u in uniques] + [True], dtype=bool)
+    codes, texts = distinct_texts(values)
+    blank = np.array([not t.strip() for t in texts] + [True], dtype=bool)
     return blank[codes]
 
 
