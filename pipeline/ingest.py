@@ -185,6 +185,7 @@ def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
     ingest through a column the codebook does not expect it in either.
     """
     codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)  # iterating an Arrow array is slow
     if free_text:
         texts = [_safe(u) for u in uniques]
     else:
@@ -213,7 +214,7 @@ def ingest_export(
     id_codes, id_uniques = pd.factorize(
         raw.column(mapping[instrument.id]).fillna(""), use_na_sentinel=True
     )
-    ids = [u.strip() for u in id_uniques]
+    ids = [u.strip() for u in np.asarray(id_uniques, dtype=object)]
     is_test = ["1" if i and test_re.search(i) else "0" for i in ids]
     if is_survey:
         named = [i for i in ids if i]
@@ -344,9 +345,14 @@ def read_ingested(paths: OutputPaths, instrument: str) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
         codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
-        restored = restore_formulas(pd.DataFrame({0: np.asarray(uniques, dtype=object)}))[0]
+        restored = restore_formulas(_text_frame(uniques))[0]
         out[name] = _categorical(codes, restored.tolist())
     return pd.DataFrame(out, index=frame.index)
+
+
+def _text_frame(values: object) -> pd.DataFrame:
+    """One object-dtype column of distinct texts (object: iterating it is fast)."""
+    return pd.DataFrame({0: pd.Series(np.asarray(values, dtype=object), dtype=object)})
 
 
 def writable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -359,8 +365,7 @@ def writable(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
         column = frame[name]
-        cats = np.asarray(column.cat.categories, dtype=object)
-        safe = neutralise_formulas(pd.DataFrame({0: cats}))[0].tolist()
+        safe = neutralise_formulas(_text_frame(column.cat.categories))[0].tolist()
         safe = [_LONE_CR.sub("\n", v) if "\r" in v else v for v in safe]
         out[name] = _categorical(column.cat.codes.to_numpy(), safe)
     return pd.DataFrame(out, index=frame.index)

@@ -959,7 +959,8 @@ def read_xlsx_export(
 def _nonblank(column: pd.Series) -> np.ndarray:
     """Cells that hold more than whitespace, judged once per distinct text."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    filled = np.append(np.array([bool(u.strip()) for u in uniques], dtype=bool), False)
+    texts = np.asarray(uniques, dtype=object)
+    filled = np.append(np.array([bool(u.strip()) for u in texts], dtype=bool), False)
     return filled[codes]
 
 

@@ -265,10 +265,10 @@ def distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
-        texts = [str(u) for u in values.cat.categories]
+        texts = [str(u) for u in np.asarray(values.cat.categories, dtype=object)]
     else:
         codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-        texts = [str(u) for u in uniques]
+        texts = [str(u) for u in np.asarray(uniques, dtype=object)]
     if len(codes) and codes.min() < 0:
         codes = np.where(codes < 0, len(texts), codes)
         texts.append("")
