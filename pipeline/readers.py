@@ -550,6 +550,11 @@ def _read_fast(body: str, delim: str) -> tuple[list[str], pd.DataFrame, int, int
     if n_records == 0:
         frame = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
         return header, frame, blank_at_end, lines
+    single_line_header = len(br_start) > 0 and br_start[0] == rec_end[0]
+    if not blank[1 : len(blank) - blank_at_end].any() and single_line_header:
+        frame = _arrow_csv(raw, delim, width, int((rec_end - rec_start).max()))
+        if frame is not None and len(frame) == n_records - blank_at_end:
+            return header, frame, blank_at_end, lines
     frame = pd.read_csv(
         io.BytesIO(raw),
         sep=delim,
@@ -569,6 +574,43 @@ def _read_fast(body: str, delim: str) -> tuple[list[str], pd.DataFrame, int, int
     if blank_at_end:
         frame = frame.iloc[: n_records - blank_at_end]
     return header, frame, blank_at_end, lines
+
+
+def _arrow_csv(raw: bytes, delim: str, width: int, longest: int) -> pd.DataFrame | None:
+    """Records after the header as categoricals of text, parsed by pyarrow (threads).
+
+    Only for data that passed :func:`_read_fast`'s checks, with no blank line except at
+    the end (pyarrow skips blank lines). Every value is text: nothing is read as null or
+    as a number. None when pyarrow is not installed or fails.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    names = [str(i) for i in range(width)]
+    text = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=max(1 << 24, 2 * longest + 1)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, text), strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[], check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    frame = table.to_pandas()
+    del table
+    frame.columns = range(width)
+    return frame
 
 
 def read_csv_export(
