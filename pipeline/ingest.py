@@ -40,6 +40,7 @@ from pipeline.privacy import pseudonymise_many, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
+_CSV_SPECIAL = re.compile(r'[",\r\n]')
 _LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
 # A label that cannot hold personal data by shape: no '@' and at most one digit (every
@@ -397,6 +398,9 @@ def _csv_fields(texts: list[str]) -> list[str]:
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     out = []
     for text in texts:
+        if text and not _CSV_SPECIAL.search(text):  # no quoting needed: written as it is
+            out.append(text)
+            continue
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([text, ""])  # two fields: a lone empty field would be written ""

@@ -523,8 +523,11 @@ def _read_fast(body: str, delim: str) -> tuple[list[str], pd.DataFrame, int, int
     if blank[0]:
         return None  # a blank header: the strict parser says so
 
-    delims = np.flatnonzero(arr == dbyte)
-    delims = delims[np.searchsorted(quotes, delims) % 2 == 0]
+    # Inside quotes: an odd number of quotes so far (a running XOR, one pass).
+    inside = np.bitwise_xor.accumulate((arr == _QUOTE).view(np.uint8)) if len(quotes) else None
+    delims = np.flatnonzero((arr == dbyte) & (inside == 0) if inside is not None
+                            else arr == dbyte)
+    del inside
     fields = np.searchsorted(delims, rec_end) - np.searchsorted(delims, rec_start) + 1
     del delims
     width = int(fields[0])
