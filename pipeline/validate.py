@@ -9,9 +9,12 @@ codebook's rule, and listed in ``data/interim/validation_report.csv``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -305,12 +308,17 @@ def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
 
 
 def parse_all(
-    config: StudyConfig, paths: OutputPaths, codebook: Codebook
+    config: StudyConfig, paths: OutputPaths, codebook: Codebook,
+    *, each: Callable[[str, ParsedInstrument], None] | None = None,
 ) -> dict[str, ParsedInstrument]:
     """Parse every instrument the study has; raise one UserError with all hard errors.
 
     The study's own unit spellings (``[units.aliases]``) are merged into the codebook's, and
     each export's ``date_format`` applies to its date columns.
+
+    With ``each``, every parsed instrument is handed to ``each(name, parsed)`` as soon as
+    it is parsed and only its issues are kept (memory: one instrument at a time); the
+    returned instruments then hold just ``issues``, ``meta`` and ``instrument``.
     """
     codebook = codebook.with_unit_aliases(
         config.unit_aliases, where=f"{config.path} [units.aliases]"
@@ -321,14 +329,20 @@ def parse_all(
         if not paths.ingested_meta(name).is_file():
             raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
         meta = read_json(paths.ingested_meta(name))
-        parsed[name] = parse_instrument(
+        p = parse_instrument(
             read_ingested(paths, name), meta, codebook.instruments[name], codebook,
             date_format=spec.date_format,
         )
-        errors += parsed[name].column_errors
-        errors += hard_errors(parsed[name], config.max_errors)
+        errors += p.column_errors
+        errors += hard_errors(p, config.max_errors)
         if codebook.instruments[name].kind == "register" and name == "register":
-            errors += check_register(parsed[name], codebook)
+            errors += check_register(p, codebook)
+        if each is not None:
+            if not errors:
+                each(name, p)
+            empty = pd.DataFrame()
+            p = ParsedInstrument(p.instrument, p.meta, empty, empty, empty, p.issues)
+        parsed[name] = p
     if errors:
         raise UserError(
             errors,
@@ -400,12 +414,27 @@ def read_parsed(
 
 
 def run_validate(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
-    parsed = parse_all(config, paths, codebook)
+    """Validate one instrument at a time; its typed values go to a temporary Parquet file,
+    renamed into place only when no instrument has a hard error (all or nothing)."""
+    staged: dict[str, Path] = {}
+
+    def stage(name: str, p: ParsedInstrument) -> None:
+        table = parsed_table(p)
+        target = parsed_parquet(paths, name)
+        tmp = target.with_name(f".{target.name}.staged")
+        atomic_write(tmp, lambda f: table.to_parquet(f, index=False))
+        staged[name] = tmp
+
+    try:
+        parsed = parse_all(config, paths, codebook, each=stage)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for name, tmp in staged.items():
+        os.replace(tmp, parsed_parquet(paths, name))
     report = pd.concat([p.issues for p in parsed.values()], ignore_index=True)
     report = report.sort_values(["instrument", "row", "column"], kind="stable")
-    for name, p in parsed.items():
-        table = parsed_table(p)
-        atomic_write(parsed_parquet(paths, name), lambda f, t=table: t.to_parquet(f, index=False))
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
             parsed_parquet(paths, name).unlink(missing_ok=True)
