@@ -26,6 +26,7 @@ import pandas as pd
 from pipeline.codebook import INSTRUMENT_FILES, Codebook
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage
+from pipeline.fastcsv import write_frame_csv
 from pipeline.io import write_csv, write_json
 from pipeline.validate import ParsedInstrument, read_parsed
 from pipeline.values import blank_mask
@@ -180,7 +181,7 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
         exclusions.append(ex)
         frame = cleaned_frame(p, set(ex["row"].tolist()))
         raw_rows[name], kept[name] = len(p.raw), len(frame)
-        write_csv(paths.interim_csv(name), frame)
+        write_frame_csv(paths.interim_csv(name), frame)
         columns[name] = frame.head(0)
         del p, frame
     all_ex = pd.concat(exclusions, ignore_index=True)

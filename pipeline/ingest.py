@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import io
 import re
 from pathlib import Path
 
@@ -29,18 +28,12 @@ from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
-from pipeline.io import (
-    atomic_write,
-    neutralise_formulas,
-    restore_formulas,
-    write_csv,
-    write_json,
-)
+from pipeline.fastcsv import write_frame_csv
+from pipeline.io import neutralise_formulas, restore_formulas, write_json
 from pipeline.privacy import pseudonymise_many, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
-_CSV_SPECIAL = re.compile(r'[",\r\n]')
 _LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
 # A label that cannot hold personal data by shape: no '@' and at most one digit (every
@@ -334,7 +327,7 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     if errors:
         raise UserError.combine(errors)
     for name, (frame, meta) in results.items():
-        write_text_csv(paths.ingested_csv(name), writable(frame))
+        write_frame_csv(paths.ingested_csv(name), writable(frame), neutralise=False)
         write_json(paths.ingested_meta(name), meta)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
@@ -389,75 +382,6 @@ def _read_text_csv(path: Path) -> pd.DataFrame:
 def _text_frame(values: object) -> pd.DataFrame:
     """One object-dtype column of distinct texts (object: iterating it is fast)."""
     return pd.DataFrame({0: pd.Series(np.asarray(values, dtype=object), dtype=object)})
-
-
-def _csv_fields(texts: list[str]) -> list[str]:
-    """Each text as one CSV field, quoted exactly as ``DataFrame.to_csv`` quotes it
-    (Python's csv writer: minimal quoting, doubled quotes, ``\\n`` line terminator)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    out = []
-    for text in texts:
-        if text and not _CSV_SPECIAL.search(text):  # no quoting needed: written as it is
-            out.append(text)
-            continue
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([text, ""])  # two fields: a lone empty field would be written ""
-        out.append(buffer.getvalue()[:-2])
-    return out
-
-
-def write_text_csv(path: Path, frame: pd.DataFrame) -> Path:
-    """Write a frame of text categoricals as CSV, the bytes ``to_csv`` would write.
-
-    Parameters
-    ----------
-    path : Path
-        The CSV to write (atomically, :func:`pipeline.io.atomic_write`).
-    frame : pandas.DataFrame
-        Two or more columns, each a categorical of text (no missing values), already
-        made safe to write (:func:`writable`).
-
-    Returns
-    -------
-    Path
-
-    Notes
-    -----
-    Each distinct value is quoted once (:func:`_csv_fields`); the rows are joined in
-    pyarrow (``binary_join_element_wise``), so no Python runs per row. The result is
-    byte for byte what :func:`pipeline.io.write_csv` writes (UTF-8, ``\\n``, no index);
-    a test compares the two.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if frame.shape[1] < 2:
-        return write_csv(path, frame, neutralise=False)
-    header = ",".join(_csv_fields([str(c) for c in frame.columns])) + "\n"
-    columns = []
-    for name in frame.columns:
-        cat = frame[name].cat
-        fields = pa.array(_csv_fields([str(v) for v in np.asarray(cat.categories, dtype=object)]),
-                          type=pa.large_string())
-        columns.append(pc.take(fields, pa.array(cat.codes.to_numpy())))
-    if len(frame):
-        big = pa.large_string()
-        lines = pc.binary_join_element_wise(*columns, pa.scalar(",", big))
-        lines = pc.binary_join_element_wise(lines, pa.scalar("", big), pa.scalar("\n", big))
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        body = memoryview(lines.buffers()[2])[first:last]
-    else:
-        body = memoryview(b"")
-
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as fh:
-            fh.write(header.encode("utf-8"))
-            fh.write(body)
-
-    return atomic_write(path, write)
 
 
 def writable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -45,7 +45,8 @@ def test_text_csv_writer_gives_the_bytes_of_write_csv_and_reads_back(tmp_path):
     import pandas as pd
 
     from pipeline.config import OutputPaths
-    from pipeline.ingest import read_ingested, writable, write_text_csv
+    from pipeline.fastcsv import write_frame_csv
+    from pipeline.ingest import read_ingested, writable
     from pipeline.io import write_csv
 
     texts = ["", "gewoon", 'zei "ja"', "a,b", "twee\nregels", "cr\r\nlf", "los\rcr", "=SUM(A1)",
@@ -56,7 +57,7 @@ def test_text_csv_writer_gives_the_bytes_of_write_csv_and_reads_back(tmp_path):
         "wensen": texts,
     }).astype("category")
     paths = OutputPaths(tmp_path)
-    ours = write_text_csv(paths.ingested_csv("control"), writable(frame))
+    ours = write_frame_csv(paths.ingested_csv("control"), writable(frame), neutralise=False)
     reference = write_csv(tmp_path / "reference.csv", frame.astype(object))
     assert ours.read_bytes() == reference.read_bytes()
     back = read_ingested(paths, "control")
