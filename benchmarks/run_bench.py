@@ -122,6 +122,24 @@ def run_pipeline(config: Path, out: Path) -> dict[str, dict]:
     return stages
 
 
+def profile_owned(config: Path, out: Path, top: int = 5) -> dict[str, list[str]]:
+    """cProfile's top functions (internal time) of ingest, validate and clean at goal size."""
+    import pstats
+
+    profiles = {}
+    for stage in OWNED:
+        prof = out.parent / f"{stage}.prof"
+        measure(python("-m", "cProfile", "-o", str(prof), "-m", "pipeline", stage,
+                       "--config", str(config), "--out", str(out)))
+        stats = pstats.Stats(str(prof))
+        rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+        profiles[stage] = [
+            f"{tt:6.2f} s  {func[2]} ({Path(func[0]).name}:{func[1]})"
+            for func, (_cc, _nc, tt, _ct, _callers) in rows
+        ]
+    return profiles
+
+
 def make_report() -> dict:
     env_make = ["make", "-s", "report"]
     subprocess.run(["make", "-s", "clean"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -161,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", nargs="+", default=["1", "10", "100", "goal"])
     parser.add_argument("--cache", default="/tmp/werktop-bench")
     parser.add_argument("--no-make", action="store_true", help="skip the make report timing")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the cProfile run of the goal-size ingest, validate, clean")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     cache = Path(args.cache)
@@ -177,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         stages = run_pipeline(config, cache / f"out_{scale}")
         results["runs"][scale] = {"rows": rows_of(config), "parse_floor": floor,
                                   "stages": stages}
+    if "goal" in results["runs"] and not args.no_profile:
+        results["profile"] = profile_owned(cache / "goal_jobseekers" / "goal.toml",
+                                           cache / "out_goal")
     if not args.no_make:
         results["make_report"] = make_report()
         print(f"make clean && make report {results['make_report']['full']['wall']:.2f} s; "
@@ -266,6 +289,11 @@ def render(results: dict) -> str:
             f"| no-op `make report` < {g['noop_seconds']:.0f} s | {mk['noop']['wall']:.2f} s | "
             f"{'yes' if mk['noop']['wall'] < g['noop_seconds'] else 'no'} |",
         ]
+    if results.get("profile"):
+        lines += ["", "## Profile at goal size (cProfile, internal time, top five per stage)",
+                  "", "Measured under cProfile, so slower than the table above.", ""]
+        for stage, rows in results["profile"].items():
+            lines += [f"- **{stage}**", *[f"  - `{r}`" for r in rows]]
     lines += ["", "Reproduce the goal-size run with one command: `make bench` (or "
               "`python benchmarks/run_bench.py --scales goal`).", ""]
     return "\n".join(lines)
