@@ -294,6 +294,9 @@ def render(results: dict) -> str:
                   "", "Measured under cProfile, so slower than the table above.", ""]
         for stage, rows in results["profile"].items():
             lines += [f"- **{stage}**", *[f"  - `{r}`" for r in rows]]
+    notes = Path(__file__).with_name("analysis.md")
+    if notes.is_file():
+        lines += ["", notes.read_text(encoding="utf-8").rstrip()]
     lines += ["", "Reproduce the goal-size run with one command: `make bench` (or "
               "`python benchmarks/run_bench.py --scales goal`).", ""]
     return "\n".join(lines)
