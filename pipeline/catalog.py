@@ -40,6 +40,12 @@ WORKBOOK_NAME = "tables.xlsx"
 FIGURE_FORMATS = ("png", "svg")
 
 
+def parsed_parquet(paths: OutputPaths, instrument: str) -> Path:
+    """Validate's typed values of one instrument, which clean reads (Parquet: no person
+    opens it; the cleaned CSVs are what analysts open)."""
+    return paths.interim / "parsed" / f"{instrument}.parquet"
+
+
 def require(path: Path, stage: str) -> Path:
     """Return ``path`` if it exists; otherwise stop with the one message every stage uses."""
     if not Path(path).is_file():
@@ -159,6 +165,9 @@ def artifacts(
         out.append(Artifact(paths.ingested_csv(name), "ingest", f"{name}: raw export as text"))
         out.append(Artifact(paths.ingested_meta(name), "ingest", f"{name}: reader metadata"))
     out.append(Artifact(paths.validation_report, "validate", "values set to missing, with why"))
+    for name in instruments:
+        out.append(Artifact(parsed_parquet(paths, name), "validate",
+                            f"{name}: typed values for the clean stage (Parquet)"))
     for name in instruments:
         out.append(Artifact(paths.interim_csv(name), "clean", f"{name}: cleaned data"))
     out += [

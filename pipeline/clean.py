@@ -27,19 +27,30 @@ from pipeline.codebook import INSTRUMENT_FILES, Codebook
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage, synthetic_title
 from pipeline.errors import UserError
+from pipeline.fastcsv import write_frame_csv
 from pipeline.io import write_csv, write_json
 from pipeline.transaction import remove
-from pipeline.validate import ParsedInstrument, parse_all
+from pipeline.validate import ParsedInstrument, read_parsed
+from pipeline.values import blank_mask
 
 REASONS = ("empty_row", "test_row", "missing_id", "duplicate", "break_off", "ineligible")
 EXCLUSION_COLUMNS = ["instrument", "file", "row", "respondent", "reason", "detail"]
 
 
-def _answered_share(parsed: ParsedInstrument) -> pd.Series:
+def _blank(parsed: ParsedInstrument) -> pd.DataFrame:
+    """Per variable, whether the cell was blank: validate's flags (computed once there)."""
+    if parsed.blank is not None:
+        return parsed.blank
+    names = [v.name for v in parsed.instrument.variables if v.name in parsed.raw.columns]
+    return pd.DataFrame({n: blank_mask(parsed.raw[n]) for n in names}, index=parsed.raw.index)
+
+
+def _answered_share(parsed: ParsedInstrument, blank: pd.DataFrame | None = None) -> pd.Series:
+    blank = _blank(parsed) if blank is None else blank
     names = [v.name for v in parsed.instrument.substantive_variables()]
     if not names:
         return pd.Series(1.0, index=parsed.raw.index)
-    answered = parsed.raw[names].apply(lambda c: c.str.strip() != "")
+    answered = ~blank[names]
     return answered.sum(axis=1) / len(names)
 
 
@@ -47,7 +58,8 @@ def assign_exclusions(parsed: ParsedInstrument) -> pd.DataFrame:
     """Pure rule application: one row per excluded raw row (EXCLUSION_COLUMNS)."""
     inst = parsed.instrument
     raw = parsed.raw
-    variables = [v.name for v in inst.variables if v.name in raw.columns]
+    blank_cells = _blank(parsed)
+    variables = [v.name for v in inst.variables if v.name in blank_cells.columns]
     reason = pd.Series("", index=raw.index, dtype="object")
     detail = pd.Series("", index=raw.index, dtype="object")
 
@@ -56,12 +68,12 @@ def assign_exclusions(parsed: ParsedInstrument) -> pd.DataFrame:
         reason[todo] = code
         detail[todo] = text[todo] if isinstance(text, pd.Series) else text
 
-    blank = raw[variables].apply(lambda c: c.str.strip() == "").all(axis=1)
+    blank = blank_cells[variables].all(axis=1)
     if inst.kind == "survey":
         blank &= raw["respondent"] == ""
     mark(blank, "empty_row")
     mark(raw["test_row"] == "1", "test_row", "respondent id matches the test-id pattern")
-    share = _answered_share(parsed)
+    share = _answered_share(parsed, blank_cells)
     if inst.kind == "survey":
         mark(raw["respondent"] == "", "missing_id", "no respondent id")
         candidates = raw.index[reason == ""]
@@ -159,28 +171,27 @@ def sample_flow(raw_rows: dict[str, int], kept: dict[str, int], exclusions: pd.D
 
 
 def check_surveys_not_empty(
-    cleaned: dict[str, pd.DataFrame], exclusions: pd.DataFrame,
-    parsed: dict[str, ParsedInstrument],
+    kept: dict[str, int], raw_rows: dict[str, int], exclusions: pd.DataFrame,
+    files: dict[str, str], codebook: Codebook,
 ) -> None:
     """A survey with no respondents left cannot be compared, and an optional source (the
     interviews) without records would give an empty chapter: stop, and say why."""
     problems = []
-    for name, frame in cleaned.items():
-        if len(frame):
+    for name, n_kept in kept.items():
+        if n_kept:
             continue
-        file = parsed[name].meta["file"]
-        if parsed[name].instrument.kind != "survey":
-            # An optional source without records is a mistake, not an empty chapter.
+        instrument = codebook.instruments[name]
+        if instrument.kind != "survey":
             problems.append(
-                f"{file}: no records in the {parsed[name].instrument.label_en.lower()}; "
+                f"{files[name]}: no records in the {instrument.label_en.lower()}; "
                 f"remove [inputs.{name}] from the study config if the study has none"
             )
             continue
         reasons = exclusions.loc[exclusions["instrument"] == name, "reason"].value_counts()
         why = ", ".join(f"{reason} {n}" for reason, n in reasons.items()) or "the file has no rows"
         problems.append(
-            f"{file}: no respondents left in the {parsed[name].instrument.label_en.lower()} "
-            f"after cleaning ({len(parsed[name].raw)} rows read; excluded: {why})"
+            f"{files[name]}: no respondents left in the {instrument.label_en.lower()} "
+            f"after cleaning ({raw_rows[name]} rows read; excluded: {why})"
         )
     if problems:
         raise UserError(
@@ -190,33 +201,42 @@ def check_surveys_not_empty(
 
 
 def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
-    parsed = parse_all(config, paths, codebook)
+    """Exclusions and cleaned data, one instrument at a time, from validate's typed values
+    (``data/interim/parsed/*.parquet``): nothing is parsed twice."""
     exclusions = []
-    cleaned: dict[str, pd.DataFrame] = {}
-    for name, p in parsed.items():
+    raw_rows: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    columns: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for name in config.inputs:
+        p = read_parsed(paths, name, codebook.instruments[name])
         ex = assign_exclusions(p)
         exclusions.append(ex)
-        cleaned[name] = cleaned_frame(p, set(ex["row"].tolist()))
+        frame = cleaned_frame(p, set(ex["row"].tolist()))
+        raw_rows[name], kept[name] = len(p.raw), len(frame)
+        files[name] = p.meta["file"]
+        write_frame_csv(paths.interim_csv(name), frame)
+        columns[name] = frame.head(0)
+        del p, frame
     all_ex = pd.concat(exclusions, ignore_index=True)
-    check_surveys_not_empty(cleaned, all_ex, parsed)
+    check_surveys_not_empty(kept, raw_rows, all_ex, files, codebook)
     flow = sample_flow(
-        {name: len(p.raw) for name, p in parsed.items()},
-        {name: len(df) for name, df in cleaned.items()},
+        raw_rows,
+        kept,
         all_ex,
-        {n: (codebook.instruments[n].label_nl, codebook.instruments[n].label_en) for n in parsed},
+        {n: (codebook.instruments[n].label_nl, codebook.instruments[n].label_en)
+         for n in raw_rows},
     )
-    for name, frame in cleaned.items():
-        write_csv(paths.interim_csv(name), frame)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
             remove(paths.interim_csv(name))
     write_csv(paths.exclusions, all_ex)
     write_csv(paths.sample_flow, flow)
-    described = {**cleaned, "exclusions": all_ex, "sample_flow": flow}
+    described = {**columns, "exclusions": all_ex, "sample_flow": flow}
     write_json(
         paths.interim / "datapackage.json",
         datapackage(described, codebook, name="werktop-eval-interim",
                     title=synthetic_title(f"{config.title}: cleaned survey data",
                                                 config.synthetic)),
     )
-    return {name: len(df) for name, df in cleaned.items()}
+    return kept

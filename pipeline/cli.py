@@ -72,9 +72,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = _out(args)
     start = time.perf_counter()
     language = args.lang or config.language
+    stages = STAGES
+    if getattr(args, "stale_only", False):
+        from pipeline.freshness import stale_stages
+
+        stages = tuple(stale_stages(config, paths, language))
     # All or nothing: a stage that stops on bad input leaves the previous run untouched.
     with transaction(paths.root):
-        for name in STAGES:
+        for name in stages:
             run_stage(name, config, paths, language)
     print(f"[run] all stages done in {time.perf_counter() - start:.2f} s", file=sys.stderr)
     html, pdf = (paths.report(language, fmt) for fmt in ("html", "pdf"))
@@ -166,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole pipeline, raw exports to report")
     study_args(p)
     lang_arg(p)
+    p.add_argument("--stale-only", action="store_true",
+                   help="run only the stages whose outputs are older than their inputs")
     p.set_defaults(func=cmd_run)
     for name in STAGES:
         p = sub.add_parser(name, help=DESCRIPTIONS[name])

@@ -16,24 +16,30 @@ study does not have (the register and the interviews are optional) are not inges
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
-from dataclasses import replace
-from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
-from pipeline.io import read_csv, write_csv, write_json
-from pipeline.privacy import pseudonymise, redact_label, redact_text
+from pipeline.fastcsv import write_frame_csv
+from pipeline.io import neutralise_formulas, restore_formulas, write_json
+from pipeline.privacy import pseudonymise_many, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 from pipeline.transaction import remove
 
 META_COLUMNS = ["source_row", "respondent", "test_row"]
+_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
+# A label that cannot hold personal data by shape: no '@' and at most one digit (every
+# pattern of pipeline.privacy needs an '@' or at least two digits: IBAN check digits).
+_PLAIN_SHAPE = re.compile(r"[^@\d]*(?:\d[^@\d]*)?")
 
 
 def match_columns(raw: RawExport, instrument: Instrument) -> tuple[dict[str, int], list[str]]:
@@ -121,35 +127,74 @@ def skip_rows(raw: RawExport, skip: int | tuple[int, ...]) -> tuple[RawExport, l
     """
     if not skip:
         return raw, []
-    available = raw.source_rows
+    available = raw.row_numbers
     if isinstance(skip, int):
         if skip > len(available):
             raise UserError(
                 f"{raw.file}: skip_rows = {skip}, but the file has only {len(available)} "
                 f"{raw.row_label}(s) below the header"
             )
-        dropped = set(available[:skip])
+        dropped = set(available[:skip].tolist())
     else:
-        absent = sorted(set(skip) - set(available))
+        absent = sorted(set(skip) - set(available.tolist()))
         if absent:
-            span = f"{available[0]} to {available[-1]}" if available else "none"
+            span = f"{available[0]} to {available[-1]}" if len(available) else "none"
             raise UserError(
                 f"{raw.file}: skip_rows {list(skip)} — {raw.row_label}(s) {absent} are not "
                 f"in the file; its {raw.row_label}s below the header are {span}"
             )
         dropped = set(skip)
-    keep = [i for i, row in enumerate(available) if row not in dropped]
-    return (
-        replace(raw, rows=[raw.rows[i] for i in keep], source_rows=[available[i] for i in keep]),
-        sorted(dropped),
-    )
+    keep = np.flatnonzero(~np.isin(raw.row_numbers, np.fromiter(dropped, dtype=np.int64)))
+    return raw.take(keep), sorted(dropped)
 
 
-@lru_cache(maxsize=1 << 16)
 def _safe(cell: str) -> str:
-    # Short numeric cells (codes, counts) cannot hold personal data; skip the regexes.
-    # Answers repeat a lot (labels, codes), hence the cache.
+    """A cell as it may be written: personal data replaced by markers.
+
+    Short numeric cells (codes, counts) cannot hold personal data and are returned as they
+    are; anything else goes through :func:`pipeline.privacy.redact_text`.
+    """
     return cell if _NUMERIC_ONLY.fullmatch(cell) else redact_text(cell)
+
+
+def _categorical(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
+    """Rows ``texts[codes]`` as a categorical (texts may repeat: they are merged)."""
+    final, categories = pd.factorize(np.asarray(texts, dtype=object))
+    categories = np.asarray(categories, dtype=object)
+    return pd.Categorical.from_codes(final[codes], categories=pd.Index(categories, dtype=object))
+
+
+def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
+    """One export column made safe to write, worked out once per distinct value.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column's cell texts.
+    free_text : bool
+        The codebook's ``pii`` flag: the column can hold free text.
+
+    Returns
+    -------
+    pandas.Categorical
+        The cell texts with personal data replaced by markers, row for row.
+
+    Notes
+    -----
+    The column is factorised; each distinct text is checked once and the results are
+    taken back to the rows. Free-text columns (``pii = true``) go through
+    :func:`pipeline.privacy.redact_text`. Every other column (codes, numbers, dates, ids)
+    is checked by shape: a short number passes untouched, anything else (a sentence typed
+    into a code column) is redacted with the same rules, so personal data cannot leave
+    ingest through a column the codebook does not expect it in either.
+    """
+    codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)  # iterating an Arrow array is slow
+    if free_text:
+        texts = [_safe(u) for u in uniques]
+    else:
+        texts = [u if _PLAIN_SHAPE.fullmatch(u) else _safe(u) for u in uniques]
+    return _categorical(codes, texts)
 
 
 def ingest_export(
@@ -160,33 +205,44 @@ def ingest_export(
 
     ``rename`` maps export column names to codebook names before the columns are matched;
     the metadata keep the file's own column names, so messages name what the user sees.
+    The frame's columns are categoricals of text (``source_row``, ``respondent``,
+    ``test_row``, then the codebook's variables): every distinct value of a column is
+    redacted, pseudonymised or checked once, and taken back to the rows.
     """
     columns = rename_columns(raw, instrument, rename or {})
-    mapping, unknown_renamed = match_columns(replace(raw, columns=columns), instrument)
+    mapping, unknown_renamed = match_columns(raw.replace(columns=columns), instrument)
     unknown = [raw.columns[columns.index(c)] for c in unknown_renamed]
     is_survey = instrument.kind == "survey"
     test_re = re.compile(test_pattern, re.IGNORECASE)
-    id_pos = mapping[instrument.id]
-    data: dict[str, list[str]] = {c: [] for c in META_COLUMNS}
+    n = len(raw)
+    id_codes, id_uniques = pd.factorize(
+        raw.column(mapping[instrument.id]).fillna(""), use_na_sentinel=True
+    )
+    ids = [u.strip() for u in np.asarray(id_uniques, dtype=object)]
+    is_test = ["1" if i and test_re.search(i) else "0" for i in ids]
+    if is_survey:
+        named = [i for i in ids if i]
+        hashed = iter(pseudonymise_many(named, instrument=instrument.name, key=key))
+        respondent = [next(hashed) if i else "" for i in ids]
+    else:
+        respondent = [_safe(i) for i in ids]
+    data: dict[str, object] = {
+        "source_row": pd.Categorical(raw.row_numbers.astype(str).astype(object)),
+        "respondent": _categorical(id_codes, respondent),
+        "test_row": _categorical(id_codes, is_test),
+    }
     for var in instrument.variables:
-        if var.name != instrument.id or not is_survey:
-            data[var.name] = []
-    for row, cells in zip(raw.source_rows, raw.rows, strict=True):
-        raw_id = cells[id_pos].strip()
-        data["source_row"].append(str(row))
-        data["test_row"].append("1" if raw_id and test_re.search(raw_id) else "0")
-        if is_survey:
-            data["respondent"].append(
-                pseudonymise(raw_id, instrument=instrument.name, key=key) if raw_id else ""
+        if var.name == instrument.id and is_survey:
+            continue
+        pos = mapping.get(var.name)
+        if pos is None:
+            data[var.name] = pd.Categorical.from_codes(
+                np.zeros(n, dtype=np.int8), categories=pd.Index([""], dtype=object)
             )
         else:
-            data["respondent"].append(_safe(raw_id))
-        for var in instrument.variables:
-            if var.name == instrument.id and is_survey:
-                continue
-            pos = mapping.get(var.name)
-            data[var.name].append(_safe(cells[pos]) if pos is not None else "")
-    frame = pd.DataFrame(data, dtype="object")
+            data[var.name] = safe_column(raw.column(pos), free_text=var.pii)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    frame = frame[[*META_COLUMNS, *[c for c in frame.columns if c not in META_COLUMNS]]]
 
     # File-declared user-missing codes, re-keyed to codebook names.
     by_norm = {normalise_column(raw.columns[p]): name for name, p in mapping.items()}
@@ -215,7 +271,7 @@ def ingest_export(
         "instrument": instrument.name,
         "file": raw.file,
         "row_label": raw.row_label,
-        "raw_rows": len(raw.rows),
+        "raw_rows": n,
         "format": raw.meta.get("format"),
         "encoding": raw.meta.get("encoding"),
         "delimiter": raw.meta.get("delimiter"),
@@ -230,7 +286,7 @@ def ingest_export(
         ],
         # What the reader noticed but could keep (e.g. short records padded with blanks);
         # validate lists these in the validation report.
-        "records": raw.meta.get("records", len(raw.rows)),
+        "records": raw.meta.get("records", n),
         "blank_lines_at_end": raw.meta.get("blank_lines_at_end", 0),
         "read_issues": [
             {"row": i.row, "kind": i.kind, "message": redact_label(i.message)}
@@ -272,7 +328,7 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     if errors:
         raise UserError.combine(errors)
     for name, (frame, meta) in results.items():
-        write_csv(paths.ingested_csv(name), frame)
+        write_frame_csv(paths.ingested_csv(name), writable(frame), neutralise=False)
         write_json(paths.ingested_meta(name), meta)
     for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
         if not config.has(name):
@@ -282,6 +338,64 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
 
 
 def read_ingested(paths: OutputPaths, instrument: str) -> pd.DataFrame:
-    """Read an ingested CSV back exactly as text (no type guessing, no NA conversion)."""
+    """Read an ingested CSV back exactly as text (no type guessing, no NA conversion).
+
+    Every column is a categorical of text; formula-neutralised text is restored once per
+    distinct value (:func:`pipeline.io.restore_formulas` on the categories).
+    """
     path = require(paths.ingested_csv(instrument), "ingest")
-    return read_csv(path, dtype=str, keep_default_na=False)
+    frame = _read_text_csv(path)
+    frame.columns = restore_formulas(pd.DataFrame(columns=frame.columns)).columns
+    out = {}
+    for name in frame.columns:
+        cat = frame[name].cat
+        restored = restore_formulas(_text_frame(cat.categories))[0]
+        out[name] = _categorical(cat.codes.to_numpy(), restored.tolist())
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV this project wrote, every column a categorical of text (pyarrow's reader).
+
+    Nothing is read as a number or as missing: an empty cell is ``""``.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        names = next(csv.reader(fh), [])
+    text = pa.dictionary(pa.int32(), pa.string())
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,
+                                         escape_char=False, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, text), strings_can_be_null=False,
+            quoted_strings_can_be_null=False, null_values=[],
+        ),
+    )
+    frame = table.to_pandas()
+    frame.columns = names
+    return frame
+
+
+def _text_frame(values: object) -> pd.DataFrame:
+    """One object-dtype column of distinct texts (object: iterating it is fast)."""
+    return pd.DataFrame({0: pd.Series(np.asarray(values, dtype=object), dtype=object)})
+
+
+def writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """An ingest frame ready for ``write_csv(..., neutralise=False)``.
+
+    What :func:`pipeline.io.write_csv` does to text cells (formula neutralisation, a lone
+    carriage return written as a line feed) is done here on each distinct value of the
+    categoricals instead of on every cell; the bytes written are the same.
+    """
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        safe = neutralise_formulas(_text_frame(column.cat.categories))[0].tolist()
+        safe = [_LONE_CR.sub("\n", v) if "\r" in v else v for v in safe]
+        out[name] = _categorical(column.cat.codes.to_numpy(), safe)
+    return pd.DataFrame(out, index=frame.index)

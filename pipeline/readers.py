@@ -16,9 +16,10 @@ import io
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import UserError
@@ -40,15 +41,94 @@ class ReadIssue:
     message: str
 
 
-@dataclass
 class RawExport:
-    file: str  # the name a user recognises
-    columns: list[str]  # header as in the file
-    rows: list[list[str]]  # every cell as text ("" for empty)
-    source_rows: list[int]  # row number (CSV/Excel: 1 = header) or SPSS case number
-    row_label: str = "row"
-    meta: dict = field(default_factory=dict)
-    issues: list[ReadIssue] = field(default_factory=list)  # soft problems, see readers
+    """One export as read: every cell as text, in columns.
+
+    ``data`` holds one text column per header position (labels ``0 .. width-1``; ``""``
+    for an empty cell); ``row_numbers`` the row number of each record as the user finds it
+    in the file (CSV/Excel: 1 = header; SPSS: case number). ``rows`` and ``source_rows``
+    give the same as Python lists (for tests and small files).
+    """
+
+    def __init__(
+        self,
+        file: str,
+        columns: list[str],
+        rows: list[list[str]] | None = None,
+        source_rows: list[int] | None = None,
+        row_label: str = "row",
+        meta: dict | None = None,
+        issues: list[ReadIssue] | None = None,
+        *,
+        data: pd.DataFrame | None = None,
+        row_numbers: np.ndarray | None = None,
+    ) -> None:
+        self.file = file  # the name a user recognises
+        self.columns = list(columns)  # header as in the file
+        width = len(self.columns)
+        if data is None:
+            data = _frame_of_rows(rows or [], width)
+        self.data = data.set_axis(range(width), axis=1) if list(data.columns) != list(
+            range(width)
+        ) else data
+        if row_numbers is None:
+            row_numbers = np.asarray(
+                source_rows if source_rows is not None else range(1, len(self.data) + 1),
+                dtype=np.int64,
+            )
+        self.row_numbers = np.asarray(row_numbers, dtype=np.int64)
+        if len(self.row_numbers) != len(self.data):
+            raise ValueError("row_numbers and data differ in length")
+        self.row_label = row_label
+        self.meta = meta if meta is not None else {}
+        self.issues = issues if issues is not None else []  # soft problems, see readers
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Every record as a list of cell texts (materialised; for small exports)."""
+        return self.data.astype(object).to_numpy().tolist()
+
+    @rows.setter
+    def rows(self, rows: list[list[str]]) -> None:
+        self.data = _frame_of_rows(rows, len(self.columns))
+
+    @property
+    def source_rows(self) -> list[int]:
+        return self.row_numbers.tolist()
+
+    @source_rows.setter
+    def source_rows(self, rows: list[int]) -> None:
+        self.row_numbers = np.asarray(rows, dtype=np.int64)
+
+    def column(self, position: int) -> pd.Series:
+        """The text of one column (by header position), with a fresh RangeIndex."""
+        return self.data[position].reset_index(drop=True)
+
+    def replace(self, **changes: object) -> RawExport:
+        """A copy with some attributes changed (``columns``, ``data``, ``row_numbers`` …)."""
+        fields = {
+            "file": self.file, "columns": self.columns, "row_label": self.row_label,
+            "meta": self.meta, "issues": self.issues, "data": self.data,
+            "row_numbers": self.row_numbers,
+        }
+        fields.update(changes)
+        return RawExport(**fields)  # type: ignore[arg-type]
+
+    def take(self, positions: np.ndarray) -> RawExport:
+        """The records at ``positions`` (0-based), keeping their row numbers."""
+        return self.replace(
+            data=self.data.iloc[positions].reset_index(drop=True),
+            row_numbers=self.row_numbers[positions],
+        )
+
+
+def _frame_of_rows(rows: list[list[str]], width: int) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+    return pd.DataFrame(rows, columns=range(width), dtype=object)
 
 
 def normalise_column(name: object) -> str:
@@ -78,6 +158,21 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
+
+
+def column_text(values: pd.Series | list | np.ndarray) -> pd.Series:
+    """:func:`cell_text` of every cell of a column, computed once per distinct value.
+
+    The column is factorised; each distinct value is rendered once and the texts are
+    taken back to the rows (object dtype; ``""`` for a missing value). Exactly
+    ``[cell_text(v) for v in values]``, at the cost of the distinct values.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:-1] = [cell_text(u) for u in np.asarray(uniques, dtype=object)]
+    texts[-1] = ""  # code -1: NaN, None, NaT
+    return pd.Series(texts[codes], dtype=object)
 
 
 def check_duplicate_columns(file: str, columns: list[str]) -> None:
@@ -330,6 +425,197 @@ def _swallowed_lines(record: list[str], delim: str, width: int) -> int:
     return count
 
 
+def _check_header(file: str, header: list[str], header_row: int, delim: str) -> None:
+    """The header row must name the columns: not empty, not one column holding another
+    delimiter, no duplicate names."""
+    if not any(h.strip() for h in header):
+        raise UserError(
+            f"{file}: row {header_row} (the header row) is empty; expected the column names",
+            hint="remove the empty lines above the header, or set header_row for this input",
+        )
+    others = [d for d in DELIMITERS if d != delim and d in header[0]] if len(header) == 1 else []
+    if others:
+        raise UserError(
+            f"{file}: the header is one single column when split on {delim!r}, "
+            f"but it contains {others[0]!r}: {header[0][:80]!r}",
+            hint=f"set delimiter = {others[0]!r} for this input in the study config, "
+            "or remove the wrong 'delimiter' setting so it is detected",
+        )
+    check_duplicate_columns(file, header)
+
+
+_QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
+
+
+def _read_fast(body: str, delim: str) -> tuple[list[str], pd.DataFrame, int, int] | None:
+    """Parse a CSV body with pandas' C parser after cheap, vectorised integrity checks.
+
+    Returns ``(header, data, blank_lines_at_end, physical_lines)``, or None when any check
+    fails: the strict Python parser (:func:`_parse_records`) then reads the file and says
+    exactly what is wrong. The checks work on the UTF-8 bytes with numpy:
+
+    * every quote is structural: an opening quote starts a field (or is the second of a
+      doubled quote), a closing quote ends one (followed by the delimiter, a line break,
+      the end of the data or a doubled quote), and the quotes pair up;
+    * records are the line breaks outside quotes; every record that is not blank has
+      exactly the header's number of fields (delimiters outside quotes + 1);
+    * no record is longer than ``MAX_CELL_CHARS`` bytes (so no cell is longer than that
+      many characters);
+    * a record whose quoted field spans lines (rare) has no continuation line that looks
+      like a whole record (checked with the csv module on just those records).
+
+    Blank lines in the middle are empty rows, blank lines at the end are dropped, as in
+    the strict parser.
+    """
+    d = delim.encode("utf-8")
+    if len(d) != 1 or d in (b'"', b"\r", b"\n"):
+        return None
+    raw = body.encode("utf-8")
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    n = len(arr)
+    if n == 0:
+        return None
+    dbyte = d[0]
+    quotes = np.flatnonzero(arr == _QUOTE)
+    if len(quotes) % 2:
+        return None
+    boundary = np.zeros(256, dtype=bool)
+    boundary[[dbyte, _LF, _CR]] = True
+    if len(quotes):
+        opens, closes = quotes[0::2], quotes[1::2]
+        before = arr[np.maximum(opens - 1, 0)]
+        at_start = (opens == 0) | boundary[before]
+        doubled = np.zeros(len(opens), dtype=bool)
+        doubled[1:] = opens[1:] == closes[:-1] + 1
+        if not (at_start | doubled).all():
+            return None
+        after_pos = closes + 1
+        at_end = after_pos >= n
+        after = arr[np.minimum(after_pos, n - 1)]
+        then_quote = np.zeros(len(closes), dtype=bool)
+        then_quote[:-1] = after_pos[:-1] == opens[1:]
+        if not (at_end | boundary[after] | then_quote).all():
+            return None
+
+    # Physical line breaks (\r\n, \n or a lone \r): start and end offsets.
+    lf = np.flatnonzero(arr == _LF)
+    cr = np.flatnonzero(arr == _CR)
+    cr_next = arr[np.minimum(cr + 1, n - 1)]
+    lone_cr = cr[(cr + 1 >= n) | (cr_next != _LF)]
+    lf_start = lf - ((lf > 0) & (arr[np.maximum(lf - 1, 0)] == _CR))
+    starts = np.concatenate([lf_start, lone_cr])
+    ends = np.concatenate([lf + 1, lone_cr + 1])
+    order = np.argsort(starts, kind="stable")
+    br_start, br_end = starts[order], ends[order]
+    del lf, cr, cr_next, lone_cr, lf_start, starts, ends, order
+    lines = len(br_start) + (1 if (len(br_end) == 0 or br_end[-1] < n) else 0)
+
+    outside = np.searchsorted(quotes, br_start) % 2 == 0
+    rec_end = br_start[outside]
+    rec_start = np.concatenate([[0], br_end[outside]])
+    if rec_start[-1] < n:
+        rec_end = np.concatenate([rec_end, [n]])
+    else:
+        rec_start = rec_start[:-1]
+    if len(rec_start) == 0 or np.any(rec_end - rec_start > MAX_CELL_CHARS):
+        return None
+    blank = rec_end == rec_start
+    if blank[0]:
+        return None  # a blank header: the strict parser says so
+
+    # Inside quotes: an odd number of quotes so far (a running XOR, one pass).
+    inside = np.bitwise_xor.accumulate((arr == _QUOTE).view(np.uint8)) if len(quotes) else None
+    delims = np.flatnonzero((arr == dbyte) & (inside == 0) if inside is not None
+                            else arr == dbyte)
+    del inside
+    fields = np.searchsorted(delims, rec_end) - np.searchsorted(delims, rec_start) + 1
+    del delims
+    width = int(fields[0])
+    if width < 2 or np.any(fields[~blank] != width):
+        return None
+    blank_at_end = 0
+    while blank[len(blank) - 1 - blank_at_end] and blank_at_end < len(blank) - 1:
+        blank_at_end += 1
+
+    header = next(csv.reader([raw[rec_start[0] : rec_end[0]].decode("utf-8")], delimiter=delim))
+    if len(header) != width:
+        return None
+    # Quoted fields spanning lines: check those records for swallowed records.
+    inner = br_start[~outside]
+    if len(inner) and width >= 3:
+        multi = np.unique(np.searchsorted(rec_start, inner, side="right") - 1)
+        for k in multi:
+            text = raw[rec_start[k] : rec_end[k]].decode("utf-8")
+            record = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+            if _swallowed_lines(record, delim, width):
+                return None
+    n_records = len(rec_start) - 1  # below the header, blank lines at the end included
+    if n_records == 0:
+        frame = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+        return header, frame, blank_at_end, lines
+    single_line_header = len(br_start) > 0 and br_start[0] == rec_end[0]
+    if not blank[1 : len(blank) - blank_at_end].any() and single_line_header:
+        frame = _arrow_csv(raw, delim, width, int((rec_end - rec_start).max()))
+        if frame is not None and len(frame) == n_records - blank_at_end:
+            return header, frame, blank_at_end, lines
+    frame = pd.read_csv(
+        io.BytesIO(raw),
+        sep=delim,
+        header=0,
+        names=range(width),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        quotechar='"',
+        doublequote=True,
+        encoding="utf-8",
+        engine="c",
+    )
+    if len(frame) != n_records:
+        return None  # the C parser saw the records differently: trust the strict parser
+    if blank_at_end:
+        frame = frame.iloc[: n_records - blank_at_end]
+    return header, frame, blank_at_end, lines
+
+
+def _arrow_csv(raw: bytes, delim: str, width: int, longest: int) -> pd.DataFrame | None:
+    """Records after the header as categoricals of text, parsed by pyarrow (threads).
+
+    Only for data that passed :func:`_read_fast`'s checks, with no blank line except at
+    the end (pyarrow skips blank lines). Every value is text: nothing is read as null or
+    as a number. None when pyarrow is not installed or fails.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    names = [str(i) for i in range(width)]
+    text = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=max(1 << 24, 2 * longest + 1)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, text), strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[], check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    frame = table.to_pandas()
+    del table
+    frame.columns = range(width)
+    return frame
+
+
 def read_csv_export(
     path: Path,
     *,
@@ -337,6 +623,7 @@ def read_csv_export(
     delimiter: str | None = None,
     header_row: int = 1,
     expected_columns: list[str] | None = None,
+    parser: str = "auto",
 ) -> RawExport:
     """Read a CSV export, checking that every record in the file is accounted for.
 
@@ -353,6 +640,10 @@ def read_csv_export(
     expected_columns : list of str, optional
         Column names the codebook expects. When the header row lacks some of them and
         another of the first 20 rows has more, the error says ``header_row = N``.
+    parser : {"auto", "python"}, default "auto"
+        ``"auto"`` reads with pandas' C parser when the vectorised integrity checks of
+        :func:`_read_fast` pass, and with the strict Python parser otherwise;
+        ``"python"`` always uses the strict parser. Both give the same result.
 
     Returns
     -------
@@ -362,8 +653,8 @@ def read_csv_export(
         shows it (header = ``header_row``), ``issues`` the soft problems below, and
         ``meta`` the encoding, delimiter, decimal mark, ``records`` (records after the
         header, including blank lines at the end), ``blank_lines_at_end`` (dropped),
-        ``lines`` (physical lines in the file) and ``sep_line`` (whether an Excel
-        ``sep=`` line was skipped).
+        ``lines`` (physical lines in the file), ``sep_line`` (whether an Excel
+        ``sep=`` line was skipped) and ``parser`` (``"c"`` or ``"python"``).
 
     Raises
     ------
@@ -426,25 +717,35 @@ def read_csv_export(
         _suggest_header_row(file, per_delim, header_row, expected_columns)
 
     lines_above = len(title_lines) + (1 if sep_line else 0)
+    fast = _read_fast(body, delim) if parser == "auto" else None
+    if fast is not None:
+        header, frame, blank_at_end, lines = fast
+        del body, text
+        _check_header(file, header, header_row, delim)
+        n = len(frame)
+        return RawExport(
+            file=file,
+            columns=[h.strip() for h in header],
+            data=frame,
+            row_numbers=np.arange(header_row + 1, header_row + 1 + n, dtype=np.int64),
+            meta={
+                "format": "csv",
+                "encoding": enc,
+                "delimiter": delim,
+                "decimal": detect_decimal(frame.head(2000).astype(object).to_numpy().tolist()),
+                "records": n + blank_at_end,
+                "blank_lines_at_end": blank_at_end,
+                "lines": lines + lines_above,
+                "sep_line": sep_line is not None,
+                "parser": "c",
+            },
+        )
     records, lines = _parse_records(file, body, delim, header_row, lines_above)
     if not records:
         raise UserError(f"{file}: the file is empty; expected a header row")
     (header, _), records = records[0], records[1:]
-    if not any(h.strip() for h in header):
-        raise UserError(
-            f"{file}: row {header_row} (the header row) is empty; expected the column names",
-            hint="remove the empty lines above the header, or set header_row for this input",
-        )
+    _check_header(file, header, header_row, delim)
     width = len(header)
-    others = [d for d in DELIMITERS if d != delim and d in header[0]] if width == 1 else []
-    if others:
-        raise UserError(
-            f"{file}: the header is one single column when split on {delim!r}, "
-            f"but it contains {others[0]!r}: {header[0][:80]!r}",
-            hint=f"set delimiter = {others[0]!r} for this input in the study config, "
-            "or remove the wrong 'delimiter' setting so it is detected",
-        )
-    check_duplicate_columns(file, header)
     _check_header_width(file, header, [r for r, _ in records], header_row, delim, text)
 
     blank_at_end = 0
@@ -517,6 +818,7 @@ def read_csv_export(
             "blank_lines_at_end": blank_at_end,
             "lines": lines + lines_above,
             "sep_line": sep_line is not None,
+            "parser": "python",
         },
         issues=issues,
     )
@@ -599,12 +901,16 @@ def read_sav_export(path: Path, *, encoding: str | None = None) -> RawExport:
             entries.append({"lo": lo, "hi": hi, "label": labels.get(lo, "")})
         declared[col] = entries
     formats = dict(meta.original_variable_types or {})
-    rows = [[cell_text(v) for v in record] for record in frame.itertuples(index=False)]
+    columns = list(frame.columns)
+    data = pd.DataFrame(
+        {i: column_text(frame.iloc[:, i]) for i in range(len(columns))}, index=frame.index
+    ).reset_index(drop=True)
+    del frame
     return RawExport(
         file=file,
-        columns=list(frame.columns),
-        rows=rows,
-        source_rows=list(range(1, len(rows) + 1)),
+        columns=columns,
+        data=data,
+        row_numbers=np.arange(1, len(data) + 1, dtype=np.int64),
         row_label="case",
         meta={
             "format": "sav",
@@ -636,7 +942,102 @@ def read_xlsx_export(
     Trailing rows that are entirely empty are formatting and are dropped
     (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
     below the reader's limit for a free-text cell.
+
+    Notes
+    -----
+    The sheet is read with calamine (``python-calamine``, Rust), which returns every
+    cell's value about ten times faster than openpyxl; openpyxl (read-only mode) is used
+    only when calamine cannot open the workbook. Either way a cell becomes text with
+    :func:`cell_text`, once per distinct value of a column (``meta["engine"]`` says which
+    library read the file).
     """
+    file = path.name
+    values, title, engine = _xlsx_values(path, sheet)
+    if expected_columns:
+        first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
+        _suggest_header_row(file, {"": first}, header_row, expected_columns)
+    if len(values) < header_row:
+        raise UserError(
+            f"{file}: sheet {title!r} has {len(values)} rows; expected a header in row "
+            f"{header_row}"
+        )
+    header = [cell_text(v).strip() for v in values[header_row - 1]]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    check_duplicate_columns(file, header)
+    body = values[header_row:]
+    del values
+    records = len(body)
+    columns: dict[int, pd.Series] = {}
+    for j in range(width):
+        columns[j] = column_text([r[j] if j < len(r) else None for r in body])
+    del body
+    data = pd.DataFrame(columns, index=range(records)) if width else pd.DataFrame(
+        index=range(records)
+    )
+    # Trailing rows that are entirely empty are formatting, not respondents.
+    if width and records:
+        filled = np.zeros(records, dtype=bool)
+        for j in range(width):
+            filled |= _nonblank(data[j])
+        kept = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    else:
+        kept = 0
+    data = data.iloc[:kept].reset_index(drop=True)
+    return RawExport(
+        file=file,
+        columns=header,
+        data=data,
+        row_numbers=np.arange(header_row + 1, header_row + 1 + kept, dtype=np.int64),
+        meta={
+            "format": "xlsx",
+            "sheet": title,
+            "decimal": ".",
+            "records": records,
+            "blank_rows_at_end": records - kept,
+            "engine": engine,
+        },
+    )
+
+
+def _nonblank(column: pd.Series) -> np.ndarray:
+    """Cells that hold more than whitespace, judged once per distinct text."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    texts = np.asarray(uniques, dtype=object)
+    filled = np.append(np.array([bool(u.strip()) for u in texts], dtype=bool), False)
+    return filled[codes]
+
+
+def _xlsx_values(path: Path, sheet: str | None) -> tuple[list, str, str]:
+    """Every row of the sheet as cell values: (rows, sheet title, engine)."""
+    file = path.name
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception:  # calamine cannot read it: openpyxl decides (and words the error)
+        return _xlsx_values_openpyxl(path, sheet)
+    names = list(wb.sheet_names)
+    if sheet is None:
+        title = names[0] if names else ""
+    elif sheet in names:
+        title = sheet
+    else:
+        raise UserError(
+            f"{file}: no sheet named {sheet!r}; the workbook has {names}",
+            hint="set 'sheet' for this input in the study config",
+        )
+    try:
+        rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    except Exception:
+        return _xlsx_values_openpyxl(path, sheet)
+    finally:
+        wb.close()
+    return rows, title, "calamine"
+
+
+def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str]:
     import openpyxl
 
     file = path.name
@@ -655,45 +1056,10 @@ def read_xlsx_export(
                 hint="set 'sheet' for this input in the study config",
             )
         values = list(ws.iter_rows(values_only=True))
+        title = ws.title
     finally:
         wb.close()
-    if expected_columns:
-        first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
-        _suggest_header_row(file, {"": first}, header_row, expected_columns)
-    if len(values) < header_row:
-        raise UserError(
-            f"{file}: sheet {ws.title!r} has {len(values)} rows; expected a header in row "
-            f"{header_row}"
-        )
-    header = [cell_text(v).strip() for v in values[header_row - 1]]
-    while header and header[-1] == "":
-        header.pop()
-    width = len(header)
-    check_duplicate_columns(file, header)
-    rows, source_rows = [], []
-    for i, record in enumerate(values[header_row:], start=header_row + 1):
-        cells = [cell_text(v) for v in record][:width]
-        cells += [""] * (width - len(cells))
-        rows.append(cells)
-        source_rows.append(i)
-    # Trailing rows that are entirely empty are formatting, not respondents.
-    records = len(rows)
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-        source_rows.pop()
-    return RawExport(
-        file=file,
-        columns=header,
-        rows=rows,
-        source_rows=source_rows,
-        meta={
-            "format": "xlsx",
-            "sheet": ws.title,
-            "decimal": ".",
-            "records": records,
-            "blank_rows_at_end": records - len(rows),
-        },
-    )
+    return values, title, "openpyxl"
 
 
 def read_export(

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument, normalise_label
+from pipeline.catalog import parsed_parquet, require
+from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, normalise_label
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
-from pipeline.io import read_json, write_csv
+from pipeline.io import atomic_write, read_json, write_csv
 from pipeline.privacy import redact_text
+from pipeline.transaction import remove
 from pipeline.values import (
     ACTION_ERROR,
     PARSE_FAILURES,
     CellIssue,
     ParseContext,
+    blank_mask,
     code_lookup,
     explain_failures,
     parse_column,
@@ -48,6 +53,7 @@ class ParsedInstrument:
     reasons: pd.DataFrame  # why a value is missing ("" where present)
     issues: pd.DataFrame  # REPORT_COLUMNS
     column_errors: list[str] = field(default_factory=list)  # columns that mostly fail to parse
+    blank: pd.DataFrame | None = None  # per variable: the cell is empty or whitespace
 
 
 def _declared_missing(meta: dict, name: str) -> tuple[float, ...]:
@@ -129,7 +135,7 @@ _READ_AS = {
 
 def column_failure(
     var_name: str, column: pd.Series, issues: list[CellIssue], instrument: Instrument,
-    meta: dict,
+    meta: dict, *, answered: int | None = None,
 ) -> str | None:
     """A hard error when more than half of a column's non-blank values fail to parse.
 
@@ -140,7 +146,8 @@ def column_failure(
     failed = [i.value for i in issues if i.issue in PARSE_FAILURES]
     if not failed:
         return None
-    answered = int((column.fillna("").str.strip() != "").sum())
+    if answered is None:
+        answered = int((~blank_mask(column)).sum())
     if 2 * len(failed) <= answered:
         return None
     var = instrument.variable(var_name)
@@ -161,12 +168,16 @@ def parse_instrument(
     ``date_format`` is the study's strptime format for this export's date columns (None:
     ISO or dd-mm-jjjj).
     """
-    checked = raw["test_row"] != "1"
+    checked = (raw["test_row"] != "1").to_numpy(dtype=bool)
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
+    blank: dict[str, np.ndarray] = {}
     rows: list[dict] = []
     column_errors: list[str] = []
     header = meta.get("columns", {})
+    source_row = raw["source_row"].astype(object).to_numpy()
+    respondent = raw["respondent"].astype(object).to_numpy()
+    checked_at = np.flatnonzero(checked)
     for var in instrument.variables:
         if var.name not in raw.columns:  # survey id: replaced by the pseudonym at ingest
             continue
@@ -177,9 +188,11 @@ def parse_instrument(
             date_format=date_format,
             comparison_units=instrument.name == "register",
         )
-        column = raw.loc[checked, var.name]
+        blank[var.name] = blank_mask(raw[var.name])
+        column = raw[var.name][checked]
         parsed, why, issues = parse_column(var, column, ctx)
-        failure = column_failure(var.name, column, issues, instrument, meta)
+        answered = int((~blank[var.name][checked]).sum())
+        failure = column_failure(var.name, column, issues, instrument, meta, answered=answered)
         if failure:
             column_errors.append(failure)
         values[var.name] = parsed.reindex(raw.index)
@@ -188,43 +201,44 @@ def parse_instrument(
             # Register facts (targets, counts, hours) are not survey answers: a blank one
             # would silently drop a unit from the unit table, so it stops the run.
             # A comparison unit's row (e.g. Assen) may leave figures blank: shown as "–".
-            blanks = [i for i, r in enumerate(why)
-                      if r == "blank" and not _is_comparison(values, instrument, column, i,
-                                                             codebook)]  # fmt: skip
+            blanks = [i for i in np.flatnonzero(why.to_numpy(dtype=object) == "blank")
+                      if not _is_comparison(values, instrument, column, i, codebook)]
             issues = issues + [
-                CellIssue(i, var.name, "", "missing_value", "a value (required in the register)",
-                          ACTION_ERROR)
+                CellIssue(int(i), var.name, "", "missing_value",
+                          "a value (required in the register)", ACTION_ERROR)
                 for i in blanks
             ]
         for issue in issues:
-            idx = column.index[issue.position]
+            at = checked_at[issue.position]
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]),
-                    respondent=raw.at[idx, "respondent"], column=header.get(var.name, var.name),
+                    instrument, meta, row=int(source_row[at]),
+                    respondent=respondent[at], column=header.get(var.name, var.name),
                     value=redact_text(issue.value), issue=issue.issue, action=issue.action,
                     expected=issue.expected, suggestion=issue.suggestion,
                 )
             )
+    blank_frame = pd.DataFrame(blank, index=raw.index)
     if instrument.kind == "survey":
-        answered = [v.name for v in instrument.variables if v.name in raw.columns]
-        blank = raw[answered].apply(lambda c: c.str.strip() == "").all(axis=1)
+        answered_cols = [v.name for v in instrument.variables if v.name in raw.columns]
+        all_blank = blank_frame[answered_cols].all(axis=1).to_numpy(dtype=bool)
         # A respondent without a unit stays in the data (unit is not needed for every
         # analysis) but is reported, since per-unit results will not count them.
-        no_unit = checked & ~blank & (raw[instrument.unit].str.strip() == "")
-        for idx in raw.index[no_unit]:
+        no_unit = checked & ~all_blank & blank[instrument.unit]
+        for at in np.flatnonzero(no_unit):
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]),
-                    respondent=raw.at[idx, "respondent"],
+                    instrument, meta, row=int(source_row[at]),
+                    respondent=respondent[at],
                     column=header.get(instrument.unit, instrument.unit), issue="missing_unit",
                     action="keep_row", expected="the unit (gemeente) of the respondent",
                 )
             )
-        for idx in raw.index[checked & (raw["respondent"] == "") & ~blank]:
+        no_id = checked & (respondent == "") & ~all_blank
+        for at in np.flatnonzero(no_id):
             rows.append(
                 _report_row(
-                    instrument, meta, row=int(raw.at[idx, "source_row"]), respondent="",
+                    instrument, meta, row=int(source_row[at]), respondent="",
                     column=header.get(instrument.id, instrument.id), issue="missing_id",
                     action="exclude_row", expected="a respondent id",
                 )
@@ -253,6 +267,7 @@ def parse_instrument(
         reasons=pd.DataFrame(reasons, index=raw.index),
         issues=issues,
         column_errors=column_errors,
+        blank=blank_frame,
     )
 
 
@@ -306,12 +321,17 @@ def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
 
 
 def parse_all(
-    config: StudyConfig, paths: OutputPaths, codebook: Codebook
+    config: StudyConfig, paths: OutputPaths, codebook: Codebook,
+    *, each: Callable[[str, ParsedInstrument], None] | None = None,
 ) -> dict[str, ParsedInstrument]:
     """Parse every instrument the study has; raise one UserError with all hard errors.
 
     The study's own unit spellings (``[units.aliases]``) are merged into the codebook's, and
     each export's ``date_format`` applies to its date columns.
+
+    With ``each``, every parsed instrument is handed to ``each(name, parsed)`` as soon as
+    it is parsed and only its issues are kept (memory: one instrument at a time); the
+    returned instruments then hold just ``issues``, ``meta`` and ``instrument``.
     """
     codebook = codebook.with_unit_aliases(
         config.unit_aliases, where=f"{config.path} [units.aliases]"
@@ -319,17 +339,21 @@ def parse_all(
     parsed: dict[str, ParsedInstrument] = {}
     errors: list[str] = []
     for name, spec in config.inputs.items():
-        if not paths.ingested_meta(name).is_file():
-            raise UserError(f"{paths.ingested_meta(name)} not found; run the ingest stage first")
-        meta = read_json(paths.ingested_meta(name))
-        parsed[name] = parse_instrument(
+        meta = read_json(require(paths.ingested_meta(name), "ingest"))
+        p = parse_instrument(
             read_ingested(paths, name), meta, codebook.instruments[name], codebook,
             date_format=spec.date_format,
         )
-        errors += parsed[name].column_errors
-        errors += hard_errors(parsed[name], config.max_errors)
+        errors += p.column_errors
+        errors += hard_errors(p, config.max_errors)
         if codebook.instruments[name].kind == "register" and name == "register":
-            errors += check_register(parsed[name], codebook)
+            errors += check_register(p, codebook)
+        if each is not None:
+            if not errors:
+                each(name, p)
+            empty = pd.DataFrame()
+            p = ParsedInstrument(p.instrument, p.meta, empty, empty, empty, p.issues)
+        parsed[name] = p
     if errors:
         raise UserError(
             errors,
@@ -340,10 +364,81 @@ def parse_all(
     return parsed
 
 
+def parsed_table(parsed: ParsedInstrument) -> pd.DataFrame:
+    """What clean needs of a parsed instrument, as one typed table (written as Parquet).
+
+    Columns: ``source_row`` (int64), ``respondent`` and ``test_row`` (text), then per
+    codebook variable its typed value (``<name>``: Int64 codes and integers, Float64
+    numbers, text for dates, units and free text) and whether the cell was blank
+    (``blank:<name>``, bool).
+    """
+    raw = parsed.raw
+    blank = parsed.blank
+    table: dict[str, object] = {
+        "source_row": raw["source_row"].astype(object).astype("int64").to_numpy(),
+        "respondent": raw["respondent"].astype(object).to_numpy(),
+        "test_row": raw["test_row"].astype(object).to_numpy(),
+    }
+    for name in parsed.values.columns:
+        table[name] = parsed.values[name].to_numpy() if parsed.values[name].dtype == object \
+            else parsed.values[name]
+    if blank is not None:
+        for name in blank.columns:
+            table[f"blank:{name}"] = blank[name].to_numpy(dtype=bool)
+    return pd.DataFrame(table, index=pd.RangeIndex(len(raw)))
+
+
+def read_parsed(
+    paths: OutputPaths, name: str, instrument: Instrument
+) -> ParsedInstrument:
+    """Read validate's typed values of one instrument back (see :func:`parsed_table`).
+
+    Only what the clean stage uses is restored: the row metadata (``raw``), the typed
+    values, the blank flags and the ingest metadata; ``issues`` is empty (the validation
+    report holds them).
+    """
+    table = pd.read_parquet(require(parsed_parquet(paths, name), "validate"))
+    meta = read_json(require(paths.ingested_meta(name), "ingest"))
+    raw = pd.DataFrame({
+        "source_row": table["source_row"].astype("int64"),
+        "respondent": table["respondent"].astype(object),
+        "test_row": table["test_row"].astype(object),
+    })
+    names = [c for c in table.columns if c not in raw.columns and not c.startswith("blank:")]
+    values = {}
+    for c in names:
+        col = table[c]
+        if not (pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype)):
+            col = col.astype(object).where(col.notna(), None)
+        values[c] = col
+    blank = pd.DataFrame(
+        {c.removeprefix("blank:"): table[c].astype(bool) for c in table.columns
+         if c.startswith("blank:")},
+        index=table.index,
+    )
+    return ParsedInstrument(
+        instrument=instrument, meta=meta, raw=raw,
+        values=pd.DataFrame(values, index=table.index),
+        reasons=pd.DataFrame(index=table.index),
+        issues=pd.DataFrame(columns=REPORT_COLUMNS), blank=blank,
+    )
+
+
 def run_validate(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
-    parsed = parse_all(config, paths, codebook)
+    """Validate one instrument at a time; its typed values go to ``data/interim/parsed/``
+    as soon as it is done. A hard error in a later instrument undoes them: the CLI runs
+    every stage as a transaction (``pipeline/transaction.py``)."""
+
+    def keep(name: str, p: ParsedInstrument) -> None:
+        table = parsed_table(p)
+        atomic_write(parsed_parquet(paths, name), lambda f: table.to_parquet(f, index=False))
+
+    parsed = parse_all(config, paths, codebook, each=keep)
     report = pd.concat([p.issues for p in parsed.values()], ignore_index=True)
     report = report.sort_values(["instrument", "row", "column"], kind="stable")
+    for name in INSTRUMENT_FILES:  # an instrument dropped from the config leaves no stale data
+        if not config.has(name):
+            remove(parsed_parquet(paths, name))
     write_csv(paths.validation_report, report)
     summarise_soft_issues(report)
     return Counter(report["issue"])

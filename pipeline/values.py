@@ -219,30 +219,68 @@ def parse_column(
     ``values`` holds codes (Int64), numbers (Float64), ISO date strings, unit ids or text;
     ``missing_reason`` is empty where a value was given and otherwise says why it is missing
     (blank, dont_know, no_answer, user_missing, out_of_range, unknown_label ...).
-    Survey answers repeat a lot, so each distinct text is interpreted once.
+
+    Notes
+    -----
+    Survey answers repeat a lot: the column is factorised, each distinct text is
+    interpreted once, and values, reasons and issues are taken back to the rows with
+    numpy (no per-row Python).
     """
-    texts = values.fillna("").astype(str)
+    codes, uniques = distinct_texts(values)
     interpret = _Interpreter(var, ctx)
-    meaning = {t: interpret(t) for t in texts.unique()}
-    parsed = [meaning[t] for t in texts]
-    out = [p.value for p in parsed]
-    reasons = pd.Series([p.reason for p in parsed], index=values.index, dtype="object")
-    issues = [
-        CellIssue(i, var.name, t, p.issue, p.expected, p.action, p.suggestion)
-        for i, (t, p) in enumerate(zip(texts, parsed, strict=True))
-        if p.issue
-    ]
-    if var.type in ("categorical", "ordinal", "integer"):
-        series = pd.Series(
-            [np.nan if v is None else v for v in out], index=values.index, dtype="float64"
-        ).astype("Int64")
-    elif var.type == "number":
-        series = pd.Series(
-            [np.nan if v is None else v for v in out], index=values.index, dtype="Float64"
+    meanings = [interpret(t) for t in uniques]
+    reasons_u = np.array([p.reason for p in meanings] or [""], dtype=object)
+    reasons = pd.Series(reasons_u[codes] if len(codes) else [], index=values.index,
+                        dtype="object")
+    with_issue = [k for k, p in enumerate(meanings) if p.issue]
+    issues: list[CellIssue] = []
+    if with_issue:
+        hit = np.isin(codes, with_issue)
+        for i in np.flatnonzero(hit):
+            p = meanings[codes[i]]
+            issues.append(
+                CellIssue(int(i), var.name, uniques[codes[i]], p.issue, p.expected, p.action,
+                          p.suggestion)
+            )
+    if var.type in ("categorical", "ordinal", "integer", "number"):
+        numbers = np.array(
+            [np.nan if p.value is None else float(p.value) for p in meanings] or [np.nan],
+            dtype="float64",
         )
+        taken = numbers[codes] if len(codes) else np.array([], dtype="float64")
+        series = pd.Series(taken, index=values.index, dtype="float64")
+        series = series.astype("Int64" if var.type != "number" else "Float64")
     else:
-        series = pd.Series(out, index=values.index, dtype="object")
+        objects = np.empty(max(len(meanings), 1), dtype=object)
+        objects[: len(meanings)] = [p.value for p in meanings]
+        taken = objects[codes] if len(codes) else np.array([], dtype=object)
+        series = pd.Series(taken, index=values.index, dtype="object")
     return series, reasons, issues
+
+
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``(codes, texts)`` with ``values == texts[codes]``; a missing cell is ``""``.
+
+    A categorical column gives its own codes and categories (nothing is recomputed);
+    any other column is factorised.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        texts = [str(u) for u in np.asarray(values.cat.categories, dtype=object)]
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        texts = [str(u) for u in np.asarray(uniques, dtype=object)]
+    if len(codes) and codes.min() < 0:
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append("")
+    return codes, texts
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """True where a cell is empty or only whitespace, judged once per distinct text."""
+    codes, texts = distinct_texts(values)
+    blank = np.array([not t.strip() for t in texts] + [True], dtype=bool)
+    return blank[codes]
 
 
 def _decimal_hint(ctx: ParseContext) -> str:

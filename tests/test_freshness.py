@@ -1,0 +1,40 @@
+"""Which stages ``pipeline run --stale-only`` runs: file times, as make judges them."""
+
+import os
+import time
+
+from pipeline.catalog import STAGES, artifacts, instruments_of
+from pipeline.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.config import OutputPaths, load_config
+from pipeline.freshness import stale_stages
+
+
+def _outputs(config, paths, language="nl"):
+    listed = artifacts(paths, instruments_of(config), load_chapters(CHAPTERS_DIR), (language,))
+    return {stage: [a.path for a in listed if a.stage == stage] for stage in STAGES}
+
+
+def _touch(path, when):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    os.utime(path, (when, when))
+
+
+def test_stale_stages_follow_file_times(tmp_path):
+    config = load_config("studies/example.toml")
+    paths = OutputPaths(tmp_path)
+    assert stale_stages(config, paths, "nl") == list(STAGES)  # nothing built yet
+    outputs = _outputs(config, paths)
+    future = time.time() + 3600  # newer than every input and every code file
+    for k, stage in enumerate(STAGES):
+        for path in outputs[stage]:
+            _touch(path, future + k)
+    assert stale_stages(config, paths, "nl") == []
+    # A derive output older than a clean output: derive and everything after it rerun.
+    _touch(outputs["derive"][0], future - 10)
+    assert stale_stages(config, paths, "nl") == ["derive", "analyze", "plot", "render"]
+    # A missing figure: plot and render rerun; the English report is judged on its own.
+    _touch(outputs["derive"][0], future + 3)
+    outputs["plot"][0].unlink()
+    assert stale_stages(config, paths, "nl") == ["plot", "render"]
+    assert stale_stages(config, paths, "en")[0] == "plot"  # nothing English was built
