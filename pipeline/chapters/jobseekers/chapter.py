@@ -1187,9 +1187,11 @@ def _same_level(a: Any, b: Any) -> bool:
         return str(a) == str(b)
 
 
-def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str) -> str:
+def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str,
+                     names: Mapping[str, str] | None = None) -> str:
     var = baseline[baseline["variable"] == row.covariate]
     name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
+    name = (names or {}).get(row.covariate, name)
     if is_missing(row.level):
         return name
     lev = var[[_same_level(v, row.level) for v in var["level"]]]
@@ -1204,9 +1206,7 @@ def draw_love(inputs: FigureInputs) -> Figure:
     strings_nl = inputs.strings["jobseekers"].get("covariates", {})
     rows = []
     for r in balance.itertuples(index=False):
-        label = _covariate_label(r, baseline_, lang)
-        if is_missing(r.level) and r.covariate in strings_nl:
-            label = strings_nl[r.covariate]
+        label = _covariate_label(r, baseline_, lang, strings_nl)
         rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
         rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
     frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
