@@ -1282,7 +1282,6 @@ CHAPTER = Chapter(
     ),
     exhibits=(
         "table:jobseekers_baseline",
-        "figure:jobseekers_love",
         "table:employment_tests",
         "table:employment_effects",
         "figure:employment_comparison",
@@ -1292,6 +1291,7 @@ CHAPTER = Chapter(
         "figure:jobseekers_forest_md",
         "table:jobseekers_evalues",
         "table:jobseekers_weights",
+        "figure:jobseekers_love",
         "figure:jobseekers_overlap",
         "table:jobseekers_applications",
         "table:jobseekers_channels",
