@@ -533,7 +533,7 @@ def love_plot(
     covariates = _ordered(balance["covariate"])
     samples = _ordered(balance["sample"])
     n = max(len(covariates), 1)
-    fig, sub = _new_figure(width, 1.3 + 0.24 * n, footer)
+    fig, sub = _new_figure(width, 1.3 + 0.3 * n, footer)
     ax = sub.add_subplot()
     pos = {c: i for i, c in enumerate(covariates)}
     values = balance["smd"].astype("Float64").astype("float64").abs()
