@@ -365,7 +365,8 @@ def likert_diverging(
     na_vals = na.fillna(0.0).to_numpy(dtype=float)
     # The N/A shares are usually a few per cent: scale the panel to them (a multiple of
     # 10, at least 10%) so that the bars are visible; the tick shows the scale.
-    na_top = float(min(100.0, max(10.0, math.ceil(float(np.max(na_vals, initial=0.0)) * 1.25 / 10) * 10)))
+    na_max = float(np.max(na_vals, initial=0.0))
+    na_top = float(min(100.0, max(10.0, math.ceil(na_max * 1.25 / 10) * 10)))
     na_ax.barh(na_ys, na_vals, height=bar_h, color=NA_COLOUR, hatch="....",
                edgecolor="white", linewidth=0.6, zorder=2)  # fmt: skip
     for y, v, raw in zip(na_ys, na_vals, na.to_numpy(dtype=float), strict=True):
