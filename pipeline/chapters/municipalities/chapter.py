@@ -115,7 +115,8 @@ def interview_codes(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFram
     out["theme_label_en"] = out["theme"].map({c.code: c.en for c in themes})
     variable = codebook.instruments["interviews"].variable("code")
     for lang in ("nl", "en"):
-        out[f"code_label_{lang}"] = out["code"].map(lambda c, lang=lang: variable.text_label(c, lang))
+        labels = {c: variable.text_label(c, lang) for c in out["code"].unique()}
+        out[f"code_label_{lang}"] = out["code"].map(labels)
     return out.reset_index(drop=True)[list(CODES.columns)]
 
 
