@@ -151,8 +151,14 @@ def test_multiplicity_method_follows_the_config(study):
     assert "p (BH)" in html and "Benjamini-Hochberg-correctie" in html
     assert "Holm" not in _text(html)
     # BH by hand: p_(i) * m / i, made monotone from the largest down
+    # (on the primary, adjusted estimates: the one entry per outcome that carries p_adj)
     family = stats["outcome_family"]["members"]
-    rows = {**stats["employment"], **stats["scales"]}
+    effects = stats["jobseekers"]["effects"]
+    rows = {}
+    for name in family:
+        primary = [e for e in effects[name].values() if e.get("p_adj") is not None]
+        assert len(primary) == 1, name
+        rows[name] = primary[0]
     p = sorted((rows[n]["p_val"], n) for n in family)
     m, running = len(p), 1.0
     for i in range(m, 0, -1):
