@@ -388,11 +388,13 @@ def scorecard_rows(table: pd.DataFrame, stats: Mapping[str, Any],
 
 
 def measures_used(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The measures of the scorecard in order of appearance, for the table note."""
-    seen: dict[str, dict[str, str]] = {}
+    """The measures of the scorecard in order of appearance, for the table note; a measure
+    without a label (a percentage, a count) names the claim it is shown for."""
+    seen: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["measure"] and row["estimate"] is not None and row["measure"] not in seen:
-            seen[row["measure"]] = {"label": row["measure_label"], "name": row["measure_name"]}
+            seen[row["measure"]] = {"label": row["measure_label"], "name": row["measure_name"],
+                                    "claim": int(row["claim"])}  # fmt: skip
     return list(seen.values())
 
 
