@@ -135,8 +135,8 @@ def collect_claims(earlier: Mapping[str, Any]) -> list[tuple[str, dict]]:
     """Every ``(chapter, record)`` under ``earlier[<chapter>]["claims"]``, in stats order."""
     found = []
     for chapter, entry in earlier.items():
-        if not isinstance(entry, Mapping):
-            continue
+        if chapter == "conclusions" or not isinstance(entry, Mapping):
+            continue  # this chapter's own claim-level summary is no record
         claims = entry.get("claims")
         if not isinstance(claims, list):
             continue
