@@ -105,7 +105,6 @@ class AnalysisInputs:
     truth: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
 class SourceAbsent(Exception):
     """Raised by ``AnalysisInputs.data`` when the study has no input for a data set."""
 
