@@ -205,6 +205,11 @@ def _import_chapter_module(folder: Path) -> ModuleType:
     return module
 
 
+def chapter_module(key: str, directory: Path = CHAPTERS_DIR) -> ModuleType:
+    """The ``chapter.py`` module of chapter ``key`` (for tests of its helper functions)."""
+    return _import_chapter_module(Path(directory) / key)
+
+
 def load_chapters(directory: Path = CHAPTERS_DIR) -> tuple[Chapter, ...]:
     """The report's chapters in reading order, from ``<directory>/registry.toml``."""
     directory = Path(directory)

@@ -6,12 +6,12 @@ results follow the contract of these chapters too (stats keys and results tables
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
 
 import pandas as pd
 
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.chapter import chapter_module as load_chapter_module
+from pipeline.chapter import load_chapters
 from pipeline.claims import claim_record, value
 from pipeline.config import OutputPaths
 
@@ -20,7 +20,7 @@ _CHAPTERS = {c.key: c for c in load_chapters()}
 
 def chapter_module(key: str) -> ModuleType:
     """A chapter's ``chapter.py`` module (imported by ``load_chapters`` under this name)."""
-    return sys.modules[f"werktop_chapters.{CHAPTERS_DIR.name}.{key}"]
+    return load_chapter_module(key)
 
 
 def fixture_claims() -> dict:
