@@ -286,6 +286,47 @@ def fmt_share(n: object, total: object, language: str = "nl") -> str:
         return f"alle {m}" if language == "nl" else f"all {m}"
     return f"{k} van de {m}" if language == "nl" else f"{k} of the {m}"
 
+#: Formats a number given to ``fmt_value`` can ask for (``pipeline/claims.py`` records use
+#: them for the placeholders of their rule and evidence strings).
+VALUE_FORMATS = ("int", "pct", "number1", "number2", "number3", "p", "pp", "text")
+
+
+def fmt_value(value: object, format: str, language: str = "nl") -> str:
+    """One value formatted by the name of its format (``VALUE_FORMATS``).
+
+    ``int`` -> ``fmt_int``; ``pct`` -> ``fmt_pct`` (one decimal); ``number1/2/3`` ->
+    ``fmt_number`` with that many decimals; ``p`` -> ``fmt_p``; ``pp`` -> ``fmt_pp`` (one
+    decimal, no unit); ``text`` -> the text itself, or, for a mapping of language to text
+    (``{"nl": ..., "en": ...}``), the text in ``language``.
+    """
+    _check_language(language)
+    if format == "text":
+        if isinstance(value, dict):
+            return str(value.get(language, MISSING))
+        return MISSING if is_missing(value) else str(value)
+    if format == "int":
+        return fmt_int(value, language)
+    if format == "pct":
+        return fmt_pct(value, 1, language)
+    if format in ("number1", "number2", "number3"):
+        return fmt_number(value, int(format[-1]), language)
+    if format == "p":
+        return fmt_p(value, language)
+    if format == "pp":
+        return fmt_pp(value, 1, language)
+    raise ValueError(f"value format {format!r} — expected one of {VALUE_FORMATS}")
+
+
+def fmt_values(values: object, language: str = "nl") -> dict[str, str]:
+    """A mapping ``name -> {"value": v, "format": f}`` as ``name -> formatted text``, ready
+    for the ``fill`` filter (``{{ text | fill(**(values | fmt_values)) }}``)."""
+    if not isinstance(values, dict):
+        return {}
+    return {
+        str(name): fmt_value(spec.get("value"), str(spec.get("format")), language)
+        for name, spec in values.items()
+    }
+
 
 #: Filters registered in the Jinja environment (language is bound by the render stage).
 LANGUAGE_FILTERS = {
@@ -300,4 +341,6 @@ LANGUAGE_FILTERS = {
     "fmt_date": fmt_date,
     "fmt_count_word": fmt_count_word,
     "fmt_share": fmt_share,
+    "fmt_value": fmt_value,
+    "fmt_values": fmt_values,
 }
