@@ -446,11 +446,15 @@ def completed_data(
 ) -> list[pd.DataFrame]:
     """``m`` completed copies (PMM keeps observed codes); one chain per copy."""
     frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+    # Only what the estimates use: m copies of the whole data set (a hundred columns)
+    # would cost m times its memory (17 GB for a million respondents and m = 20).
+    keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
     incomplete = frame[columns].isna().any().any()
     if not incomplete:
-        return [jobseekers.copy()]
-    completed = impute_pmm(frame, columns, m=m, seed=seed, burn_in=burn_in)
-    return [c[jobseekers.columns] for c in completed]
+        return [jobseekers[keep].copy()]
+    slim = frame[list(dict.fromkeys([*columns, UNIT]))]
+    completed = impute_pmm(slim, columns, m=m, seed=seed, burn_in=burn_in)
+    return [c[keep] for c in completed]
 
 
 # ------------------------------------------------------------------ estimates
