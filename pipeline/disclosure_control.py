@@ -137,3 +137,29 @@ def suppress_table(spec: TableSpec, frame: pd.DataFrame, min_cell: int) -> tuple
         shown[why == PRIMARY] = marker if column in counts else SECONDARY_MARKER
         table[column] = pd.Series(shown, index=frame.index, dtype=object)
     return table, int(np.count_nonzero(reason.to_numpy() != ""))
+
+
+def without_markers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A results table with its suppressed cells ("<5", "x") as missing values.
+
+    Figures are drawn from the published (suppressed) tables, where those cells are
+    strings in otherwise numeric columns; a figure draws nothing for them.
+    """
+    from pipeline.formatting import is_suppressed
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        marked = values.map(is_suppressed).astype(bool)
+        if marked.any():
+            out[column] = pd.to_numeric(values.mask(marked), errors="coerce")
+    return out
+
+
+def has_suppressed(frame: pd.DataFrame) -> bool:
+    """Whether any cell of a (published) table holds a disclosure-control marker."""
+    from pipeline.formatting import is_suppressed
+
+    return bool(frame.map(is_suppressed).to_numpy().any()) if not frame.empty else False

@@ -39,6 +39,7 @@ from pipeline.chapter import (
     ViewInputs,
 )
 from pipeline.claims import claim_record
+from pipeline.disclosure_control import without_markers
 from pipeline.formatting import fmt_level
 from pipeline.view import records
 
@@ -586,7 +587,7 @@ def _footer(inputs: FigureInputs) -> str | None:
 
 
 def _draw_likert(inputs: FigureInputs, block: str) -> Figure:
-    table = inputs.tables["employer_likert"]
+    table = without_markers(inputs.tables["employer_likert"])  # suppressed: no bar
     lang = inputs.language
     s = inputs.strings["employers_figures"]
     rows = table[table["block"] == block]
@@ -610,7 +611,7 @@ def draw_manager(inputs: FigureInputs) -> Figure:
 
 
 def draw_bottlenecks(inputs: FigureInputs) -> Figure:
-    table = inputs.tables["employer_multiresponse"]
+    table = without_markers(inputs.tables["employer_multiresponse"])  # suppressed: no bar
     lang = inputs.language
     s = inputs.strings["employers_figures"]
     # Knelpunten and wensen have different items: one series, the labels say which is which.

@@ -69,6 +69,7 @@ from pipeline.chapter import (
     ViewInputs,
 )
 from pipeline.claims import claim_record
+from pipeline.disclosure_control import without_markers
 from pipeline.errors import UserError
 from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
 from pipeline.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
@@ -1101,7 +1102,7 @@ def _by_outcome(frame: pd.DataFrame) -> dict[str, dict]:
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     return analyze_frame(inputs.data("jobseekers"), inputs)
 def draw_employment(inputs: FigureInputs) -> Figure:
-    table = inputs.tables["employment_comparison"]
+    table = without_markers(inputs.tables["employment_comparison"])  # suppressed: no bar
     strings, language = inputs.strings, inputs.language
     method = inputs.stats["outcome_family"]["method"]
     level = fmt_level(inputs.stats["study"]["confidence"], language)
