@@ -111,7 +111,9 @@ def build_design(
     Xf = pd.concat(parts, axis=1)
     Xf = Xf.loc[:, ~Xf.columns.duplicated()]
     X = Xf.to_numpy(dtype="float64")
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+    # rank of the small p x p cross-product: the same answer for any design that is not
+    # nearly collinear, without a singular value decomposition of the n x p matrix
+    if np.linalg.matrix_rank(X.T @ X, hermitian=True) < X.shape[1]:
         raise ValueError(
             "design matrix is rank deficient (collinear covariates, or a level / unit "
             "that coincides with the treatment)"

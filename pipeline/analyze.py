@@ -132,8 +132,8 @@ def run_analyze(
                 f"declared {sorted(declared)}"
             )
         for name, frame in result.tables.items():
-            unsuppressed[name] = check_table(declared[name], frame)
-            tables[name], n = suppress_table(declared[name], frame, config.min_cell)
+            unsuppressed[name] = checked = check_table(declared[name], frame)
+            tables[name], n = suppress_table(declared[name], checked, config.min_cell)
             if n:
                 suppressed_cells[name] = n
             specs[name] = declared[name]

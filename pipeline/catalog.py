@@ -240,13 +240,29 @@ def read_results_table(paths: OutputPaths, spec: TableSpec) -> pd.DataFrame:
 
 def check_table(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """An analysis step's table must have exactly the declared columns (a programming error
-    otherwise: the contract and the code disagree)."""
+    otherwise: the contract and the code disagree). Columns declared integer that arrive as
+    whole floats (counts that went through NaN-aware arithmetic) are written as integers."""
     if tuple(frame.columns) != spec.columns:
         raise RuntimeError(
             f"results table {spec.name!r}: columns {list(frame.columns)} do not match the "
             f"declared contract {list(spec.columns)}"
         )
-    return frame
+    out = frame
+    for column in spec.columns:
+        kind, _ = column_info(spec, column)
+        values = frame[column]
+        if kind != "integer" or not pd.api.types.is_float_dtype(values):
+            continue
+        whole = values.dropna()
+        if not (whole == whole.round()).all():
+            raise RuntimeError(
+                f"results table {spec.name!r}: column {column!r} is declared integer but "
+                f"holds fractions, e.g. {whole[whole != whole.round()].iloc[0]!r}"
+            )
+        if out is frame:
+            out = frame.copy()
+        out[column] = values.round().astype("Int64")
+    return out
 
 
 def results_datapackage(

@@ -18,6 +18,7 @@ figures and its text cannot drift apart.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 import tomllib
@@ -123,7 +124,6 @@ class AnalysisInputs:
     truth: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
 class SourceAbsent(Exception):
     """Raised by ``AnalysisInputs.data`` when the study has no input for a data set."""
 
@@ -194,19 +194,38 @@ def absent_chapters(stats: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def _import_chapter_module(folder: Path) -> ModuleType:
-    """Import ``<folder>/chapter.py`` by path, so chapter folders need no package wiring."""
+    """Import ``<folder>/chapter.py`` by path, so chapter folders need no package wiring.
+
+    The folder becomes a package of its own (``werktop_chapters.<hash>.<key>``), so a large
+    chapter can split its code into sibling modules and import them relatively
+    (``from .estimates import ...``).
+    """
     path = folder / "chapter.py"
     if not path.is_file():
         raise UserError(f"{folder}: a chapter folder needs a chapter.py defining CHAPTER")
-    name = f"werktop_chapters.{folder.parent.name}.{folder.name}"
+    # The package name depends on the folder's full path: a copy of the chapters folder
+    # (as the structure test makes) never shares modules with the shipped one.
+    tag = hashlib.sha1(str(folder.resolve().parent).encode()).hexdigest()[:10]
+    package = f"werktop_chapters.c{tag}.{folder.name}"
+    name = f"{package}.chapter"
     if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
         return sys.modules[name]
+    for parent in ("werktop_chapters", f"werktop_chapters.c{tag}", package):
+        if parent not in sys.modules:
+            holder = ModuleType(parent)
+            holder.__path__ = [str(folder)] if parent == package else []
+            sys.modules[parent] = holder
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def chapter_module(key: str, directory: Path = CHAPTERS_DIR) -> ModuleType:
+    """The ``chapter.py`` module of chapter ``key`` (for tests of its helper functions)."""
+    return _import_chapter_module(Path(directory) / key)
 
 
 def load_chapters(directory: Path = CHAPTERS_DIR) -> tuple[Chapter, ...]:

@@ -349,11 +349,11 @@ def likert_diverging(
     ax.set_ylim(n - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
 
-    def small_panel(panel, title: str) -> None:
-        panel.set_xlim(0, 100)
+    def small_panel(panel, title: str, top: float = 100.0) -> None:
+        panel.set_xlim(0, top)
         panel.set_title(title, fontsize=8.5)
         panel.xaxis.set_major_formatter(_pct_formatter(language))
-        panel.set_xticks([0, 100])
+        panel.set_xticks([0, top])
         panel.tick_params(axis="x", labelsize=7.5)
         panel.tick_params(axis="y", length=0, labelleft=False)
         panel.grid(axis="x", **GRID)
@@ -363,16 +363,20 @@ def likert_diverging(
     na = dist.groupby("item", sort=False)["pct_na"].first().reindex(items)
     na_ys = [y_of[i] for i in items]
     na_vals = na.fillna(0.0).to_numpy(dtype=float)
+    # The N/A shares are usually a few per cent: scale the panel to them (a multiple of
+    # 10, at least 10%) so that the bars are visible; the tick shows the scale.
+    na_max = float(np.max(na_vals, initial=0.0))
+    na_top = float(min(100.0, max(10.0, math.ceil(na_max * 1.25 / 10) * 10)))
     na_ax.barh(na_ys, na_vals, height=bar_h, color=NA_COLOUR, hatch="....",
                edgecolor="white", linewidth=0.6, zorder=2)  # fmt: skip
     for y, v, raw in zip(na_ys, na_vals, na.to_numpy(dtype=float), strict=True):
         text = "–" if math.isnan(raw) else fmt_number(v, 0, language)
-        inside = v > 60
-        na_ax.text(v - 3 if inside else v + 3, y, text, va="center",
+        inside = v > 0.6 * na_top
+        na_ax.text(v - 0.03 * na_top if inside else v + 0.03 * na_top, y, text, va="center",
                    ha="right" if inside else "left", fontsize=7.5,
                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}
                    if inside else None)  # fmt: skip
-    small_panel(na_ax, na_label)
+    small_panel(na_ax, na_label, na_top)
     if separate:
         neutral_title = neutral_label or str(labels.get(neutral, neutral))
         small_panel(axes[1], neutral_title)
@@ -785,12 +789,24 @@ def scatter_labelled(
     x_span = float(np.ptp(xs[keep])) if keep.sum() > 1 else 1.0
     y_span = float(np.ptp(ys[keep])) if keep.sum() > 1 else 1.0
     px, py = xs[keep], ys[keep]
+    ymax = [*(ys[keep].tolist()), reference_y if reference_y is not None else 0.0]
+    y_top = max(ymax) * 1.15 if max(ymax) > 0 else 1.0
+    # a label is about 9% of the y range tall (8.5 pt text plus offset on a ~3 in axis)
+    band = 0.09 * y_top
     for xv, yv, text in zip(px, py, table[label][keep], strict=True):
         # a neighbour just to the right at about the same height would sit on the label:
         # put this label below the point instead
         dx = (px - xv) / (x_span or 1.0)
         dy = (py - yv) / (y_span or 1.0)
         crowded = bool(np.any((dx > 0) & (dx < 0.25) & (np.abs(dy) < 0.08)))
+        # a label must not sit on the reference line: put it left of the point instead
+        on_line = reference_y is not None and (
+            (crowded and 0 <= yv - reference_y < band)
+            or (not crowded and 0 <= reference_y - yv < band))
+        if on_line:
+            ax.annotate(str(text), (xv, yv), xytext=(-7, 0), textcoords="offset points",
+                        fontsize=8.5, ha="right", va="center")  # fmt: skip
+            continue
         ax.annotate(str(text), (xv, yv), xytext=(6, -5 if crowded else 4),
                     textcoords="offset points", fontsize=8.5, ha="left",
                     va="top" if crowded else "bottom")  # fmt: skip
@@ -801,8 +817,7 @@ def scatter_labelled(
     if reference_y is not None:
         ax.axhline(reference_y, color="#222222", linestyle=(0, (4, 3)), linewidth=0.9,
                    label=reference_label or None, zorder=1)  # fmt: skip
-    ymax = [*(ys[keep].tolist()), reference_y if reference_y is not None else 0.0]
-    ax.set_ylim(0, max(ymax) * 1.15 if max(ymax) > 0 else 1.0)
+    ax.set_ylim(0, y_top)
     ax.yaxis.set_major_formatter(_prop_formatter(language) if y_percent
                                  else _num_formatter(language, 1))  # fmt: skip
     ax.xaxis.set_major_formatter(_num_formatter(language, x_decimals))

@@ -4,6 +4,30 @@ Each chapter that can re-test a claim puts a record under ``stats[<chapter>]["cl
 (built with ``claim_record``); the conclusions chapter collects them into the scorecard.
 A claim nobody recorded is "not testable" there, with the reason that no chapter tests it.
 
+The shape of a record (a JSON object in ``stats.json``)::
+
+    {"claim": 5, "verdict": "supported",            # CLAIMS, VERDICTS
+     "rule": "rule_5", "short_rule": "rule_5_short", "evidence": "evidence_5",
+     "values": {"exceed": {"value": 3, "format": "int"}, ...},
+     "measure": "n_units_exceeding", "estimate": 3.0, "total": 5,
+     "ci_low": None, "ci_high": None, "p_adj": None,
+     "truth": None, "covered": None, ...extra fields of the recording chapter}
+
+``rule``, ``short_rule`` and ``evidence`` are keys of the *recording* chapter's strings,
+in the table ``[<chapter>.claims]`` of its ``nl.toml`` and ``en.toml`` (so every language
+has them): the rule applied in full (shown in a numbered list under the scorecard), the
+rule in a few words (the scorecard's rule column) and what the numbers were (or why the
+claim is not testable). Their ``{placeholders}`` are filled from ``values``: placeholder ->
+``{"value": ..., "format": ...}`` with a format of ``pipeline.formatting.VALUE_FORMATS``
+(``int``, ``pct``, ``number1/2/3``, ``p``, ``pp``, ``text``; a ``text`` value may be
+``{"nl": ..., "en": ...}``). ``{level}`` (the confidence level) is always available. The
+template formats the values with the ``fmt_values`` filter; nothing is formatted here.
+
+``measure`` names the estimate's scale; the conclusions chapter gives each measure a label
+and a display format (``pipeline/chapters/conclusions/chapter.py: MEASURES``), e.g.
+``conditional_or`` "OR 2,95 [1,79; 4,86]", ``share`` "97,4% [94,8; 98,8]",
+``n_units_exceeding`` "3 van 5" (``total`` is the 5).
+
 The claims (design brief §1):
 
 1. Werktop gets significantly more WWB recipients into work than the control group.
@@ -21,10 +45,30 @@ The claims (design brief §1):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
+
+from pipeline.formatting import VALUE_FORMATS
 
 CLAIMS = (1, 2, 3, 4, 5, 6, 7, 8)
 VERDICTS = ("supported", "not_supported", "not_testable")
+
+
+def value(x: Any, format: str) -> dict[str, Any]:
+    """A placeholder value for ``values``: ``{"value": x, "format": format}``.
+
+    Non-finite numbers become None (printed as a dash); ``format`` must be one of
+    ``VALUE_FORMATS``.
+    """
+    if format not in VALUE_FORMATS:
+        raise ValueError(f"value format {format!r} — expected one of {VALUE_FORMATS}")
+    if isinstance(x, float) and not math.isfinite(x):
+        x = None
+    elif hasattr(x, "item") and not isinstance(x, (str, dict)):  # numpy scalar
+        x = x.item()
+        if isinstance(x, float) and not math.isfinite(x):
+            x = None
+    return {"value": x, "format": format}
 
 
 def claim_record(
@@ -33,26 +77,48 @@ def claim_record(
     *,
     rule: str,
     evidence: str,
+    short_rule: str | None = None,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
     estimate: float | None = None,
     ci_low: float | None = None,
     ci_high: float | None = None,
     p_adj: float | None = None,
     measure: str | None = None,
     truth: float | None = None,
+    total: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One claim's verdict with what it rests on.
+    """One claim's verdict with what it rests on (shape in the module docstring).
 
-    ``rule`` and ``evidence`` are keys of the conclusions chapter's strings (or plain
-    English for a reader of stats.json): the rule applied and what the numbers were.
-    ``measure`` names the estimate's scale (e.g. ``"conditional_or"``, ``"ate_rd"``,
-    ``"spearman_rho"``). ``truth`` is the planted value for a synthetic study (None for
-    real data); ``covered`` says whether the CI covers it.
+    Parameters
+    ----------
+    claim, verdict
+        The claim number (``CLAIMS``) and the verdict (``VERDICTS``).
+    rule, evidence
+        Keys of ``[<chapter>.claims]`` in the recording chapter's strings: the rule in full
+        and what the numbers showed (or why the claim is not testable).
+    short_rule
+        Key of the rule in a few words; default ``f"{rule}_short"``.
+    values
+        Placeholders of the three strings: name -> ``value(x, format)``.
+    estimate, ci_low, ci_high, p_adj, measure, total
+        The estimate behind the verdict on the scale ``measure``, its confidence interval,
+        its multiplicity-adjusted p-value, and the denominator of a count (``total``).
+    truth
+        The planted value for a synthetic study (None for real data); ``covered`` says
+        whether the CI covers it.
+    **extra
+        Further fields the recording chapter keeps (its own template may read them).
     """
     if claim not in CLAIMS:
         raise ValueError(f"claim {claim} — expected one of {CLAIMS}")
     if verdict not in VERDICTS:
         raise ValueError(f"verdict {verdict!r} — expected one of {VERDICTS}")
+    checked: dict[str, dict[str, Any]] = {}
+    for name, spec in (values or {}).items():
+        if not isinstance(spec, Mapping) or set(spec) != {"value", "format"}:
+            raise ValueError(f"claim {claim}: value {name!r} must be {{'value', 'format'}}")
+        checked[str(name)] = value(spec["value"], str(spec["format"]))
     covered = None
     if truth is not None and ci_low is not None and ci_high is not None:
         if all(math.isfinite(v) for v in (truth, ci_low, ci_high)):
@@ -61,7 +127,9 @@ def claim_record(
         "claim": claim,
         "verdict": verdict,
         "rule": rule,
+        "short_rule": short_rule if short_rule is not None else f"{rule}_short",
         "evidence": evidence,
+        "values": checked,
         "measure": measure,
         "estimate": estimate,
         "ci_low": ci_low,
@@ -69,5 +137,21 @@ def claim_record(
         "p_adj": p_adj,
         "truth": truth,
         "covered": covered,
+        "total": total,
         **extra,
     }
+
+
+def claim_strings(strings: Mapping[str, Any], chapter: str) -> Mapping[str, Any]:
+    """The ``[<chapter>.claims]`` strings table of a recording chapter (empty if none)."""
+    entry = strings.get(chapter)
+    table = entry.get("claims") if isinstance(entry, Mapping) else None
+    return table if isinstance(table, Mapping) else {}
+
+
+def unresolved_keys(record: Mapping[str, Any], strings: Mapping[str, Any],
+                    chapter: str) -> list[str]:
+    """The record's rule, short-rule and evidence keys that ``strings`` lacks."""
+    table = claim_strings(strings, chapter)
+    keys = (record.get("rule"), record.get("short_rule"), record.get("evidence"))
+    return [str(k) for k in keys if not isinstance(table.get(str(k)), str)]

@@ -45,6 +45,22 @@ class Code:
 
 
 @dataclass(frozen=True)
+class TextLabel:
+    """A reader's label for one value of a free-code (text) variable, e.g. an interview code."""
+
+    value: str
+    nl: str
+    en: str
+
+
+def readable_code(value: str) -> str:
+    """A code name a reader can read when the codebook gives no label: ``draagvlak_laag``
+    -> ``Draagvlak laag`` (underscores become spaces, first letter upper case)."""
+    text = str(value).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
 class Variable:
     name: str
     type: str
@@ -63,6 +79,14 @@ class Variable:
     on_invalid: str = "missing"
     pii: bool = True
     eligible_codes: tuple[int, ...] | None = None
+    value_labels: tuple[TextLabel, ...] = ()
+
+    def text_label(self, value: object, language: str = "nl") -> str:
+        """The label of a free-code value (``value_labels``), or :func:`readable_code`."""
+        for lab in self.value_labels:
+            if lab.value == value:
+                return lab.nl if language == "nl" else lab.en
+        return readable_code(str(value))
 
     @property
     def has_codes(self) -> bool:
@@ -274,7 +298,18 @@ def _variable(raw: dict, value_sets: dict[str, tuple[Code, ...]], where: str) ->
         eligible_codes=(
             tuple(int(c) for c in raw["eligible_codes"]) if "eligible_codes" in raw else None
         ),
+        value_labels=_value_labels(raw.get("value_labels", ()), f"{where}: {name}"),
     )
+
+
+def _value_labels(raw: object, where: str) -> tuple[TextLabel, ...]:
+    out = []
+    for lab in raw:  # type: ignore[union-attr]
+        try:
+            out.append(TextLabel(value=str(lab["value"]), nl=str(lab["nl"]), en=str(lab["en"])))
+        except (KeyError, TypeError) as exc:
+            raise UserError(f"{where}: a value label needs value, nl and en") from exc
+    return tuple(out)
 
 
 def _load_instrument(

@@ -17,6 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -214,6 +215,119 @@ def fmt_check(value: object) -> str:
     return "✓" if bool(value) else "✗"
 
 
+_MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+
+def fmt_date(x: object, language: str = "nl") -> str:
+    """A calendar date written out for a reader: ``1 november 2012`` / ``1 November 2012``.
+
+    Accepts an ISO string (``2012-11-01``, a time part is ignored), a ``datetime.date``
+    or ``datetime.datetime`` or a pandas Timestamp. Missing values give the en dash; a
+    string that is not an ISO date raises ``ValueError`` rather than being shown as is.
+    """
+    _check_language(language)
+    if is_missing(x):
+        return MISSING
+    if isinstance(x, _dt.datetime):
+        day = x.date()
+    elif isinstance(x, _dt.date):
+        day = x
+    elif isinstance(x, str):
+        day = _dt.date.fromisoformat(x.strip()[:10])
+    else:
+        raise ValueError(f"not a date: {x!r}")
+    return f"{day.day} {_MONTHS[language][day.month - 1]} {day.year}"
+
+
+_WORDS = {
+    "nl": ("nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",
+           "elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien",
+           "achttien", "negentien", "twintig"),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+           "eighteen", "nineteen", "twenty"),
+}
+
+
+def fmt_count_word(x: object, language: str = "nl") -> str:
+    """A count as a word for zero to twenty (``vijf``/``five``), as digits above that.
+
+    Dutch and English house style write small counts in running text as words.
+    """
+    _check_language(language)
+    if is_missing(x):
+        return MISSING
+    d = _to_decimal(x)
+    if d != d.to_integral_value() or d < 0:
+        raise ValueError(f"not a count: {x!r}")
+    n = int(d)
+    return _WORDS[language][n] if n <= 20 else fmt_int(n, language)
+
+
+def fmt_share(n: object, total: object, language: str = "nl") -> str:
+    """``n`` of ``total`` for running text: "alle vijf", "geen van de veertien",
+    "drie van de vijf" (English: "all five", "none of the fourteen", "three of the five").
+
+    Counts up to twenty are words (:func:`fmt_count_word`). Put the noun after it:
+    "in {share} eenheden". "All" is used only for a total above one ("één van de één").
+    """
+    _check_language(language)
+    if is_missing(n) or is_missing(total):
+        return MISSING
+    k, m = fmt_count_word(n, language), fmt_count_word(total, language)
+    if int(_to_decimal(n)) == 0:
+        return f"geen van de {m}" if language == "nl" else f"none of the {m}"
+    if int(_to_decimal(n)) == int(_to_decimal(total)) and int(_to_decimal(total)) > 1:
+        return f"alle {m}" if language == "nl" else f"all {m}"
+    return f"{k} van de {m}" if language == "nl" else f"{k} of the {m}"
+
+#: Formats a number given to ``fmt_value`` can ask for (``pipeline/claims.py`` records use
+#: them for the placeholders of their rule and evidence strings).
+VALUE_FORMATS = ("int", "pct", "number1", "number2", "number3", "p", "pp", "text")
+
+
+def fmt_value(value: object, format: str, language: str = "nl") -> str:
+    """One value formatted by the name of its format (``VALUE_FORMATS``).
+
+    ``int`` -> ``fmt_int``; ``pct`` -> ``fmt_pct`` (one decimal); ``number1/2/3`` ->
+    ``fmt_number`` with that many decimals; ``p`` -> ``fmt_p``; ``pp`` -> ``fmt_pp`` (one
+    decimal, no unit); ``text`` -> the text itself, or, for a mapping of language to text
+    (``{"nl": ..., "en": ...}``), the text in ``language``.
+    """
+    _check_language(language)
+    if format == "text":
+        if isinstance(value, dict):
+            return str(value.get(language, MISSING))
+        return MISSING if is_missing(value) else str(value)
+    if format == "int":
+        return fmt_int(value, language)
+    if format == "pct":
+        return fmt_pct(value, 1, language)
+    if format in ("number1", "number2", "number3"):
+        return fmt_number(value, int(format[-1]), language)
+    if format == "p":
+        return fmt_p(value, language)
+    if format == "pp":
+        return fmt_pp(value, 1, language)
+    raise ValueError(f"value format {format!r} — expected one of {VALUE_FORMATS}")
+
+
+def fmt_values(values: object, language: str = "nl") -> dict[str, str]:
+    """A mapping ``name -> {"value": v, "format": f}`` as ``name -> formatted text``, ready
+    for the ``fill`` filter (``{{ text | fill(**(values | fmt_values)) }}``)."""
+    if not isinstance(values, dict):
+        return {}
+    return {
+        str(name): fmt_value(spec.get("value"), str(spec.get("format")), language)
+        for name, spec in values.items()
+    }
+
+
 #: Filters registered in the Jinja environment (language is bound by the render stage).
 LANGUAGE_FILTERS = {
     "fmt_number": fmt_number,
@@ -224,4 +338,9 @@ LANGUAGE_FILTERS = {
     "fmt_p": fmt_p,
     "fmt_p_rel": fmt_p_rel,
     "fmt_ci": fmt_ci,
+    "fmt_date": fmt_date,
+    "fmt_count_word": fmt_count_word,
+    "fmt_share": fmt_share,
+    "fmt_value": fmt_value,
+    "fmt_values": fmt_values,
 }

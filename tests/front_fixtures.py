@@ -6,13 +6,13 @@ results follow the contract of these chapters too (stats keys and results tables
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
 
 import pandas as pd
 
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
-from pipeline.claims import claim_record
+from pipeline.chapter import chapter_module as load_chapter_module
+from pipeline.chapter import load_chapters
+from pipeline.claims import claim_record, value
 from pipeline.config import OutputPaths
 
 _CHAPTERS = {c.key: c for c in load_chapters()}
@@ -20,20 +20,28 @@ _CHAPTERS = {c.key: c for c in load_chapters()}
 
 def chapter_module(key: str) -> ModuleType:
     """A chapter's ``chapter.py`` module (imported by ``load_chapters`` under this name)."""
-    return sys.modules[f"werktop_chapters.{CHAPTERS_DIR.name}.{key}"]
+    return load_chapter_module(key)
 
 
 def fixture_claims() -> dict:
     """Claim records as the chapters write them: 1 supported (with truth), 5 not supported."""
     return {
         "jobseekers": {"claims": [
-            claim_record(1, "supported", rule="holm_adjusted_direction", evidence="",
+            claim_record(1, "supported", rule="direction_holm_signs", evidence="adjusted_one",
+                         values={"alpha": value(0.05, "number2"),
+                                 "outcome": value({"nl": "In een betaalde baan",
+                                                   "en": "In a regular paid job"}, "text"),
+                                 "crude": value(3.4769, "number2"),
+                                 "weighted": value(3.2951, "number2")},
                          estimate=2.1736, ci_low=1.5982, ci_high=2.9561, p_adj=0.0000004,
                          measure="conditional_or", truth=2.0, outcome="werk_regulier"),
         ]},
         "units": {"claims": [
-            claim_record(5, "not_supported", rule="target_claim", evidence="",
-                         estimate=2.0, measure="n_units"),
+            claim_record(5, "not_supported", rule="rule_5", evidence="evidence_5",
+                         values={"far": value(0.5, "pct"), "exceed": value(2, "int"),
+                                 "total": value(5, "int"), "below": value(3, "int"),
+                                 "far_below": value(1, "int"), "unknown": value(0, "int")},
+                         estimate=2.0, total=5, measure="n_units_exceeding"),
         ]},
     }  # fmt: skip
 
@@ -64,6 +72,7 @@ def add_front_results(paths: OutputPaths, stats: dict) -> None:
         "claims": conclusions.claim_summary(table),
         "n_supported": 1, "n_claims": 8,
         "key_effects": conclusions.key_effects(earlier, table),
+        "values": conclusions.scorecard_values(earlier),
         "has_truth": True,
         "units_line": conclusions.units_line(stats),
     }  # fmt: skip

@@ -13,16 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chapter import AnalysisInputs, ViewInputs, load_chapters
+from pipeline.chapter import AnalysisInputs, ViewInputs, chapter_module, load_chapters
 from pipeline.plan import load_plan
 
 CHAPTERS = {c.key: c for c in load_chapters()}
 
 
 def _module(key):
-    import sys
-
-    return sys.modules[f"werktop_chapters.chapters.{key}"]
+    return chapter_module(key)
 
 
 EMP = _module("employers")

@@ -5,7 +5,6 @@ tests/test_end_to_end.py (one pipeline run shared with the other end-to-end chec
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,10 +12,10 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.pmm import impute_pmm
-from pipeline.chapter import _import_chapter_module
+from pipeline.chapter import chapter_module
 from pipeline.plan import Outcome
 
-JS = _import_chapter_module(Path(__file__).resolve().parents[1] / "pipeline/chapters/jobseekers")
+JS = chapter_module("jobseekers")
 
 
 def _outcome(name: str, kind: str) -> Outcome:

@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chapter import load_chapters
+from pipeline.chapter import chapter_module, load_chapters
 from pipeline.codebook import load_codebook
 from pipeline.config import PROJECT_ROOT
 from pipeline.formatting import fmt_int, fmt_number, fmt_pct
 
 CB = load_codebook(PROJECT_ROOT / "data" / "codebook")
 CHAPTERS = {c.key: c for c in load_chapters()}
-UNITS_MOD = __import__("werktop_chapters.chapters.units", fromlist=["x"])
-MUN_MOD = __import__("werktop_chapters.chapters.municipalities", fromlist=["x"])
-ASSEN_MOD = __import__("werktop_chapters.chapters.appendix_assen", fromlist=["x"])
+UNITS_MOD = chapter_module("units")
+MUN_MOD = chapter_module("municipalities")
+ASSEN_MOD = chapter_module("appendix_assen")
 IDS = [u.id for u in CB.units]
 
 

@@ -283,3 +283,35 @@ def test_catalog_lists_exactly_the_files_a_run_writes(out):
     }
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert listed == written
+
+
+def test_a_sample_of_report_numbers_traces_to_the_results(out):
+    """Numbers picked from results/ (stats.json and tables), formatted the Dutch way,
+    appear in the report: the templates format what the analysis wrote."""
+    from pipeline.formatting import fmt_ci, fmt_int, fmt_number, fmt_pct, fmt_pp
+
+    html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(
+        r"<style>.*?</style>", " ", html, flags=re.S)))
+    text = text.replace("\u00a0", " ")
+    stats = json.loads((out / "results/stats.json").read_text())
+    emp = stats["employment"]["werk_regulier"]
+    effects = stats["jobseekers"]["effects"]["werk_regulier"]["adjusted_odds_ratio"]
+    units = pd.read_csv(out / "results/tables/unit_attainment.csv")
+    first_unit = units.iloc[0]
+    flow = pd.read_csv(out / "results/tables/sample_flow.csv", keep_default_na=False)
+    raw_control = flow.query("instrument == 'control' and step == 'raw'")["n"].item()
+    expected = [
+        fmt_int(stats["n"]["candidates"]),
+        fmt_int(raw_control),
+        fmt_pct(emp["p_treated"], 1),
+        fmt_pct(emp["p_control"], 1),
+        fmt_pp(emp["risk_difference"], 1),
+        fmt_ci(emp["rd_ci_low"], emp["rd_ci_high"], 1, percent=True),
+        fmt_number(effects["estimate"], 2),
+        fmt_ci(effects["ci_low"], effects["ci_high"], 2),
+        fmt_pct(first_unit["attainment"], 0),
+        fmt_number(stats["scales"]["scale_zoekgedrag"]["mean_treated"], 2),
+    ]
+    missing = [value for value in expected if value not in text]
+    assert missing == []

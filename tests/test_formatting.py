@@ -208,3 +208,64 @@ def test_formatters_are_pure():
     results = [fmt_number(v, 1, "nl") for v in values]
     assert values == before
     assert results == [fmt_number(v, 1, "nl") for v in values]
+
+
+@pytest.mark.parametrize(
+    ("x", "nl", "en"),
+    [
+        ("2012-11-01", "1 november 2012", "1 November 2012"),
+        ("2014-04-01", "1 april 2014", "1 April 2014"),
+        ("2013-01-07T00:00:00", "7 januari 2013", "7 January 2013"),
+        (pd.Timestamp("2012-12-31"), "31 december 2012", "31 December 2012"),
+        (__import__("datetime").date(2013, 3, 15), "15 maart 2013", "15 March 2013"),
+    ],
+)
+def test_fmt_date_writes_the_month_out(x: object, nl: str, en: str) -> None:
+    from pipeline.formatting import fmt_date
+
+    assert fmt_date(x, language="nl") == nl
+    assert fmt_date(x, language="en") == en
+
+
+@pytest.mark.parametrize("x", MISSING_VALUES)
+def test_fmt_date_missing_is_a_dash(x: object) -> None:
+    from pipeline.formatting import fmt_date
+
+    assert fmt_date(x) == MISSING
+
+
+def test_fmt_date_rejects_what_is_not_a_date() -> None:
+    from pipeline.formatting import fmt_date
+
+    with pytest.raises(ValueError):
+        fmt_date("01-11-2012")
+    with pytest.raises(ValueError):
+        fmt_date(3.5)
+
+
+@pytest.mark.parametrize(
+    ("n", "total", "nl", "en"),
+    [
+        (5, 5, "alle vijf", "all five"),
+        (0, 14, "geen van de veertien", "none of the fourteen"),
+        (3, 5, "drie van de vijf", "three of the five"),
+        (1, 1, "één van de één", "one of the one"),
+        (24, 25, "24 van de 25", "24 of the 25"),
+        (1200, 1200, "alle 1.200", "all 1,200"),
+    ],
+)
+def test_fmt_share_reads_as_words(n: int, total: int, nl: str, en: str) -> None:
+    from pipeline.formatting import fmt_share
+
+    assert fmt_share(n, total, language="nl") == nl
+    assert fmt_share(n, total, language="en") == en
+
+
+def test_fmt_count_word_rejects_fractions_and_missing_is_a_dash() -> None:
+    from pipeline.formatting import fmt_count_word
+
+    assert fmt_count_word(20, "nl") == "twintig"
+    assert fmt_count_word(21.0, "en") == "21"
+    assert fmt_count_word(None) == MISSING
+    with pytest.raises(ValueError):
+        fmt_count_word(2.5)

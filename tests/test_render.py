@@ -385,7 +385,8 @@ def test_scale_table_shows_means_g_and_both_p_values(results: OutputPaths) -> No
     html = _html(results, "nl")
     table = html[html.index('id="tab-scales"'):]
     table = table[: table.index("</table>")]
-    assert "Zoekgedrag (1-5)" in table
+    # the row label is the outcome's short form from the chapter strings ([jobseekers.short])
+    assert "<th scope=\"row\">Zoekgedrag</th>" in table
     assert "3,93 (0,71)" in table and "0,39" in table and "[0,24; 0,54]" in table
     assert "t(671,4) = 5,01" in table
     assert "p (ruw)" in table and "p (Holm)" in table

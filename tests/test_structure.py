@@ -24,6 +24,8 @@ from pipeline.chapter import CHAPTERS_DIR, load_chapters
 from pipeline.cli import main
 from pipeline.codebook import load_codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
+from pipeline.numbering import References
+from pipeline.plan import load_plan
 from pipeline.plot import plot_figures
 from pipeline.render import render_report
 
@@ -131,7 +133,8 @@ def study(tmp_path_factory) -> dict:
 def test_confidence_level_follows_alpha_everywhere(study):
     html = (study["out"] / "reports" / "werktop_report.html").read_text(encoding="utf-8")
     text = _text(html)
-    assert "95%" not in text  # not in any text, table header or caption
+    # not in any text, table header or caption ("95%" alone can be a result, e.g. a share)
+    assert "95%-BI" not in text and "95%-betrouwbaarheid" not in text
     assert "90%-BI" in text and "90%-betrouwbaarheidsinterval" in text
     assert "α = 0,10" in text
     stats = json.loads((study["out"] / "results" / "stats.json").read_text())
@@ -148,8 +151,14 @@ def test_multiplicity_method_follows_the_config(study):
     assert "p (BH)" in html and "Benjamini-Hochberg-correctie" in html
     assert "Holm" not in _text(html)
     # BH by hand: p_(i) * m / i, made monotone from the largest down
+    # (on the primary, adjusted estimates: the one entry per outcome that carries p_adj)
     family = stats["outcome_family"]["members"]
-    rows = {**stats["employment"], **stats["scales"]}
+    effects = stats["jobseekers"]["effects"]
+    rows = {}
+    for name in family:
+        primary = [e for e in effects[name].values() if e.get("p_adj") is not None]
+        assert len(primary) == 1, name
+        rows[name] = primary[0]
     p = sorted((rows[n]["p_val"], n) for n in family)
     m, running = len(p), 1.0
     for i in range(m, 0, -1):
@@ -170,7 +179,8 @@ def test_an_outcome_added_to_the_plan_flows_to_data_package_and_report(study):
     assert fields["geen_werk"]["title"] == "No work or activity"
     stats = json.loads((out / "results/stats.json").read_text())
     assert "geen_werk" in stats["outcome_family"]["members"]
-    assert stats["outcome_family"]["size"] == 7
+    shipped = load_plan(load_codebook(PROJECT_ROOT / "data" / "codebook")).family("primary")
+    assert stats["outcome_family"]["size"] == len(shipped) + 1
     html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
     assert "Geen werk of activiteit" in html
 
@@ -197,7 +207,8 @@ def _add_chapter(tmp: Path) -> Path:
 def test_a_chapter_added_as_a_folder_and_a_registry_line_is_numbered_and_listed(study):
     before = (study["out"] / "reports/werktop_report.html").read_text(encoding="utf-8")
     chapters = load_chapters(_add_chapter(study["tmp"]))
-    assert [c.key for c in chapters][3] == "extra"
+    keys = [c.key for c in chapters]
+    assert keys[keys.index("units") + 1] == "extra"
     out = study["tmp"] / "with_extra"
     shutil.copytree(study["out"], out)
     paths = OutputPaths(out)
@@ -210,17 +221,28 @@ def test_a_chapter_added_as_a_folder_and_a_registry_line_is_numbered_and_listed(
 
     assert (out / "results/tables/extra_sizes.csv").is_file()
     assert (out / "figures/extra_sizes.svg").is_file()
-    # Table of contents: the new chapter between the units and the comparison
-    toc = re.search(r'<nav class="toc">.*?</nav>', after, flags=re.S).group(0)
-    assert re.findall(r'href="#(\w+)"', toc) == ["methods", "units", "extra", "employment"]
-    # chapter numbers and exhibit numbers after it shift by one
-    assert '<span class="chapter-number">3</span> Extra hoofdstuk' in after
-    assert re.search(r'chapter-number">3</span> Werktop versus', before)
-    assert re.search(r'chapter-number">4</span> Werktop versus', after)
-    assert "Tabel 4 en figuur 2; daarna tabel 5." in _text(after)  # cross-reference by key
+    # Table of contents: the new chapter right after the units chapter
+    toc_keys = [c.key for c in load_chapters() if c.kind == "chapter"]
+    toc_keys.insert(toc_keys.index("units") + 1, "extra")
+    toc = re.search(r'<nav class="toc">.*?<ol>(.*?)</ol>', after, flags=re.S).group(1)
+    assert re.findall(r'href="#(\w+)"', toc) == toc_keys
+    # numbers after it shift by one, everywhere, by key
+    old, new = References(load_chapters()), References(chapters)
+    assert new.chapter("extra") == str(int(old.chapter("units")) + 1)
+    assert new.chapter("employers") == str(int(old.chapter("employers")) + 1)
+    assert f'chapter-number">{new.chapter("extra")}</span> Extra hoofdstuk' in after
+    for html, ref in ((before, old), (after, new)):
+        assert f'chapter-number">{ref.chapter("employers")}</span>' in html
+    assert new.table("employment_tests") == str(int(old.table("employment_tests")) + 1)
+    assert new.figure("employment_comparison") == str(
+        int(old.figure("employment_comparison")) + 1)
+    expected = (f"Tabel {new.table('extra_sizes')} en figuur {new.figure('extra_sizes')}; "
+                f"daarna tabel {new.table('employment_tests')}.")
+    assert expected in _text(after)  # cross-reference by key, into a later chapter
     caption = r'id="tab-employment-tests">\s*<caption><span class="label">Tabel {}\.'
-    assert re.search(caption.format(4), before) and re.search(caption.format(5), after)
-    assert 'Figuur 3.</span> Percentage in werk' in after
+    assert re.search(caption.format(old.table("employment_tests")), before)
+    assert re.search(caption.format(new.table("employment_tests")), after)
+    assert f'Figuur {new.figure("employment_comparison")}.</span>' in after
 
 
 def test_chapter_without_its_source_says_so(tmp_path):

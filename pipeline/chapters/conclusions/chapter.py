@@ -33,7 +33,7 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.claims import CLAIMS
+from pipeline.claims import CLAIMS, claim_strings
 from pipeline.view import records
 
 #: Which chapter is expected to test each claim, and the data set it rests on.
@@ -53,20 +53,35 @@ SECTIONS = {
     "effectief": (1, 2, 3, 5),
     "factoren": (6,),
 }
-#: Key effects for the summary: (claim, outcome of the crude comparison, crude stats key,
-#: crude estimate column, CI columns, measure).
-CRUDE = (
-    (1, "werk_regulier", "employment", "risk_difference", "rd_ci_low", "rd_ci_high", "crude_rd"),
-    (2, "scale_zoekgedrag", "scales", "mean_difference", "md_ci_low", "md_ci_high", "crude_md"),
-    (3, "scale_eigen_effectiviteit", "scales", "mean_difference", "md_ci_low", "md_ci_high",
-     "crude_md"),
-    (4, "scale_bejegening", "scales", "mean_difference", "md_ci_low", "md_ci_high", "crude_md"),
-)
+#: Claims whose primary estimates the summary shows as key effects, and the crude
+#: comparisons it shows beside them: stats key (written by the jobseekers chapter) ->
+#: (estimate, CI low, CI high, measure).
+KEY_CLAIMS = (1, 2, 3, 4)
+CRUDE = {
+    "employment": ("risk_difference", "rd_ci_low", "rd_ci_high", "crude_rd"),
+    "scales": ("mean_difference", "md_ci_low", "md_ci_high", "crude_md"),
+}
+#: How each measure is displayed (its label and long name are in the conclusions strings,
+#: ``[conclusions.measures.<measure>]``): ``ratio`` and ``number`` with two decimals,
+#: ``pp`` a difference of proportions in percentage points, ``pct`` a proportion as a
+#: percentage, ``count`` "n of total", ``rho`` a correlation with two decimals.
+MEASURES = {
+    "conditional_or": "ratio",
+    "conditional_rr": "ratio",
+    "adjusted_md": "number",
+    "crude_md": "number",
+    "crude_rd": "pp",
+    "att_rd": "pp",
+    "share_grade_pass": "pct",
+    "n_units_exceeding": "count",
+    "spearman_rho": "rho",
+}
 
 SCORECARD = TableSpec(
     "claims_scorecard",
-    ("claim", "part", "chapter", "outcome", "verdict", "claim_verdict", "rule", "evidence",
-     "measure", "estimate", "ci_low", "ci_high", "p_adj", "truth", "covered"),
+    ("claim", "part", "chapter", "outcome", "verdict", "claim_verdict", "rule", "short_rule",
+     "evidence", "measure", "estimate", "total", "ci_low", "ci_high", "p_adj", "truth",
+     "covered"),
     "Claims scorecard: each headline claim of the 2014 study (design brief §1) with the "
     "verdict of every record a chapter made and the claim-level verdict",
     extra_columns={
@@ -77,12 +92,18 @@ SCORECARD = TableSpec(
         "verdict": ("string", "This record's verdict: supported, not_supported, not_testable"),
         "claim_verdict": ("string", "Verdict on the whole claim: supported when every record "
                           "is supported, not_supported when any is not, else not_testable"),
-        "rule": ("string", "Key of the rule applied (conclusions strings) or plain text"),
+        "rule": ("string", "Key of the rule applied, in [<chapter>.claims] of the recording "
+                 "chapter's strings (pipeline/claims.py)"),
+        "short_rule": ("string", "Key of the rule in a few words, in the same strings table"),
         "evidence": ("string", "Key of what the numbers showed, or why the claim is not "
-                     "testable (conclusions strings) or plain text"),
-        "measure": ("string", "Scale of the estimate, e.g. conditional_or, att_rd, "
-                    "spearman_rho"),
+                     "testable (recording chapter's [<chapter>.claims]; for a claim no "
+                     "chapter recorded, [conclusions.evidence])"),
+        "measure": ("string", "Scale of the estimate, e.g. conditional_or, adjusted_md, "
+                    "share_grade_pass, n_units_exceeding, spearman_rho (labels and display "
+                    "formats in the conclusions chapter's MEASURES and strings)"),
         "estimate": ("number", "Estimate behind the verdict (primary analysis)"),
+        "total": ("integer", "Denominator of a count estimate (e.g. the number of units for "
+                  "n_units_exceeding); empty otherwise"),
         "ci_low": ("number", "Lower confidence bound of the estimate (level 1 - alpha)"),
         "ci_high": ("number", "Upper confidence bound of the estimate"),
         "p_adj": ("number", "Multiplicity-adjusted p-value behind the verdict"),
@@ -105,12 +126,17 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
 def collect_claims(earlier: Mapping[str, Any]) -> list[tuple[str, dict]]:
     """Every ``(chapter, record)`` under ``earlier[<chapter>]["claims"]``, in stats order."""
     found = []
     for chapter, entry in earlier.items():
-        if not isinstance(entry, Mapping):
-            continue
+        if chapter == "conclusions" or not isinstance(entry, Mapping):
+            continue  # this chapter's own claim-level summary is no record
         claims = entry.get("claims")
         if not isinstance(claims, list):
             continue
@@ -118,6 +144,15 @@ def collect_claims(earlier: Mapping[str, Any]) -> list[tuple[str, dict]]:
             if isinstance(record, Mapping) and record.get("claim") in CLAIMS:
                 found.append((str(chapter), dict(record)))
     return found
+
+
+def records_by_claim(earlier: Mapping[str, Any]) -> dict[int, list[tuple[str, dict]]]:
+    """``collect_claims`` grouped by claim (every claim present, possibly empty); the
+    scorecard's ``part`` is the 1-based position in its claim's list."""
+    by_claim: dict[int, list[tuple[str, dict]]] = {c: [] for c in CLAIMS}
+    for chapter, record in collect_claims(earlier):
+        by_claim[int(record["claim"])].append((chapter, record))
+    return by_claim
 
 
 def claim_verdict(verdicts: list[str]) -> str:
@@ -140,9 +175,7 @@ def scorecard(
     evidence then says so instead of "no chapter recorded it").
     """
     absent = dict(absent or {})
-    by_claim: dict[int, list[tuple[str, dict]]] = {c: [] for c in CLAIMS}
-    for chapter, record in collect_claims(earlier):
-        by_claim[int(record["claim"])].append((chapter, record))
+    by_claim = records_by_claim(earlier)
     rows = []
     for claim in CLAIMS:
         entries = by_claim[claim]
@@ -151,8 +184,9 @@ def scorecard(
             rows.append({
                 "claim": claim, "part": 1, "chapter": "", "outcome": "",
                 "verdict": "not_testable", "claim_verdict": verdict, "rule": "",
+                "short_rule": "",
                 "evidence": "source_absent" if absent.get(claim) else "not_recorded",
-                "measure": "", "estimate": None, "ci_low": None, "ci_high": None,
+                "measure": "", "estimate": None, "total": None, "ci_low": None, "ci_high": None,
                 "p_adj": None, "truth": None, "covered": None,
             })  # fmt: skip
             continue
@@ -163,9 +197,11 @@ def scorecard(
                 "outcome": str(record.get("outcome") or ""),
                 "verdict": str(record.get("verdict")), "claim_verdict": verdict,
                 "rule": str(record.get("rule") or ""),
+                "short_rule": str(record.get("short_rule") or ""),
                 "evidence": str(record.get("evidence") or ""),
                 "measure": str(record.get("measure") or ""),
                 "estimate": _number(record.get("estimate")),
+                "total": _integer(record.get("total")),
                 "ci_low": _number(record.get("ci_low")),
                 "ci_high": _number(record.get("ci_high")),
                 "p_adj": _number(record.get("p_adj")),
@@ -175,8 +211,20 @@ def scorecard(
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in ("estimate", "ci_low", "ci_high", "p_adj", "truth"):
         frame[column] = frame[column].astype("float64")
+    frame["total"] = frame["total"].astype("Int64")
     frame["covered"] = frame["covered"].astype("boolean")
     return frame
+
+
+def scorecard_values(earlier: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The placeholder values of every record's strings, keyed ``"<claim>.<part>"`` like the
+    scorecard's rows (``stats["conclusions"]["values"]``; the view fills the strings with
+    them)."""
+    return {
+        f"{claim}.{part}": dict(record.get("values") or {})
+        for claim, entries in records_by_claim(earlier).items()
+        for part, (_, record) in enumerate(entries, start=1)
+    }
 
 
 def claim_summary(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -194,37 +242,54 @@ def claim_summary(table: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _outcome_labels(record: Mapping[str, Any], crude: Mapping[str, Any] | None) -> dict:
+    """The outcome's labels: from the crude comparison, else the record's ``outcome``
+    text value, else the outcome key."""
+    name = str(record.get("outcome") or "")
+    if crude is not None:
+        return {"label_nl": str(crude.get("label_nl", name)),
+                "label_en": str(crude.get("label_en", name))}  # fmt: skip
+    text = (record.get("values") or {}).get("outcome", {}).get("value")
+    if isinstance(text, Mapping):
+        return {"label_nl": str(text.get("nl", name)), "label_en": str(text.get("en", name))}
+    return {"label_nl": name, "label_en": name}
+
+
 def key_effects(earlier: Mapping[str, Any], table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The effects the summary shows: per claim 1-4 the crude comparison (when a chapter
-    wrote one under ``stats[employment|scales][<outcome>]``) and the primary estimate of
-    each record of the claim."""
+    """The effects the summary shows: for each record of claims 1-4 with an estimate, the
+    crude comparison of the same outcome (when a chapter wrote one under
+    ``stats[employment|scales][<outcome>]``) and the record's primary estimate."""
+    del table  # the records themselves carry what the summary needs
     out: list[dict[str, Any]] = []
-    for claim, outcome, key, est, low, high, measure in CRUDE:
-        row = earlier.get(key, {}).get(outcome) if isinstance(earlier.get(key), Mapping) else None
-        if isinstance(row, Mapping) and _number(row.get(est)) is not None:
-            out.append({
-                "claim": claim, "estimator": "crude", "outcome": outcome,
-                "label_nl": str(row.get("label_nl", outcome)),
-                "label_en": str(row.get("label_en", outcome)),
-                "measure": measure, "estimate": _number(row.get(est)),
-                "ci_low": _number(row.get(low)), "ci_high": _number(row.get(high)),
-                "p_adj": _number(row.get("p_adj")), "display": measure_kind(measure),
-            })  # fmt: skip
-        recorded = table[(table["claim"] == claim) & (table["chapter"] != "")]
-        for record in records(recorded):
-            if record["estimate"] is None:
+    by_claim = records_by_claim(earlier)
+    for claim in KEY_CLAIMS:
+        for _, record in by_claim[claim]:
+            estimate = _number(record.get("estimate"))
+            if estimate is None:
                 continue
-            label = record["outcome"] or ""
-            crude = earlier.get(key, {}).get(label) if label else None
+            outcome = str(record.get("outcome") or "")
+            crude, spec = None, None
+            for key, columns in CRUDE.items():
+                entry = earlier.get(key)
+                if isinstance(entry, Mapping) and isinstance(entry.get(outcome), Mapping):
+                    crude, spec = entry[outcome], columns
+                    break
+            labels = _outcome_labels(record, crude)
+            if crude is not None and spec is not None and _number(crude.get(spec[0])) is not None:
+                est, low, high, measure = spec
+                out.append({
+                    "claim": claim, "estimator": "crude", "outcome": outcome, **labels,
+                    "measure": measure, "estimate": _number(crude.get(est)),
+                    "ci_low": _number(crude.get(low)), "ci_high": _number(crude.get(high)),
+                    "p_adj": _number(crude.get("p_adj")), "display": measure_kind(measure),
+                })  # fmt: skip
+            measure = str(record.get("measure") or "")
             out.append({
-                "claim": claim, "estimator": "primary", "outcome": label,
-                "label_nl": str(crude.get("label_nl", label)) if isinstance(crude, Mapping)
-                else label,
-                "label_en": str(crude.get("label_en", label)) if isinstance(crude, Mapping)
-                else label,
-                "measure": record["measure"] or "", "estimate": record["estimate"],
-                "ci_low": record["ci_low"], "ci_high": record["ci_high"],
-                "p_adj": record["p_adj"], "display": measure_kind(record["measure"] or ""),
+                "claim": claim, "estimator": "primary", "outcome": outcome, **labels,
+                "measure": measure, "estimate": estimate,
+                "ci_low": _number(record.get("ci_low")),
+                "ci_high": _number(record.get("ci_high")),
+                "p_adj": _number(record.get("p_adj")), "display": measure_kind(measure),
             })  # fmt: skip
     return out
 
@@ -262,6 +327,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
                                 == "supported").sum()),
             "n_claims": len(CLAIMS),
             "key_effects": key_effects(inputs.earlier, table),
+            "values": scorecard_values(inputs.earlier),
             "has_truth": bool(table["truth"].notna().any()),
             "units_line": units_line(inputs.earlier),
         }
@@ -270,25 +336,76 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 
 def measure_kind(measure: str) -> str:
-    """How an estimate is shown: ``pp`` (risk difference, percentage points), ``ratio``
-    (odds/risk/rate ratio) or ``number`` (mean difference, correlation, ...)."""
-    m = (measure or "").lower()
-    if m.endswith("rd") or "risk_difference" in m or m.endswith("_pp"):
-        return "pp"
-    if m.endswith("or") or m.endswith("rr") or "ratio" in m:
-        return "ratio"
-    return "number"
+    """How an estimate on ``measure`` is displayed (``MEASURES``; ``number`` if unknown)."""
+    return MEASURES.get(measure or "", "number")
+
+
+def _text(table: Mapping[str, Any], key: str, where: str) -> str:
+    text = table.get(key)
+    if not isinstance(text, str):
+        raise KeyError(f"claims scorecard: no string {key!r} in {where}; add it to the "
+                       "recording chapter's nl.toml and en.toml (pipeline/claims.py)")
+    return text
+
+
+def scorecard_rows(table: pd.DataFrame, stats: Mapping[str, Any],
+                   strings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The scorecard rows for the template: each record's rule, short rule and evidence
+    strings (unfilled) with the values for their placeholders (``stats["conclusions"]
+    ["values"]``), and its measure's label, name and display kind. Raises KeyError when a
+    string is missing, so that no raw key ever reaches the report."""
+    values = stats.get("conclusions", {}).get("values", {})
+    con = strings["conclusions"]
+    rows = []
+    for row in records(table):
+        claim, part = int(row["claim"]), int(row["part"])
+        measure = row["measure"] or ""
+        row["kind"] = measure_kind(measure)
+        if measure:
+            names = con["measures"].get(measure)
+            if not isinstance(names, Mapping):
+                raise KeyError(f"claims scorecard: measure {measure!r} has no "
+                               "[conclusions.measures] entry")
+            row["measure_label"], row["measure_name"] = names["label"], names["name"]
+        else:
+            row["measure_label"] = row["measure_name"] = ""
+        if row["chapter"]:
+            chapter = row["chapter"]
+            table_ = claim_strings(strings, chapter)
+            where = f"[{chapter}.claims]"
+            row["rule_text"] = _text(table_, row["rule"], where)
+            row["short_text"] = _text(table_, row["short_rule"], where)
+            row["evidence_text"] = _text(table_, row["evidence"], where)
+            row["fill"] = dict(values.get(f"{claim}.{part}", {}))
+        else:
+            row["rule_text"] = row["short_text"] = ""
+            row["evidence_text"] = _text(con["evidence"], row["evidence"],
+                                         "[conclusions.evidence]")
+            row["fill"] = {"chapter": {"value": con["tested_by"][f"c{claim}"],
+                                       "format": "text"}}
+        rows.append(row)
+    return rows
+
+
+def measures_used(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The measures of the scorecard in order of appearance, for the table note; a measure
+    without a label (a percentage, a count) names the claim it is shown for."""
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["measure"] and row["estimate"] is not None and row["measure"] not in seen:
+            seen[row["measure"]] = {"label": row["measure_label"], "name": row["measure_name"],
+                                    "claim": int(row["claim"])}  # fmt: skip
+    return list(seen.values())
 
 
 def view(inputs: ViewInputs) -> dict:
-    rows = records(inputs.tables["claims_scorecard"])
-    for row in rows:
-        row["kind"] = measure_kind(row["measure"] or "")
+    rows = scorecard_rows(inputs.tables["claims_scorecard"], inputs.stats, inputs.strings)
     sections = []
     verdicts = {c["claim"]: c for c in inputs.stats["conclusions"]["claims"]}
     for name, claims in SECTIONS.items():
         sections.append({"name": name, "claims": [verdicts[c] for c in claims if c in verdicts]})
-    return {"scorecard_rows": rows, "conclusion_sections": sections}
+    return {"scorecard_rows": rows, "scorecard_measures": measures_used(rows),
+            "conclusion_sections": sections}
 
 
 CHAPTER = Chapter(
@@ -296,7 +413,7 @@ CHAPTER = Chapter(
     tables=(SCORECARD,),
     exhibits=("table:claims_scorecard",),
     stats=("conclusions.claims", "conclusions.n_supported", "conclusions.n_claims",
-           "conclusions.has_truth", "study.synthetic", "study.confidence"),
+           "conclusions.has_truth", "conclusions.values", "study.synthetic", "study.confidence"),
     analyze=analyze,
     view=view,
 )

@@ -38,7 +38,7 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.claims import claim_record
+from pipeline.claims import claim_record, value
 from pipeline.disclosure_control import without_markers
 from pipeline.formatting import fmt_level
 from pipeline.view import records
@@ -488,9 +488,13 @@ def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
         "pass_mark": PASS_MARK, "pass_share": CLAIM_PASS_SHARE, "top": CLAIM_SUPPORT_TOP,
         "fit_share": CLAIM_FIT_SHARE,
     }  # fmt: skip
+    rule_values = {
+        "pass_mark": value(PASS_MARK, "int"), "pass_share": value(CLAIM_PASS_SHARE, "pct"),
+        "top": value(CLAIM_SUPPORT_TOP, "int"), "fit_share": value(CLAIM_FIT_SHARE, "pct"),
+    }  # fmt: skip
     if int(total["n"]) == 0 or knel.empty or int(knel["n"].iloc[0]) == 0:
         return claim_record(
-            7, "not_testable", rule="claim7_rule", evidence="claim7_no_data",
+            7, "not_testable", rule="rule_7", evidence="no_data_7", values=rule_values,
             measure="share_grade_pass", **params,
         )  # fmt: skip
     positive = bool(total["mean"] >= PASS_MARK and total["pass_ci_low"] > CLAIM_PASS_SHARE)
@@ -501,8 +505,28 @@ def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
     fit = CLAIM_FIT_ITEM in knel.index and bool(knel.loc[CLAIM_FIT_ITEM, "ci_low"] >
                                                 CLAIM_FIT_SHARE)  # fmt: skip
     verdict = "supported" if (positive and support and fit) else "not_supported"
+
+    def share(item: str) -> dict[str, Any]:
+        return value(float(knel.loc[item, "p"]) if item in knel.index else None, "pct")
+
+    def rank(item: str) -> dict[str, Any]:
+        r = ranks.get(item)
+        return value(None if r is None or pd.isna(r) else int(r), "int")
+
+    admin, fin = CLAIM_SUPPORT_ITEMS
+    evidence_values = {
+        "mean": value(float(total["mean"]), "number1"),
+        "p_pass": value(float(total["p_pass"]), "pct"),
+        "pass_low": value(float(total["pass_ci_low"]), "pct"),
+        "admin": share(admin), "admin_rank": rank(admin),
+        "fin": share(fin), "fin_rank": rank(fin),
+        "fit": share(CLAIM_FIT_ITEM),
+        "fit_low": value(float(knel.loc[CLAIM_FIT_ITEM, "ci_low"])
+                         if CLAIM_FIT_ITEM in knel.index else None, "pct"),
+    }  # fmt: skip
     return claim_record(
-        7, verdict, rule="claim7_rule", evidence="claim7_evidence",
+        7, verdict, rule="rule_7", evidence="evidence_7",
+        values={**rule_values, **evidence_values},
         estimate=float(total["p_pass"]), ci_low=float(total["pass_ci_low"]),
         ci_high=float(total["pass_ci_high"]), measure="share_grade_pass",
         positive=positive, support=support, fit=fit,

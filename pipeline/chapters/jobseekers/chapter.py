@@ -68,7 +68,7 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.claims import claim_record
+from pipeline.claims import claim_record, value
 from pipeline.disclosure_control import without_markers
 from pipeline.errors import UserError
 from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
@@ -879,27 +879,39 @@ def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float
     }  # fmt: skip
 
 
+def _labels(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Outcome labels as one text value per language, joined with semicolons."""
+    return value({lang: "; ".join(o.label(lang) for o in outcomes) for lang in ("nl", "en")},
+                 "text")  # fmt: skip
+
+
 def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
            truth: Mapping[str, Any] | None, wishes_coded: bool) -> list[dict]:  # fmt: skip
+    """Claim records for claims 1-4 and 8 (rule and evidence keys in ``[jobseekers.claims]``
+    of this chapter's strings; shape in ``pipeline/claims.py``)."""
     kinds = {o.name: o.kind for o in members}
+    by_name = {o.name: o for o in members}
     records_ = []
     for claim, outcomes in CLAIM_OUTCOMES.items():
         present = [o for o in outcomes if o in kinds]
+        rule_values = {"alpha": value(alpha, "number2")}
         if not present:
             records_.append(claim_record(claim, "not_testable", rule=RULE,
-                                         evidence="outcome_not_in_family"))  # fmt: skip
+                                         evidence="outcome_not_in_family",
+                                         values=rule_values))  # fmt: skip
             continue
         per = [outcome_verdict(effects, o, kinds[o], alpha) for o in present]
         if not all(v["testable"] for v in per):
             records_.append(claim_record(claim, "not_testable", rule=RULE,
-                                         evidence="not_computable", outcomes=per))  # fmt: skip
+                                         evidence="not_computable", values=rule_values,
+                                         outcomes=per))  # fmt: skip
             continue
         verdict = "supported" if all(v["meets_rule"] for v in per) else "not_supported"
         # the deciding outcome: the one that fails the rule, else the largest p_adj
         decide = next((v for v in per if not v["meets_rule"]),
                       max(per, key=lambda v: v["p_adj"]))  # fmt: skip
         measure = {"odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
-                   "mean_difference": "mean_difference"}[decide["measure"]]  # fmt: skip
+                   "mean_difference": "adjusted_md"}[decide["measure"]]  # fmt: skip
         extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per}
         planted = None
         if truth is not None:
@@ -915,10 +927,20 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
                         weighted_covered=(None if att is None or is_missing(w["ci_low"])
                                           else bool(w["ci_low"] <= att <= w["ci_high"])),
                     )  # fmt: skip
+        values = {
+            **rule_values,
+            "outcome": _labels([by_name[decide["outcome"]]]),
+            "outcomes": _labels([by_name[o] for o in present]),
+            "n_outcomes": value(len(per), "int"),
+            "n_met": value(sum(v["meets_rule"] for v in per), "int"),
+            "crude": value(decide["crude"], "number2"),
+            "weighted": value(decide["weighted"], "number2"),
+        }  # fmt: skip
         records_.append(claim_record(
-            claim, verdict, rule=RULE, evidence="adjusted_mi", measure=measure,
-            estimate=decide["estimate"], ci_low=decide["ci_low"], ci_high=decide["ci_high"],
-            p_adj=decide["p_adj"], truth=planted, **extra,
+            claim, verdict, rule=RULE,
+            evidence="adjusted_one" if len(per) == 1 else "adjusted_many", values=values,
+            measure=measure, estimate=decide["estimate"], ci_low=decide["ci_low"],
+            ci_high=decide["ci_high"], p_adj=decide["p_adj"], truth=planted, **extra,
         ))  # fmt: skip
     if wishes_coded:  # pragma: no cover - no study has coded wishes yet
         records_.append(claim_record(8, "not_testable", rule="coded_wishes",
@@ -1215,9 +1237,11 @@ def _same_level(a: Any, b: Any) -> bool:
         return str(a) == str(b)
 
 
-def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str) -> str:
+def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str,
+                     names: Mapping[str, str] | None = None) -> str:
     var = baseline[baseline["variable"] == row.covariate]
     name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
+    name = (names or {}).get(row.covariate, name)
     if is_missing(row.level):
         return name
     lev = var[[_same_level(v, row.level) for v in var["level"]]]
@@ -1232,9 +1256,7 @@ def draw_love(inputs: FigureInputs) -> Figure:
     strings_nl = inputs.strings["jobseekers"].get("covariates", {})
     rows = []
     for r in balance.itertuples(index=False):
-        label = _covariate_label(r, baseline_, lang)
-        if is_missing(r.level) and r.covariate in strings_nl:
-            label = strings_nl[r.covariate]
+        label = _covariate_label(r, baseline_, lang, strings_nl)
         rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
         rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
     frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
@@ -1310,7 +1332,6 @@ CHAPTER = Chapter(
     ),
     exhibits=(
         "table:jobseekers_baseline",
-        "figure:jobseekers_love",
         "table:employment_tests",
         "table:employment_effects",
         "figure:employment_comparison",
@@ -1320,6 +1341,7 @@ CHAPTER = Chapter(
         "figure:jobseekers_forest_md",
         "table:jobseekers_evalues",
         "table:jobseekers_weights",
+        "figure:jobseekers_love",
         "figure:jobseekers_overlap",
         "table:jobseekers_applications",
         "table:jobseekers_channels",

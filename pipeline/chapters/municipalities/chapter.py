@@ -34,12 +34,14 @@ MATRIX = TableSpec(
 )  # fmt: skip
 CODES = TableSpec(
     "interview_codes",
-    ("theme", "theme_label_nl", "theme_label_en", "code", "n_fragments", "n_units", "units",
-     "example"),
+    ("theme", "theme_label_nl", "theme_label_en", "code", "code_label_nl", "code_label_en",
+     "n_fragments", "n_units", "units", "example"),
     "Codes per theme: how many fragments and units, and one paraphrase as an example",
     may_be_empty=True,
     extra_columns={**_THEME,
                    "code": ("string", "Code of the fragment"),
+                   "code_label_nl": ("string", "Label of the code (Dutch; codebook value_labels)"),
+                   "code_label_en": ("string", "Label of the code (English)"),
                    "n_fragments": ("integer", "Fragments with this code"),
                    "n_units": ("integer", "Units in whose interview the code occurs"),
                    "units": ("string", "Names of those units, in codebook order"),
@@ -47,7 +49,8 @@ CODES = TableSpec(
 )  # fmt: skip
 CONTINUATION = TableSpec(
     "interview_continuation",
-    ("unit", "unit_name", "intention", "paraphrase", "safeguards"),
+    ("unit", "unit_name", "intention", "paraphrase", "safeguards", "safeguards_nl",
+     "safeguards_en"),
     "Per unit: the intention after the project (voortzetten_* code) and the safeguards "
     "for embedding the approach (borging_* codes)",
     extra_columns={
@@ -55,6 +58,8 @@ CONTINUATION = TableSpec(
                       "when the interview has no such code"),
         "paraphrase": ("string", "The paraphrase of the intention fragment (redacted)"),
         "safeguards": ("string", "borging_* codes of the unit, '; '-separated"),
+        "safeguards_nl": ("string", "Labels of those codes (Dutch), '; '-separated"),
+        "safeguards_en": ("string", "Labels of those codes (English), '; '-separated"),
     },
 )  # fmt: skip
 
@@ -108,24 +113,31 @@ def interview_codes(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFram
                           kind="stable").drop(columns="_t")  # fmt: skip
     out["theme_label_nl"] = out["theme"].map({c.code: c.nl for c in themes})
     out["theme_label_en"] = out["theme"].map({c.code: c.en for c in themes})
+    variable = codebook.instruments["interviews"].variable("code")
+    for lang in ("nl", "en"):
+        labels = {c: variable.text_label(c, lang) for c in out["code"].unique()}
+        out[f"code_label_{lang}"] = out["code"].map(labels)
     return out.reset_index(drop=True)[list(CODES.columns)]
 
 
 def interview_continuation(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Per unit the stated intention and the safeguards (missing when not coded)."""
     rows = []
+    variable = codebook.instruments["interviews"].variable("code")
     code = interviews["code"].astype("string").fillna("")
     for u in codebook.units:
         mine = interviews[interviews["gemeente"] == u.id]
         mine_code = code[mine.index]
         intent = mine[mine_code.str.startswith(CONTINUE_PREFIX)]
-        embed = mine_code[mine_code.str.startswith(EMBED_PREFIX)]
+        embed = list(dict.fromkeys(mine_code[mine_code.str.startswith(EMBED_PREFIX)]))
         rows.append({
             "unit": u.id, "unit_name": u.name,
             "intention": (str(intent["code"].iloc[0])[len(CONTINUE_PREFIX):]
                           if len(intent) else None),
             "paraphrase": str(intent["parafrase"].iloc[0]) if len(intent) else None,
-            "safeguards": "; ".join(dict.fromkeys(embed)) or None,
+            "safeguards": "; ".join(embed) or None,
+            "safeguards_nl": "; ".join(variable.text_label(c, "nl") for c in embed) or None,
+            "safeguards_en": "; ".join(variable.text_label(c, "en") for c in embed) or None,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=list(CONTINUATION.columns))
 

@@ -7,5 +7,5 @@ from pipeline.chapter import Chapter
 CHAPTER = Chapter(
     key="reading_guide",
     kind="front",
-    stats=("study.synthetic", "study.confidence", "study.alpha"),
+    stats=("study.synthetic", "study.confidence", "study.alpha", "outcome_family.method"),
 )

@@ -35,7 +35,7 @@ from pipeline.chapter import (
     ViewInputs,
 )
 from pipeline.charts import _new_figure, scatter_labelled
-from pipeline.claims import claim_record
+from pipeline.claims import claim_record, value
 from pipeline.codebook import Codebook
 from pipeline.figure_style import OKABE_ITO, percent_axis
 from pipeline.formatting import fmt_number, fmt_p_rel, fmt_pct, is_missing
@@ -312,18 +312,23 @@ def claim_targets(attainment: pd.DataFrame) -> tuple[dict, dict]:
                             classes.loc[classes["far_below"].eq(True).fillna(False), "unit"]],
         "verdict": _verdict(str(c["verdict"])),
     }  # fmt: skip
+    n_units = int(c["n_units"])
     record = claim_record(
         5, summary["verdict"],
-        rule="A unit exceeds the targets when every indicator reaches its target "
-        "(achieved >= target); supported when strictly more than half of the units exceed "
-        "and exactly two units do not (far below: mean attainment < "
-        f"{FAR_BELOW:g}).",
-        evidence=f"{summary['n_exceed']} of {int(c['n_units'])} units exceed all targets; "
-        f"{summary['n_below']} do not, {summary['n_far_below']} of them far below."
-        + (f" {c['note']}" if c["note"] else ""),
+        rule="rule_5",
+        evidence="evidence_5_unknown" if summary["n_unknown"] else "evidence_5",
+        values={
+            "far": value(FAR_BELOW, "pct"),
+            "exceed": value(summary["n_exceed"], "int"),
+            "total": value(n_units, "int"),
+            "below": value(summary["n_below"], "int"),
+            "far_below": value(summary["n_far_below"], "int"),
+            "unknown": value(summary["n_unknown"], "int"),
+        },
         estimate=float(summary["n_exceed"]),
+        total=n_units,
         measure="n_units_exceeding",
-        n_units=int(c["n_units"]),
+        n_units=n_units,
         n_below=summary["n_below"],
         n_far_below=summary["n_far_below"],
     )  # fmt: skip
@@ -349,16 +354,20 @@ def claim_support(association: pd.DataFrame) -> tuple[dict, dict]:
         "n": ns,
         "verdict": verdict,
     }
-    evidence = "; ".join(
-        f"{p}: rho = {rhos[p]:.3f}, exact p = {ps[p]:.3f}, n = {ns[p]}" for p in PREDICTORS
-    ) if verdict != "not_testable" else "fewer than 3 units with complete data"  # fmt: skip
+    testable = verdict != "not_testable"
     record = claim_record(
         6, verdict,
-        rule=f"Supported when the exact Spearman rho of mean attainment with total hours "
-        f"invested and with draagvlak are both >= {RHO_THRESHOLD:g}; with {max(ns.values())} "
-        "units the p-values are descriptive and not used for the verdict.",
-        evidence=evidence,
-        estimate=min(rhos.values()) if verdict != "not_testable" else None,
+        rule="rule_6",
+        evidence="evidence_6" if testable else "evidence_6_few",
+        values={
+            "threshold": value(RHO_THRESHOLD, "number1"),
+            "n": value(max(ns.values()), "int"),
+            "rho_hours": value(rhos["hours"], "number2"),
+            "p_hours": value(ps["hours"], "p"),
+            "rho_draagvlak": value(rhos["draagvlak"], "number2"),
+            "p_draagvlak": value(ps["draagvlak"], "p"),
+        },
+        estimate=min(rhos.values()) if testable else None,
         measure="spearman_rho",
         rho_hours=rhos["hours"], rho_draagvlak=rhos["draagvlak"],
         p_hours=ps["hours"], p_draagvlak=ps["draagvlak"],

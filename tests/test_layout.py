@@ -1,0 +1,108 @@
+"""Page layout of the example report's PDF: no page is less than half full unless a new
+chapter follows it, and nothing is printed outside the page's content box.
+
+The fill of a page is measured from the text drawn on it (figures are vector SVG, so their
+labels count as text too): the lowest text line inside the content box, as a share of the
+box's height. Chapter starts are the first-level entries of the PDF outline (WeasyPrint
+makes one per ``h2``), so the rule needs no knowledge of chapter titles.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import pytest
+
+MM = 72 / 25.4
+#: the @page margins of report.css (top 20 mm, bottom 22 mm, sides 18 mm)
+TOP, BOTTOM, SIDE = 20 * MM, 22 * MM, 18 * MM
+MIN_FILL = 0.5
+
+
+Piece = tuple[float, float, str, float]  # x, y, text, font size in points on the page
+
+
+def _pages(pdf: bytes) -> tuple[pypdf.PdfReader, list[list[Piece]]]:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    pages = []
+    for page in reader.pages:
+        pieces: list[Piece] = []
+
+        def visit(text, cm, tm, font, size, pieces=pieces):  # noqa: ANN001
+            if text.strip():
+                # position in user space: text matrix, then the current transformation
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+                pieces.append((x, y, text, size * scale))
+
+        page.extract_text(visitor_text=visit)
+        pages.append(pieces)
+    return reader, pages
+
+
+def _chapter_starts(reader: pypdf.PdfReader) -> set[int]:
+    """Pages where an outline entry of the first two levels starts (h1 and h2)."""
+    starts = set()
+    for item in reader.outline:
+        for sub in item if isinstance(item, list) else [item]:
+            if not isinstance(sub, list):
+                starts.add(reader.get_destination_page_number(sub))
+    return starts
+
+
+def page_fill(pieces: list[Piece], height: float) -> float:
+    """Share of the content box (between the top and bottom margins) above the lowest
+    text line; 0 for a page without text in the box."""
+    top, bottom = height - TOP, BOTTOM
+    ys = [y for _, y, _, _ in pieces if bottom <= y <= top]
+    if not ys:
+        return 0.0
+    return (top - min(ys)) / (top - bottom)
+
+
+def test_page_fill_measures_the_lowest_line() -> None:
+    height = 842.0
+    box = height - TOP - BOTTOM
+    # a line a quarter down the box and one at the page number (outside the box)
+    pieces = [(60.0, height - TOP - box / 4, "text", 9.5), (290.0, BOTTOM / 2, "3 / 9", 8.5)]
+    assert page_fill(pieces, height) == pytest.approx(0.25)
+    assert page_fill([], height) == 0.0
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_no_page_is_less_than_half_full_unless_a_chapter_follows(example_outputs, language):
+    name = "werktop_report.pdf" if language == "nl" else "werktop_report_en.pdf"
+    path = example_outputs / "reports" / name
+    if not path.exists():
+        pytest.skip(f"{name} is not built by this run")
+    reader, pages = _pages(path.read_bytes())
+    starts = _chapter_starts(reader)
+    assert len(starts) >= 8, "the outline should list every chapter"
+    sparse = []
+    for i, pieces in enumerate(pages[:-1]):
+        if i + 1 in starts:
+            continue
+        height = float(reader.pages[i].mediabox.height)
+        fill = page_fill(pieces, height)
+        if fill < MIN_FILL:
+            sparse.append(f"page {i + 1}: {fill:.0%} full")
+    assert not sparse, sparse
+
+
+def test_no_text_outside_the_page_box(example_outputs):
+    """Nothing is clipped at the page edge (e.g. the last column of a wide table)."""
+    reader, pages = _pages((example_outputs / "reports" / "werktop_report.pdf").read_bytes())
+    outside = []
+    for i, pieces in enumerate(pages):
+        width = float(reader.pages[i].mediabox.width)
+        for x, _, text, size in pieces:
+            # pypdf joins runs into longer pieces whose width cannot be estimated; for a
+            # short single cell (a number, a p-value) estimate its end from the font size
+            # (about 0.58 em a glyph in DejaVu Sans) and allow a little slack
+            short = len(text.strip()) <= 12 and "\n" not in text.strip()
+            end = x + 0.58 * size * len(text.strip()) if short else x
+            if x < SIDE - 2 or end > width - SIDE + 6:
+                outside.append(f"page {i + 1}: {text.strip()[:30]!r} at x = {x:.0f}")
+    assert not outside, outside[:10]
