@@ -392,7 +392,7 @@ def hires_table(data: pd.DataFrame, codebook: Any, alpha: float) -> pd.DataFrame
         lo[has], hi[has] = proportion_confint(k[has], n[has], alpha=alpha, method="wilson")
     agg["p_any"] = np.where(has, k / np.where(has, n, 1), np.nan)
     agg["ci_low"], agg["ci_high"] = lo, hi
-    agg["total"] = agg["total"].where(has)
+    agg["total"] = agg["total"].where(has).round().astype("Int64")  # a sum of whole numbers
     agg["unit"] = agg["unit"].astype(str)
     agg["outcome"] = agg["outcome"].astype(str)
     agg["unit_name"] = agg["unit"].map(names).fillna("")

@@ -216,6 +216,8 @@ def unit_targets_caseload(units: pd.DataFrame, codebook: Codebook) -> pd.DataFra
     table = targets_per_caseload(
         evaluated_units(units, codebook), INDICATORS, caseload="wwb_bestand", per=PER_CASELOAD
     )
+    for column in ("target", "achieved"):  # whole numbers in the register (integer columns)
+        table[column] = table[column].round().astype("Int64")
     return _with_names(table, codebook)[list(CASELOAD.columns)]
 
 
