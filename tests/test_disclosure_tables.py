@@ -231,3 +231,19 @@ def test_published_cells_are_the_unsuppressed_ones_or_markers(reanalysed):
             n_small += int(small.sum())
             assert (pub.loc[small, count] == "<5").all(), (spec.name, count)
     assert n_small > 0  # the example has small cells to protect
+
+
+def test_numbers_beside_markers_are_read_back_as_numbers(tmp_path):
+    # A column with "<5" is text in the CSV; the render and plot stages must still see
+    # 302 and 0.5 as numbers (formatted "302" and "50,0%"), and the markers as they are.
+    import io
+
+    from pipeline.catalog import _numbers_beside_markers
+    from pipeline.formatting import fmt_int, fmt_pct
+
+    frame = pd.read_csv(io.StringIO("a,b,c\n<5,x,t\n302,0.5,u\n,0.25,v\n"))
+    out = _numbers_beside_markers(frame)
+    assert out["a"].tolist() == ["<5", 302, None] and out["b"].tolist() == ["x", 0.5, 0.25]
+    assert out["c"].tolist() == ["t", "u", "v"]
+    assert fmt_int(out["a"][1]) == "302" and fmt_pct(out["b"][1], 1) == "50,0%"
+    assert fmt_int(out["a"][0]) == "<5"
