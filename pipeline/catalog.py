@@ -229,12 +229,32 @@ def column_info(spec: TableSpec, column: str) -> tuple[str, str]:
 def read_results_table(paths: OutputPaths, spec: TableSpec) -> pd.DataFrame:
     """Read ``results/tables/<name>.csv`` and check it against its contract."""
     path = require(paths.tables / f"{spec.name}.csv", "analyze")
-    frame = read_csv(path, keep_default_na=True)
+    frame = _numbers_beside_markers(read_csv(path, keep_default_na=True))
     missing = [c for c in spec.columns if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {missing}")
     if frame.empty and not spec.may_be_empty:
         raise UserError(f"{path}: the table has no rows")
+    return frame
+
+
+def _numbers_beside_markers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A numeric column with disclosure-control markers ("<5", "x") is read as text; give
+    its other cells back their numbers, so formatting and figures see numbers or markers."""
+    from pipeline.formatting import is_suppressed
+
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        marked = values.map(is_suppressed).astype(bool)
+        if not marked.any():
+            continue
+        numbers = pd.to_numeric(values.mask(marked), errors="coerce")
+        if (numbers.notna() | marked | values.isna()).all():
+            shown = numbers.astype(object).where(numbers.notna(), None)
+            shown[marked] = values[marked]
+            frame[column] = shown
     return frame
 
 

@@ -60,7 +60,25 @@ class TableSpec:
     #: secondary suppression; ``suppress_within`` names a column whose values delimit
     #: separate sub-tables (e.g. one per variable in a long table).
     margins: str = "none"
-    suppress_within: str | None = None
+    suppress_within: str | tuple[str, ...] | None = None
+    #: Rows published for other reasons and left out of disclosure control altogether
+    #: (column -> values), e.g. ``{"code": ("missing",)}``: item non-response tells nothing
+    #: about a respondent's answer, and the published n_valid / n_total give it anyway.
+    suppress_exempt: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Rows holding totals of the other rows (column -> values), e.g. ``{"unit":
+    #: ("total",)}``: suppressed like any row, but never chosen as a complement; a
+    #: suppressed total means that column's total is not published.
+    total_rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Count column -> the column with the total it is part of (``{"n_pass": "n"}``): the
+    #: unpublished rest ``total - count`` is a cell too, so a count whose rest is below
+    #: ``min_cell`` is suppressed ("x"): "97% of 77" would otherwise reveal 2 fails.
+    #: Several totals may be given (a count nested in two others).
+    complements: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    #: For a long table whose one count column forms a two-way grid: (row key, column key),
+    #: e.g. ``("code", "group")``. Each sub-table (``suppress_within``) is pivoted to
+    #: rows x columns and suppressed there, so that ``margins`` refers to the grid's row
+    #: totals (e.g. a published "total" group) and column totals (n valid per group).
+    suppress_grid: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

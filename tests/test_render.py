@@ -264,8 +264,9 @@ def test_dutch_html_has_notice_units_and_dutch_numbers(results):
     assert "dubbele respondent" in text
     # disclosure control: the rule and where cells were suppressed (the units table)
     number = References(CHAPTERS).table("unit_attainment")
+    figure = References(CHAPTERS).figure("unit_attainment")  # drawn from that table
     assert "kleiner dan 5 niet" in text
-    assert f"Onderdrukte cellen staan in: Tabel {number}." in text
+    assert f"Onderdrukte cellen staan in: Tabel {number}, Figuur {figure}." in text
 
 
 def test_html_number_follows_the_fixture(tmp_path):

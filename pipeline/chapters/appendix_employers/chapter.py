@@ -70,19 +70,25 @@ TEST_COLUMNS = ("block", "item", "kind", "test", "statistic", "dof", "p_val", "p
                 "k", "k_empty", "epsilon_squared", "cramers_v", "note")  # fmt: skip
 
 
-def _spec(name: str, columns: tuple[str, ...], description: str) -> TableSpec:
+def _spec(name: str, columns: tuple[str, ...], description: str, **disclosure: Any) -> TableSpec:
     from pipeline.catalog import RESULT_COLUMNS
 
     extra = {c: EXTRA[c] for c in columns if c not in RESULT_COLUMNS and c in EXTRA}
-    return TableSpec(name, columns, description, extra_columns=extra)
+    return TableSpec(name, columns, description, extra_columns=extra, **disclosure)
 
 
 ITEMS = _spec("appendix_employer_items", ITEM_COLUMNS,
               "Every categorical and ordinal employer-survey item: n, % of all, % valid and "
-              "missing, per unit and in total (codebook order, unused codes kept)")
+              "missing, per unit and in total (codebook order, unused codes kept)",
+              # Per item a code x group grid: the total group gives the row totals, n_valid
+              # the column totals.
+              suppress={"n": ("pct_all", "pct_valid")}, margins="both",
+              suppress_within="item", suppress_grid=("code", "group"))
 NUMERIC = _spec("appendix_employer_numeric", NUMERIC_COLUMNS,
                 "Every numeric employer-survey item: n, missing, mean, SD, median, min, max, "
-                "per unit and in total")
+                "per unit and in total",
+                suppress={"n": ("mean", "sd", "median", "min", "max")}, margins="columns",
+                suppress_within="item", total_rows={"group": (TOTAL,)})
 TESTS = _spec("appendix_employer_tests", TEST_COLUMNS,
               "Differences between units per employer-survey item (Kruskal-Wallis or "
               "chi-square) with BH-adjusted p-values")

@@ -63,6 +63,9 @@ CATEGORICAL = TableSpec(
         "pct_missing": ("number", "Percentage of the group's respondents with no valid answer"),
         "n_total": ("integer", "Respondents in the group"),
     },
+    # Per question: a code x group grid whose column totals (n_valid) are published.
+    suppress={"n": ("pct_all", "pct_valid")}, margins="columns", suppress_within="item",
+    suppress_grid=("code", "group"),
 )
 NUMERIC = TableSpec(
     "appendix_jobseekers_numeric",
@@ -76,6 +79,8 @@ NUMERIC = TableSpec(
         "min": ("number", "Smallest valid answer"),
         "max": ("number", "Largest valid answer"),
     },
+    # Statistics of fewer than min_cell answers (min and max are single answers anyway).
+    suppress={"n": ("mean", "sd", "median", "min", "max")},
 )
 TESTS = TableSpec(
     "appendix_jobseekers_tests",

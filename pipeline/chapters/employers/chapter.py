@@ -39,6 +39,7 @@ from pipeline.chapter import (
     ViewInputs,
 )
 from pipeline.claims import claim_record, value
+from pipeline.disclosure_control import without_markers
 from pipeline.formatting import fmt_level
 from pipeline.view import records
 
@@ -158,11 +159,11 @@ LABELS = {
 }
 
 
-def _spec(name: str, columns: Sequence[str], description: str) -> TableSpec:
+def _spec(name: str, columns: Sequence[str], description: str, **disclosure: Any) -> TableSpec:
     from pipeline.catalog import RESULT_COLUMNS
 
     extra = {c: LABELS[c] for c in columns if c not in RESULT_COLUMNS and c in LABELS}
-    return TableSpec(name, tuple(columns), description, extra_columns=extra)
+    return TableSpec(name, tuple(columns), description, extra_columns=extra, **disclosure)
 
 
 CATEGORY_COLUMNS = (
@@ -191,20 +192,38 @@ GROUP_TEST_COLUMNS = (
 
 CATEGORIES = _spec("employer_categories", CATEGORY_COLUMNS,
                    "Employer characteristics and intention to continue: n and % per answer "
-                   "code in codebook order, with a row for missing answers")
+                   "code in codebook order, with a row for missing answers",
+                   # One distribution per variable; its total (n_valid) is published.
+                   suppress={"n": ("pct_all", "pct_valid")}, margins="columns",
+                   suppress_within="variable", suppress_exempt={"code": ("missing",)})
 LIKERT = _spec("employer_likert", LIKERT_TABLE_COLUMNS,
                "Distribution of the Likert items (evaluation of the approach and of the "
-               "relatiemanager), weet niet / geen antwoord apart")
+               "relatiemanager), weet niet / geen antwoord apart",
+               suppress={"n": ("pct",)}, margins="columns", suppress_within="item")
 AGREE = _spec("employer_agree", AGREE_COLUMNS,
-              "Share (helemaal) mee eens per Likert item with Wilson interval, mean and SD")
+              "Share (helemaal) mee eens per Likert item with Wilson interval, mean and SD",
+              suppress={"n_valid": ("mean", "sd"),
+                        "n_agree": ("p_agree", "ci_low", "ci_high")},
+              complements={"n_agree": "n_valid"})
 RATING = _spec("employer_rating", RATING_TABLE_COLUMNS,
                "Rapportcijfer of the relatiemanager per unit and in total: n, mean, SD, "
-               "median, share >= 6 with Wilson interval")
+               "median, share >= 6 with Wilson interval",
+               suppress={"n": ("mean", "sd", "mean_ci_low", "mean_ci_high", "median", "q1",
+                               "q3", "iqr", "min", "max"),
+                         "n_pass": ("p_pass", "pass_ci_low", "pass_ci_high")},
+               complements={"n_pass": "n"}, margins="columns", total_rows={"unit": ("total",)})
 HIRES_SPEC = _spec("employer_hires", HIRES_COLUMNS,
-                   "Hires in regular jobs and work-experience places per unit and in total")
+                   "Hires in regular jobs and work-experience places per unit and in total",
+                   # The sum of hires is a magnitude from the n_any employers who hired.
+                   suppress={"n": ("mean", "sd", "median", "max"),
+                             "n_any": ("p_any", "ci_low", "ci_high", "total")},
+                   complements={"n_any": "n"}, margins="columns", suppress_within="outcome",
+                   total_rows={"unit": ("total",)})
 MULTI = _spec("employer_multiresponse", MR_COLUMNS,
               "Bottlenecks (closed, multiple response) and wishes (free text, keyword "
-              "coded) with Wilson intervals")
+              "coded) with Wilson intervals",
+              # Multiple response: the counts do not add up to a published total.
+              suppress={"count": ("p", "ci_low", "ci_high")}, complements={"count": "n"})
 GROUP_TESTS = _spec("employer_group_tests", GROUP_TEST_COLUMNS,
                     "Exploratory Kruskal-Wallis tests between units and between size classes "
                     "with epsilon squared and BH-adjusted p-values")
@@ -373,7 +392,7 @@ def hires_table(data: pd.DataFrame, codebook: Any, alpha: float) -> pd.DataFrame
         lo[has], hi[has] = proportion_confint(k[has], n[has], alpha=alpha, method="wilson")
     agg["p_any"] = np.where(has, k / np.where(has, n, 1), np.nan)
     agg["ci_low"], agg["ci_high"] = lo, hi
-    agg["total"] = agg["total"].where(has)
+    agg["total"] = agg["total"].where(has).round().astype("Int64")  # a sum of whole numbers
     agg["unit"] = agg["unit"].astype(str)
     agg["outcome"] = agg["outcome"].astype(str)
     agg["unit_name"] = agg["unit"].map(names).fillna("")
@@ -592,7 +611,7 @@ def _footer(inputs: FigureInputs) -> str | None:
 
 
 def _draw_likert(inputs: FigureInputs, block: str) -> Figure:
-    table = inputs.tables["employer_likert"]
+    table = without_markers(inputs.tables["employer_likert"])  # suppressed: no bar
     lang = inputs.language
     s = inputs.strings["employers_figures"]
     rows = table[table["block"] == block]
@@ -616,7 +635,7 @@ def draw_manager(inputs: FigureInputs) -> Figure:
 
 
 def draw_bottlenecks(inputs: FigureInputs) -> Figure:
-    table = inputs.tables["employer_multiresponse"]
+    table = without_markers(inputs.tables["employer_multiresponse"])  # suppressed: no bar
     lang = inputs.language
     s = inputs.strings["employers_figures"]
     # Knelpunten and wensen have different items: one series, the labels say which is which.

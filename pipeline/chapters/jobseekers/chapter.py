@@ -69,6 +69,7 @@ from pipeline.chapter import (
     ViewInputs,
 )
 from pipeline.claims import claim_record, value
+from pipeline.disclosure_control import without_markers
 from pipeline.errors import UserError
 from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
 from pipeline.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
@@ -102,12 +103,20 @@ EMPLOYMENT = TableSpec(
     (*LABELS, *PROPORTION_COLUMNS, "p_adj"),
     "Binary outcomes of the primary family: proportions, test, risk difference, odds ratio "
     "and risk ratio, Werktop vs control (crude; p_adj over the crude p-values of the family)",
+    # Crude measures are exact functions of the 2x2 cells: hidden with a hidden cell.
+    suppress={
+        f"events_{g}": (f"p_{g}", "risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio",
+                        "or_ci_low", "or_ci_high", "relative_risk", "rr_ci_low", "rr_ci_high")
+        for g in ("treated", "control")
+    },
+    complements={"events_treated": "n_treated", "events_control": "n_control"},
 )
 SCALES = TableSpec(
     "scale_comparison",
     (*LABELS, *MEANS_COLUMNS, "p_adj"),
     "Continuous outcomes of the primary family: means, Welch t-test, mean difference and "
     "Hedges' g, Werktop vs control (crude; p_adj over the crude p-values of the family)",
+    suppress={f"n_{g}": (f"mean_{g}", f"sd_{g}") for g in ("treated", "control")},
 )
 EFFECT_COLUMNS = (
     "outcome", "label_nl", "label_en", "kind", "method", "measure", "estimand",
@@ -144,6 +153,10 @@ BASELINE = TableSpec(
     (*BASELINE_COLUMNS, "label_nl", "label_en", "level_label_nl", "level_label_en"),
     "Background characteristics by group: n and missing, % or mean (SD) and median (IQR), "
     "standardised mean difference (pooled SD; Yang-Dalton for categorical) and test",
+    # One distribution per variable and group; n_treated / n_control are its totals. A
+    # level's SMD is a function of its two percentages.
+    suppress={"count_treated": ("pct_treated", "smd"), "count_control": ("pct_control", "smd")},
+    margins="columns", suppress_within="variable",
     extra_columns={
         "variable": ("string", "Characteristic (codebook variable)"),
         "label": ("string", "Characteristic label (English)"),
@@ -240,6 +253,7 @@ APPLICATIONS = TableSpec(
     (*LABELS, *COUNT_COLUMNS),
     "Applications in the last 4 weeks: rate ratio from Poisson (robust SE) and negative "
     "binomial models, crude and adjusted (complete cases), and the Mann-Whitney test",
+    suppress={"n_treated": ("mean_treated",), "n_control": ("mean_control",)},
     extra_columns={
         "method": ("string", "poisson_robust, negative_binomial or mann_whitney"),
         "covariates": ("string", "Adjustment covariates (empty: crude)"),
@@ -258,6 +272,13 @@ CHANNELS = TableSpec(
     (*COMPARE_COLUMNS, "label_nl", "label_en"),
     "Search channels (multiple response): % per group, risk difference, test and "
     "Benjamini-Hochberg adjustment within the set",
+    # Multiple response: no additive totals, but the rest (n - count) is a cell too.
+    suppress={
+        f"count_{g}": (f"p_{g}", f"ci_low_{g}", f"ci_high_{g}", "risk_difference",
+                       "rd_ci_low", "rd_ci_high")
+        for g in ("treated", "control")
+    },
+    complements={"count_treated": "n_treated", "count_control": "n_control"},
     extra_columns={
         "item": ("string", "Item of the multiple-response set"),
         "label": ("string", "Item label (English)"),
@@ -275,6 +296,7 @@ SATISFACTION = TableSpec(
     (*LABELS, *ORDINAL_COLUMNS),
     "Satisfaction with the social service's added value as an ordinal item: top-two-box "
     "difference, proportional-odds odds ratio and Mann-Whitney test",
+    suppress={"n_treated": ("p_treated",), "n_control": ("p_control",)},
     extra_columns={
         "method": ("string", "top_box, ordinal_logit or mann_whitney"),
         "effect": ("string", "risk_difference, odds_ratio or rank_biserial"),
@@ -304,6 +326,7 @@ ITEMS = TableSpec(
     ("scale", "group", "item", "label_en", "n", "mean", "sd", "item_rest_r",
      "alpha_if_deleted"),
     "Item-rest correlations and alpha if item deleted, per scale and group",
+    suppress={"n": ("mean", "sd")},
     extra_columns={
         "scale": ("string", "Scale (codebook)"),
         "group": ("string", "treated (Werktop) or control"),
@@ -318,6 +341,7 @@ RM_ITEMS = TableSpec(
     (*LIKERT_COLUMNS, "label_nl", "label_en"),
     "Werktop candidates' rating of the relationship manager: answer distribution per item",
     may_be_empty=True,
+    suppress={"n": ("pct",)}, margins="columns", suppress_within="item",
     extra_columns={
         "item": ("string", "Item"), "level": ("integer", "Answer code"),
         "label": ("string", "Answer label"),
@@ -331,6 +355,10 @@ RM_RATING = TableSpec(
     "jobseekers_rm_rating",
     (*RATING_COLUMNS,),
     "Werktop candidates' mark for the relationship manager (1-10)",
+    suppress={"n": ("mean", "sd", "mean_ci_low", "mean_ci_high", "median", "q1", "q3", "iqr",
+                    "min", "max"),
+              "n_pass": ("p_pass", "pass_ci_low", "pass_ci_high")},
+    complements={"n_pass": "n"},
     extra_columns={
         "group": ("string", "Group"), "n_missing": ("integer", "No valid mark"),
         "mean": ("number", "Mean mark"), "sd": ("number", "SD (n - 1)"),
@@ -1100,7 +1128,7 @@ def _by_outcome(frame: pd.DataFrame) -> dict[str, dict]:
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     return analyze_frame(inputs.data("jobseekers"), inputs)
 def draw_employment(inputs: FigureInputs) -> Figure:
-    table = inputs.tables["employment_comparison"]
+    table = without_markers(inputs.tables["employment_comparison"])  # suppressed: no bar
     strings, language = inputs.strings, inputs.language
     method = inputs.stats["outcome_family"]["method"]
     level = fmt_level(inputs.stats["study"]["confidence"], language)

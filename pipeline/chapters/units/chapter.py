@@ -148,6 +148,13 @@ PROFILES = TableSpec(
         "n_any": ("integer", "Respondents in a regular job or a work-experience place"),
         "p_any": ("number", "n_any / n_valid_any (missing when no respondents)"),
     },
+    # Per group, the units' counts add up to the group totals chapter 6 publishes; "n of
+    # n_valid in work" also reveals the rest (not in work), so that is a cell too.
+    suppress={"n": (), "n_valid_regular": (), "n_regular": ("p_regular",),
+              "n_valid_any": (), "n_any": ("p_any",)},
+    # (n_any - n_regular: work-experience places).
+    complements={"n_regular": ("n_valid_regular", "n_any"), "n_any": "n_valid_any"},
+    margins="columns", suppress_within="group",
 )  # fmt: skip
 INDICATOR_COLOURS = {
     "contacten": OKABE_ITO["blue"],
@@ -209,6 +216,8 @@ def unit_targets_caseload(units: pd.DataFrame, codebook: Codebook) -> pd.DataFra
     table = targets_per_caseload(
         evaluated_units(units, codebook), INDICATORS, caseload="wwb_bestand", per=PER_CASELOAD
     )
+    for column in ("target", "achieved"):  # whole numbers in the register (integer columns)
+        table[column] = table[column].round().astype("Int64")
     return _with_names(table, codebook)[list(CASELOAD.columns)]
 
 
