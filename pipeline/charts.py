@@ -31,6 +31,7 @@ from matplotlib.figure import Figure, FigureBase
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from analysis.likert import likert_diverging as likert_segments
+from pipeline.figure_style import DPI, OKABE_ITO, RC, SAVE_OPTIONS
 from pipeline.formatting import fmt_number, fmt_pct, is_missing
 
 __all__ = [
@@ -45,20 +46,6 @@ __all__ = [
     "scatter_labelled",
 ]
 
-CREATOR = "werktop-eval"
-DPI = 200
-
-#: Okabe-Ito palette (distinguishable with the common colour-vision deficiencies).
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "green": "#009E73",
-    "vermillion": "#D55E00",
-    "sky": "#56B4E9",
-    "purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "grey": "#666666",
-}
 SERIES_COLOURS = (
     OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"],
     OKABE_ITO["purple"], OKABE_ITO["sky"],
@@ -69,31 +56,6 @@ SERIES_LINESTYLES = ("-", (0, (4, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
 NA_COLOUR = "#BBBBBB"
 GRID = {"color": "#dddddd", "linewidth": 0.6, "zorder": 0}
 
-RC = {
-    "font.family": "DejaVu Sans",
-    "font.size": 9.5,
-    "axes.titlesize": 10.5,
-    "axes.labelsize": 9.5,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9.5,
-    "legend.fontsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "#444444",
-    "axes.linewidth": 0.8,
-    "hatch.linewidth": 0.6,
-    "hatch.color": "#222222",
-    "svg.hashsalt": "werktop-eval",
-    "svg.fonttype": "path",
-    "savefig.dpi": DPI,
-    "figure.dpi": 100,
-    "path.simplify": True,
-}
-
-SAVE_OPTIONS = {
-    "png": {"metadata": {"Software": None, "Creator": CREATOR}},
-    "svg": {"metadata": {"Date": None, "Creator": CREATOR}},
-}
 FOOTER_HEIGHT_IN = 0.28
 
 

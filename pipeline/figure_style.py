@@ -32,6 +32,7 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "sky": "#56B4E9",
     "purple": "#CC79A7",
+    "yellow": "#F0E442",
     "grey": "#666666",
 }
 GROUP_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["orange"])
@@ -48,6 +49,8 @@ RC = {
     "axes.spines.right": False,
     "axes.edgecolor": "#444444",
     "axes.linewidth": 0.8,
+    "hatch.linewidth": 0.6,  # hatching tells groups apart in black and white
+    "hatch.color": "#222222",
     "svg.hashsalt": "werktop-eval",
     "svg.fonttype": "path",
     "savefig.dpi": DPI,
