@@ -2,8 +2,9 @@
 
 The same algorithm as :func:`analysis.imputation.impute` (statsmodels ``MICEData`` with
 gaussian parameter perturbation and PMM), without the per-update formula parsing that
-makes ``MICEData`` take about a second per variable per cycle: each conditional model is a
-``statsmodels`` OLS fit on a numpy design. Inputs are never modified.
+makes ``MICEData`` take about a second per variable per cycle: each conditional model is
+an OLS fit on a numpy design (normal equations, checked against statsmodels). Inputs are
+never modified.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def impute_pmm(
     ``numpy.random.SeedSequence(seed).spawn(m)``. Start: every missing value is a random
     draw from the column's observed values. Each cycle visits the incomplete columns in
     order of increasing missingness; for column ``j``: OLS of its observed values on an
-    intercept and the current values of all other columns
-    (``statsmodels.api.OLS``); parameters drawn from ``N(b, cov_params)`` (the gaussian
+    intercept and the current values of all other columns (normal equations: the
+    estimates and covariance ``statsmodels.api.OLS`` gives, see ``_ols``); parameters
+    drawn from ``N(b, cov_params)`` (the gaussian
     perturbation of ``MICEData``); predicted means for the observed rows from ``b`` and
     for the missing rows from the drawn parameters (van Buuren's type-1 matching); each
     missing value replaced by the observed value of a donor drawn at random from the
