@@ -23,6 +23,36 @@ RUBIN_COLUMNS = [
 ]  # fmt: skip
 
 
+def imputation_block(
+    frame: pd.DataFrame, columns: Sequence[str], *, m: int, burn_in: int
+) -> pd.DataFrame:
+    """The checked imputation columns as float64 (index reset): the argument checks both
+    imputers (``impute`` here and ``analysis.pmm.impute_pmm``) share."""
+    cols = list(columns)
+    if m < 2:
+        raise ValueError("m must be at least 2")
+    if burn_in < 1:
+        raise ValueError("burn_in must be at least 1")
+    if len(cols) < 2 or len(set(cols)) != len(cols):
+        raise ValueError("columns must name at least two distinct columns")
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise KeyError(f"columns not in frame: {absent}")
+    try:
+        data = frame[cols].astype("Float64").astype("float64").reset_index(drop=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("imputation columns must be numeric") from exc
+    all_missing = data.isna().all(axis=1)
+    if all_missing.any():
+        raise ValueError(
+            f"{int(all_missing.sum())} row(s) have every imputation column missing; "
+            "drop them or add a fully observed predictor"
+        )
+    if data.notna().sum().min() == 0:
+        raise ValueError("a column has no observed values")
+    return data
+
+
 def impute(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -84,30 +114,11 @@ def impute(
     and 4.5 (FCS). CRC Press.
     """
     cols = list(columns)
-    if m < 2:
-        raise ValueError("m must be at least 2")
-    if burn_in < 1:
-        raise ValueError("burn_in must be at least 1")
-    if len(cols) < 2 or len(set(cols)) != len(cols):
-        raise ValueError("columns must name at least two distinct columns")
-    absent = [c for c in cols if c not in frame.columns]
-    if absent:
-        raise KeyError(f"columns not in frame: {absent}")
+    data = imputation_block(frame, cols, m=m, burn_in=burn_in)
+    # MICEData builds formulas from the names (the fast imputer in pmm.py does not)
     bad = [c for c in cols if not (isinstance(c, str) and c.isidentifier())]
     if bad:
         raise ValueError(f"column names must be identifiers: {bad}")
-    try:
-        data = frame[cols].astype("Float64").astype("float64").reset_index(drop=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError("imputation columns must be numeric") from exc
-    all_missing = data.isna().all(axis=1)
-    if all_missing.any():
-        raise ValueError(
-            f"{int(all_missing.sum())} row(s) have every imputation column missing; "
-            "drop them or add a fully observed predictor"
-        )
-    if data.notna().sum().min() == 0:
-        raise ValueError("a column has no observed values")
     seeds = np.random.SeedSequence(seed).spawn(m)
     completed = []
     for child in seeds:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.imputation import imputation_block
+
 __all__ = ["impute_pmm"]
 
 
@@ -119,24 +121,8 @@ def impute_pmm(
     algorithm 3.3) and §4.5 (FCS). CRC Press.
     """
     cols = list(columns)
-    if m < 2:
-        raise ValueError("m must be at least 2")
-    if burn_in < 1:
-        raise ValueError("burn_in must be at least 1")
-    if len(cols) < 2 or len(set(cols)) != len(cols):
-        raise ValueError("columns must name at least two distinct columns")
-    absent = [c for c in cols if c not in frame.columns]
-    if absent:
-        raise KeyError(f"columns not in frame: {absent}")
-    try:
-        data = frame[cols].astype("Float64").astype("float64").to_numpy(copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError("imputation columns must be numeric") from exc
+    data = imputation_block(frame, cols, m=m, burn_in=burn_in).to_numpy(copy=True)
     miss = np.isnan(data)
-    if miss.all(axis=1).any():
-        raise ValueError("some rows have every imputation column missing")
-    if miss.all(axis=0).any():
-        raise ValueError("a column has no observed values")
     todo = [j for j in np.argsort(miss.sum(axis=0), kind="stable") if miss[:, j].any()]
     completed = []
     for child in np.random.SeedSequence(seed).spawn(m):
