@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.imputation import imputation_block
 
-__all__ = ["impute_pmm"]
+__all__ = ["PMMChains", "impute_pmm"]
 
 
 def _pmm_draw(
@@ -64,6 +64,60 @@ def _ols(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b, scale * inv
 
 
+class PMMChains:
+    """The ``m`` independent chains of :func:`impute_pmm`, computed one at a time.
+
+    ``PMMChains(frame, columns, m=..., seed=...).completed(i)`` is the i-th completed
+    frame of ``impute_pmm(frame, columns, m=..., seed=...)``, bit for bit, whatever
+    order the chains are run in or whichever process runs them: chain ``i`` is seeded by
+    ``SeedSequence(seed).spawn(m)[i]`` alone. Streaming the chains keeps one completed
+    data set in memory instead of ``m`` (a million rows times m = 20 does not fit), and
+    lets independent chains run in parallel.
+    """
+
+    def __init__(
+        self, frame: pd.DataFrame, columns: Sequence[str], *, m: int = 20, seed: int,
+        burn_in: int = 10, k_pmm: int = 20,
+    ) -> None:  # fmt: skip
+        self.frame = frame
+        self.columns = list(columns)
+        self.m, self.burn_in, self.k_pmm = m, burn_in, k_pmm
+        self.data = imputation_block(frame, self.columns, m=m, burn_in=burn_in).to_numpy(copy=True)
+        self.miss = np.isnan(self.data)
+        self.todo = [j for j in np.argsort(self.miss.sum(axis=0), kind="stable")
+                     if self.miss[:, j].any()]  # fmt: skip
+        self.seeds = np.random.SeedSequence(seed).spawn(m)
+
+    def completed_block(self, i: int) -> np.ndarray:
+        """Chain ``i``'s completed imputation columns (n x len(columns), float64)."""
+        if not 0 <= i < self.m:
+            raise IndexError(f"chain {i} of {self.m}")
+        miss, todo, k_pmm = self.miss, self.todo, self.k_pmm
+        rng = np.random.default_rng(self.seeds[i])
+        x = self.data.copy()
+        for j in todo:
+            obs = x[~miss[:, j], j]
+            x[miss[:, j], j] = rng.choice(obs, size=int(miss[:, j].sum()))
+        for _ in range(self.burn_in if todo else 0):
+            for j in todo:
+                mis = miss[:, j]
+                design = np.column_stack([np.ones(len(x)), np.delete(x, j, axis=1)])
+                b, cov = _ols(x[~mis, j], design[~mis])
+                b_star = (rng.multivariate_normal(b, cov, method="eigh")
+                          if np.isfinite(cov).all() else b)  # fmt: skip
+                x[mis, j] = _pmm_draw(design[~mis] @ b, x[~mis, j], design[mis] @ b_star,
+                                      k_pmm, rng)  # fmt: skip
+        return x
+
+    def completed(self, i: int) -> pd.DataFrame:
+        """Chain ``i``'s completed copy of the frame (imputed columns are float64)."""
+        x = self.completed_block(i)
+        out = self.frame.copy()
+        for c, col in enumerate(self.columns):
+            out[col] = x[:, c]
+        return out
+
+
 def impute_pmm(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -99,7 +153,7 @@ def impute_pmm(
 
     Notes
     -----
-    One independent chain per imputation, seeded by
+    One independent chain per imputation (see :class:`PMMChains`), seeded by
     ``numpy.random.SeedSequence(seed).spawn(m)``. Start: every missing value is a random
     draw from the column's observed values. Each cycle visits the incomplete columns in
     order of increasing missingness; for column ``j``: OLS of its observed values on an
@@ -120,28 +174,5 @@ def impute_pmm(
     van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed., §3.4 (PMM,
     algorithm 3.3) and §4.5 (FCS). CRC Press.
     """
-    cols = list(columns)
-    data = imputation_block(frame, cols, m=m, burn_in=burn_in).to_numpy(copy=True)
-    miss = np.isnan(data)
-    todo = [j for j in np.argsort(miss.sum(axis=0), kind="stable") if miss[:, j].any()]
-    completed = []
-    for child in np.random.SeedSequence(seed).spawn(m):
-        rng = np.random.default_rng(child)
-        x = data.copy()
-        for j in todo:
-            obs = x[~miss[:, j], j]
-            x[miss[:, j], j] = rng.choice(obs, size=int(miss[:, j].sum()))
-        for _ in range(burn_in if todo else 0):
-            for j in todo:
-                mis = miss[:, j]
-                design = np.column_stack([np.ones(len(x)), np.delete(x, j, axis=1)])
-                b, cov = _ols(x[~mis, j], design[~mis])
-                b_star = (rng.multivariate_normal(b, cov, method="eigh")
-                          if np.isfinite(cov).all() else b)  # fmt: skip
-                x[mis, j] = _pmm_draw(design[~mis] @ b, x[~mis, j], design[mis] @ b_star,
-                                      k_pmm, rng)  # fmt: skip
-        out = frame.copy()
-        for i, col in enumerate(cols):
-            out[col] = x[:, i]
-        completed.append(out)
-    return completed
+    chains = PMMChains(frame, columns, m=m, seed=seed, burn_in=burn_in, k_pmm=k_pmm)
+    return [chains.completed(i) for i in range(m)]
