@@ -102,6 +102,7 @@ def run_analyze(
         plan=load_plan(codebook),
         alpha=config.alpha,
         multiplicity=config.multiplicity,
+        workers=config.workers,
         seed=config.seed,
         study=study,
         truth=read_json(config.truth) if config.synthetic and config.truth else None,

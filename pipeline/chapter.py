@@ -122,6 +122,9 @@ class AnalysisInputs:
     earlier: Mapping[str, Any] = field(default_factory=dict)
     #: For a synthetic study: the scenario's truth.json (planted effects); else None.
     truth: Mapping[str, Any] | None = None
+    #: Worker processes for independent computations such as imputation chains
+    #: (0 = one per CPU); results do not depend on it.
+    workers: int = 1
 
 
 class SourceAbsent(Exception):

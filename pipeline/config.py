@@ -66,6 +66,7 @@ class StudyConfig:
     inputs: dict[str, InputSpec]
     pseudonym_key: bytes
     multiplicity: str = "holm"
+    workers: int = 0  # processes for independent analysis steps; 0 = one per CPU
     test_id_pattern: str = r"^\s*(test|tst|dummy)"
     max_errors: int = 50
     scenario: Path | None = None  # documentation of a synthetic study's scenario
@@ -260,6 +261,7 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
     },
     "analysis": {
         "multiplicity": _choice(MULTIPLICITY_METHODS),
+        "workers": _whole(0),
     },
     "cleaning": {
         "test_id_pattern": _regex,
@@ -463,6 +465,7 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         inputs=inputs,
         pseudonym_key=_pseudonym_key(privacy, synthetic, str(path)),
         multiplicity=str(analysis.get("multiplicity", "holm")),
+        workers=int(analysis.get("workers", 0)),  # type: ignore[call-overload]
         test_id_pattern=str(cleaning.get("test_id_pattern", StudyConfig.test_id_pattern)),
         max_errors=int(cleaning.get("max_errors", 50)),  # type: ignore[call-overload]
         scenario=(base / str(study["scenario"])).resolve() if "scenario" in study else None,

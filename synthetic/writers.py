@@ -351,6 +351,9 @@ pseudonym_key = "synthetic-example-key-not-secret"
 # Correction for multiple testing across the Werktop-vs-control outcome family:
 # "holm" (default), "fdr_bh" or "none".
 multiplicity = "holm"
+# Processes for the imputation chains of chapter 6 (0 = one per CPU). The results are
+# byte-identical for any number; it only changes how long the analysis takes.
+workers = 0
 
 [cleaning]
 test_id_pattern = "^\\\\s*(test|tst|dummy)"

@@ -40,7 +40,7 @@ from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.multiplicity import adjust_pvalues
 from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
 from analysis.ordinal import ORDINAL_COLUMNS, compare_ordinal
-from analysis.pmm import impute_pmm
+from analysis.pmm import PMMChains
 from analysis.proportions import PROPORTION_COLUMNS, compare_proportions
 from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
@@ -73,6 +73,7 @@ from pipeline.disclosure_control import without_markers
 from pipeline.errors import UserError
 from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
 from pipeline.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
+from pipeline.parallel import ordered_map, resolve_workers
 from pipeline.plan import AnalysisPlan, Outcome
 from pipeline.view import records
 
@@ -468,24 +469,37 @@ def imputation_frame(
     return frame, columns
 
 
-def completed_data(
-    jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
-    units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
-) -> list[pd.DataFrame]:
-    """``m`` completed copies (PMM keeps observed codes); one chain per copy."""
-    frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
-    # Only what the estimates use: m copies of the whole data set (a hundred columns)
-    # would cost m times its memory (17 GB for a million respondents and m = 20).
-    keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
-    incomplete = frame[columns].isna().any().any()
-    if not incomplete:
-        return [jobseekers[keep].copy()]
-    slim = frame[list(dict.fromkeys([*columns, UNIT]))]
-    completed = impute_pmm(slim, columns, m=m, seed=seed, burn_in=burn_in)
-    return [c[keep] for c in completed]
+class CompletedData:
+    """The chapter's ``m`` completed data sets, made one at a time on request.
+
+    Holding all ``m`` copies would cost ``m`` times the data (about 2.7 GB for a million
+    respondents and m = 20), so each analysis takes one, uses it and lets it go. ``get(i)``
+    is deterministic and independent of the order (:class:`analysis.pmm.PMMChains`).
+    Only the columns the estimates use are kept. Without missing values there is one
+    data set, the observed data.
+    """
+
+    def __init__(
+        self, jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
+        units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
+    ) -> None:  # fmt: skip
+        frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+        self.keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
+        self.chains: PMMChains | None = None
+        self.observed = jobseekers[self.keep]
+        self.m = 1
+        if frame[columns].isna().any().any():
+            slim = frame[list(dict.fromkeys([*columns, UNIT]))]
+            self.chains = PMMChains(slim, columns, m=m, seed=seed, burn_in=burn_in)
+            self.m = m
+
+    def get(self, i: int) -> pd.DataFrame:
+        """Completed data set ``i`` (0 <= i < m)."""
+        if self.chains is None:
+            return self.observed.copy()
+        return self.chains.completed(i)[self.keep]
 
 
-# ------------------------------------------------------------------ estimates
 def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: Any) -> dict:
     base = {c: float("nan") for c in EFFECT_COLUMNS}
     base.update(outcome=outcome.name, label_nl=outcome.label_nl, label_en=outcome.label_en,
@@ -569,55 +583,92 @@ def _pooled_row(
                 se_scale=se_scale, p_val=p, m=m, fmi=fmi, note=note, **counts)  # fmt: skip
 
 
-def estimate_outcome(
-    observed: pd.DataFrame,
-    completed: Sequence[pd.DataFrame],
-    weights: Sequence[np.ndarray],
-    outcome: Outcome,
-    *,
-    covariates: Sequence[str],
-    categorical: Sequence[str],
-    alpha: float,
-) -> list[dict]:
-    """Crude, adjusted (pooled over ``completed``), complete-case and weighted rows.
+def _fixed_effects(frame: pd.DataFrame) -> list[str]:
+    return [UNIT] if frame[UNIT].nunique() > 1 else []
 
-    Missing-data rule: the outcome is part of the imputation model, but each analysis
-    uses only the rows where the outcome was observed (multiple imputation, then
-    deletion: von Hippel 2007); covariates are imputed.
-    """
-    name, kind = outcome.name, outcome.kind
+
+def _observed_counts(observed: pd.DataFrame, name: str) -> tuple[np.ndarray, dict[str, int]]:
     has_y = observed[name].notna().to_numpy()
-    counts = dict(n_used=int(has_y.sum()), n_missing=int((~has_y).sum()),
-                  n_treated=int((observed[TREATMENT].to_numpy() == 1)[has_y].sum()),
-                  n_control=int((observed[TREATMENT].to_numpy() == 0)[has_y].sum()))  # fmt: skip
-    rows = _crude_rows(observed, outcome, alpha)
-    both = counts["n_treated"] > 0 and counts["n_control"] > 0
-    measure = PRIMARY_MEASURE[kind]
-    if not both:
-        note = "not computable (a group has no respondents)"
-        rows.append(_row(outcome, "adjusted", measure, "", note=note, **counts))
-        return rows
-    fe = [UNIT] if observed[UNIT].nunique() > 1 else []
-    # ---- adjusted, multiple imputation (primary)
-    fits, ames, notes = [], [], []
-    for frame in completed:
-        sub = frame.loc[has_y]
+    treated = observed[TREATMENT].to_numpy()
+    return has_y, dict(n_used=int(has_y.sum()), n_missing=int((~has_y).sum()),
+                       n_treated=int((treated == 1)[has_y].sum()),
+                       n_control=int((treated == 0)[has_y].sum()))  # fmt: skip
+
+
+def set_estimates(
+    frame: pd.DataFrame, weights: np.ndarray, outcomes: Sequence[Outcome],
+    has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
+    categorical: Sequence[str], alpha: float,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Everything one completed data set contributes to the pooled estimates.
+
+    Per outcome (analysed on the rows where it was observed): the adjusted model's
+    ``fit`` (estimate, SE on the pooling scale), ``ame`` (binary: AME and SE, else None),
+    ``note`` (separation, non-convergence or why the fit failed) and ``weighted``
+    (estimand -> (estimate, SE) of the weighted comparison, ratios on the log scale).
+    """
+    fe = _fixed_effects(frame)
+    out: dict[str, dict[str, Any]] = {}
+    treated = frame[TREATMENT].to_numpy()
+    for outcome in outcomes:
+        name, kind = outcome.name, outcome.kind
+        rows = has_y[name]
+        if not ((treated[rows] == 1).any() and (treated[rows] == 0).any()):
+            continue  # not computable: pooled_outcome_rows says so
+        sub = frame.loc[rows]
+        entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None, "note": ""}
         try:
             r = effect_and_se(sub, name, TREATMENT, covariates, kind=kind,
                               categorical=categorical, fixed_effects=fe)  # fmt: skip
         except ValueError as exc:
-            fits.append((float("nan"), float("nan")))
-            notes.append(str(exc))
-            continue
-        fits.append((r["estimate"], r["se"]))
-        ames.append((r["ame"], r["ame_se"]))
-        if r["separation"] or not r["converged"]:
-            notes.append(r["warnings"])
-    k = None
-    if kind == "continuous" and len(completed) > 1:
-        k = build_design(completed[0].loc[has_y], name, TREATMENT, covariates, categorical,
-                         fe).X.shape[1]  # fmt: skip
-    note = "; ".join(dict.fromkeys(n for n in notes if n))
+            entry["note"] = str(exc)
+        else:
+            entry["fit"], entry["ame"] = (r["estimate"], r["se"]), (r["ame"], r["ame_se"])
+            if r["separation"] or not r["converged"]:
+                entry["note"] = r["warnings"]
+        weighted: dict[str, tuple[float, float]] = {}
+        res = weighted_effect(sub, name, TREATMENT, weights[rows], kind=kind, alpha=alpha)
+        for w in res.itertuples(index=False):
+            est = math.log(w.estimate) if w.se_scale.startswith("log") else w.estimate
+            weighted[w.estimand] = (est, w.se)
+        entry["weighted"] = weighted
+        out[name] = entry
+    return out
+
+
+def _design_columns(frame: pd.DataFrame, outcome: Outcome, rows: np.ndarray,
+                    covariates: Sequence[str], categorical: Sequence[str]) -> int | None:
+    """Columns of the adjusted design (complete-data df of Barnard-Rubin), continuous only."""
+    if outcome.kind != "continuous":
+        return None
+    return build_design(frame.loc[rows], outcome.name, TREATMENT, covariates, categorical,
+                        _fixed_effects(frame)).X.shape[1]  # fmt: skip
+
+
+def pooled_outcome_rows(
+    observed: pd.DataFrame, per_set: Sequence[Mapping[str, Any]], outcome: Outcome, *,
+    k: int | None, covariates: Sequence[str], categorical: Sequence[str], alpha: float,
+) -> list[dict]:  # fmt: skip
+    """Crude, adjusted (pooled over the data sets), complete-case and weighted rows.
+
+    ``per_set`` holds this outcome's entry of :func:`set_estimates` for every completed
+    data set; ``k`` is the number of design columns (continuous outcomes) for the
+    Barnard-Rubin degrees of freedom.
+    """
+    name, kind = outcome.name, outcome.kind
+    has_y, counts = _observed_counts(observed, name)
+    rows = _crude_rows(observed, outcome, alpha)
+    measure = PRIMARY_MEASURE[kind]
+    if not (counts["n_treated"] > 0 and counts["n_control"] > 0):
+        note = "not computable (a group has no respondents)"
+        rows.append(_row(outcome, "adjusted", measure, "", note=note, **counts))
+        return rows
+    fe = _fixed_effects(observed)
+    # ---- adjusted, multiple imputation (primary)
+    fits = [e["fit"] for e in per_set]
+    ames = [e["ame"] for e in per_set if e["ame"] is not None]
+    note = "; ".join(dict.fromkeys(e["note"] for e in per_set if e["note"]))
+    k = k if kind == "continuous" and len(per_set) > 1 else None
     estimand = {"binary": "conditional_or", "continuous": "mean_difference",
                 "count": "conditional_rr"}[kind]  # fmt: skip
     se_scale = {"binary": "log_or", "continuous": "mean_difference", "count": "log_rr"}[kind]
@@ -650,33 +701,88 @@ def estimate_outcome(
     specs = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", "att_rd", "rd")],
              "continuous": [("mean_difference", "att_md", "mean_difference")],
              "count": [("rate_ratio", "att_rr", "log_rr")]}[kind]  # fmt: skip
-    per_estimand: dict[str, list[tuple[float, float]]] = {s[1]: [] for s in specs}
-    for frame, w in zip(completed, weights, strict=True):
-        res = weighted_effect(frame.loc[has_y], name, TREATMENT, w[has_y], kind=kind,
-                              alpha=alpha)  # fmt: skip
-        for r in res.itertuples(index=False):
-            est = math.log(r.estimate) if r.se_scale.startswith("log") else r.estimate
-            per_estimand[r.estimand].append((est, r.se))
     for measure_w, estimand_w, scale_w in specs:
-        rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w,
-                                per_estimand[estimand_w], counts, alpha=alpha))  # fmt: skip
+        results = [e["weighted"][estimand_w] for e in per_set if estimand_w in e["weighted"]]
+        rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
+                                counts, alpha=alpha))  # fmt: skip
     return rows
 
 
-def att_weights_per_data_set(
-    completed: Sequence[pd.DataFrame], covariates: Sequence[str], categorical: Sequence[str],
-) -> tuple[list[np.ndarray], list[pd.DataFrame], list[dict]]:
-    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) per data set."""
-    weights, frames, flags = [], [], []
-    for frame in completed:
-        fe = [UNIT] if frame[UNIT].nunique() > 1 else []
-        ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
-                               fixed_effects=fe)  # fmt: skip
-        aw = att_weights(ps, frame[TREATMENT], trim=PS_TRIM)
-        weights.append(aw["weight"].to_numpy())
-        frames.append(aw)
-        flags.append(dict(ps.attrs))
-    return weights, frames, flags
+def estimate_outcome(
+    observed: pd.DataFrame,
+    completed: Sequence[pd.DataFrame],
+    weights: Sequence[np.ndarray],
+    outcome: Outcome,
+    *,
+    covariates: Sequence[str],
+    categorical: Sequence[str],
+    alpha: float,
+) -> list[dict]:
+    """Crude, adjusted (pooled over ``completed``), complete-case and weighted rows.
+
+    Missing-data rule: the outcome is part of the imputation model, but each analysis
+    uses only the rows where the outcome was observed (multiple imputation, then
+    deletion: von Hippel 2007); covariates are imputed. (The chapter streams the data
+    sets through :func:`set_estimates` and :func:`pooled_outcome_rows`; this is the same
+    for data sets already in memory.)
+    """
+    has_y, counts = _observed_counts(observed, outcome.name)
+    if not (counts["n_treated"] > 0 and counts["n_control"] > 0):
+        return pooled_outcome_rows(observed, [], outcome, k=None, covariates=covariates,
+                                   categorical=categorical, alpha=alpha)  # fmt: skip
+    per_set = [set_estimates(frame, np.asarray(w), [outcome], {outcome.name: has_y},
+                             covariates=covariates, categorical=categorical,
+                             alpha=alpha)[outcome.name]
+               for frame, w in zip(completed, weights, strict=True)]  # fmt: skip
+    k = _design_columns(completed[0], outcome, has_y, covariates, categorical)
+    return pooled_outcome_rows(observed, per_set, outcome, k=k, covariates=covariates,
+                               categorical=categorical, alpha=alpha)  # fmt: skip
+
+
+def att_weights_of(frame: pd.DataFrame, covariates: Sequence[str],
+                   categorical: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set."""
+    ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
+                           fixed_effects=_fixed_effects(frame))  # fmt: skip
+    return att_weights(ps, frame[TREATMENT], trim=PS_TRIM), dict(ps.attrs)
+
+
+def imputed_analysis(
+    jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
+    covariates: Sequence[str], categorical: Sequence[str], alpha: float, m: int, seed: int,
+    burn_in: int, workers: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
+
+    Each task makes completed data set ``i``, its propensity scores and ATT weights, and
+    every outcome's adjusted and weighted fits, and returns only those numbers; data set 0
+    also returns the balance, weight and overlap diagnostics and the design sizes. The
+    results do not depend on ``workers``: chain ``i`` has its own seed.
+    """
+    source = CompletedData(jobseekers, covariates, [o.name for o in members], units, m=m,
+                           seed=seed, burn_in=burn_in)  # fmt: skip
+    has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
+
+    def task(i: int) -> dict[str, Any]:
+        frame = source.get(i)
+        aw, flag = att_weights_of(frame, covariates, categorical)
+        result: dict[str, Any] = {
+            "estimates": set_estimates(frame, aw["weight"].to_numpy(), members, has_y,
+                                       covariates=covariates, categorical=categorical,
+                                       alpha=alpha),  # fmt: skip
+            "flags": flag, "n_trimmed": int(aw["trimmed"].sum()),
+        }  # fmt: skip
+        if i == 0:
+            result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
+                                              aw["weight"], categorical=[*categorical, UNIT])
+            result["weights"] = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
+            result["overlap"] = overlap_bins(aw["ps"], aw["treated"], bins=20)
+            result["k"] = {o.name: _design_columns(frame, o, has_y[o.name], covariates,
+                                                   categorical) for o in members}  # fmt: skip
+        return result
+
+    results = ordered_map(task, source.m, resolve_workers(workers, source.m))
+    return {"m": source.m, "sets": results}
 
 
 # ------------------------------------------------------------------ the other views
@@ -1008,26 +1114,26 @@ def analyze_frame(
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
     if both:
-        completed = completed_data(jobseekers, covariates, [o.name for o in members], units,
-                                   m=m, seed=inputs.seed, burn_in=burn_in)  # fmt: skip
-        weights, aws, flags = att_weights_per_data_set(completed, covariates, categorical)
+        done = imputed_analysis(jobseekers, members, units, covariates=covariates,
+                                categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
+                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+        sets, first = done["sets"], done["sets"][0]
         for outcome in members:
-            rows += estimate_outcome(jobseekers, completed, weights, outcome,
-                                     covariates=covariates, categorical=categorical,
-                                     alpha=alpha)  # fmt: skip
-        first, aw = completed[0], aws[0]
-        balance = balance_table(first, [*covariates, UNIT], first[TREATMENT], aw["weight"],
-                                categorical=[*categorical, UNIT])  # fmt: skip
+            rows += pooled_outcome_rows(
+                jobseekers, [s["estimates"][outcome.name] for s in sets], outcome,
+                k=first["k"][outcome.name], covariates=covariates, categorical=categorical,
+                alpha=alpha,
+            )
+        balance, wsum, overlap = first["balance"], first["weights"], first["overlap"]
         balance["level"] = balance["level"].astype("string")
-        wsum = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
-        overlap = overlap_bins(aw["ps"], aw["treated"], bins=20)
         complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
-        imputation.update(m=len(completed), rows=len(jobseekers),
+        imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
                           incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
+        flags = [s["flags"] for s in sets]
         control = wsum[wsum["group"] == "control"].iloc[0]
         weighting.update(
-            n_trimmed=int(sum(a["trimmed"].sum() for a in aws)) / len(aws),
+            n_trimmed=sum(s["n_trimmed"] for s in sets) / len(sets),
             ess_control=_f(control["ess"]), design_effect=_f(control["design_effect"]),
             n_control=int(control["n"]),
             n_covariate_rows=len(balance),

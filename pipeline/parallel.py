@@ -1,0 +1,55 @@
+"""Run independent, deterministic tasks in worker processes, results in task order.
+
+Used for the chains of multiple imputation: chain ``i`` depends only on its own seed, so
+running the chains in one process or in several gives the same results in the same order
+(a test checks it). Workers are forked, so the task function and the data it closes over
+are inherited, not pickled; only each task's (small) result travels back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["resolve_workers", "ordered_map"]
+
+R = TypeVar("R")
+
+# The task a forked worker runs; set in the parent right before the pool forks.
+_TASK: Callable[[int], object] | None = None
+
+
+def resolve_workers(setting: int, n_tasks: int) -> int:
+    """Worker processes to use: ``setting`` (0 = one per CPU), never more than the tasks."""
+    if setting < 0:
+        raise ValueError("workers must be 0 (one per CPU) or a positive number")
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1
+    )
+    return max(1, min(setting or available, n_tasks))
+
+
+def _run(i: int) -> object:
+    assert _TASK is not None
+    return _TASK(i)
+
+
+def ordered_map(task: Callable[[int], R], n_tasks: int, workers: int = 1) -> list[R]:
+    """``[task(0), task(1), ..., task(n_tasks - 1)]``, computed by ``workers`` processes.
+
+    With one worker (or where ``fork`` is not available) the tasks run in this process.
+    An exception in a task is raised here, as it would be without workers.
+    """
+    global _TASK
+    if workers <= 1 or n_tasks <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [task(i) for i in range(n_tasks)]
+    _TASK = task
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=min(workers, n_tasks)) as pool:
+            # chunksize 1: tasks (imputation chains) are few and long
+            return list(pool.imap(_run, range(n_tasks), chunksize=1))
+    finally:
+        _TASK = None
