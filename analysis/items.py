@@ -83,8 +83,11 @@ class ItemSpec:
 def _clean(column: pd.Series, spec: ItemSpec) -> pd.Series:
     """Item values with missing codes and blanks set to NaN; unknown codes raise."""
     s = column.reset_index(drop=True)
-    blank = s.astype("string").str.strip().eq("").fillna(False).astype(bool)
-    s = s.mask(blank | s.isin(list(spec.missing_codes)))
+    drop = s.isin(list(spec.missing_codes))
+    if not pd.api.types.is_numeric_dtype(s.dtype):
+        # only text can hold blanks; a numeric column is never turned into strings
+        drop |= s.astype("string").str.strip().eq("").fillna(False).astype(bool)
+    s = s.mask(drop)
     if spec.kind == "numeric":
         try:
             return s.astype("Float64").astype("float64")
@@ -173,17 +176,15 @@ def describe_categorical_items(
         if spec.kind == "numeric":
             continue
         values = _clean(data[spec.name], spec)[keep]
-        grp = pd.Categorical(g[keep], categories=levels)
         codes = list(spec.codes)
-        counts = (
-            pd.crosstab(grp, pd.Categorical(values, categories=codes), dropna=False)
-            .reindex(index=levels, columns=codes, fill_value=0)
-            .astype("int64")
-        )
-        n_total = pd.Series(grp).value_counts().reindex(levels, fill_value=0).to_numpy()
-        n_valid = counts.sum(axis=1).to_numpy()
         k = len(codes)
-        n = counts.to_numpy().ravel()
+        # one pass over the rows: group position x code position, counted by bincount
+        gi = pd.Categorical(g[keep], categories=levels).codes.astype("int64")
+        ci = pd.Categorical(values, categories=codes).codes.astype("int64")
+        answered = (gi >= 0) & (ci >= 0)
+        n = np.bincount(gi[answered] * k + ci[answered], minlength=len(levels) * k)
+        n_total = np.bincount(gi[gi >= 0], minlength=len(levels))
+        n_valid = n.reshape(len(levels), k).sum(axis=1)
         nt = np.repeat(n_total, k)
         nv = np.repeat(n_valid, k)
         with np.errstate(divide="ignore", invalid="ignore"):
