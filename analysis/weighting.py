@@ -14,11 +14,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.balance import standardized_mean_difference, variance_ratio
-from analysis.models import _levels, build_design
+from analysis.models import _levels, _newton, _separated, _start, build_design
 
 __all__ = [
     "propensity_scores", "att_weights", "weight_summary", "balance_table",
@@ -61,6 +61,8 @@ def propensity_scores(
     covariates: Sequence[str],
     categorical: Sequence[str] = (),
     fixed_effects: Sequence[str] = ("unit",),
+    *,
+    start_params: Sequence[float] | np.ndarray | None = None,
 ) -> pd.Series:
     """Logistic-regression propensity scores P(treatment = 1 | covariates, unit).
 
@@ -77,20 +79,29 @@ def propensity_scores(
         Categorical covariates.
     fixed_effects : sequence of str, default ("unit",)
         Columns entered as dummies (unit fixed effects).
+    start_params : array-like of float, optional
+        Starting values for the logit, e.g. ``attrs["params"]`` of the scores of the
+        previous imputed data set (a warm start: fewer Newton iterations, the same
+        maximum). Ignored when its length does not match the design.
 
     Returns
     -------
     pandas.Series
         Named ``"ps"``, aligned with ``frame.index``; NaN for rows with a missing
         treatment or covariate. ``Series.attrs`` holds ``converged`` (bool),
-        ``separation`` (bool), ``warnings`` (str) and ``n_dropped_missing`` (int).
+        ``separation`` (bool), ``warnings`` (str), ``n_dropped_missing`` (int) and
+        ``params`` (tuple of the logit coefficients, for ``start_params``).
 
     Notes
     -----
-    Main-effects logit fitted by IRLS (statsmodels GLM, Binomial); complete-case rule for
-    missing covariates (impute first to keep everyone). Separation (fitted scores within
-    1e-8 of 0 or 1, or a statsmodels separation warning) means some people have no
-    comparable counterpart: it is reported in ``attrs``, not raised.
+    Main-effects logit fitted by maximum likelihood with Newton-Raphson (statsmodels
+    ``Logit``, ``method="newton"``: analytic Hessian, no decomposition of the n x p
+    design); when that fails, does not converge or separates, by IRLS (statsmodels GLM,
+    Binomial, 100 iterations) as in earlier versions. Both give the same scores to about
+    1e-12 relative. Complete-case rule for missing covariates (impute first to keep
+    everyone). Separation (fitted scores within 1e-8 of 0 or 1, or a statsmodels
+    separation warning) means some people have no comparable counterpart: it is
+    reported in ``attrs``, not raised.
 
     References
     ----------
@@ -101,10 +112,19 @@ def propensity_scores(
     if not np.isin(d.y, (0.0, 1.0)).all():
         raise ValueError(f"treatment {treatment!r} must be coded 0/1")
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
-        warnings.simplefilter("always")
-        res = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(maxiter=100)
-        ps_used = np.asarray(res.fittedvalues)
+    fast = _newton(d.X, d.y, "binary", _start(start_params, d.X.shape[1]))
+    converged = True
+    if fast is not None:
+        params, caught = fast
+        ps_used = special.expit(d.X @ params)
+        if _separated(ps_used, caught):
+            fast = None  # degenerate: the statsmodels IRLS path below, as before
+    if fast is None:
+        with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
+            warnings.simplefilter("always")
+            res = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(maxiter=100)
+            ps_used = np.asarray(res.fittedvalues)
+        params, converged = np.asarray(res.params), bool(res.converged)
     separation = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     flagged = (PerfectSeparationWarning, ConvergenceWarning)
     notes += [str(w.message).strip().splitlines()[0] for w in caught
@@ -112,13 +132,17 @@ def propensity_scores(
     if ((ps_used < 1e-8) | (ps_used > 1 - 1e-8)).any():
         separation = True
         notes.append("(quasi-)complete separation: some propensity scores are 0 or 1")
-    if not res.converged:
+    if not converged:
         notes.append("IRLS did not converge in 100 iterations")
-    ps = pd.Series(np.nan, index=frame.index, name="ps", dtype="float64")
-    ps.loc[d.used] = ps_used
-    ps.attrs = {"converged": bool(res.converged), "separation": separation,
+    if d.n_dropped == 0:
+        ps = pd.Series(ps_used, index=frame.index, name="ps", dtype="float64")
+    else:
+        ps = pd.Series(np.nan, index=frame.index, name="ps", dtype="float64")
+        ps.loc[d.used] = ps_used
+    ps.attrs = {"converged": converged, "separation": separation,
                 "warnings": "; ".join(dict.fromkeys(notes)),
-                "n_dropped_missing": d.n_dropped}  # fmt: skip
+                "n_dropped_missing": d.n_dropped,
+                "params": tuple(float(v) for v in params)}  # fmt: skip
     return ps
 
 
@@ -359,9 +383,60 @@ def balance_table(
     return out
 
 
+def _saturated_fit(
+    y: np.ndarray, t: np.ndarray, w: np.ndarray, family: sm.families.Family
+) -> tuple[float, float] | None:
+    """Closed form of :func:`_weighted_fit` (treatment coefficient and HC0 SE), or None.
+
+    The model (intercept + 0/1 treatment, canonical link, ``var_weights`` w) is
+    saturated in the two groups, so its ML fit reproduces the weighted group means
+    ``m_g = sum_g w y / sum_g w``: the coefficient is ``g(m_1) - g(m_0)`` with the link
+    g (identity, logit, log). The HC0 sandwich ``B M B`` with ``B = (X' diag(w v(mu))
+    X)^-1`` and ``M = X' diag(w^2 (y - mu)^2) X`` then has the closed form
+    ``var = sum_g M_g / (v(m_g) W_g)^2`` with ``W_g = sum_g w``, ``M_g = sum_g w^2 (y -
+    m_g)^2`` and the variance function v (1, m (1 - m), m). None when a mean is on the
+    boundary of the family (no finite ML estimate): the caller then fits by statsmodels.
+    """
+    stats_g = []
+    for g in (1.0, 0.0):
+        sel = t == g
+        wg, yg = w[sel], y[sel]
+        total = wg.sum()
+        if not total > 0:
+            return None
+        m = float((wg * yg).sum() / total)
+        stats_g.append((m, total, float((wg**2 * (yg - m) ** 2).sum())))
+    (m1, w1, s1), (m0, w0, s0) = stats_g
+    if isinstance(family, sm.families.Gaussian):
+        b, v1, v0 = m1 - m0, 1.0, 1.0
+    elif isinstance(family, sm.families.Binomial):
+        if not (0 < m1 < 1 and 0 < m0 < 1):
+            return None
+        b = float(special.logit(m1) - special.logit(m0))
+        v1, v0 = m1 * (1 - m1), m0 * (1 - m0)
+    elif isinstance(family, sm.families.Poisson):
+        if not (m1 > 0 and m0 > 0):
+            return None
+        b, v1, v0 = float(np.log(m1) - np.log(m0)), m1, m0
+    else:
+        return None
+    return b, float(np.sqrt(s1 / (v1 * w1) ** 2 + s0 / (v0 * w0) ** 2))
+
+
 def _weighted_fit(
     y: np.ndarray, t: np.ndarray, w: np.ndarray, family: sm.families.Family
 ) -> tuple[float, float, bool, list[str]]:
+    """Treatment coefficient, HC0 SE, converged, notes: closed form, else statsmodels."""
+    closed = _saturated_fit(y, t, w, family)
+    if closed is not None:
+        return closed[0], closed[1], True, []
+    return _weighted_glm(y, t, w, family)
+
+
+def _weighted_glm(
+    y: np.ndarray, t: np.ndarray, w: np.ndarray, family: sm.families.Family
+) -> tuple[float, float, bool, list[str]]:
+    """statsmodels GLM of y on an intercept and t with ``var_weights``; HC0 SE."""
     X = np.column_stack([np.ones_like(t), t])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -412,6 +487,13 @@ def weighted_effect(
       weighted means; logit link Binomial for the marginal OR; log link Poisson for the
       RR). Weights are never passed as ``freq_weights``, which would treat them as
       replicated rows and shrink the SEs (statsmodels issues #2848, #8891).
+    - Computation: the model is saturated in the two groups, so the fit is the pair of
+      weighted group means ``m_1, m_0`` (estimate ``g(m_1) - g(m_0)`` with the link g)
+      and its HC0 sandwich has a closed form, ``sum_g sum_{i in g} w_i^2 (y_i -
+      m_g)^2 / (v(m_g) sum_{i in g} w_i)^2`` (v the variance function); both are
+      computed so, which equals statsmodels' GLM fit to about 1e-12 relative. When a
+      mean is 0 (or 1 for the OR) there is no finite estimate and statsmodels' GLM is
+      fitted as in earlier versions, reporting its warnings and convergence.
     - SE: HC0 sandwich (as WeightIt / ``survey::svyglm`` without the n/(n-1) factor),
       normal-theory Wald intervals (log scale for OR and RR). It treats the weights as
       known: the uncertainty from estimating the propensity score is ignored. For the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.tools.numdiff import approx_fprime
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.models import build_design
 from analysis.weighting import (
@@ -262,3 +265,125 @@ def test_att_effect_stacked_sandwich_against_numeric_jacobian():
     g = np.array([1 / (m1 * (1 - m1)), -1 / (m0 * (1 - m0))])
     assert got.loc[1, "se"] == pytest.approx(np.sqrt(g @ V @ g), rel=1e-5)
     assert got.loc[0, "cov_type"] == "M-estimation"
+
+
+# ---------------------------------------------------------------- fast paths (issue 10)
+_FAMILIES = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
+             "poisson": sm.families.Poisson()}  # fmt: skip
+
+
+def _glm_hc0(y: np.ndarray, t: np.ndarray, w: np.ndarray, family: str) -> tuple[float, float]:
+    """The previous computation of weighted_effect (exact call)."""
+    X = np.column_stack([np.ones_like(t), t])
+    res = sm.GLM(y, X, family=_FAMILIES[family], var_weights=w).fit(cov_type="HC0",
+                                                                     maxiter=100)  # fmt: skip
+    return float(res.params[1]), float(res.bse[1])
+
+
+def _weighted_data(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 2500))
+    t = (rng.random(n) < rng.uniform(0.1, 0.6)).astype(float)
+    w = np.where(t == 1, 1.0, rng.gamma(0.6, 1.5, n))  # skewed ATT-like control weights
+    return pd.DataFrame({
+        "t": t, "w": w,
+        "y": (rng.random(n) < 0.15 + 0.25 * t).astype(float),
+        "n": rng.poisson(1.2 + 0.8 * t, n).astype(float),
+        "x": rng.normal(3, 1 + t, n) + 0.4 * t,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_weighted_effect_closed_form_equals_statsmodels_glm(seed):
+    df = _weighted_data(seed)
+    t, w = df["t"].to_numpy(), df["w"].to_numpy()
+    cases = [("y", "binary", "att_rd", "gaussian"), ("y", "binary", "att_or", "binomial"),
+             ("n", "count", "att_rr", "poisson"), ("x", "continuous", "att_md", "gaussian")]
+    for outcome, kind, estimand, family in cases:
+        out = weighted_effect(df, outcome, "t", "w", kind=kind).set_index("estimand")
+        b, se = _glm_hc0(df[outcome].to_numpy(), t, w, family)
+        row = out.loc[estimand]
+        est = np.log(row["estimate"]) if row["se_scale"].startswith("log") else row["estimate"]
+        assert est == pytest.approx(b, rel=1e-10), (estimand, seed)
+        assert row["se"] == pytest.approx(se, rel=1e-10), (estimand, seed)
+        assert bool(row["converged"]) and row["warnings"] == ""
+
+
+def test_weighted_effect_tiny_equals_statsmodels_glm():
+    # the hand-computed TINY data set, too (equal weights within the treated)
+    t, w = TINY["t"].to_numpy(float), TINY["w"].to_numpy(float)
+    for outcome, kind, family in (("y", "binary", "binomial"), ("n", "count", "poisson")):
+        out = weighted_effect(TINY, outcome, "t", "w", kind=kind).iloc[-1]
+        b, se = _glm_hc0(TINY[outcome].to_numpy(float), t, w, family)
+        assert np.log(out["estimate"]) == pytest.approx(b, rel=1e-10)
+        assert out["se"] == pytest.approx(se, rel=1e-10)
+
+
+def test_weighted_effect_boundary_mean_falls_back_to_statsmodels():
+    # No control has the outcome: the marginal OR has no finite estimate, so the GLM of
+    # before is fitted (with its warnings); the RD still has its closed form.
+    df = _weighted_data(2)
+    df.loc[df["t"] == 0, "y"] = 0.0
+    out = weighted_effect(df, "y", "t", "w", kind="binary").set_index("estimand")
+    t, w, y = df["t"].to_numpy(), df["w"].to_numpy(), df["y"].to_numpy()
+    X = np.column_stack([np.ones_like(t), t])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.GLM(y, X, family=sm.families.Binomial(), var_weights=w).fit(
+            cov_type="HC0", maxiter=100)  # fmt: skip
+    assert np.log(out.loc["att_or", "estimate"]) == pytest.approx(res.params[1], rel=1e-12)
+    assert out.loc["att_or", "se"] == pytest.approx(res.bse[1], rel=1e-12)
+    assert bool(out.loc["att_or", "converged"]) == bool(res.converged)
+    flagged = [c for c in caught if issubclass(c.category, (PerfectSeparationWarning,
+                                                             ConvergenceWarning))]  # fmt: skip
+    assert (out.loc["att_or", "warnings"] != "") == bool(flagged)
+    b, se = _glm_hc0(y, t, w, "gaussian")
+    assert out.loc["att_rd", "estimate"] == pytest.approx(b, rel=1e-10)
+    assert out.loc["att_rd", "se"] == pytest.approx(se, rel=1e-10)
+    # a count outcome that is 0 for every control: no finite log rate ratio either
+    df.loc[df["t"] == 0, "n"] = 0.0
+    rr = weighted_effect(df, "n", "t", "w", kind="count").iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sm.GLM(df["n"].to_numpy(), X, family=sm.families.Poisson(),
+                     var_weights=w).fit(cov_type="HC0", maxiter=100)  # fmt: skip
+    assert np.log(rr["estimate"]) == pytest.approx(ref.params[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [3, 5, 8])
+def test_propensity_scores_equal_previous_glm_irls(seed):
+    df = _ps_frame(n=600, seed=seed)
+    df.loc[[1, 7, 9], "edu"] = np.nan
+    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
+    d = build_design(df, "t", None, ["age", "edu"], ["edu"], ["unit"])
+    # the previous fit, exactly as it was called
+    res = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(maxiter=100)
+    np.testing.assert_allclose(ps.loc[d.used].to_numpy(), res.fittedvalues, rtol=1e-10)
+    np.testing.assert_allclose(ps.attrs["params"], res.params, rtol=1e-9)
+    assert ps.attrs["converged"] and not ps.attrs["separation"] and ps.attrs["warnings"] == ""
+    assert ps.isna().sum() == 3 and ps.attrs["n_dropped_missing"] == 3
+
+
+def test_propensity_scores_warm_start():
+    other, df = _ps_frame(n=500, seed=21), _ps_frame(n=500, seed=22)
+    start = propensity_scores(other, "t", ["age", "edu"], categorical=["edu"]).attrs["params"]
+    cold = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
+    warm = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"],
+                             start_params=start)  # fmt: skip
+    np.testing.assert_allclose(warm.to_numpy(), cold.to_numpy(), rtol=1e-10)
+
+
+def test_propensity_scores_separation_uses_previous_glm_irls():
+    # Treatment determined by age: Newton fails, the GLM IRLS fit of before is used and
+    # the separation is reported as before.
+    df = _ps_frame(n=300)
+    df["t"] = (df["age"] > 45).astype(int)
+    ps = propensity_scores(df, "t", ["age"], fixed_effects=[])
+    d = build_design(df, "t", None, ["age"], [], [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(maxiter=100)
+        fitted = np.asarray(res.fittedvalues)
+    np.testing.assert_allclose(ps.to_numpy(), fitted, rtol=1e-12)
+    assert ps.attrs["separation"] and ps.attrs["converged"] == bool(res.converged)
+    assert "separation" in ps.attrs["warnings"]
