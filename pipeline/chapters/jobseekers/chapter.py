@@ -599,6 +599,7 @@ def set_estimates(
     frame: pd.DataFrame, weights: np.ndarray, outcomes: Sequence[Outcome],
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
+    starts: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.
 
@@ -606,6 +607,8 @@ def set_estimates(
     ``fit`` (estimate, SE on the pooling scale), ``ame`` (binary: AME and SE, else None),
     ``note`` (separation, non-convergence or why the fit failed) and ``weighted``
     (estimand -> (estimate, SE) of the weighted comparison, ratios on the log scale).
+    ``starts`` (outcome -> coefficients) only speeds up the model fits (Newton's
+    starting point); the estimates are the same maximum-likelihood fits.
     """
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
@@ -619,7 +622,8 @@ def set_estimates(
         entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None, "note": ""}
         try:
             r = effect_and_se(sub, name, TREATMENT, covariates, kind=kind,
-                              categorical=categorical, fixed_effects=fe)  # fmt: skip
+                              categorical=categorical, fixed_effects=fe,
+                              start_params=(starts or {}).get(name))  # fmt: skip
         except ValueError as exc:
             entry["note"] = str(exc)
         else:
@@ -740,11 +744,40 @@ def estimate_outcome(
 
 
 def att_weights_of(frame: pd.DataFrame, covariates: Sequence[str],
-                   categorical: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+                   categorical: Sequence[str],
+                   start: Any = None) -> tuple[pd.DataFrame, dict]:
     """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set."""
     ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
-                           fixed_effects=_fixed_effects(frame))  # fmt: skip
+                           fixed_effects=_fixed_effects(frame),
+                           start_params=start)  # fmt: skip
     return att_weights(ps, frame[TREATMENT], trim=PS_TRIM), dict(ps.attrs)
+
+
+def _complete_case_starts(
+    observed: pd.DataFrame, members: Sequence[Outcome], covariates: Sequence[str],
+    categorical: Sequence[str],
+) -> tuple[dict[str, Any], Any]:  # fmt: skip
+    """Complete-case coefficients as Newton's starting point in every completed data set.
+
+    The same start for every chain keeps the results independent of which process runs
+    which chain (a start carried over from the previous chain would not). A start that
+    does not fit (another design width) is ignored by the fit.
+    """
+    fe = _fixed_effects(observed)
+    starts: dict[str, Any] = {}
+    for o in members:
+        try:
+            starts[o.name] = effect_and_se(observed, o.name, TREATMENT, covariates,
+                                           kind=o.kind, categorical=categorical,
+                                           fixed_effects=fe)["params"]  # fmt: skip
+        except ValueError:
+            starts[o.name] = None
+    try:
+        ps_start = propensity_scores(observed, TREATMENT, covariates, categorical=categorical,
+                                     fixed_effects=fe).attrs.get("params")  # fmt: skip
+    except ValueError:
+        ps_start = None
+    return starts, ps_start
 
 
 def imputed_analysis(
@@ -762,14 +795,15 @@ def imputed_analysis(
     source = CompletedData(jobseekers, covariates, [o.name for o in members], units, m=m,
                            seed=seed, burn_in=burn_in)  # fmt: skip
     has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
+    starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
 
     def task(i: int) -> dict[str, Any]:
         frame = source.get(i)
-        aw, flag = att_weights_of(frame, covariates, categorical)
+        aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
         result: dict[str, Any] = {
             "estimates": set_estimates(frame, aw["weight"].to_numpy(), members, has_y,
                                        covariates=covariates, categorical=categorical,
-                                       alpha=alpha),  # fmt: skip
+                                       alpha=alpha, starts=starts),  # fmt: skip
             "flags": flag, "n_trimmed": int(aw["trimmed"].sum()),
         }  # fmt: skip
         if i == 0:
