@@ -32,21 +32,28 @@ from analysis.imputation import imputation_block
 __all__ = ["PMMChains", "impute_pmm"]
 
 
-def _sort_order(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")``, computed faster for long float arrays.
+def _sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``order = np.argsort(values, kind="stable")`` and ``values[order]``, faster.
 
-    A stable radix pass on a 16-bit quantisation of the values (linear in n), then a
-    stable timsort of the nearly sorted result, which only has to order values that fell
-    into the same of the 65,536 bins. Equal values keep their original order in both
-    passes, so the result is exactly the stable argsort (a test checks it).
+    numpy sorts 16-bit keys with a linear-time radix sort; two such stable passes order
+    the values by a 32-bit quantisation of them, and a final stable timsort orders the
+    nearly sorted result exactly (it only has to swap values that share a key). Equal
+    values have equal keys and keep their original order in every pass, so ``order`` is
+    exactly the stable argsort, whatever the quantisation (a test checks it); on a
+    million values this takes about a third of the time of ``np.argsort``.
     """
     n = len(values)
     lo, hi = (float(values.min()), float(values.max())) if n else (0.0, 0.0)
     if not hi > lo:  # constant (or empty): already sorted; NaN never reaches here
-        return np.arange(n)
-    key = ((values - lo) * (65535.0 / (hi - lo))).astype(np.uint16)
-    coarse = np.argsort(key, kind="stable")
-    return coarse[np.argsort(values[coarse], kind="stable")]
+        return np.arange(n), values.copy()
+    # below 2**32 with a margin, so rounding can never overflow the uint32
+    key = ((values - lo) * (4294967040.0 / (hi - lo))).astype(np.uint32)
+    # low 16 bits, then high 16 bits (int32 positions: less memory traffic in the gathers)
+    order = np.argsort(key.astype(np.uint16), kind="stable").astype(np.int32)
+    order = order[np.argsort((key >> 16).astype(np.uint16)[order], kind="stable")]
+    nearly = values[order]
+    fine = np.argsort(nearly, kind="stable")
+    return order[fine].astype(np.intp), nearly[fine]
 
 
 def _nearest_window(sorted_pred: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
@@ -60,19 +67,20 @@ def _nearest_window(sorted_pred: np.ndarray, query: np.ndarray, k: int) -> np.nd
     go to the left (smaller) value. Requires ``1 <= k <= len(sorted_pred)``.
     """
     n = len(sorted_pred)
-    pos = np.searchsorted(sorted_pred, query)
+    by_value = np.argsort(query, kind="stable")  # sorted queries: cache-friendly look-ups
+    q = query[by_value]
+    pos = np.searchsorted(sorted_pred, q)
     lo = np.clip(pos - k, 0, n - k)
     hi = np.clip(pos, 0, n - k)
-    while True:
-        open_ = lo < hi
-        if not open_.any():
-            return lo
+    while (open_ := lo < hi).any():
         mid = (lo + hi) // 2
-        # mid < hi <= n - k, so mid + k is a valid index
-        farther = query - sorted_pred[mid] > sorted_pred[np.minimum(mid + k, n - 1)] - query
-        right = open_ & farther
-        lo = np.where(right, mid + 1, lo)
+        # mid < hi <= n - k where open, so mid + k is a valid index there
+        farther = q - sorted_pred[mid] > sorted_pred[np.minimum(mid + k, n - 1)] - q
+        lo = np.where(open_ & farther, mid + 1, lo)
         hi = np.where(open_ & ~farther, mid, hi)
+    out = np.empty_like(lo)
+    out[by_value] = lo
+    return out
 
 
 def _ols_gram(gram: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -144,9 +152,9 @@ class _Chain:
         b_star = (rng.multivariate_normal(b, cov, method="eigh")
                   if np.isfinite(cov).all() else b)  # fmt: skip
         query = zm @ np.insert(b_star, q, 0.0)
-        order = _sort_order(fitted)
+        order, sorted_fitted = _sort_order(fitted)
         k = max(1, min(k_pmm, len(order)))
-        lo = _nearest_window(fitted[order], query, k)
+        lo = _nearest_window(sorted_fitted, query, k)
         donor = order[lo + rng.integers(0, k, size=len(query))]
         new = self.observed(j)[donor]
         delta = new - zm[:, q]
@@ -160,7 +168,7 @@ class _Chain:
     def block(self) -> np.ndarray:
         """The completed columns in the original units, observed values bit for bit."""
         c = self.c
-        x = np.array(c.data, order="C")
+        x = c.data.copy(order="F")
         for j, donor in self.donor.items():
             x[c.mis_idx[j], j] = c.data[:, j][c.obs_mask[:, j]][donor]
         return x
@@ -204,7 +212,8 @@ class PMMChains:
         return _Chain(self, np.random.default_rng(self.seeds[i]))
 
     def completed_block(self, i: int) -> np.ndarray:
-        """Chain ``i``'s completed imputation columns (n x len(columns), float64)."""
+        """Chain ``i``'s completed imputation columns (n x len(columns), float64, in
+        column order: each column is contiguous)."""
         state = self.chain(i)
         for _ in range(self.burn_in if self.todo else 0):
             for j in self.todo:

@@ -113,7 +113,9 @@ def test_fit_inside_a_running_chain_equals_statsmodels_on_its_current_data():
 )
 def test_sort_order_is_the_stable_argsort(values):
     a = np.array(values, dtype=float)
-    np.testing.assert_array_equal(_sort_order(a), np.argsort(a, kind="stable"))
+    order, sorted_a = _sort_order(a)
+    np.testing.assert_array_equal(order, np.argsort(a, kind="stable"))
+    np.testing.assert_array_equal(sorted_a, np.sort(a))
 
 
 def test_sort_order_is_the_stable_argsort_on_long_arrays_with_ties():
@@ -123,7 +125,9 @@ def test_sort_order_is_the_stable_argsort_on_long_arrays_with_ties():
         np.round(rng.normal(size=100_000), 2),
         np.concatenate([rng.normal(size=50_000), [1e9]]),
     ):  # one far outlier
-        np.testing.assert_array_equal(_sort_order(a), np.argsort(a, kind="stable"))
+        order, sorted_a = _sort_order(a)
+        np.testing.assert_array_equal(order, np.argsort(a, kind="stable"))
+        np.testing.assert_array_equal(sorted_a, a[order])
 
 
 def _brute_force_nearest(sorted_pred: np.ndarray, q: float, k: int) -> np.ndarray:
