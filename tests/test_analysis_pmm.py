@@ -64,6 +64,7 @@ def test_ols_from_gram_equals_statsmodels_on_raw_survey_codes():
         np.testing.assert_allclose(cov, fit.cov_params(), rtol=1e-8, atol=1e-15)
 
 
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
 def test_ols_from_gram_on_a_rank_deficient_design_gives_the_minimum_norm_solution():
     rng = np.random.default_rng(8)
     x = rng.normal(size=200)
