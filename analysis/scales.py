@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["reverse_code", "score_scale", "cronbach_alpha"]
 
@@ -119,6 +118,8 @@ def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     Feldt LS (1965). The approximate sampling distribution of Kuder-Richardson
     reliability coefficient twenty. Psychometrika 30:357-370.
     """
+    from scipy import stats  # heavy: imported only when alpha is computed (not by derive)
+
     k = items.shape[1]
     x = _as_float(items).dropna(axis=0, how="any").to_numpy()
     n = x.shape[0]

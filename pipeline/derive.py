@@ -8,6 +8,10 @@
 
 Reverse-worded items keep their answer as given (so item tables show what respondents
 said) and get a recoded twin ``<item>_r`` on which the scale scores are computed.
+
+Memory: the data sets are built, written (CSV, then ``.sav``) and dropped one at a time,
+and the steps add columns to shallow copies (pandas copy-on-write) rather than copying
+whole frames, so a million jobseekers are held about once, not once per step.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pipeline.catalog import instruments_of, processed_of, require
 from pipeline.codebook import Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.datapackage import datapackage, synthetic_title
-from pipeline.io import read_csv, write_csv, write_json
+from pipeline.fastcsv import write_frame_csv
+from pipeline.io import read_csv, write_json
 from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
 from pipeline.spss_export import write_processed_sav
 
@@ -37,8 +42,11 @@ def read_interim(paths: OutputPaths, instrument: Instrument) -> pd.DataFrame:
 
 
 def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """Add ``<item>_r`` for reverse-worded items and ``scale_<name>`` (mean of answered items)."""
-    out = frame.copy()
+    """Add ``<item>_r`` for reverse-worded items and ``scale_<name>`` (mean of answered items).
+
+    ``frame`` is not modified: the columns are added to a shallow copy (copy-on-write).
+    """
+    out = frame.copy(deep=False)
     for scale in instrument.scales:
         columns = []
         for item in scale.items:
@@ -58,8 +66,11 @@ def add_scales(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
 def add_outcomes(frame: pd.DataFrame, plan: AnalysisPlan, dataset: str,
                  instrument: Instrument) -> pd.DataFrame:
-    """Add the plan's outcomes for ``dataset`` that are new columns (in plan order)."""
-    out = frame.copy()
+    """Add the plan's outcomes for ``dataset`` that are new columns (in plan order).
+
+    ``frame`` is not modified: the columns are added to a shallow copy (copy-on-write).
+    """
+    out = frame.copy(deep=False)
     for outcome in plan.for_dataset(dataset):
         if outcome.name not in out.columns:
             out[outcome.name] = derive_outcome(out, outcome, instrument)
@@ -96,6 +107,12 @@ def derive_units(register: pd.DataFrame, codebook: Codebook | None = None) -> pd
 
 
 def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
+    """Build, write and drop each processed data set in turn; then the data package.
+
+    Only one data set is in memory at a time: it is written as CSV
+    (:func:`pipeline.fastcsv.write_frame_csv`, the bytes of ``pipeline.io.write_csv``) and
+    as ``.sav`` before the next is built. The data package needs only the column names.
+    """
     plan = load_plan(codebook)
     present = instruments_of(config)
 
@@ -110,14 +127,19 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
         "units": lambda: derive_units(interim("register"), codebook),
         "interviews": lambda: interim("interviews"),
     }
-    frames = {name: builders[name]() for name in processed_of(present)}
-    for name, frame in frames.items():
-        write_csv(paths.processed_csv(name), frame)
+    headers: dict[str, pd.DataFrame] = {}  # each data set's columns, no rows
+    counts: dict[str, int] = {}
+    for name in processed_of(present):
+        frame = builders[name]()
+        write_frame_csv(paths.processed_csv(name), frame)
+        write_processed_sav(paths, {name: frame}, codebook, plan, synthetic=config.synthetic)
+        # a new empty frame: a slice (iloc[:0]) would be a view keeping the data alive
+        headers[name], counts[name] = pd.DataFrame(columns=frame.columns), len(frame)
+        del frame  # before the next data set is built
     write_json(
         paths.datapackage,
-        datapackage(frames, codebook, plan, name="werktop-eval-processed",
+        datapackage(headers, codebook, plan, name="werktop-eval-processed",
                     title=synthetic_title(f"{config.title}: analysis-ready data",
                                                 config.synthetic)),
     )
-    write_processed_sav(paths, frames, codebook, plan, synthetic=config.synthetic)
-    return {name: len(f) for name, f in frames.items()}
+    return counts

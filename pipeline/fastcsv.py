@@ -4,7 +4,8 @@
 ten seconds. Survey columns hold few distinct values, so here each distinct value of a
 column is rendered once (by pandas itself for numbers, by Python's csv writer for text,
 after the same formula neutralisation as :func:`pipeline.io.write_csv`) and the rows are
-assembled in pyarrow (``take`` and ``binary_join_element_wise``), with no Python per row.
+assembled in pyarrow (``take`` and ``binary_join_element_wise``), with no Python per row,
+:data:`CHUNK_ROWS` rows at a time so the text of the whole table is never in memory.
 A test compares the bytes with :func:`pipeline.io.write_csv` on awkward values.
 """
 
@@ -20,6 +21,8 @@ import pandas as pd
 
 from pipeline.io import atomic_write, neutralise_formulas, write_csv
 
+#: Rows assembled and written at a time (bounds the memory the CSV text takes).
+CHUNK_ROWS = 65_536
 _CSV_SPECIAL = re.compile(r'[",\r\n]')
 _LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 
@@ -52,6 +55,23 @@ def _pandas_fields(values: object) -> list[str]:
     return [line[:-2] for line in text.split("\n")[:-1]]
 
 
+def _float_codes(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, uniques) of a float column, telling values apart by their bits.
+
+    ``pd.factorize`` takes ``-0.0`` for ``0.0``, which ``to_csv`` writes differently; the
+    bit pattern keeps them apart. Missing cells get code -1.
+    """
+    bits = series.to_numpy(dtype="float64", na_value=np.nan).view(np.int64)
+    codes = pd.factorize(bits)[0]
+    codes[series.isna().to_numpy()] = -1
+    kept = np.flatnonzero(codes >= 0)
+    distinct, first = np.unique(codes[kept], return_index=True)
+    dense = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.intp)
+    dense[distinct] = np.arange(len(distinct))  # still in order of first appearance
+    codes[kept] = dense[codes[kept]]
+    return codes, series.iloc[kept[first]]
+
+
 def _column_fields(series: pd.Series, neutralise: bool) -> tuple[np.ndarray, list[str]]:
     """(codes, fields): the column as codes into its distinct CSV fields ("" for missing)."""
     if isinstance(series.dtype, pd.CategoricalDtype):  # io.write_csv leaves these alone
@@ -61,6 +81,9 @@ def _column_fields(series: pd.Series, neutralise: bool) -> tuple[np.ndarray, lis
             return codes, csv_fields(uniques)
         return codes, [csv_fields([u])[0] if isinstance(u, str) else _pandas_fields([u])[0]
                        for u in uniques]
+    if series.dtype.kind == "f":
+        codes, floats = _float_codes(series)
+        return codes, _pandas_fields(floats.array) if len(floats) else []
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if _is_text(series):
         values = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
@@ -105,24 +128,25 @@ def write_frame_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True)
         names = list(neutralise_formulas(pd.DataFrame(columns=frame.columns)).columns)
     header = ",".join(csv_fields([str(c) for c in names])) + "\n"
     big = pa.large_string()
-    columns = []
+    last = frame.shape[1] - 1
+    tables, codes = [], []
     for i in range(frame.shape[1]):
-        codes, fields = _column_fields(frame.iloc[:, i], neutralise)
-        table = pa.array([*fields, ""], type=big)  # code -1 (missing) -> the last, ""
-        codes = np.where(codes < 0, len(fields), codes)
-        columns.append(pc.take(table, pa.array(codes)))
-    if len(frame):
-        lines = pc.binary_join_element_wise(*columns, pa.scalar(",", big))
-        lines = pc.binary_join_element_wise(lines, pa.scalar("", big), pa.scalar("\n", big))
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        body = memoryview(lines.buffers()[2])[first:last]
-    else:
-        body = memoryview(b"")
+        column_codes, fields = _column_fields(frame.iloc[:, i], neutralise)
+        end = "\n" if i == last else ""  # each line ends with its last field
+        tables.append(pa.array([f + end for f in fields] + [end], type=big))  # -1: missing
+        column_codes = np.where(column_codes < 0, len(fields), column_codes)
+        codes.append(column_codes.astype(np.min_scalar_type(len(fields))))
+    comma = pa.scalar(",", big)
 
     def write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             fh.write(header.encode("utf-8"))
-            fh.write(body)
+            for start in range(0, len(frame), CHUNK_ROWS):
+                cells = [pc.take(t, pa.array(c[start:start + CHUNK_ROWS]))
+                         for t, c in zip(tables, codes, strict=True)]
+                lines = pc.binary_join_element_wise(*cells, comma)
+                offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+                first, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+                fh.write(memoryview(lines.buffers()[2])[first:end])
 
     return atomic_write(path, write)

@@ -1,5 +1,6 @@
 """Derived variables and scale scores (pipeline/derive.py), on tiny in-memory frames."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,3 +48,27 @@ def test_employment_outcomes_and_group(codebook):
     assert out["werk_regulier"].tolist()[:3] == [1, 0, 0]
     assert out["werk_any"].tolist()[:3] == [1, 1, 0]
     assert pd.isna(out["werk_regulier"].iloc[3]) and pd.isna(out["werk_any"].iloc[3])
+
+
+def test_derive_stage_imports_neither_scipy_nor_statsmodels():
+    # the derive stage computes means and counts; scipy (for Cronbach's alpha) and
+    # statsmodels load only in the stages that test and model
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.derive\n"
+            "heavy = [m for m in ('scipy', 'statsmodels') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_scales_are_added_without_copying_or_changing_the_input(codebook):
+    # memory at a million rows: the answers are shared with the input, not copied, and
+    # the input keeps its own columns (copy-on-write)
+    inst = codebook.instruments["control"]
+    frame = _jobseekers(codebook, "control", [{"ze_lukt": 4, "ze_twijfel": 2}] * 3)
+    before = list(frame.columns)
+    out = add_scales(frame, inst)
+    assert list(frame.columns) == before and "ze_twijfel_r" in out.columns
+    assert np.shares_memory(out["ze_lukt"].array._data, frame["ze_lukt"].array._data)
+    assert out["ze_twijfel_r"].tolist() == [4, 4, 4] and frame["ze_twijfel"].tolist() == [2] * 3

@@ -43,3 +43,22 @@ def test_empty_and_categorical_frames(tmp_path):
     cats = _frame()[["respondent", "wensen"]].astype("category")
     assert (write_frame_csv(tmp_path / "c.csv", cats).read_bytes()
             == write_csv(tmp_path / "d.csv", cats).read_bytes())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "Float64"])
+def test_negative_zero_and_missing_floats_keep_their_own_text(tmp_path, dtype):
+    # pd.factorize takes -0.0 for 0.0; to_csv writes "-0.0" and "0.0"
+    values = [0.0, -0.0, None, 1.5, -0.0, 0.0, None, 1e-300]
+    frame = pd.DataFrame({"x": pd.array(values, dtype=dtype), "y": range(len(values))})
+    ours = write_frame_csv(tmp_path / "ours.csv", frame).read_bytes()
+    assert ours == write_csv(tmp_path / "reference.csv", frame).read_bytes()
+    assert ours.split(b"\n")[1:3] == [b"0.0,0", b"-0.0,1"]
+
+
+def test_rows_are_assembled_in_chunks_with_the_same_bytes(tmp_path, monkeypatch):
+    import pipeline.fastcsv as fastcsv
+
+    monkeypatch.setattr(fastcsv, "CHUNK_ROWS", 7)  # 40 rows: 5 full chunks and a partial one
+    frame = _frame()
+    ours = write_frame_csv(tmp_path / "ours.csv", frame)
+    assert ours.read_bytes() == write_csv(tmp_path / "reference.csv", frame).read_bytes()

@@ -1,6 +1,7 @@
 """Atomic writers and formula safety (pipeline/io.py)."""
 
 import csv
+import re
 
 import numpy as np
 import openpyxl
@@ -10,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.io import (
+    _QUOTED_PATTERN,
+    _TRIGGER_PATTERN,
     FORMULA_TRIGGERS,
+    _lone_cr_to_lf,
+    _quote,
+    _unquote,
     atomic_write,
     neutralise_formulas,
     restore_formulas,
@@ -118,6 +124,48 @@ def test_neutralise_then_restore_is_the_identity(cells):
     # the documented exception: text that already starts with ' + trigger
     if not any(c.startswith("'") and c[1:2] in "=+-@\t\r" for c in cells):
         assert restore_formulas(out).equals(frame)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string"])
+def test_prefilter_patterns_catch_every_trigger_in_python_and_pyarrow(dtype):
+    starts = [*FORMULA_TRIGGERS, "'", " ", "a", "1", "é", "[", "]", "^", "\\"]
+    cells = pd.Series([c + "x" for c in starts] + ["'" + c + "x" for c in starts], dtype=dtype)
+    expected_quote = [c.startswith(FORMULA_TRIGGERS) for c in cells]
+    expected_unquote = [c.startswith("'") and c[1:].startswith(FORMULA_TRIGGERS) for c in cells]
+    # pyarrow's RE2 (arrow-backed strings) and Python's re read the patterns alike
+    assert cells.str.contains(_TRIGGER_PATTERN, regex=True).tolist() == expected_quote
+    assert cells.str.contains(_QUOTED_PATTERN, regex=True).tolist() == expected_unquote
+    assert [re.search(_TRIGGER_PATTERN, c) is not None for c in cells] == expected_quote
+
+
+_mixed = st.text(alphabet=st.sampled_from(list("=+-@\t\r\n'ab 1.,")), max_size=6)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+@given(cells=st.lists(st.one_of(_mixed, st.none()), min_size=1, max_size=30))
+def test_string_columns_are_mapped_cell_by_cell_exactly(dtype, cells):
+    # reference: the per-cell functions applied to every string cell, one at a time
+    frame = pd.DataFrame({"a": pd.Series(cells, dtype=dtype)})
+    original = frame.copy()
+    for mapped, func in (
+        (neutralise_formulas(frame), _quote),
+        (restore_formulas(frame), _unquote),
+        (_lone_cr_to_lf(frame), lambda v: re.sub("\r(?!\n)", "\n", v)),
+    ):
+        expected = [func(c) if isinstance(c, str) else None for c in cells]
+        got = [c if isinstance(c, str) else None for c in mapped["a"]]
+        assert got == expected
+        assert mapped["a"].dtype == frame["a"].dtype
+        assert mapped["a"].isna().tolist() == [c is None for c in cells]
+    pd.testing.assert_frame_equal(frame, original)  # the input is untouched
+
+
+def test_neutralising_a_shallow_copy_leaves_the_input_and_its_header_alone():
+    frame = pd.DataFrame({"=h": pd.Series(["=x", "y"], dtype="str"), "n": [1, 2]})
+    out = neutralise_formulas(frame)
+    out.loc[0, "n"] = 99
+    assert list(frame.columns) == ["=h", "n"] and frame["=h"].tolist() == ["=x", "y"]
+    assert frame.loc[0, "n"] == 1 and list(out.columns) == ["'=h", "n"]
 
 
 def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
