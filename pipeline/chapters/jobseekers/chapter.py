@@ -497,7 +497,14 @@ class CompletedData:
         """Completed data set ``i`` (0 <= i < m)."""
         if self.chains is None:
             return self.observed.copy()
-        return self.chains.completed(i)[self.keep]
+        # straight from the chain's block: no copy of the whole imputation frame
+        block = self.chains.completed_block(i)
+        position = {c: j for j, c in enumerate(self.chains.columns)}
+        return pd.DataFrame(
+            {c: block[:, position[c]] if c in position else self.observed[c].to_numpy()
+             for c in self.keep},
+            index=self.observed.index,
+        )  # fmt: skip
 
 
 def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: Any) -> dict:
