@@ -19,11 +19,10 @@ from pipeline.charts import (
 )
 
 FOOTER = "SYNTHETISCHE GEGEVENS — test"
-TEXT_SVG = {"svg.fonttype": "none"}  # test-only: keep text as <text> so it can be searched
 
 
 def _svg(fig: Figure) -> str:
-    return figure_bytes(fig, "svg", rc=TEXT_SVG).decode("utf-8")
+    return figure_bytes(fig, "svg").decode("utf-8")  # text stays <text>: searchable
 
 
 def _dist():
