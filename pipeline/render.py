@@ -75,6 +75,7 @@ def stylesheet() -> str:
 _SVG_START = re.compile(r"<svg[\s>]")
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _XMLNS = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+_TAG = re.compile(r"<[^>]+>")  # SVG writers escape ">" in attribute values and text
 _ID_OR_REFERENCE = re.compile(r'(\sid="|href="#|url\(#)')
 
 
@@ -83,10 +84,12 @@ def inline_svg(svg: str, prefix: str) -> Markup:
 
     The XML prolog, the doctype and the metadata are dropped, and the namespace
     declarations (the HTML parser puts ``<svg>`` and ``xlink:href`` in their namespaces by
-    itself); every id and every reference to one (``href="#…"``, ``url(#…)``) gets
-    ``prefix`` so that figures never share an id. Inline rather than an ``<img>``: text
-    inside an SVG *image* cannot use the fonts the page loads, text inside inline SVG can,
-    so browsers and WeasyPrint both set the labels in the report's bundled font.
+    itself); every id and every reference to one (``href="#…"``, ``url(#…)``) inside a
+    tag gets ``prefix`` so that figures never share an id (text is left alone).
+
+    Inline rather than an ``<img>``: text inside an SVG *image* cannot use the fonts the
+    page loads, text inside inline SVG can, so browsers and WeasyPrint both set the labels
+    in the report's bundled font.
     """
     start = _SVG_START.search(svg)
     if start is None:
@@ -94,7 +97,11 @@ def inline_svg(svg: str, prefix: str) -> Markup:
     root_end = svg.index(">", start.start())
     root = _XMLNS.sub("", svg[start.start() : root_end])
     body = _METADATA.sub("", svg[root_end:], count=1)
-    return Markup(_ID_OR_REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}-", root + body))
+
+    def prefixed(tag: re.Match[str]) -> str:
+        return _ID_OR_REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}-", tag.group())
+
+    return Markup(_TAG.sub(prefixed, root + body))
 
 
 def _figure_markup(path: Path, name: str) -> Markup:
