@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import re
 
+import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -86,9 +87,11 @@ def name_report_font(svg: bytes) -> bytes:
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure encoded as PNG or SVG, deterministically."""
+    """The figure encoded as PNG or SVG, deterministically (saved under ``RC``: the SVG
+    hash salt and text settings apply whatever the caller's rc settings are)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=DPI, **SAVE_OPTIONS[fmt])
+    with matplotlib.rc_context(RC):
+        fig.savefig(buffer, format=fmt, dpi=DPI, **SAVE_OPTIONS[fmt])
     data = buffer.getvalue()
     return name_report_font(data) if fmt == "svg" else data
 
