@@ -28,10 +28,12 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure, FigureBase
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from analysis.likert import likert_diverging as likert_segments
-from pipeline.figure_style import DPI, OKABE_ITO, RC, SAVE_OPTIONS
+from pipeline.figure_style import DPI, OKABE_ITO, RC, SAVE_OPTIONS, name_report_font
 from pipeline.formatting import fmt_number, fmt_pct, is_missing
 
 __all__ = [
@@ -70,20 +72,22 @@ def figure_bytes(
         A figure from one of the chart functions.
     fmt : {"png", "svg"}, default "png"
     rc : mapping, optional
-        Extra rc settings on top of ``RC`` (e.g. ``{"svg.fonttype": "none"}`` in tests to
-        keep text searchable in the SVG).
+        Extra rc settings on top of ``RC`` (e.g. ``{"svg.fonttype": "path"}`` to draw the
+        glyphs as paths).
 
     Returns
     -------
     bytes
-        The file content: no timestamps, no software version, fixed SVG ids.
+        The file content: no timestamps, no software version, fixed SVG ids; SVG text
+        names the report's bundled font (:func:`pipeline.figure_style.name_report_font`).
     """
     if fmt not in SAVE_OPTIONS:
         raise ValueError("fmt must be 'png' or 'svg'")
     buffer = io.BytesIO()
     with matplotlib.rc_context({**RC, **(rc or {})}):
         fig.savefig(buffer, format=fmt, dpi=DPI, **SAVE_OPTIONS[fmt])
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    return name_report_font(data) if fmt == "svg" else data
 
 
 # --------------------------------------------------------------------------- helpers
@@ -174,6 +178,23 @@ def _check_columns(frame: pd.DataFrame, needed: Sequence[str], name: str) -> Non
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} lacks columns {missing}")
+
+
+def _hatched_bars(ax: Any, ys: Sequence[float], widths: np.ndarray, height: float,
+                  **style: Any) -> None:
+    """Horizontal bars from 0 as *one* patch (looks exactly like ``ax.barh``).
+
+    A viewer fills every hatched patch with its own copy of the hatch pattern; a dense
+    pattern (dots) on many bars is most of the time WeasyPrint needs to draw a figure.
+    """
+    if not len(ys):
+        return
+    codes = [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+    vertices = []
+    for y, w in zip(ys, widths, strict=True):
+        lo, hi = y - height / 2, y + height / 2
+        vertices += [(0.0, lo), (w, lo), (w, hi), (0.0, hi), (0.0, lo)]
+    ax.add_patch(PathPatch(Path(vertices, codes * len(ys)), **style))
 
 
 # --------------------------------------------------------------------------- likert
@@ -329,8 +350,8 @@ def likert_diverging(
     # 10, at least 10%) so that the bars are visible; the tick shows the scale.
     na_max = float(np.max(na_vals, initial=0.0))
     na_top = float(min(100.0, max(10.0, math.ceil(na_max * 1.25 / 10) * 10)))
-    na_ax.barh(na_ys, na_vals, height=bar_h, color=NA_COLOUR, hatch="....",
-               edgecolor="white", linewidth=0.6, zorder=2)  # fmt: skip
+    _hatched_bars(na_ax, na_ys, na_vals, bar_h, facecolor=NA_COLOUR, hatch="....",
+                  edgecolor="white", linewidth=0.6, zorder=2)  # fmt: skip
     for y, v, raw in zip(na_ys, na_vals, na.to_numpy(dtype=float), strict=True):
         text = "–" if math.isnan(raw) else fmt_number(v, 0, language)
         inside = v > 0.6 * na_top

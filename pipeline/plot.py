@@ -19,7 +19,7 @@ from pipeline.catalog import read_results_table, require
 from pipeline.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
 from pipeline.charts import FOOTER_HEIGHT_IN
 from pipeline.config import OutputPaths
-from pipeline.figure_style import FORMATS, RC, figure_bytes
+from pipeline.figure_style import FORMATS, RC, figure_files
 from pipeline.io import read_json, write_bytes
 from pipeline.strings import load_strings
 
@@ -94,6 +94,7 @@ def plot_figures(
                 fig = figure.draw(FigureInputs(own, strings, stats, language, footer))
                 if footer:
                     add_footer(fig, footer)
+                files = figure_files(fig)
                 for fmt, target in figure_paths(paths, figure.name, language).items():
-                    written.append(write_bytes(target, figure_bytes(fig, fmt)))
+                    written.append(write_bytes(target, files[fmt]))
     return written

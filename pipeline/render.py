@@ -7,10 +7,11 @@ includes every chapter's template. Writes ``reports/werktop_report[_<lang>].{htm
 (WeasyPrint, from the very same HTML). Templates only format; every number comes from the
 results.
 
-Determinism: the HTML embeds the stylesheet and the figures (base64 data URIs) and contains
-no date. The PDF carries no creation/modification date (WeasyPrint only writes them when
-the HTML has ``dcterms.created``/``dcterms.modified`` metas, which the templates never emit)
-and its file identifier is derived from the HTML, so identical inputs give identical bytes.
+Determinism: the HTML embeds the stylesheet (fonts as base64 data URIs) and the figures
+(inline SVG markup, see :func:`inline_svg`) and contains no date. The PDF carries no
+creation/modification date (WeasyPrint only writes them when the HTML has
+``dcterms.created``/``dcterms.modified`` metas, which the templates never emit) and its
+file identifier is derived from the HTML, so identical inputs give identical bytes.
 """
 
 from __future__ import annotations
@@ -71,9 +72,40 @@ def stylesheet() -> str:
     return _FONT_URL.sub(inline, css)
 
 
-def _figure_uri(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"data:image/svg+xml;base64,{data}"
+_SVG_START = re.compile(r"<svg[\s>]")
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
+_XMLNS = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+_TAG = re.compile(r"<[^>]+>")  # SVG writers escape ">" in attribute values and text
+_ID_OR_REFERENCE = re.compile(r'(\sid="|href="#|url\(#)')
+
+
+def inline_svg(svg: str, prefix: str) -> Markup:
+    """A figure's SVG file as markup to place inside the HTML.
+
+    The XML prolog, the doctype and the metadata are dropped, and the namespace
+    declarations (the HTML parser puts ``<svg>`` and ``xlink:href`` in their namespaces by
+    itself); every id and every reference to one (``href="#…"``, ``url(#…)``) inside a
+    tag gets ``prefix`` so that figures never share an id (text is left alone).
+
+    Inline rather than an ``<img>``: text inside an SVG *image* cannot use the fonts the
+    page loads, text inside inline SVG can, so browsers and WeasyPrint both set the labels
+    in the report's bundled font.
+    """
+    start = _SVG_START.search(svg)
+    if start is None:
+        raise ValueError("not an SVG document")
+    root_end = svg.index(">", start.start())
+    root = _XMLNS.sub("", svg[start.start() : root_end])
+    body = _METADATA.sub("", svg[root_end:], count=1)
+
+    def prefixed(tag: re.Match[str]) -> str:
+        return _ID_OR_REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}-", tag.group())
+
+    return Markup(_TAG.sub(prefixed, root + body))
+
+
+def _figure_markup(path: Path, name: str) -> Markup:
+    return inline_svg(path.read_text(encoding="utf-8"), f"fig-{name}")
 
 
 def load_inputs(paths: OutputPaths, chapters: Sequence[Chapter], language: str = "nl") -> dict:
@@ -92,7 +124,7 @@ def load_inputs(paths: OutputPaths, chapters: Sequence[Chapter], language: str =
         if missing_keys:
             problems.append(f"{paths.stats}: missing key(s) {missing_keys}")
     tables: dict[str, pd.DataFrame] = {}
-    figures: dict[str, str] = {}
+    figures: dict[str, Markup] = {}
     for chapter in present:
         for spec in chapter.tables:
             try:
@@ -105,7 +137,7 @@ def load_inputs(paths: OutputPaths, chapters: Sequence[Chapter], language: str =
                 continue
             try:
                 svg = paths.figures_for(language) / f"{name}.svg"
-                figures[name] = _figure_uri(require(svg, "plot"))
+                figures[name] = _figure_markup(require(svg, "plot"), name)
             except UserError as exc:
                 problems.extend(exc.messages)
     if problems:

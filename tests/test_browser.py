@@ -1,7 +1,8 @@
 """The HTML report in a real browser (headless Chromium through Playwright).
 
 At 1280 px (desktop) and 390 px (a phone) the page itself never scrolls sideways: wide
-tables scroll inside their own ``div.table-wrap`` box, figures fill the width. Screenshots
+tables scroll inside their own ``div.table-wrap`` box, figures fill the width. The figures'
+labels are drawn with the report's bundled web font, not a system font. Screenshots
 of both widths are saved to a temporary folder (or to ``$WERKTOP_SCREENSHOTS`` if set) for
 looking at. Skipped, with the reason, where Playwright or a Chromium binary is missing
 (``pip install playwright`` and ``apt-get install -y chromium``; Playwright's own browser
@@ -33,9 +34,9 @@ MEASURE = """() => {
             overflowX: getComputedStyle(box).overflowX,
             tableWidth: t.scrollWidth};
   });
-  const figures = [...document.querySelectorAll('figure.figure img')].map((img) => ({
-    width: img.getBoundingClientRect().width,
-    room: img.parentElement.getBoundingClientRect().width}));
+  const figures = [...document.querySelectorAll('figure.figure svg')].map((svg) => ({
+    width: svg.getBoundingClientRect().width,
+    room: svg.closest('figure').getBoundingClientRect().width}));
   return {scrollWidth: d.scrollWidth, innerWidth: innerWidth, wide: wide.slice(0, 20),
           boxes: boxes, figures: figures};
 }"""
@@ -117,3 +118,41 @@ def test_a_wide_table_without_the_fix_would_scroll_the_page(browser, tmp_path):
     finally:
         page.close()
     assert layout["scrollWidth"] > layout["innerWidth"]
+
+
+# The fonts Chromium used for the text of each node (DevTools protocol): a web font loaded
+# with @font-face is a "custom" font, a font of the system is not.
+FIGURE_TEXT = "figure.figure svg text"
+
+
+def _fonts_used(page, selector: str) -> list[list[dict]]:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"]
+    return [cdp.send("CSS.getPlatformFontsForNode", {"nodeId": n})["fonts"] for n in nodes]
+
+
+def test_figure_labels_are_set_in_the_bundled_web_font(browser, example_outputs):
+    report = example_outputs / "reports" / "werktop_report.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(report.as_uri())
+        page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
+        used = _fonts_used(page, FIGURE_TEXT)
+        # control: a label asking for the system's sans-serif gets a system font (or none)
+        page.evaluate("""() => {
+          const text = document.querySelector('figure.figure svg text').cloneNode(true);
+          text.setAttribute('style', 'font-size: 9px; font-family: sans-serif');
+          text.id = 'control';
+          document.querySelector('figure.figure svg').appendChild(text);
+        }""")
+        control = _fonts_used(page, "#control")
+    finally:
+        page.close()
+    assert len(used) > 300  # every label of every figure
+    for fonts in used:
+        assert fonts and all(f["isCustomFont"] for f in fonts), fonts
+        assert {f["familyName"] for f in fonts} == {"DejaVu Sans"}
+    assert control[0] and not any(f["isCustomFont"] for f in control[0])

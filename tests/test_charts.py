@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,11 +21,10 @@ from pipeline.charts import (
 )
 
 FOOTER = "SYNTHETISCHE GEGEVENS — test"
-TEXT_SVG = {"svg.fonttype": "none"}  # test-only: keep text as <text> so it can be searched
 
 
 def _svg(fig: Figure) -> str:
-    return figure_bytes(fig, "svg", rc=TEXT_SVG).decode("utf-8")
+    return figure_bytes(fig, "svg").decode("utf-8")  # text stays <text>: searchable
 
 
 def _dist():
@@ -201,3 +202,24 @@ def test_groups_differ_without_colour():
 def test_missing_columns_raise():
     with pytest.raises(ValueError, match="lacks columns"):
         forest_plot(pd.DataFrame({"outcome": ["x"]}))
+
+
+def test_likert_na_bars_are_one_hatched_patch_of_the_na_shares():
+    """Item a: one 'weet niet' (9) among five answers = 20%; b: only 9s = 100%; c: none.
+    The N/A bars are one patch (a viewer fills each hatched patch with its own copy of the
+    dense dot pattern), with one rectangle per item, top to bottom."""
+    fig = CHARTS["likert_split"]()
+    dotted = [p for ax in fig.get_axes() for p in ax.patches if p.get_hatch() == "...."]
+    assert len(dotted) == 1
+    rects = dotted[0].get_path().vertices.reshape(-1, 5, 2)
+    assert rects[:, 1, 0] == pytest.approx([20.0, 100.0, 0.0])  # right edges = shares
+    assert rects[:, 0, 0] == pytest.approx([0.0, 0.0, 0.0])
+    assert rects[:, :4, 1].mean(axis=1) == pytest.approx([0.0, 1.0, 2.0])  # item rows
+    assert (rects[:, 2, 1] - rects[:, 0, 1]) == pytest.approx([0.64] * 3)
+
+
+def test_svg_text_stays_text_in_the_report_font():
+    svg = _svg(CHARTS["bar"]())
+    assert "<text " in svg and "<use xlink:href=\"#DejaVuSans" not in svg  # no glyph paths
+    assert set(re.findall(r"font-family: ([^;\"]+)", svg)) == {
+        "'Report Sans', 'DejaVu Sans', sans-serif"}

@@ -7,6 +7,7 @@ A control shows the empty configuration really hides the system fonts.
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 import os
 import re
@@ -93,3 +94,43 @@ def test_control_the_empty_fontconfig_hides_system_fonts(empty_fontconfig, tmp_p
         pytest.skip("this machine has no system fonts to hide")
     # Without system fonts the page either renders without an embedded font or fails.
     assert _render_without_system_fonts(path, tmp_path / "b.pdf", empty_fontconfig) != normal
+
+
+def _figure_texts(svg: str) -> list[tuple[str, str]]:
+    """(style, text) of every <text> element of a figure's SVG."""
+    return [(style, html_lib.unescape(text))
+            for style, text in re.findall(r'<text [^>]*style="([^"]*)"[^>]*>([^<]*)</text>', svg)]
+
+
+def test_figures_set_their_text_as_text_in_the_bundled_family(example_outputs):
+    """Labels stay <text> (not glyph paths), name the report's @font-face family first,
+    and use only characters the bundled faces have (or the PDF would need a system font)."""
+    svgs = sorted((example_outputs / "figures").glob("*.svg"))
+    assert len(svgs) >= 8
+    faces = {"normal": TTFont(FONTS / "DejaVuSans.woff").getBestCmap(),
+             "italic": TTFont(FONTS / "DejaVuSans-Oblique.woff").getBestCmap()}
+    for path in svgs:
+        svg = path.read_text(encoding="utf-8")
+        texts = _figure_texts(svg)
+        assert texts, path.name
+        assert svg.count("<text ") == len(texts)
+        families = set(re.findall(r"font-family: ([^;\"]+)", svg))
+        assert families == {"'Report Sans', 'DejaVu Sans', sans-serif"}, path.name
+        for style, text in texts:
+            cmap = faces["italic" if "font-style: italic" in style else "normal"]
+            missing = sorted({c for c in text if not c.isspace() and ord(c) not in cmap})
+            assert missing == [], (path.name, text)
+    footer = _figure_texts((example_outputs / "figures" / "unit_attainment.svg")
+                           .read_text(encoding="utf-8"))
+    assert any(text.startswith("Synthetische gegevens") for _, text in footer)
+
+
+def test_the_report_loads_the_family_its_figures_name(example_outputs):
+    """The figures sit inline in the HTML, whose stylesheet declares 'Report Sans' with
+    @font-face: browsers and WeasyPrint set the labels in the bundled font."""
+    html = (example_outputs / "reports" / "werktop_report.html").read_text(encoding="utf-8")
+    faces = re.findall(r'@font-face \{ font-family: "Report Sans";[^}]*?'
+                       r'src: url\("data:font/woff;base64,', html)
+    assert len(faces) == 4  # regular, bold, italic, bold italic
+    assert "<img" not in html
+    assert html.count("font-family: 'Report Sans', 'DejaVu Sans', sans-serif") > 100

@@ -28,16 +28,31 @@ def _pages(pdf: bytes) -> tuple[pypdf.PdfReader, list[list[Piece]]]:
     pages = []
     for page in reader.pages:
         pieces: list[Piece] = []
+        # WeasyPrint draws each SVG label into a form XObject; pypdf reports text inside
+        # it in the XObject's coordinates: compose with the matrix in force at its ``Do``.
+        outer: list[list[float]] = []
 
-        def visit(text, cm, tm, font, size, pieces=pieces):  # noqa: ANN001
+        def before(op, args, cm, tm, outer=outer):  # noqa: ANN001
+            if op == b"Do":
+                outer.append(list(cm))
+
+        def after(op, args, cm, tm, outer=outer):  # noqa: ANN001
+            if op == b"Do" and outer:
+                outer.pop()
+
+        def visit(text, cm, tm, font, size, pieces=pieces, outer=outer):  # noqa: ANN001
             if text.strip():
                 # position in user space: text matrix, then the current transformation
                 x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
                 y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
                 scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+                for m in reversed(outer):  # innermost XObject first
+                    x, y = x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]
+                    scale *= (m[0] ** 2 + m[1] ** 2) ** 0.5
                 pieces.append((x, y, text, size * scale))
 
-        page.extract_text(visitor_text=visit)
+        page.extract_text(visitor_text=visit, visitor_operand_before=before,
+                          visitor_operand_after=after)
         pages.append(pieces)
     return reader, pages
 

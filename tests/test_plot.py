@@ -88,3 +88,18 @@ def test_missing_column_is_a_user_error(tmp_path):
     table.to_csv(paths.tables / "employment_comparison.csv", index=False)
     with pytest.raises(UserError, match="rd_ci_low"):
         plot_figures(paths, "nl")
+
+
+def test_figure_files_lay_out_once_and_give_the_png_of_a_plain_save():
+    from test_charts import CHARTS
+
+    from pipeline.figure_style import figure_bytes, figure_files
+
+    fig = CHARTS["likert_split"]()
+    files = figure_files(fig)
+    assert list(files) == ["png", "svg"]
+    assert fig.get_layout_engine() is None  # the SVG reused the PNG's layout
+    assert files["png"] == figure_bytes(CHARTS["likert_split"](), "png")
+    assert files == figure_files(CHARTS["likert_split"]())  # deterministic
+    svg = files["svg"].decode("utf-8")
+    assert svg.startswith("<?xml") and "'Report Sans'" in svg

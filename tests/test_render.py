@@ -20,7 +20,7 @@ from pipeline.config import OutputPaths
 from pipeline.errors import UserError
 from pipeline.io import read_json, write_json
 from pipeline.numbering import References
-from pipeline.render import load_inputs, render_html, render_report
+from pipeline.render import inline_svg, load_inputs, render_html, render_report
 from pipeline.strings import STRINGS_DIR
 
 CHAPTERS = load_chapters()
@@ -315,7 +315,7 @@ def test_html_is_self_contained(results):
     assert "<link" not in html
     assert not re.search(r"""(src|href)=["'](?!data:|#)""", html)
     assert "http://" not in html and "https://" not in html
-    assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES)
+    assert "<img" not in html and html.count("<svg ") == len(FIGURES)  # figures inline
     assert "@page" in html  # stylesheet inlined
 
 
@@ -406,3 +406,44 @@ def test_empty_quality_table_says_nothing_was_recoded(results: OutputPaths) -> N
     html = _html(results, "en")
     assert 'id="tab-quality"' not in html
     assert "All values met the codebook" in html
+
+
+SVG_FILE = """<?xml version="1.0" encoding="utf-8" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"
+  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="10pt" height="5pt" viewBox="0 0 10 5" \
+xmlns="http://www.w3.org/2000/svg" version="1.1">
+ <metadata>
+  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><cc:Work/></rdf:RDF>
+ </metadata>
+ <defs><path id="m1" d="M 0 0 L 1 1"/><clipPath id="p2"><rect width="3" height="3"/></clipPath>
+ </defs>
+ <g id="figure_1"><use xlink:href="#m1" clip-path="url(#p2)" style="fill: url(#h3)"/>
+  <text style="font-size: 9px" x="1" y="2">id="x" &amp; url(#y)</text></g>
+</svg>
+"""
+
+
+def test_inline_svg_drops_the_prolog_and_prefixes_every_id_and_reference():
+    markup = inline_svg(SVG_FILE, "fig-a")
+    assert markup.startswith('<svg width="10pt" height="5pt" viewBox="0 0 10 5" version="1.1">')
+    assert "<?xml" not in markup and "DOCTYPE" not in markup and "metadata" not in markup
+    assert "xmlns" not in markup and "http" not in markup
+    assert re.findall(r'\sid="([^"]+)"', markup) == ["fig-a-m1", "fig-a-p2", "fig-a-figure_1"]
+    assert 'xlink:href="#fig-a-m1"' in markup
+    assert 'clip-path="url(#fig-a-p2)"' in markup and "fill: url(#fig-a-h3)" in markup
+    assert '>id="x" &amp; url(#y)</text>' in markup  # text content is left alone
+    assert markup.rstrip().endswith("</svg>")
+    with pytest.raises(ValueError):
+        inline_svg("<html></html>", "fig-a")
+
+
+def test_inline_figures_share_no_id_and_every_reference_resolves(example_outputs):
+    html = (example_outputs / "reports" / "werktop_report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    svg_ids = [i for i in ids if i.startswith("fig-") and i.count("-") >= 2]
+    assert len(svg_ids) > 1000
+    references = set(re.findall(r'href="#([^"]+)"', html)) | set(re.findall(r"url\(#([^)]+)\)",
+                                                                          html))
+    assert references and references <= set(ids)
