@@ -256,13 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         stages = run_pipeline(config, cache / f"out_{scale}")
         results["runs"][scale] = {"rows": rows_of(config), "parse_floor": floor,
                                   "stages": stages}
-    if "goal" in results["runs"] and not args.no_profile:
-        results["profile"] = profile_stages(cache / "goal_jobseekers" / "goal.toml",
-                                            cache / "out_goal", tuple(args.profile_stages))
     if not args.no_make:
         results["make_report"] = make_report()
         print(f"make clean && make report {results['make_report']['full']['wall']:.2f} s; "
               f"no-op {results['make_report']['noop']['wall']:.2f} s", flush=True)
+    # saved before the (long) profiling runs, so a stopped profile loses no measurement
+    Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2) + "\n")
+    if "goal" in results["runs"] and not args.no_profile:
+        results["profile"] = profile_stages(cache / "goal_jobseekers" / "goal.toml",
+                                            cache / "out_goal", tuple(args.profile_stages))
     Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2) + "\n")
     Path(args.out).write_text(render(results), encoding="utf-8")
     print(f"wrote {args.out}")
