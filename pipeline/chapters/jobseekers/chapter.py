@@ -459,7 +459,9 @@ def imputation_frame(
     the imputations are congenial with the analysis models) and unit indicators (units
     are never missing; the first unit is the reference).
     """
-    frame = jobseekers.copy()
+    # only the model's columns: a copy of the whole data set (a hundred columns) would
+    # double the chapter's memory at a million respondents
+    frame = jobseekers[list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))].copy()
     dummies = []
     for i, unit in enumerate(units[1:], start=1):
         name = f"unit_{i}"
@@ -1140,7 +1142,9 @@ def analyze_frame(
     if covs is None:
         raise UserError(f"{plan.path}: the jobseekers chapter needs a [covariates] table")
     covariates, categorical = list(covs.adjust), list(covs.categorical)
-    jobseekers = jobseekers[jobseekers[TREATMENT].notna() & jobseekers[UNIT].notna()]
+    usable = jobseekers[TREATMENT].notna() & jobseekers[UNIT].notna()
+    if not usable.all():  # (a filtered copy only when a row must go)
+        jobseekers = jobseekers[usable]
     jobseekers = jobseekers.reset_index(drop=True)
 
     binary, scales, _ = crude_tables(jobseekers, members, alpha=alpha, method=method)
