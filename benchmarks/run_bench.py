@@ -241,7 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-stages", nargs="+", default=list(STAGES),
                         help="stages to profile at goal size (default: all)")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite BENCHMARKS.md from benchmarks/results.json (after editing "
+                             "benchmarks/analysis.md), measuring nothing")
     args = parser.parse_args(argv)
+    if args.render_only:
+        saved = json.loads(Path(__file__).with_name("results.json").read_text(encoding="utf-8"))
+        Path(args.out).write_text(render(saved), encoding="utf-8")
+        print(f"wrote {args.out}")
+        return 0
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
 
