@@ -503,7 +503,7 @@ class CompletedData:
         block = self.chains.completed_block(i)
         position = {c: j for j, c in enumerate(self.chains.columns)}
         return pd.DataFrame(
-            {c: block[:, position[c]] if c in position else self.observed[c].to_numpy()
+            {c: block[:, position[c]] if c in position else self.observed[c]
              for c in self.keep},
             index=self.observed.index,
         )  # fmt: skip
