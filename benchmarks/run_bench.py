@@ -10,15 +10,21 @@ What is measured, in one run on one machine:
   python-calamine and reads every raw export with the fastest reader (pandas' C CSV
   parser, pyreadstat, calamine), nothing else;
 * the **pipeline** at scale 1, 10, 100 and goal size (1.0 million jobseekers, 100,000
-  employers): every stage in its own process, with wall time, CPU time (user + system of
-  the process) and peak resident memory (``os.wait4``: the stage's own ``ru_maxrss``);
-* ``make clean && make report`` on the example study and a no-op ``make report``.
+  employers): every stage in its own process, with wall time, CPU time (user + system,
+  reaped worker processes included), the largest single process's peak resident memory
+  (``os.wait4``'s ``ru_maxrss``) and the peak of the whole process tree (summed PSS of the
+  stage and its workers, sampled every 50 ms);
+* ``make clean && make report`` on the example study and a no-op ``make report``;
+* cProfile's top five of every stage at goal size (one worker, so that the analysis done
+  in worker processes shows up).
 
 Goal-size data come from ``python -m pipeline simulate`` (scale 1333.33 for the
 jobseekers, scale 333.33 for the employers, combined in one study config) and are cached
 under ``/tmp/werktop-bench`` (``--cache``), since generating them takes minutes.
 
-Usage: ``python benchmarks/run_bench.py [--scales 1 10 100 goal] [--cache DIR]``.
+Usage: ``python benchmarks/run_bench.py [--scales 1 10 100 goal] [--cache DIR]``;
+``--render-only`` rewrites ``BENCHMARKS.md`` from the saved ``results.json`` (after editing
+``benchmarks/analysis.md``).
 """
 
 from __future__ import annotations
