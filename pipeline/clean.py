@@ -3,6 +3,9 @@
 Every raw row ends up in exactly one place: the cleaned data or ``exclusions.csv`` with a
 reason. The rules, applied in this order (a row gets the first reason that applies):
 
+``excluded_by_config``  a value the study config excludes (``[inputs.<name>.exclude]``,
+                 e.g. Qualtrics' ``Status = ["Survey Preview"]``); the detail names the
+                 column and value
 ``empty_row``    every codebook column is blank (formatting, not a respondent)
 ``test_row``     the respondent id matches the study's test-id pattern
 ``missing_id``   a survey row without a respondent id (cannot be de-duplicated)
@@ -21,6 +24,8 @@ interviews) gets no cleaned file and no lines in the sample flow.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from pipeline.codebook import INSTRUMENT_FILES, Codebook
@@ -33,7 +38,8 @@ from pipeline.transaction import remove
 from pipeline.validate import ParsedInstrument, read_parsed
 from pipeline.values import blank_mask
 
-REASONS = ("empty_row", "test_row", "missing_id", "duplicate", "break_off", "ineligible")
+REASONS = ("excluded_by_config", "empty_row", "test_row", "missing_id", "duplicate", "break_off",
+           "ineligible")
 EXCLUSION_COLUMNS = ["instrument", "file", "row", "respondent", "reason", "detail"]
 
 
@@ -68,6 +74,9 @@ def assign_exclusions(parsed: ParsedInstrument) -> pd.DataFrame:
         reason[todo] = code
         detail[todo] = text[todo] if isinstance(text, pd.Series) else text
 
+    if "config_exclusion" in raw.columns:
+        by_config = raw["config_exclusion"].astype(object).fillna("")
+        mark(by_config != "", "excluded_by_config", by_config)
     blank = blank_cells[variables].all(axis=1)
     if inst.kind == "survey":
         blank &= raw["respondent"] == ""
@@ -132,6 +141,44 @@ def assign_exclusions(parsed: ParsedInstrument) -> pd.DataFrame:
         },
         columns=EXCLUSION_COLUMNS,
     )
+
+
+NOT_TICKED = 0  # the code of "not selected" in a multiple-response item (value set aangevinkt)
+
+
+def fill_unticked(parsed: ParsedInstrument) -> tuple[ParsedInstrument, int]:
+    """Blanks inside an answered multiple-response set read as "not ticked".
+
+    Survey tools such as Qualtrics write a multi-select as 1 for a ticked option and a
+    blank for every other option. Where a respondent answered at least one item of the set
+    (ticked it, or gave 0 or "weet niet"), a *blank* item becomes code 0 (not ticked);
+    a respondent who left the whole set blank stays missing on every item (the question
+    was not answered). Used when the study config says ``multiselect_blank =
+    "not_ticked"`` for the export. Returns the instrument and the number of cells filled.
+    """
+    inst = parsed.instrument
+    values = parsed.values.copy()
+    filled = 0
+    for mrset in inst.mrsets:
+        items = [i for i in mrset.items if i in values.columns]
+        if not items:
+            continue
+        for item in items:
+            if NOT_TICKED not in inst.variable(item).code_values():
+                raise UserError(
+                    f"{inst.name}: multiselect_blank = 'not_ticked', but the multiple-response "
+                    f"item {item!r} has no code {NOT_TICKED} (not selected) in the codebook"
+                )
+        blank = _blank(parsed)[items].to_numpy(dtype=bool)
+        answered = (~blank).any(axis=1)
+        for k, item in enumerate(items):
+            fill = answered & blank[:, k]
+            if fill.any():
+                column = values[item].copy()
+                column[fill] = NOT_TICKED
+                values[item] = column
+                filled += int(fill.sum())
+    return replace(parsed, values=values), filled
 
 
 def cleaned_frame(parsed: ParsedInstrument, excluded_rows: set[int]) -> pd.DataFrame:
@@ -208,8 +255,10 @@ def run_clean(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> di
     kept: dict[str, int] = {}
     columns: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
-    for name in config.inputs:
+    for name, spec in config.inputs.items():
         p = read_parsed(paths, name, codebook.instruments[name])
+        if spec.multiselect_blank == "not_ticked":
+            p, _ = fill_unticked(p)
         ex = assign_exclusions(p)
         exclusions.append(ex)
         frame = cleaned_frame(p, set(ex["row"].tolist()))

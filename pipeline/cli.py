@@ -48,9 +48,9 @@ def run_stage(
     if name in ("plot", "render"):
         summary = _stage(name)(paths, language or config.language)
     else:
-        from pipeline.codebook import load_codebook
+        from pipeline.config import study_codebook
 
-        summary = _stage(name)(config, paths, load_codebook(config.codebook_dir))
+        summary = _stage(name)(config, paths, study_codebook(config))
     took = time.perf_counter() - start
     print(f"[{name}] done in {took:.2f} s{_describe(summary)}", file=sys.stderr)
 

@@ -7,6 +7,7 @@ range, scale membership and reverse wording. See ``data/codebook/README.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import tomllib
@@ -165,6 +166,9 @@ class Unit:
     #: A comparison unit (e.g. Assen) is not evaluated: it may have a register row, shown
     #: in the comparison appendix, but never appears in survey data or unit analyses.
     comparison: bool = False
+    #: Whether an export may write the unit as its code (``"1"``). True for the codebook's
+    #: units; a study's own unit only when its config gives the code.
+    code_is_spelling: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ class Codebook:
         """
         table: dict[str, Unit] = {}
         for u in (*self.units, *(self.comparison_units if comparison else ())):
-            for alias in (u.name, u.id, str(u.code), *u.aliases):
+            codes = (str(u.code),) if u.code_is_spelling else ()
+            for alias in (u.name, u.id, *codes, *u.members, *u.aliases):
                 table[normalise_label(alias)] = u
         return table
 
@@ -224,6 +229,75 @@ class Codebook:
             replace(u, aliases=(*u.aliases, *extra.get(u.id, ()))) for u in self.units
         )
         return replace(self, units=units)
+
+    def with_units(self, units: list[Unit]) -> Codebook:
+        """This codebook with a study's own units (evaluated and comparison) in place of
+        the codebook's. Two units that share a spelling are an error: a unit is never
+        guessed."""
+        seen: dict[str, Unit] = {}
+        for u in units:
+            codes = (str(u.code),) if u.code_is_spelling else ()
+            for alias in (u.name, u.id, *codes, *u.members, *u.aliases):
+                other = seen.get(normalise_label(alias))
+                if other is not None and other.id != u.id:
+                    raise UserError(
+                        f"[units.{u.id}]: the spelling {alias!r} also means unit {other.id!r}; "
+                        "give each spelling to one unit only"
+                    )
+                seen[normalise_label(alias)] = u
+        return replace(
+            self,
+            units=tuple(u for u in units if not u.comparison),
+            comparison_units=tuple(u for u in units if u.comparison),
+        )
+
+    def with_field_period(self, first: dt.date, last: dt.date) -> Codebook:
+        """This codebook with the study's field period as the valid range of every survey's
+        completion date (the instrument's ``date`` variable)."""
+        instruments = {}
+        for name, inst in self.instruments.items():
+            if inst.kind == "survey" and inst.date:
+                variables = tuple(
+                    replace(v, min=first.isoformat(), max=last.isoformat())
+                    if v.name == inst.date else v
+                    for v in inst.variables
+                )
+                inst = replace(inst, variables=variables)
+            instruments[name] = inst
+        return replace(self, instruments=instruments)
+
+    def with_label_aliases(
+        self, instrument: str, labels: dict[str, dict[str, int]], *, where: str
+    ) -> Codebook:
+        """This codebook with a study's own answer labels for one instrument's coded
+        questions (column -> label -> code), added as aliases of the codes."""
+        inst = self.instruments[instrument]
+        changed = {}
+        for column, table in labels.items():
+            try:
+                var = inst.variable(column)
+            except KeyError:
+                close = difflib.get_close_matches(column, inst.names, n=1, cutoff=0.6)
+                raise UserError(
+                    f"{where}: {column!r} is not a variable of the {inst.label_en.lower()} in "
+                    "the codebook" + (f"; did you mean {close[0]!r}?" if close else "")
+                ) from None
+            if not var.codes:
+                raise UserError(f"{where}.{column}: {column!r} has no codes to map labels to")
+            extra: dict[int, list[str]] = {}
+            for label, code in table.items():
+                if code not in var.code_values():
+                    raise UserError(
+                        f"{where}.{column}: {label!r} = {code} — {column!r} has the codes "
+                        f"{var.code_values()}"
+                    )
+                extra.setdefault(code, []).append(label)
+            codes = tuple(replace(c, aliases=(*c.aliases, *extra.get(c.code, ())))
+                          for c in var.codes)
+            changed[column] = replace(var, codes=codes)
+        variables = tuple(changed.get(v.name, v) for v in inst.variables)
+        return replace(self, instruments={**self.instruments,
+                                          instrument: replace(inst, variables=variables)})
 
     def unit_by_id(self, unit_id: str) -> Unit:
         for u in self.units:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.codebook import INSTRUMENT_FILES, SURVEYS
+from pipeline.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
 from pipeline.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,7 @@ DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
 FORMATS = ("csv", "sav", "xlsx")
 LANGUAGES = ("nl", "en")
 MULTIPLICITY_METHODS = ("holm", "fdr_bh", "none")
+MULTISELECT_BLANK = ("missing", "not_ticked")
 REQUIRED_INPUTS = SURVEYS  # the three surveys; the register and the interviews are optional
 OPTIONAL_INPUTS = tuple(n for n in INSTRUMENT_FILES if n not in SURVEYS)
 DEFAULT_KEY_ENV = "WERKTOP_PSEUDONYM_KEY"
@@ -52,6 +53,28 @@ class InputSpec:
     skip_rows: int | tuple[int, ...] = 0
     date_format: str | None = None  # strptime format of date columns; None: ISO or dd-mm-jjjj
     rename: dict[str, str] = field(default_factory=dict)  # export column -> codebook name
+    # Rows to exclude: export column (as the file names it) -> the values that exclude a row
+    # (e.g. Qualtrics' Status = "Survey Preview"); each such row goes to exclusions.csv.
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What a blank item of a multiple-response set means when the respondent answered at
+    # least one item of the set: "missing" (default) or "not_ticked" (Qualtrics, SPSS
+    # dichotomies written as 1/blank).
+    multiselect_blank: str = "missing"
+    # Answer labels of this export the codebook does not know: codebook column -> label ->
+    # codebook code (e.g. opleiding: "MBO niveau 2-4" = 3).
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudyUnit:
+    """One unit as a study config names it (``[units.<id>]``)."""
+
+    id: str
+    name: str
+    members: tuple[str, ...] = ()  # member municipalities (a merged unit has several)
+    spellings: tuple[str, ...] = ()  # further ways the exports write it
+    code: int | None = None  # the numeric code exports use for it, when they use one
+    comparison: bool = False  # a comparison unit (e.g. Assen): register only, not evaluated
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,10 @@ class StudyConfig:
     truth: Path | None = None  # a synthetic study's truth.json (planted effects)
     min_cell: int = 5  # published tables suppress counts below this
     keep_unsuppressed: bool = False  # also write results/unsuppressed/ (internal use)
+    # The study's own units ([units.<id>] tables); empty: the codebook's units apply.
+    units: tuple[StudyUnit, ...] = ()
+    # First and last day of fieldwork (ISO); None: the codebook's date ranges apply.
+    field_period: tuple[dt.date, dt.date] | None = None
 
     def has(self, instrument: str) -> bool:
         """Whether the study has an export for this instrument (register and interviews
@@ -241,6 +268,60 @@ def _text_table(what: str) -> Callable[[object], dict[str, str]]:
     return check
 
 
+def _iso_date(value: object) -> dt.date:
+    text = _string(value)
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise _Invalid("expected an ISO date in quotes, e.g. '2015-03-31'") from exc
+
+
+def _period(value: object) -> tuple[dt.date, dt.date]:
+    expected = 'a list of two ISO dates, first and last day, e.g. ["2014-11-01", "2015-07-31"]'
+    _expect(isinstance(value, list) and len(value) == 2, expected, value, show_kind=True)
+    first, last = (_iso_date(v) for v in value)  # type: ignore[union-attr]
+    _expect(first <= last, expected + " (the first day before the last)", value)
+    return first, last
+
+
+def _names(value: object) -> tuple[str, ...]:
+    expected = 'a list of names in quotes, e.g. ["Groesbeek", "Ubbergen"]'
+    _expect(isinstance(value, list), expected, value, show_kind=True)
+    ok = all(isinstance(v, str) and v.strip() for v in value)  # type: ignore[union-attr]
+    _expect(ok, expected, value)
+    return tuple(value)  # type: ignore[arg-type]
+
+
+def _exclude(value: object) -> dict[str, tuple[str, ...]]:
+    what = 'export column = values that exclude a row, e.g. Status = ["Survey Preview"]'
+    _expect(isinstance(value, dict), f"a table of {what}", value, show_kind=True)
+    out: dict[str, tuple[str, ...]] = {}
+    for k, v in value.items():  # type: ignore[union-attr]
+        values = [v] if isinstance(v, str) else v
+        if not isinstance(values, list) or not values or not all(
+            isinstance(x, str) for x in values
+        ):
+            raise _Invalid(f"expected a table of {what}; {k!r} = {v!r} is not a list of values")
+        out[str(k)] = tuple(values)
+    return out
+
+
+def _labels(value: object) -> dict[str, dict[str, int]]:
+    what = ('codebook column = {"label in the export" = code}, '
+            "e.g. [inputs.candidates.labels.opleiding]")
+    _expect(isinstance(value, dict), f"tables of {what}", value, show_kind=True)
+    out: dict[str, dict[str, int]] = {}
+    for column, table in value.items():  # type: ignore[union-attr]
+        if not isinstance(table, dict):
+            raise _Invalid(f"expected tables of {what}; {column!r} is not a table")
+        for label, code in table.items():
+            if not isinstance(code, int) or isinstance(code, bool):
+                raise _Invalid(f"expected tables of {what}; {column}.{label!r} = {code!r} is "
+                               "not a whole-number code")
+        out[str(column)] = dict(table)
+    return out
+
+
 _Validator = Callable[[object], object]
 
 #: Every setting a study config may have: table -> setting -> validator (converts or raises).
@@ -254,6 +335,7 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
         "codebook": _nonempty_string,
         "scenario": _nonempty_string,
         "truth": _nonempty_string,
+        "field_period": _period,
     },
     "privacy": {
         "pseudonym_key_env": _nonempty_string,
@@ -281,13 +363,23 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
         "skip_rows": _skip_rows,
         "date_format": _date_format,
         "rename": _text_table("export column name = codebook name"),
+        "exclude": _exclude,
+        "multiselect_blank": _choice(MULTISELECT_BLANK),
+        "labels": _labels,
     },
     "units": {
         "aliases": _text_table('spelling = unit id, e.g. "Gemeente Hilversum" = "hilversum"'),
     },
+    "unit": {  # each [units.<id>]
+        "name": _nonempty_string,
+        "members": _names,
+        "spellings": _names,
+        "code": _whole(0),
+        "comparison": _boolean,
+    },
 }
 TABLES = ("study", "privacy", "analysis", "cleaning", "disclosure", "inputs", "units")
-REQUIRED_SETTINGS = {"input": ("path", "format")}
+REQUIRED_SETTINGS = {"input": ("path", "format"), "unit": ("name",)}
 # Reader options that only mean something for some formats.
 FORMAT_ONLY = {"sheet": ("xlsx",), "delimiter": ("csv",), "header_row": ("csv", "xlsx")}
 
@@ -356,6 +448,9 @@ def _input_spec(name: str, doc: object, base: Path, where: str) -> InputSpec:
         skip_rows=skip,  # type: ignore[arg-type]
         date_format=values.get("date_format"),  # type: ignore[arg-type]
         rename=rename,
+        exclude=dict(values.get("exclude", {})),  # type: ignore[call-overload]
+        multiselect_blank=str(values.get("multiselect_blank", "missing")),
+        labels=dict(values.get("labels", {})),  # type: ignore[call-overload]
     )
 
 
@@ -381,6 +476,58 @@ def _inputs(doc: object, base: Path, where: str) -> dict[str, InputSpec]:
         for name in INSTRUMENT_FILES
         if name in doc
     }
+
+
+_UNIT_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _units(doc: object, where: str) -> tuple[dict[str, str], tuple[StudyUnit, ...]]:
+    """``[units]``: the study's own units (``[units.<id>]`` tables) and extra spellings of
+    the codebook's units (``[units.aliases]``)."""
+    if not isinstance(doc, dict):
+        raise UserError(f"{where} [units]: expected tables, got {_kind(doc)}")
+    aliases: dict[str, str] = {}
+    units: list[StudyUnit] = []
+    for key, value in doc.items():
+        if key == "aliases":
+            aliases = _check_table({key: value}, SCHEMA["units"], f"{where} [units]")[key]  # type: ignore[assignment]
+            continue
+        if not isinstance(value, dict):
+            raise UserError(
+                f"{where} [units]: {key} = {value!r} — expected a table [units.<id>] with at "
+                "least name = \"…\", or the table [units.aliases]"
+                + ("; did you mean 'aliases'?" if difflib.get_close_matches(
+                    key, ["aliases"], n=1, cutoff=0.6) else "")
+            )
+        if not _UNIT_ID.fullmatch(key):
+            raise UserError(
+                f"{where} [units.{key}]: a unit id is lower-case letters, digits and _ "
+                "(starting with a letter), e.g. [units.bergendal]"
+            )
+        here = f"{where} [units.{key}]"
+        if "name" not in value and difflib.get_close_matches(key, ["aliases"], n=1, cutoff=0.6):
+            raise UserError(f"{where} [units]: unknown setting {key!r} — did you mean "
+                            "'aliases'? (a unit of the study is a table [units.<id>] with a "
+                            "name)")
+        values = _check_table(value, SCHEMA["unit"], here)
+        if "name" not in values:
+            raise UserError(f"{here}: missing required setting 'name'")
+        units.append(StudyUnit(
+            id=key,
+            name=str(values["name"]),
+            members=tuple(values.get("members", ())),  # type: ignore[arg-type]
+            spellings=tuple(values.get("spellings", ())),  # type: ignore[arg-type]
+            code=values.get("code"),  # type: ignore[arg-type]
+            comparison=bool(values.get("comparison", False)),
+        ))
+    if units and not any(not u.comparison for u in units):
+        raise UserError(f"{where} [units]: every unit is a comparison unit; the study needs at "
+                        "least one evaluated unit (comparison = false)")
+    codes = [u.code for u in units if u.code is not None]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise UserError(f"{where} [units]: code {dup[0]} is given to more than one unit")
+    return aliases, tuple(units)
 
 
 def _pseudonym_key(privacy: dict[str, object], synthetic: bool, where: str) -> bytes:
@@ -446,7 +593,7 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     privacy = _check_table(doc.get("privacy", {}), SCHEMA["privacy"], f"{path} [privacy]")
     analysis = _check_table(doc.get("analysis", {}), SCHEMA["analysis"], f"{path} [analysis]")
     cleaning = _check_table(doc.get("cleaning", {}), SCHEMA["cleaning"], f"{path} [cleaning]")
-    units = _check_table(doc.get("units", {}), SCHEMA["units"], f"{path} [units]")
+    unit_aliases, study_units = _units(doc.get("units", {}), str(path))
     disclosure = _check_table(
         doc.get("disclosure", {}), SCHEMA["disclosure"], f"{path} [disclosure]"
     )
@@ -469,11 +616,47 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         test_id_pattern=str(cleaning.get("test_id_pattern", StudyConfig.test_id_pattern)),
         max_errors=int(cleaning.get("max_errors", 50)),  # type: ignore[call-overload]
         scenario=(base / str(study["scenario"])).resolve() if "scenario" in study else None,
-        unit_aliases=dict(units.get("aliases", {})),  # type: ignore[call-overload]
+        unit_aliases=unit_aliases,
+        units=study_units,
+        field_period=study.get("field_period"),  # type: ignore[arg-type]
         truth=(base / str(study["truth"])).resolve() if "truth" in study else None,
         min_cell=int(disclosure.get("min_cell", 5)),  # type: ignore[call-overload]
         keep_unsuppressed=bool(disclosure.get("keep_unsuppressed", False)),
     )
+
+
+def study_codebook(config: StudyConfig) -> Codebook:
+    """The codebook as this study uses it: its own units (``[units.<id>]``) in place of the
+    codebook's, its unit spellings (``[units.aliases]``) and its field period on the
+    surveys' completion dates. Every stage reads the codebook through this function, so
+    the data, the results and every chapter of the report follow the study's units."""
+    codebook = load_codebook(config.codebook_dir)
+    if config.units:
+        codebook = codebook.with_units(
+            [
+                Unit(
+                    code=u.code if u.code is not None else position,
+                    id=u.id,
+                    name=u.name,
+                    members=u.members or (u.name,),
+                    aliases=u.spellings,
+                    comparison=u.comparison,
+                    code_is_spelling=u.code is not None,
+                )
+                for position, u in enumerate(config.units, start=1)
+            ]
+        )
+    codebook = codebook.with_unit_aliases(
+        config.unit_aliases, where=f"{config.path} [units.aliases]"
+    )
+    if config.field_period is not None:
+        codebook = codebook.with_field_period(*config.field_period)
+    for name, spec in config.inputs.items():
+        if spec.labels:
+            codebook = codebook.with_label_aliases(
+                name, spec.labels, where=f"{config.path} [inputs.{name}.labels]"
+            )
+    return codebook
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from pipeline.privacy import pseudonymise_many, redact_label, redact_text
 from pipeline.readers import RawExport, normalise_column, read_export
 from pipeline.transaction import remove
 
-META_COLUMNS = ["source_row", "respondent", "test_row"]
+META_COLUMNS = ["source_row", "respondent", "test_row", "config_exclusion"]
 _LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
 # A label that cannot hold personal data by shape: no '@' and at most one digit (every
@@ -148,6 +148,43 @@ def skip_rows(raw: RawExport, skip: int | tuple[int, ...]) -> tuple[RawExport, l
     return raw.take(keep), sorted(dropped)
 
 
+def config_exclusions(
+    raw: RawExport, exclude: dict[str, tuple[str, ...]], where: str
+) -> pd.Categorical:
+    """Per row, why the study config excludes it (``"Status = Survey Preview"``) or ``""``.
+
+    ``exclude`` maps an export column (matched as headers are: case and spacing ignored)
+    to the values that exclude a row (matched ignoring case and surrounding spaces), e.g.
+    Qualtrics' ``Status = ["Survey Preview"]`` or ``Finished = ["False"]``. The first rule
+    that matches gives the reason. Each distinct value is judged once.
+    """
+    n = len(raw)
+    reason = np.zeros(n, dtype=np.int32)  # 0 = kept; k = the k-th reason text
+    texts = [""]
+    positions = {normalise_column(c): i for i, c in enumerate(raw.columns)}
+    for column, values in exclude.items():
+        pos = positions.get(normalise_column(column))
+        if pos is None:
+            close = difflib.get_close_matches(column, raw.columns, n=1, cutoff=0.6)
+            raise UserError(
+                f"{where}: {column!r} — the file has no column {column!r}"
+                + (f"; did you mean {close[0]!r}?" if close else ""),
+                hint="the file has columns: "
+                + ", ".join(repr(redact_label(c)) for c in raw.columns[:30]),
+            )
+        wanted = {v.strip().casefold(): v for v in values}
+        codes, uniques = pd.factorize(raw.column(pos).fillna(""), use_na_sentinel=True)
+        hit = np.zeros(len(uniques) + 1, dtype=np.int32)
+        for k, text in enumerate(np.asarray(uniques, dtype=object)):
+            value = wanted.get(str(text).strip().casefold())
+            if value is not None:
+                texts.append(redact_label(f"{raw.columns[pos].strip()} = {value}"))
+                hit[k] = len(texts) - 1
+        per_row = hit[np.where(codes < 0, len(uniques), codes)]
+        reason = np.where(reason == 0, per_row, reason)
+    return _categorical(reason, texts)
+
+
 def _safe(cell: str) -> str:
     """A cell as it may be written: personal data replaced by markers.
 
@@ -199,15 +236,16 @@ def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
 
 def ingest_export(
     raw: RawExport, instrument: Instrument, *, key: bytes, test_pattern: str,
-    rename: dict[str, str] | None = None,
+    rename: dict[str, str] | None = None, exclude: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Pure part of ingest: one export in, one safe text frame plus metadata out.
 
     ``rename`` maps export column names to codebook names before the columns are matched;
     the metadata keep the file's own column names, so messages name what the user sees.
     The frame's columns are categoricals of text (``source_row``, ``respondent``,
-    ``test_row``, then the codebook's variables): every distinct value of a column is
-    redacted, pseudonymised or checked once, and taken back to the rows.
+    ``test_row``, ``config_exclusion``, then the codebook's variables): every distinct
+    value of a column is redacted, pseudonymised or checked once, and taken back to the
+    rows. ``exclude`` (export column -> values) marks rows the study config excludes.
     """
     columns = rename_columns(raw, instrument, rename or {})
     mapping, unknown_renamed = match_columns(raw.replace(columns=columns), instrument)
@@ -230,6 +268,9 @@ def ingest_export(
         "source_row": pd.Categorical(raw.row_numbers.astype(str).astype(object)),
         "respondent": _categorical(id_codes, respondent),
         "test_row": _categorical(id_codes, is_test),
+        "config_exclusion": config_exclusions(
+            raw, exclude or {}, f"{raw.file} [inputs.{instrument.name}.exclude]"
+        ),
     }
     for var in instrument.variables:
         if var.name == instrument.id and is_survey:
@@ -296,6 +337,14 @@ def ingest_export(
     return frame, meta
 
 
+def export_names(instrument: Instrument, rename: dict[str, str]) -> list[str]:
+    """The required columns as the export names them: a renamed column by its name in the
+    file (``Q4_opl``), so the header is found by the names the file really has."""
+    source = {normalise_column(target): col for col, target in rename.items()}
+    return [source.get(normalise_column(v.name), v.name)
+            for v in instrument.variables if v.required]
+
+
 def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     """Read every configured export; write nothing unless all of them could be read."""
     # The study's own unit spellings are checked here, before any file is read.
@@ -311,14 +360,13 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 delimiter=spec.delimiter,
                 sheet=spec.sheet,
                 header_row=spec.header_row,
-                expected_columns=[
-                    v.name for v in codebook.instruments[name].variables if v.required
-                ],
+                expected_columns=export_names(codebook.instruments[name], spec.rename),
             )
             raw, skipped = skip_rows(raw, spec.skip_rows)
             frame, meta = ingest_export(
                 raw, codebook.instruments[name], key=config.pseudonym_key,
                 test_pattern=config.test_id_pattern, rename=spec.rename,
+                exclude=spec.exclude,
             )
             if skipped:
                 meta["skipped_rows"] = skipped

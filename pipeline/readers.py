@@ -353,7 +353,9 @@ def _suggest_header_row(
             n = _names_found(cells, wanted)
             if n > best_n or (n == best_n and n > at_header and i < best_row):
                 best_row, best_n, best_delim = i, n, delim
-    if best_row and best_row != header_row:
+    # One or two names in another row prove nothing (an answer such as "Nederlands" can
+    # equal a column name): only a row holding at least half the names is a header.
+    if best_row and best_row != header_row and 2 * best_n >= len(wanted) and best_n >= 2:
         where = f" (separated by {best_delim!r})" if best_delim else ""
         raise UserError(
             f"{file}: row {header_row} (the header row) has {at_header} of the "

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.catalog import parsed_parquet, require
-from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, normalise_label
+from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable, normalise_label
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError, cell_message
 from pipeline.ingest import read_ingested
@@ -32,6 +32,7 @@ from pipeline.values import (
     ParseContext,
     blank_mask,
     code_lookup,
+    distinct_texts,
     explain_failures,
     parse_column,
 )
@@ -79,49 +80,81 @@ def _report_row(
     }
 
 
-def check_value_labels(meta: dict, instrument: Instrument) -> list[dict]:
-    """Compare an SPSS file's own value labels with the codebook.
+def read_through_labels(
+    var: Variable, meta: dict, present: set[str], codebook: Codebook, *, comparison: bool = False
+) -> tuple[dict[str, str], list[dict], str | None]:
+    """How the file's own value labels (SPSS, Stata) are read for one coded column.
 
-    A label that belongs to another code in the codebook means the file codes the question
-    differently (e.g. 1 = Vrouw where the codebook has 1 = Man): reading the codes would
-    silently swap answers, so that is an error. A label the codebook does not know is
-    reported but the code is used as it is.
+    Labels win: a code is read through its label, so a file that numbers the answers its
+    own way (1 = Doetinchem, or 1 = Vrouw where the codebook has 1 = Man) is read right.
+    Returns ``(translation, report_rows, error)``: ``translation`` maps the code as text to
+    its label for :class:`ParseContext`; ``report_rows`` note every code whose reading
+    differs from the bare number; ``error`` names the column and the mapping to add when a
+    label that occurs in the data means nothing in the codebook (the code alone cannot be
+    trusted then). Codes the file declares user-missing keep their missing meaning.
     """
-    rows = []
-    header = meta.get("columns", {})
-    for name, labels in meta.get("value_labels", {}).items():
-        try:
-            var = instrument.variable(name)
-        except KeyError:
-            continue
-        if not var.codes:
-            continue
+    labels = meta.get("value_labels", {}).get(var.name, {})
+    if not labels or not (var.codes or var.type == "unit"):
+        return {}, [], None
+    if var.type == "unit":
+        known = codebook.unit_alias_table(comparison=comparison)
+
+        def meaning(label: str) -> object:
+            unit = known.get(normalise_label(label))
+            return unit.id if unit is not None else None
+    else:
         lookup = code_lookup(var)
-        declared = set(_declared_missing(meta, name)) | {float(m) for m in var.missing}
-        for code_text, label in labels.items():
-            try:
-                code = float(code_text)
-            except ValueError:
-                continue
-            if code in declared or not code.is_integer():
-                continue
-            meant = lookup.get(normalise_label(label))
-            if meant == int(code):
-                continue
-            if meant is not None:
-                issue, action = "value_label_conflict", ACTION_ERROR
-                expected = f"code {int(code)} = {var.label(int(code)) if int(code) in var.code_values() else 'no such code'!r} as in the codebook; the file labels code {int(code)} as {label!r}, which the codebook codes as {meant}"  # noqa: E501
-            else:
-                issue, action = "value_label_unknown", "keep_code"
-                expected = "a value label the codebook knows for this code"
-            rows.append(
-                _report_row(
-                    instrument, meta, row=1, respondent="", column=header.get(name, name),
-                    value=f"{int(code)} = {label}", issue=issue, action=action,
-                    expected=expected,
-                )
-            )
-    return rows
+
+        def meaning(label: str) -> object:
+            return lookup.get(normalise_label(label))
+    declared = set(_declared_missing(meta, var.name)) | {float(m) for m in var.missing}
+    header = meta.get("columns", {}).get(var.name, var.name)
+    translation: dict[str, str] = {}
+    rows: list[dict] = []
+    unresolved: list[tuple[str, str]] = []
+    for code_text, label in labels.items():
+        try:
+            number = float(code_text)
+        except ValueError:
+            number = None
+        if number is not None and number in declared:
+            continue
+        if normalise_label(label) in codebook.missing_labels:
+            translation[code_text] = label
+            continue
+        meant = meaning(label)
+        if meant is None:
+            if code_text in present:
+                unresolved.append((code_text, label))
+            continue
+        translation[code_text] = label
+        bare = meaning(code_text) if var.type == "unit" else (
+            int(number) if number is not None and number.is_integer()
+            and int(number) in var.code_values() else None)
+        if bare != meant:
+            rows.append({
+                "row": 1, "respondent": "", "column": header, "value": f"{code_text} = {label}",
+                "issue": "value_label_recode", "action": "read_label",
+                "expected": f"read through the file's label as {meant!r} "
+                            f"(the bare code would mean {bare!r})",
+                "suggestion": "",
+            })
+    error = None
+    if unresolved:
+        shown = ", ".join(f"{c} = {lab!r}" for c, lab in unresolved[:5])
+        if var.type == "unit":
+            add = "; ".join(
+                f'add "{lab}" to spellings of its [units.<id>] table (or under [units.aliases]: '
+                f'"{lab}" = "<unit id>")' for _, lab in unresolved[:2])
+        else:
+            options = ", ".join(f"{c.code} = {c.nl!r}" for c in var.codes)
+            add = (f"say which codebook code each label means in the study config, e.g. "
+                   f"[inputs.{meta['instrument']}.labels.{var.name}] "
+                   + ", ".join(f'"{lab}" = <code>' for _, lab in unresolved[:2])
+                   + f" (the codebook's codes: {options})")
+        error = (f"{meta['file']}, column '{header}': the file's value labels {shown} mean "
+                 f"nothing in the codebook, so its codes cannot be read\n  hint: {add}")
+    return translation, rows, error
 
 
 _READ_AS = {
@@ -143,14 +176,26 @@ def column_failure(
     mostly fails was read the wrong way (US dates, a shifted or wrongly mapped column), and
     recoding it to missing would silently throw the column away.
     """
+    if answered is None:
+        answered = int((~blank_mask(column)).sum())
+    var = instrument.variable(var_name)
+    if var.type == "date":
+        outside = [i.value for i in issues if i.issue == "out_of_range"]
+        if outside and 2 * len(outside) > answered:
+            # Most dates outside the valid range: the study's fieldwork is another period,
+            # not a column of typos. Setting them all to missing would lose every date.
+            header = meta.get("columns", {}).get(var_name, var_name)
+            return (
+                f"{meta['file']}, column '{header}': {len(outside)} of {answered} dates fall "
+                f"outside the field period {var.min} to {var.max}\n  hint: set the study's "
+                "own period in the study config, [study] field_period = "
+                '["<first day>", "<last day>"] (ISO dates, e.g. ["2014-11-01", "2015-07-31"])'
+            )
     failed = [i.value for i in issues if i.issue in PARSE_FAILURES]
     if not failed:
         return None
-    if answered is None:
-        answered = int((~blank_mask(column)).sum())
     if 2 * len(failed) <= answered:
         return None
-    var = instrument.variable(var_name)
     header = meta.get("columns", {}).get(var_name, var_name)
     hint = explain_failures(var, list(dict.fromkeys(failed)), f"[inputs.{instrument.name}]")
     return (
@@ -169,6 +214,8 @@ def parse_instrument(
     ISO or dd-mm-jjjj).
     """
     checked = (raw["test_row"] != "1").to_numpy(dtype=bool)
+    if "config_exclusion" in raw.columns:  # rows the study config excludes are not checked
+        checked = checked & (raw["config_exclusion"] == "").to_numpy(dtype=bool)
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     blank: dict[str, np.ndarray] = {}
@@ -181,15 +228,23 @@ def parse_instrument(
     for var in instrument.variables:
         if var.name not in raw.columns:  # survey id: replaced by the pseudonym at ingest
             continue
+        column = raw[var.name][checked]
+        translation, label_rows, label_error = read_through_labels(
+            var, meta, set(distinct_texts(column)[1]), codebook,
+            comparison=instrument.name == "register",
+        )
+        rows += [{"instrument": instrument.name, "file": meta["file"], **r} for r in label_rows]
+        if label_error:
+            column_errors.append(label_error)
         ctx = ParseContext(
             codebook=codebook,
             decimal=meta.get("decimal", "."),
             declared_missing=_declared_missing(meta, var.name),
             date_format=date_format,
             comparison_units=instrument.name == "register",
+            value_labels=translation,
         )
         blank[var.name] = blank_mask(raw[var.name])
-        column = raw[var.name][checked]
         parsed, why, issues = parse_column(var, column, ctx)
         answered = int((~blank[var.name][checked]).sum())
         failure = column_failure(var.name, column, issues, instrument, meta, answered=answered)
@@ -243,7 +298,6 @@ def parse_instrument(
                     action="exclude_row", expected="a respondent id",
                 )
             )
-    rows += check_value_labels(meta, instrument)
     for col in meta.get("unknown_columns", []):
         rows.append(
             _report_row(
@@ -302,12 +356,6 @@ def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
     issues = parsed.issues[parsed.issues["action"] == ACTION_ERROR]
     messages = []
     for rec in issues.head(limit).itertuples(index=False):
-        if rec.issue == "value_label_conflict":
-            messages.append(
-                f"{rec.file}, column '{rec.column}': value labels differ from the codebook — "
-                f"expected {rec.expected}"
-            )
-            continue
         expected = rec.expected + (f"; did you mean {rec.suggestion!r}?" if rec.suggestion else "")
         label = parsed.meta.get("row_label", "row")
         messages.append(
@@ -367,7 +415,8 @@ def parse_all(
 def parsed_table(parsed: ParsedInstrument) -> pd.DataFrame:
     """What clean needs of a parsed instrument, as one typed table (written as Parquet).
 
-    Columns: ``source_row`` (int64), ``respondent`` and ``test_row`` (text), then per
+    Columns: ``source_row`` (int64), ``respondent``, ``test_row`` and
+    ``config_exclusion`` (text), then per
     codebook variable its typed value (``<name>``: Int64 codes and integers, Float64
     numbers, text for dates, units and free text) and whether the cell was blank
     (``blank:<name>``, bool).
@@ -378,6 +427,8 @@ def parsed_table(parsed: ParsedInstrument) -> pd.DataFrame:
         "source_row": raw["source_row"].astype(object).astype("int64").to_numpy(),
         "respondent": raw["respondent"].astype(object).to_numpy(),
         "test_row": raw["test_row"].astype(object).to_numpy(),
+        "config_exclusion": (raw["config_exclusion"].astype(object).to_numpy()
+                             if "config_exclusion" in raw.columns else ""),
     }
     for name in parsed.values.columns:
         table[name] = parsed.values[name].to_numpy() if parsed.values[name].dtype == object \
@@ -403,6 +454,7 @@ def read_parsed(
         "source_row": table["source_row"].astype("int64"),
         "respondent": table["respondent"].astype(object),
         "test_row": table["test_row"].astype(object),
+        "config_exclusion": table["config_exclusion"].astype(object),
     })
     names = [c for c in table.columns if c not in raw.columns and not c.startswith("blank:")]
     values = {}

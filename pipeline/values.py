@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ class ParseContext:
     declared_missing: tuple[float, ...] = ()  # user-missing codes the file itself declares
     date_format: str | None = None  # the study's strptime format for dates; None: detect
     comparison_units: bool = False  # accept the codebook's comparison units (register only)
+    # The file's own value labels (code as text -> label) that the column is read through
+    # (labels win over bare codes; see validate.read_through_labels).
+    value_labels: dict[str, str] = field(default_factory=dict)
 
 
 def _suggest(value: str, options: dict[str, str]) -> str:
@@ -155,6 +158,8 @@ class _Interpreter:
 
     def __call__(self, t: str) -> _Parsed:
         var, ctx = self.var, self.ctx
+        if ctx.value_labels:
+            t = ctx.value_labels.get(t.strip(), t)
         if var.type in ("text", "id"):
             return _Parsed(t) if t.strip() else _Parsed(reason="blank")
         if var.type == "unit":

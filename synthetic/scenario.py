@@ -69,7 +69,10 @@ OUT_OF_RANGE = {
     "control": {"leeftijd": [104], "sollicitaties_4wk": [250], "jaren_uitkering": [55]},
 }
 
-# Survey field periods (ISO dates, inside the codebook's min/max for datum_invullen).
+# The study's field period as its config states it ([study] field_period): completion dates
+# outside it are typos. Each survey's own period lies inside it.
+STUDY_FIELD_PERIOD = ("2013-11-15", "2014-06-15")
+# Survey field periods (ISO dates, inside STUDY_FIELD_PERIOD).
 FIELD_PERIOD = {
     "employers": ("2014-02-17", "2014-05-09"),
     "candidates": ("2014-03-03", "2014-05-23"),

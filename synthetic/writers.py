@@ -335,6 +335,8 @@ language = "nl"
 # data and config give byte-identical results.
 seed = {seed}
 alpha = 0.05
+# First and last day of fieldwork: completion dates outside it are typos (set to missing).
+field_period = ["{first}", "{last}"]
 {codebook}scenario = "{scenario}"
 # The planted truth (effects, planted problems); the report compares its estimates with it.
 truth = "{truth}"
@@ -377,6 +379,8 @@ def config_text(config_path: Path, paths: dict[str, Path], seed: int) -> str:
     inside = config_path.resolve().is_relative_to(PROJECT_ROOT)
     text = _CONFIG_TEMPLATE.format(
         seed=seed,
+        first=S.STUDY_FIELD_PERIOD[0],
+        last=S.STUDY_FIELD_PERIOD[1],
         codebook=f'codebook = "{rel(DEFAULT_CODEBOOK)}"\n' if inside else "",
         scenario=rel(paths["scenario"]),
         truth=rel(paths["truth"]),

@@ -150,22 +150,55 @@ def test_missing_config_and_bad_setting(tmp_path):
     assert "language 'fr'" in err and "expected one of 'nl', 'en'" in err
 
 
-def test_spss_value_labels_that_contradict_the_codebook_stop_the_run(study, tmp_path):
+def test_spss_value_labels_win_over_the_files_own_codes(pristine, study, tmp_path):
+    """A file that numbers the answers its own way (1 = Vrouw, 2 = Man: the codebook's codes
+    swapped) is read through its labels: every respondent keeps the answer they gave."""
     import pyreadstat
 
     path = study / "kandidaten.sav"
     frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
     labels = dict(meta.variable_value_labels)
     sex = next(c for c in frame.columns if c.strip().lower() == "geslacht")
-    labels[sex] = {1.0: "Vrouw", 2.0: "Man"}  # swapped relative to the codebook
+    assert labels[sex][1.0] == "Man" and labels[sex][2.0] == "Vrouw"
+    before = frame[sex].copy()
+    frame[sex] = before.map({1.0: 2.0, 2.0: 1.0}).where(before.isin([1.0, 2.0]), before)
+    labels[sex] = {**labels[sex], 1.0: "Vrouw", 2.0: "Man"}
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=labels,
+                         missing_ranges=meta.missing_ranges)
+    def cleaned(config: Path, out: Path) -> pd.DataFrame:
+        for stage in ("ingest", "validate", "clean"):
+            run = _pipeline(stage, "--config", str(config), "--out", str(out))
+            assert run.returncode == 0, run.stderr
+        return pd.read_csv(out / "data/interim/candidates.csv")
+
+    out = tmp_path / "out"
+    relabelled = cleaned(study / "study.toml", out)
+    reference = cleaned(pristine / "study.toml", tmp_path / "reference")
+    assert relabelled["geslacht"].notna().sum() > 100
+    assert relabelled["geslacht"].fillna(-1).tolist() == \
+        reference["geslacht"].fillna(-1).tolist()
+    report = pd.read_csv(out / "data/interim/validation_report.csv")
+    noted = report[report["issue"] == "value_label_recode"]
+    assert set(noted["value"]) == {"1 = Vrouw", "2 = Man"}
+
+
+def test_spss_value_labels_the_codebook_cannot_read_stop_the_run(study, tmp_path):
+    import pyreadstat
+
+    path = study / "kandidaten.sav"
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    labels = dict(meta.variable_value_labels)
+    sex = next(c for c in frame.columns if c.strip().lower() == "geslacht")
+    labels[sex] = {**labels[sex], 2.0: "Anders of onbekend"}
     pyreadstat.write_sav(frame, str(path), variable_value_labels=labels,
                          missing_ranges=meta.missing_ranges)
     out = tmp_path / "out"
     err = _assert_user_error(
         _pipeline("run", "--config", str(study / "study.toml"), "--out", str(out))
     )
-    assert f"kandidaten.sav, column '{sex}': value labels differ from the codebook" in err
-    assert "'Vrouw', which the codebook codes as 2" in err
+    assert f"kandidaten.sav, column '{sex}': the file's value labels 2 = 'Anders of onbekend'" \
+        in err
+    assert "[inputs.candidates.labels.geslacht]" in err
     assert not (out / "data/interim/validation_report.csv").exists()
 
 

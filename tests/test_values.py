@@ -82,11 +82,19 @@ def test_dates_to_iso(text, iso):
 
 
 def test_invalid_and_out_of_range_dates(codebook):
+    import datetime as dt
+
+    studied = codebook.with_field_period(dt.date(2013, 11, 15), dt.date(2014, 6, 15))
     values, _, issues = _parse(
-        codebook, "control", "datum_invullen", ["31-02-2014", "01-01-2010", "15-03-2014"]
+        studied, "control", "datum_invullen", ["31-02-2014", "01-01-2010", "15-03-2014"]
     )
     assert values.tolist()[2] == "2014-03-15"
     assert [i.issue for i in issues] == ["invalid_date", "out_of_range"]
+    # Without a field period (the study config's [study] field_period) no range applies.
+    values, _, issues = _parse(
+        codebook, "control", "datum_invullen", ["01-01-2010", "15-03-2015"]
+    )
+    assert values.tolist() == ["2010-01-01", "2015-03-15"] and issues == []
 
 
 def test_units_resolve_through_aliases_and_unknown_names_are_errors(codebook):
