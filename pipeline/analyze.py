@@ -83,6 +83,8 @@ def study_stats(config: StudyConfig) -> dict:
         "seed": config.seed,
         "config": _relative(config.path),
         "scenario": _relative(config.scenario) if config.scenario else None,
+        "field_period": ([d.isoformat() for d in config.field_period]
+                         if config.field_period else None),
     }
 
 

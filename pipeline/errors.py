@@ -17,6 +17,11 @@ class UserError(Exception):
         self.hint = hint
         super().__init__("\n".join(self.messages))
 
+    def __reduce__(self) -> tuple:
+        # Keep messages and hint when the error crosses a process boundary (a worker of
+        # pipeline.parallel.ordered_map raises it in the caller).
+        return (_rebuild, (self.messages, self.hint))
+
     @classmethod
     def combine(cls, errors: list[UserError]) -> UserError:
         """One error carrying the messages (and hints) of several, e.g. one per file."""
@@ -32,6 +37,10 @@ class UserError(Exception):
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
+
+
+def _rebuild(messages: list[str], hint: str | None) -> UserError:
+    return UserError(messages, hint=hint)
 
 
 def cell_message(file: str, row: int | str, column: str, value: object, expected: str) -> str:

@@ -752,13 +752,55 @@ def estimate_outcome(
                                categorical=categorical, alpha=alpha)  # fmt: skip
 
 
+def check_groups_share_units(jobseekers: pd.DataFrame, codebook: Any) -> None:
+    """Werktop and control are compared within units (unit fixed effects): a unit where
+    one group has respondents and the other none cannot be compared, and its propensity
+    scores would be exactly 0 or 1. Stop with what to do rather than fail in the fit."""
+    counts = pd.crosstab(jobseekers[UNIT], jobseekers[TREATMENT])
+    counts = counts.reindex(columns=[0, 1], fill_value=0)
+    lopsided = counts[(counts[0] == 0) | (counts[1] == 0)]
+    if lopsided.empty:
+        return
+    names = {u.id: u.name for u in (*codebook.units, *codebook.comparison_units)}
+    lines = [
+        f"unit {names.get(unit, unit)!r}: {int(row[1])} Werktop candidate(s) and "
+        f"{int(row[0])} control respondent(s)"
+        for unit, row in lopsided.iterrows()
+    ]
+    raise UserError(
+        ["Werktop candidates and the control group cannot be compared within every unit: "
+         "the comparison adjusts for the unit, so each unit needs respondents in both "
+         "groups", *lines],
+        hint="add the missing group's respondents for these units, or leave the units out "
+        "of the study: exclude their rows in the study config ([inputs.candidates.exclude] "
+        "and [inputs.control.exclude], e.g. gemeente = [\"<name as the export writes it>\"]) "
+        "and drop them from [units]",
+    )
+
+
 def att_weights_of(frame: pd.DataFrame, covariates: Sequence[str],
                    categorical: Sequence[str],
                    start: Any = None) -> tuple[pd.DataFrame, dict]:
-    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set."""
+    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set.
+
+    Scores of exactly 0 or 1 mean that some background characteristic separates the groups
+    completely (no overlap): weighting cannot compare them, which is the user's data to
+    fix or report, not a bug, so it stops with a :class:`UserError`.
+    """
     ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
                            fixed_effects=_fixed_effects(frame),
                            start_params=start)  # fmt: skip
+    p = ps.to_numpy(dtype=float)
+    extreme = int(((p <= 0) | (p >= 1)).sum())
+    if extreme:
+        raise UserError(
+            f"poor overlap between Werktop candidates and the control group: {extreme} "
+            "respondent(s) have a propensity score of exactly 0 or 1, so some combination of "
+            f"background characteristics ({', '.join(covariates)}) occurs in one group only",
+            hint="check the baseline table (data/processed/jobseekers.csv) for a category "
+            "that only one group has; merge rare categories in the export, or leave those "
+            "respondents out of the study ([inputs.<name>.exclude] in the study config)",
+        )
     return att_weights(ps, frame[TREATMENT], trim=PS_TRIM), dict(ps.attrs)
 
 
@@ -1159,6 +1201,7 @@ def analyze_frame(
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
     if both:
+        check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
                                 categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
                                 burn_in=burn_in, workers=inputs.workers)  # fmt: skip
