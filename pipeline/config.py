@@ -28,7 +28,7 @@ from pipeline.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
-FORMATS = ("csv", "sav", "xlsx")
+FORMATS = ("csv", "sav", "dta", "xlsx")
 LANGUAGES = ("nl", "en")
 MULTIPLICITY_METHODS = ("holm", "fdr_bh", "none")
 MULTISELECT_BLANK = ("missing", "not_ticked")
@@ -432,7 +432,7 @@ def _input_spec(name: str, doc: object, base: Path, where: str) -> InputSpec:
         targets[target] = source
     skip = values.get("skip_rows", 0)
     header_row = int(values.get("header_row", 1))  # type: ignore[call-overload]
-    if isinstance(skip, tuple) and fmt != "sav" and skip and skip[0] <= header_row:
+    if isinstance(skip, tuple) and fmt not in ("sav", "dta") and skip and skip[0] <= header_row:
         raise UserError(
             f"{where}: skip_rows {list(skip)!r} — row {skip[0]} is not below the header "
             f"(row {header_row}); give the spreadsheet row numbers of the rows to skip"

@@ -878,18 +878,27 @@ def _parse_records(
 # --------------------------------------------------------------------------- SPSS
 
 
-def read_sav_export(path: Path, *, encoding: str | None = None) -> RawExport:
+def read_sav_export(path: Path, *, encoding: str | None = None, fmt: str = "sav") -> RawExport:
+    """An SPSS (``.sav``) or Stata (``.dta``, ``fmt="dta"``) file: codes as text, with the
+    file's value labels and user-missing codes in the metadata (codes are read through
+    their labels by validate)."""
     import pyreadstat
 
     file = path.name
+    tool = "SPSS" if fmt == "sav" else "Stata"
     try:
-        frame, meta = pyreadstat.read_sav(
-            str(path), user_missing=True, apply_value_formats=False, encoding=encoding
-        )
+        if fmt == "sav":
+            frame, meta = pyreadstat.read_sav(
+                str(path), user_missing=True, apply_value_formats=False, encoding=encoding
+            )
+        else:  # Stata's extended missing values (.a-.z) are read as missing
+            frame, meta = pyreadstat.read_dta(
+                str(path), apply_value_formats=False, encoding=encoding
+            )
     except Exception as exc:  # pyreadstat raises its own error types for bad files
         raise UserError(
-            f"{file}: cannot read the SPSS file: {exc}",
-            hint="check the file is a .sav export; if text looks garbled, "
+            f"{file}: cannot read the {tool} file: {exc}",
+            hint=f"check the file is a .{fmt} export; if text looks garbled, "
             "set 'encoding' for this input in the study config",
         ) from exc
     check_duplicate_columns(file, list(frame.columns))
@@ -915,7 +924,7 @@ def read_sav_export(path: Path, *, encoding: str | None = None) -> RawExport:
         row_numbers=np.arange(1, len(data) + 1, dtype=np.int64),
         row_label="case",
         meta={
-            "format": "sav",
+            "format": fmt,
             "encoding": meta.file_encoding or encoding,
             "decimal": ".",
             "user_missing": declared,
@@ -1087,8 +1096,8 @@ def read_export(
             header_row=header_row,
             expected_columns=expected_columns,
         )
-    if fmt == "sav":
-        return read_sav_export(path, encoding=options.get("encoding"))
+    if fmt in ("sav", "dta"):
+        return read_sav_export(path, encoding=options.get("encoding"), fmt=fmt)
     if fmt == "xlsx":
         return read_xlsx_export(
             path,
@@ -1096,4 +1105,4 @@ def read_export(
             header_row=header_row,
             expected_columns=expected_columns,
         )
-    raise UserError(f"{path.name}: unknown format {fmt!r}; expected csv, sav or xlsx")
+    raise UserError(f"{path.name}: unknown format {fmt!r}; expected csv, sav, dta or xlsx")

@@ -341,3 +341,23 @@ def _norm(text: str) -> str:
     from pipeline.codebook import normalise_label
 
     return normalise_label(text)
+
+
+def test_a_stata_file_is_read_through_its_value_labels(tmp_path):
+    import pyreadstat
+
+    from pipeline.readers import read_export
+
+    cb = study_codebook(_config(tmp_path))
+    inst = cb.instruments["candidates"]
+    frame = pd.DataFrame({n: [""] * 3 for n in inst.names})
+    frame["respondent_id"] = ["K1", "K2", "K3"]
+    frame["gemeente"] = [3.0, 1.0, 2.0]
+    path = tmp_path / "kandidaten.dta"
+    pyreadstat.write_dta(frame, str(path), variable_value_labels={
+        "gemeente": {1: "Doetinchem", 2: "Millingen a/d Rijn", 3: "Zaanstad"}})
+    raw = read_export(path, "dta")
+    assert raw.row_label == "case" and raw.meta["format"] == "dta"
+    ingested, meta = ingest_export(raw, inst, key=b"k", test_pattern="^test")
+    parsed = parse_instrument(ingested, meta, inst, cb)
+    assert parsed.values["gemeente"].tolist() == ["zaanstad", "doetinchem", "bergendal"]
