@@ -146,3 +146,8 @@ def test_real_data_carries_no_marking(tmp_path):
     reader = pypdf.PdfReader(io.BytesIO(pdf_path.read_bytes()))
     assert "SYNTHETISCH" not in (reader.metadata.title or "")
     assert "SYNTHETISCHE GEGEVENS" not in reader.pages[1].extract_text()
+    # the reading guide of a real study says what data it used, without a synthetic heading
+    html = html_path.read_text(encoding="utf-8")
+    guide = html[html.index('id="reading_guide"'):]
+    guide = guide[:guide.index("</section>")]
+    assert "Synthetische gegevens" not in guide and "<h3>Gegevens</h3>" in guide

@@ -189,7 +189,7 @@ def test_a_missing_survey_input_is_named(tmp_path):
          "unterminated subpattern"),
         ("[study]", "[analysis]\nmultiplicity = 'bonf'\n[study]",
          "[analysis]: multiplicity 'bonf' — expected one of 'holm', 'fdr_bh', 'none'"),
-        ('format = "csv"', 'format = "ods"', "format 'ods' — expected one of 'csv', 'sav', 'xlsx'"),
+        ('format = "csv"', 'format = "ods"', "format 'ods' — expected one of 'csv', 'sav', 'dta', 'xlsx'"),
         ('format = "csv"', 'format = "csv"\nheader_row = 0',
          "[inputs.employers]: header_row 0 — expected a whole number of 1 or more"),
         ('format = "csv"', 'format = "csv"\ndelimiter = ";;"',

@@ -124,13 +124,13 @@ ASSOCIATION = TableSpec(
     "unit_association",
     tuple(ASSOCIATION_COLUMNS),
     "Exact Spearman rank correlation of mean attainment with hours invested and with "
-    "support (descriptive: n = 5 units)",
+    "support (descriptive: one pair per unit, so few units)",
     may_be_empty=True,
     extra_columns={
         "predictor": ("string", "Predictor: hours (total hours invested) or draagvlak"),
         "spearman_rho": ("number", "Spearman's rank correlation (average ranks for ties)"),
         "p_val_exact": ("number", "Two-sided exact permutation p-value (all n! pairings); "
-                        "descriptive with five units"),
+                        "descriptive with so few units"),
     },
 )  # fmt: skip
 PROFILES = TableSpec(
