@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from scipy import stats
 
 from analysis.models import effect_and_se
 from analysis.weighting import att_effect, att_weights, propensity_scores, weighted_effect
+from pipeline import console
 
 DEFAULT_SEED = 20140601
 N_CANDIDATES, N_CONTROL = 384, 326
@@ -394,7 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--studies", type=int, default=500, help="studies per scenario")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", type=Path, default=Path("docs/method_validation.md"))
+    console.add_verbosity_options(ap, default=console.NORMAL)
     args = ap.parse_args(argv)
+    console.set_verbosity(args.verbosity)
     if args.studies < 2:
         ap.error("--studies must be at least 2")
     eff, nul, large, meta = run(args.studies, args.seed)
@@ -403,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd += f" --seed {args.seed}"
     meta["command"] = cmd + f" --out {args.out.as_posix()}"
     write_atomic(args.out, render_markdown(eff, nul, large, meta))
-    print(f"wrote {args.out}", file=sys.stderr)
+    console.info(f"wrote {args.out}")
     return 0
 
 

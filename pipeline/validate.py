@@ -9,7 +9,6 @@ codebook's rule, and listed in ``data/interim/validation_report.csv``.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline import console
 from pipeline.catalog import parsed_parquet, require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, normalise_label
 from pipeline.config import OutputPaths, StudyConfig
@@ -450,14 +450,13 @@ def summarise_soft_issues(report: pd.DataFrame, shown: int = 8) -> None:
         return
     counts = Counter(report["issue"])
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"validate: {len(report)} issue(s) recoded or dropped — {summary}", file=sys.stderr)
+    console.info(f"validate: {len(report)} issue(s) recoded or dropped — {summary}")
     labels = report[report["issue"].isin(["unknown_label", "invalid_date", "not_a_number"])]
     for rec in labels.head(shown).itertuples(index=False):
         hint = f"; did you mean {rec.suggestion!r}?" if rec.suggestion else ""
-        print(
+        console.info(
             f"  warning: {rec.file}, row {rec.row}, column '{rec.column}': "
-            f"{rec.value!r} is not {rec.expected}{hint} (set to missing)",
-            file=sys.stderr,
+            f"{rec.value!r} is not {rec.expected}{hint} (set to missing)"
         )
     if len(labels) > shown:
-        print(f"  … {len(labels) - shown} more in the validation report", file=sys.stderr)
+        console.info(f"  … {len(labels) - shown} more in the validation report")
