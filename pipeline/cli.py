@@ -17,6 +17,7 @@ from pipeline import console
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
 from pipeline.errors import UserError
 from pipeline.transaction import transaction
+from pipeline.version import version_text
 
 EXIT_USER_ERROR = 2
 
@@ -44,9 +45,10 @@ DESCRIPTIONS = {
 
 def run_stage(
     name: str, config: StudyConfig, paths: OutputPaths, language: str | None = None
-) -> None:
+) -> object:
     """Run one stage with a log line giving its duration (``language`` overrides the
-    config's report language for the plot and render stages)."""
+    config's report language for the plot and render stages); return what the stage
+    returned (counts per instrument or issue kind, or the files it wrote)."""
     start = time.perf_counter()
     if name in ("plot", "render"):
         summary = _stage(name)(paths, language or config.language)
@@ -59,6 +61,7 @@ def run_stage(
     if isinstance(summary, (list, tuple)):
         for path in summary:
             console.detail(f"  {path}")
+    return summary
 
 
 def _describe(summary: object) -> str:
@@ -73,6 +76,22 @@ def _out(args: argparse.Namespace) -> OutputPaths:
     return OutputPaths(Path(args.out).resolve() if args.out else PROJECT_ROOT)
 
 
+def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
+                paths: OutputPaths, language: str, up_to_date: tuple[str, ...] = ()) -> None:
+    """Run ``stages`` in one transaction, all or nothing: a stage that stops on bad input
+    leaves the previous outputs untouched. ``logs/run_summary.json`` records what happened,
+    also when it fails."""
+    from pipeline.catalog import run_summary_path
+    from pipeline.run_summary import RunSummary, recorded, stage_counts
+
+    summary = RunSummary(command, (*up_to_date, *stages), config=config.path,
+                         language=language, up_to_date=up_to_date)
+    with recorded(summary, run_summary_path(paths)), transaction(paths.root):
+        for name in stages:
+            with summary.stage(name) as record:
+                record.counts = stage_counts(run_stage(name, config, paths, language))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     paths = _out(args)
@@ -83,10 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.freshness import stale_stages
 
         stages = tuple(stale_stages(config, paths, language))
-    # All or nothing: a stage that stops on bad input leaves the previous run untouched.
-    with transaction(paths.root):
-        for name in stages:
-            run_stage(name, config, paths, language)
+    up_to_date = tuple(s for s in STAGES if s not in stages)
+    _run_stages("run", stages, config, paths, language, up_to_date)
     console.info(f"[run] all stages done in {time.perf_counter() - start:.2f} s")
     html, pdf = (paths.report(language, fmt) for fmt in ("html", "pdf"))
     console.result(f"report: {html}\n        {pdf}")
@@ -96,8 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_one_stage(args: argparse.Namespace) -> int:
     paths = _out(args)
     config = load_config(args.config)
-    with transaction(paths.root):
-        run_stage(args.command, config, paths, getattr(args, "lang", None))
+    language = getattr(args, "lang", None) or config.language
+    _run_stages(args.command, (args.command,), config, paths, language)
     return 0
 
 
@@ -153,38 +170,6 @@ def cmd_codebook_doc(args: argparse.Namespace) -> int:
     write_text(Path(args.out), codebook_markdown(codebook))
     console.info(f"[codebook-doc] wrote {args.out}")
     return 0
-
-
-def package_version() -> str:
-    """The installed package's version; in a source tree without metadata, pyproject's."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("werktop-eval")
-    except metadata.PackageNotFoundError:
-        pass
-    import tomllib
-
-    try:
-        with (PROJECT_ROOT / "pyproject.toml").open("rb") as fh:
-            return str(tomllib.load(fh)["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        from pipeline import __version__
-
-        return __version__
-
-
-def version_text() -> str:
-    """``werktop-eval 0.1.0 (commit abc1234567)``; the commit only when the code runs from
-    a git checkout (``-dirty`` when tracked files have uncommitted changes)."""
-    text = f"werktop-eval {package_version()}"
-    if (PROJECT_ROOT / ".git").exists():  # not an unrelated repository around site-packages
-        from pipeline.provenance import UNKNOWN, git_commit
-
-        commit = git_commit(PROJECT_ROOT)["commit"]
-        if commit != UNKNOWN:
-            text += f" (commit {commit})"
-    return text
 
 
 class _VersionAction(argparse.Action):

@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from pipeline import console
-from pipeline.cli import build_parser, main, package_version, version_text
+from pipeline.cli import build_parser, main
 from pipeline.config import PROJECT_ROOT
+from pipeline.version import package_version, version_text
 
 
 @pytest.fixture(autouse=True)
