@@ -189,3 +189,30 @@ def test_register_needs_every_unit_exactly_once(study, tmp_path):
     )
     assert "register_gemeenten.csv: unit 'hilversum' appears 2 times" in err
     assert "register_gemeenten.csv: unit 'MUG' is missing" in err
+
+
+@pytest.mark.parametrize("setting", ["truth", "scenario"])
+def test_a_missing_truth_or_scenario_file_is_a_user_error_naming_the_setting(
+    study, tmp_path, setting
+):
+    file = {"truth": "truth.json", "scenario": "SCENARIO.md"}[setting]
+    (study / file).unlink()
+    out = tmp_path / "out"
+    for args in (["run", "--out", str(out)], ["analyze", "--out", str(out)], ["targets"]):
+        err = _assert_user_error(_pipeline(*args, "--config", str(study / "study.toml")))
+        assert f"study.toml [study]: {setting} = '{file}'" in err
+        assert f"not found at {study / file}" in err
+        assert "hint: correct the path" in err and f"remove '{setting}'" in err
+    assert _outputs(out) == []
+
+
+def test_a_misspelt_truth_path_stops_at_config_load_through_main(study, capsys):
+    from pipeline.cli import main
+
+    config = study / "study.toml"
+    config.write_text(config.read_text().replace('truth = "truth.json"',
+                                                 'truth = "thruth.json"'))
+    assert main(["fingerprint", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "FileNotFoundError" not in err
+    assert "truth = 'thruth.json'" in err
