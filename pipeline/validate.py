@@ -530,7 +530,7 @@ def _soft_issue_line(rec: Any) -> str:
     elif many:
         issue += f" ({row_list(rows)})"
     action = _ACTIONS.get(rec.action, rec.action.replace("_", " "))
-    return f"  {at}: {issue} — expected {rec.expected}{hint} ({action})"
+    return f"  warning: {at}: {issue} — expected {rec.expected}{hint} ({action})"
 
 
 #: What an action did, in words (validation report ``action`` column).
