@@ -139,3 +139,16 @@ def test_a_message_during_progress_clears_the_line_first(monkeypatch):
     before, after = text.split("hello\n")
     assert before.endswith("\r" + " " * len("analyze: imputation 1/2") + "\r")
     assert "analyze: imputation 1/2" in after  # redrawn after the message
+
+
+def test_no_stage_prints_to_stderr_behind_the_consoles_back():
+    """Every message goes through pipeline/console.py, so -q and -v reach it."""
+    offenders = []
+    for folder in ("pipeline", "synthetic", "analysis", "methods_validation"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            if path.name == "console.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            if re.search(r"file=sys\.stderr|sys\.stderr\.write", text):
+                offenders.append(path.relative_to(PROJECT_ROOT).as_posix())
+    assert offenders == []
