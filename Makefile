@@ -112,7 +112,7 @@ $(REPORT_en) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE)
 render: $(REPORT_$(LANGUAGE)) ## stage: render the report
 
 clean: ## remove every generated file (keeps .venv)
-	rm -rf data/interim data/processed results figures reports .make
+	rm -rf data/interim data/processed results figures reports logs .make
 
 distclean: clean ## remove generated files and the virtual environment
 	rm -rf $(VENV)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from scipy import stats
 
 from analysis.models import effect_and_se
 from analysis.weighting import att_effect, att_weights, propensity_scores, weighted_effect
+from pipeline import console
 
 DEFAULT_SEED = 20140601
 N_CANDIDATES, N_CONTROL = 384, 326
@@ -136,38 +136,50 @@ def run_scenario(
     *,
     n_candidates: int = N_CANDIDATES,
     n_control: int = N_CONTROL,
+    label: str = "",
 ) -> pd.DataFrame:
     """One row per study and method: estimate, SE, truth, CI, covered, rejected.
 
     Study ``i`` uses ``numpy.random.default_rng(SeedSequence(seed).spawn(n)[i])``, so the
     scenarios share their covariate draws (common random numbers) and any study can be
-    rerun alone.
+    rerun alone. ``label`` names the scenario in the progress line (terminal only).
     """
     truth = population_truth(odds_ratio, seed)
     z = stats.norm.ppf(1 - ALPHA / 2)
     rows = []
-    for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_studies)):
-        frame = _simulate(np.random.default_rng(child), n_candidates, n_control, odds_ratio)
-        res = analyse_study(frame)
-        ok, n_trim = res["_flags"]
-        ess, n_ctrl = res["_ess"]
-        study_truth = truth | {"satt_rd": res["satt_rd"][0], "sate_rd": res["sate_rd"][0]}
-        for key, (_, _, scale, truth_key) in METHODS.items():
-            est, se = res[key]
-            t = study_truth[truth_key]
-            t_scale = math.log(t) if scale == "log" else t
-            null = 0.0
-            rows.append({
-                "study": i, "method": key, "estimate": est, "se": se,
-                "truth": t_scale, "ci_low": est - z * se, "ci_high": est + z * se,
-                "covered": bool(est - z * se <= t_scale <= est + z * se),
-                "rejected": bool(abs(est - null) / se > z),
-                "ok": bool(ok), "n_trimmed": n_trim,
-                "ess_share": ess / n_ctrl,
-            })  # fmt: skip
+    with console.progress(f"method validation: {label or f'OR {odds_ratio:g}'}",
+                          n_studies) as bar:  # fmt: skip
+        for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_studies)):
+            rows += _study_rows(child, i, truth, z, odds_ratio, n_candidates, n_control)
+            bar.update(i + 1)
     out = pd.DataFrame(rows)
     out.attrs["truth"] = truth
     return out
+
+
+def _study_rows(child: np.random.SeedSequence, i: int, truth: dict[str, float], z: float,
+                odds_ratio: float, n_candidates: int, n_control: int) -> list[dict]:
+    """The rows of study ``i`` (see :func:`run_scenario`), one per method."""
+    frame = _simulate(np.random.default_rng(child), n_candidates, n_control, odds_ratio)
+    res = analyse_study(frame)
+    ok, n_trim = res["_flags"]
+    ess, n_ctrl = res["_ess"]
+    study_truth = truth | {"satt_rd": res["satt_rd"][0], "sate_rd": res["sate_rd"][0]}
+    rows = []
+    for key, (_, _, scale, truth_key) in METHODS.items():
+        est, se = res[key]
+        t = study_truth[truth_key]
+        t_scale = math.log(t) if scale == "log" else t
+        null = 0.0
+        rows.append({
+            "study": i, "method": key, "estimate": est, "se": se,
+            "truth": t_scale, "ci_low": est - z * se, "ci_high": est + z * se,
+            "covered": bool(est - z * se <= t_scale <= est + z * se),
+            "rejected": bool(abs(est - null) / se > z),
+            "ok": bool(ok), "n_trimmed": n_trim,
+            "ess_share": ess / n_ctrl,
+        })  # fmt: skip
+    return rows
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -367,12 +379,14 @@ def run(
     estimators' SE/SD ratio approaches 1 as the sample grows.
     """
     res_e = run_scenario(PLANTED_OR, n_studies, seed, n_candidates=n_candidates,
-                         n_control=n_control)  # fmt: skip
-    res_n = run_scenario(1.0, n_studies, seed, n_candidates=n_candidates, n_control=n_control)
+                         n_control=n_control, label="planted effect")  # fmt: skip
+    res_n = run_scenario(1.0, n_studies, seed, n_candidates=n_candidates, n_control=n_control,
+                         label="zero effect")  # fmt: skip
     n_large = max(2, n_studies // 2)
     res_l = run_scenario(PLANTED_OR, n_large, seed + 1,
                          n_candidates=n_candidates * LARGE_FACTOR,
-                         n_control=n_control * LARGE_FACTOR)  # fmt: skip
+                         n_control=n_control * LARGE_FACTOR,
+                         label=f"planted effect, {LARGE_FACTOR}x the size")  # fmt: skip
     eff, nul, large = summarise(res_e), summarise(res_n), summarise(res_l)
     meta = {
         "n_studies": n_studies, "seed": seed, "n_candidates": n_candidates,
@@ -394,7 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--studies", type=int, default=500, help="studies per scenario")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", type=Path, default=Path("docs/method_validation.md"))
+    console.add_verbosity_options(ap, default=console.NORMAL)
     args = ap.parse_args(argv)
+    console.set_verbosity(args.verbosity)
     if args.studies < 2:
         ap.error("--studies must be at least 2")
     eff, nul, large, meta = run(args.studies, args.seed)
@@ -403,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd += f" --seed {args.seed}"
     meta["command"] = cmd + f" --out {args.out.as_posix()}"
     write_atomic(args.out, render_markdown(eff, nul, large, meta))
-    print(f"wrote {args.out}", file=sys.stderr)
+    console.info(f"wrote {args.out}")
     return 0
 
 

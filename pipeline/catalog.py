@@ -54,6 +54,12 @@ def require(path: Path, stage: str) -> Path:
     return Path(path)
 
 
+def run_summary_path(paths: OutputPaths) -> Path:
+    """``logs/run_summary.json``: what the last command did (``pipeline/run_summary.py``).
+    Not an output of any stage and not reproducible (it holds durations)."""
+    return paths.root / "logs" / "run_summary.json"
+
+
 def processed_sav(paths: OutputPaths, name: str) -> Path:
     """``data/processed/<name>.sav``: the processed CSV as SPSS (``pipeline/spss_export.py``)."""
     return paths.processed / f"{name}.sav"
@@ -129,6 +135,7 @@ class Artifact:
     stage: str
     description: str
     language: str | None = None  # figures and reports exist once per report language
+    reproducible: bool = True  # False only for the run summary (durations vary)
 
 
 def instruments_of(config: object) -> tuple[str, ...]:
@@ -207,6 +214,10 @@ def artifacts(
             out.append(
                 Artifact(paths.report(language, fmt), "render", f"report ({language})", language)
             )
+    # Written by the command line after every run or stage, even a failed one; no stage
+    # (and so no make target) owns it.
+    out.append(Artifact(run_summary_path(paths), "cli", "the last command's stages: duration, "
+                        "counts, exit status (differs between runs)", reproducible=False))
     return out
 
 

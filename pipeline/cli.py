@@ -1,19 +1,23 @@
 """Command-line interface: ``python -m pipeline <command>`` (also ``werktop-eval``).
 
 User errors (bad input, bad config) are printed without a traceback and exit with code 2.
+``--version`` prints the package version and the git commit; ``-q``/``--quiet`` and
+``-v``/``--verbose`` (before or after the command) set how much is said on stderr
+(``pipeline/console.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline import console
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
 from pipeline.errors import UserError
 from pipeline.transaction import transaction
+from pipeline.version import version_text
 
 EXIT_USER_ERROR = 2
 
@@ -41,9 +45,10 @@ DESCRIPTIONS = {
 
 def run_stage(
     name: str, config: StudyConfig, paths: OutputPaths, language: str | None = None
-) -> None:
+) -> object:
     """Run one stage with a log line giving its duration (``language`` overrides the
-    config's report language for the plot and render stages)."""
+    config's report language for the plot and render stages); return what the stage
+    returned (counts per instrument or issue kind, or the files it wrote)."""
     start = time.perf_counter()
     if name in ("plot", "render"):
         summary = _stage(name)(paths, language or config.language)
@@ -52,7 +57,11 @@ def run_stage(
 
         summary = _stage(name)(config, paths, study_codebook(config))
     took = time.perf_counter() - start
-    print(f"[{name}] done in {took:.2f} s{_describe(summary)}", file=sys.stderr)
+    console.info(f"[{name}] done in {took:.2f} s{_describe(summary)}")
+    if isinstance(summary, (list, tuple)):
+        for path in summary:
+            console.detail(f"  {path}")
+    return summary
 
 
 def _describe(summary: object) -> str:
@@ -67,6 +76,22 @@ def _out(args: argparse.Namespace) -> OutputPaths:
     return OutputPaths(Path(args.out).resolve() if args.out else PROJECT_ROOT)
 
 
+def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
+                paths: OutputPaths, language: str, up_to_date: tuple[str, ...] = ()) -> None:
+    """Run ``stages`` in one transaction, all or nothing: a stage that stops on bad input
+    leaves the previous outputs untouched. ``logs/run_summary.json`` records what happened,
+    also when it fails."""
+    from pipeline.catalog import run_summary_path
+    from pipeline.run_summary import RunSummary, recorded, stage_counts
+
+    summary = RunSummary(command, (*up_to_date, *stages), config=config.path,
+                         language=language, up_to_date=up_to_date)
+    with recorded(summary, run_summary_path(paths)), transaction(paths.root):
+        for name in stages:
+            with summary.stage(name) as record:
+                record.counts = stage_counts(run_stage(name, config, paths, language))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     paths = _out(args)
@@ -77,21 +102,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.freshness import stale_stages
 
         stages = tuple(stale_stages(config, paths, language))
-    # All or nothing: a stage that stops on bad input leaves the previous run untouched.
-    with transaction(paths.root):
-        for name in stages:
-            run_stage(name, config, paths, language)
-    print(f"[run] all stages done in {time.perf_counter() - start:.2f} s", file=sys.stderr)
+    up_to_date = tuple(s for s in STAGES if s not in stages)
+    _run_stages("run", stages, config, paths, language, up_to_date)
+    console.info(f"[run] all stages done in {time.perf_counter() - start:.2f} s")
     html, pdf = (paths.report(language, fmt) for fmt in ("html", "pdf"))
-    print(f"report: {html}\n        {pdf}", file=sys.stderr)
+    console.result(f"report: {html}\n        {pdf}")
     return 0
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
     paths = _out(args)
     config = load_config(args.config)
-    with transaction(paths.root):
-        run_stage(args.command, config, paths, getattr(args, "lang", None))
+    language = getattr(args, "lang", None) or config.language
+    _run_stages(args.command, (args.command,), config, paths, language)
     return 0
 
 
@@ -122,9 +145,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         config_path=Path(args.config) if args.config else None,
     )
     took = time.perf_counter() - start
-    print(f"[simulate] wrote {len(written)} files in {took:.2f} s", file=sys.stderr)
+    console.info(f"[simulate] wrote {len(written)} files in {took:.2f} s")
     for path in written.values():
-        print(f"  {path}", file=sys.stderr)
+        console.info(f"  {path}")
     return 0
 
 
@@ -145,8 +168,21 @@ def cmd_codebook_doc(args: argparse.Namespace) -> int:
 
     codebook = load_codebook(Path(args.codebook) if args.codebook else DEFAULT_CODEBOOK)
     write_text(Path(args.out), codebook_markdown(codebook))
-    print(f"[codebook-doc] wrote {args.out}", file=sys.stderr)
+    console.info(f"[codebook-doc] wrote {args.out}")
     return 0
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: computed only when asked (it may run git)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: object = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,7 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m pipeline",
         description="werktop-eval: reproducible evaluation of the Werktop approach.",
     )
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the version (and git commit) and exit")
+    console.add_verbosity_options(parser, default=console.NORMAL)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    console.add_verbosity_options(common, default=argparse.SUPPRESS)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help)
 
     def study_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", required=True, help="study config (TOML)")
@@ -168,52 +212,54 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=LANGUAGES,
                        help="report language (default: the config's [study] language)")
 
-    p = sub.add_parser("run", help="run the whole pipeline, raw exports to report")
+    p = command("run", "run the whole pipeline, raw exports to report")
     study_args(p)
     lang_arg(p)
     p.add_argument("--stale-only", action="store_true",
                    help="run only the stages whose outputs are older than their inputs")
     p.set_defaults(func=cmd_run)
     for name in STAGES:
-        p = sub.add_parser(name, help=DESCRIPTIONS[name])
+        p = command(name, DESCRIPTIONS[name])
         study_args(p)
         if name in ("plot", "render"):
             lang_arg(p)
         p.set_defaults(func=cmd_one_stage)
 
-    p = sub.add_parser("targets", help="print the Makefile variables listing every artifact")
+    p = command("targets", "print the Makefile variables listing every artifact")
     study_args(p)
     p.set_defaults(func=cmd_targets)
 
-    p = sub.add_parser("simulate", help="write a synthetic example study (raw exports + config)")
+    p = command("simulate", "write a synthetic example study (raw exports + config)")
     p.add_argument("--out", required=True, help="directory for the raw exports")
     p.add_argument("--seed", type=int, default=20140601, help="random seed (default 20140601)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the sample sizes")
     p.add_argument("--config", help="where to write the study config (default OUT/study.toml)")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("codebook-doc", help="write the codebook as Markdown for analysts")
+    p = command("codebook-doc", "write the codebook as Markdown for analysts")
     p.add_argument("--codebook", help="codebook directory (default data/codebook)")
     p.add_argument("--out", default="docs/codebook.md", help="default docs/codebook.md")
     p.set_defaults(func=cmd_codebook_doc)
 
-    p = sub.add_parser("fingerprint", help="print the pseudonym key's fingerprint")
+    p = command("fingerprint", "print the pseudonym key's fingerprint")
     p.add_argument("--config", required=True)
     p.set_defaults(func=cmd_fingerprint)
 
-    p = sub.add_parser("inputs", help="list the files a study depends on")
+    p = command("inputs", "list the files a study depends on")
     p.add_argument("--config", required=True)
     p.set_defaults(func=cmd_inputs)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit code (0, 2 for a user error, 130 when interrupted)."""
     args = build_parser().parse_args(argv)
+    console.set_verbosity(args.verbosity)
     try:
         return args.func(args)
     except UserError as exc:
-        print(exc.render(), file=sys.stderr)
+        console.error(exc.render())
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        console.error("interrupted")
         return 130

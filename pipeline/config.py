@@ -554,6 +554,24 @@ def _pseudonym_key(privacy: dict[str, object], synthetic: bool, where: str) -> b
     return str(key).encode("utf-8")
 
 
+def _study_file(study: dict[str, object], key: str, base: Path, where: str) -> Path | None:
+    """The file a ``[study]`` setting names, resolved against the config's folder; a file
+    that does not exist stops the run here, before any stage reads it."""
+    if key not in study:
+        return None
+    file = (base / str(study[key])).resolve()
+    if not file.is_file():
+        what = {"truth": "truth.json (the planted effects) of a synthetic study",
+                "scenario": "scenario document of a synthetic study"}.get(key, "file")
+        raise UserError(
+            f"{where}: {key} = {str(study[key])!r} — the {what} is not found at {file}",
+            hint=f"correct the path (relative paths are relative to the config's folder, "
+            f"{base}), regenerate the study with `python -m pipeline simulate`, or remove "
+            f"'{key}' from [study]",
+        )
+    return file
+
+
 def load_config(path: str | os.PathLike) -> StudyConfig:
     """Read and check a study config.
 
@@ -615,11 +633,11 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         workers=int(analysis.get("workers", 0)),  # type: ignore[call-overload]
         test_id_pattern=str(cleaning.get("test_id_pattern", StudyConfig.test_id_pattern)),
         max_errors=int(cleaning.get("max_errors", 50)),  # type: ignore[call-overload]
-        scenario=(base / str(study["scenario"])).resolve() if "scenario" in study else None,
+        scenario=_study_file(study, "scenario", base, f"{path} [study]"),
         unit_aliases=unit_aliases,
         units=study_units,
         field_period=study.get("field_period"),  # type: ignore[arg-type]
-        truth=(base / str(study["truth"])).resolve() if "truth" in study else None,
+        truth=_study_file(study, "truth", base, f"{path} [study]"),
         min_cell=int(disclosure.get("min_cell", 5)),  # type: ignore[call-overload]
         keep_unsuppressed=bool(disclosure.get("keep_unsuppressed", False)),
     )

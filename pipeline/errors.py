@@ -6,7 +6,10 @@ and keeps its traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+#: How many row numbers a message about many rows lists before "…".
+ROWS_LISTED = 10
 
 
 class UserError(Exception):
@@ -46,3 +49,29 @@ def _rebuild(messages: list[str], hint: str | None) -> UserError:
 def cell_message(file: str, row: int | str, column: str, value: object, expected: str) -> str:
     """Format one problem with a cell the way every stage reports it."""
     return f"{file}, row {row}, column '{column}': value {value!r} — expected {expected}"
+
+
+def row_list(rows: Sequence[int | str], label: str = "row", limit: int = ROWS_LISTED) -> str:
+    """How many rows and the first ``limit`` of them: ``37 rows: 4, 9, 17, …``."""
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = ", …" if len(rows) > limit else ""
+    noun = label if len(rows) == 1 else f"{label}s"
+    return f"{len(rows)} {noun}: {shown}{more}"
+
+
+def cells_message(
+    file: str, rows: Sequence[int | str], column: str, value: object, expected: str,
+    *, label: str = "row",
+) -> str:
+    """The same problem (same value, same column) in one or more rows, as one message.
+
+    One row reads as :func:`cell_message`; several list how many and the first few:
+    ``x.csv, column 'gemeente': value 'Hilversm' (37 rows: 4, 9, 17, …) — expected …``.
+    ``label`` is what the file calls a row (``case`` in SPSS files).
+    """
+    if len(rows) == 1:
+        return cell_message(file, rows[0], column, value, expected).replace(
+            ", row ", f", {label} ", 1
+        )
+    return (f"{file}, column '{column}': value {value!r} ({row_list(rows, label)}) — "
+            f"expected {expected}")

@@ -51,21 +51,35 @@ def _run(i: int) -> object:
     return _TASK(i)
 
 
-def ordered_map(task: Callable[[int], R], n_tasks: int, workers: int = 1) -> list[R]:
+def ordered_map(
+    task: Callable[[int], R], n_tasks: int, workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[R]:
     """``[task(0), task(1), ..., task(n_tasks - 1)]``, computed by ``workers`` processes.
 
     With one worker (or where ``fork`` is not available) the tasks run in this process.
-    An exception in a task is raised here, as it would be without workers.
+    An exception in a task is raised here, as it would be without workers. ``progress``,
+    if given, is called in this process with the number of results received so far (in
+    task order) after each one; it sees only counts, so it cannot change a result.
     """
     global _TASK
+    results: list[R] = []
     if workers <= 1 or n_tasks <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(i) for i in range(n_tasks)]
+        for i in range(n_tasks):
+            results.append(task(i))
+            if progress is not None:
+                progress(len(results))
+        return results
     _TASK = task
     _return_free_memory()
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(processes=min(workers, n_tasks)) as pool:
             # chunksize 1: tasks (imputation chains) are few and long
-            return list(pool.imap(_run, range(n_tasks), chunksize=1))
+            for result in pool.imap(_run, range(n_tasks), chunksize=1):
+                results.append(result)  # type: ignore[arg-type]
+                if progress is not None:
+                    progress(len(results))
+        return results
     finally:
         _TASK = None

@@ -9,18 +9,20 @@ codebook's rule, and listed in ``data/interim/validation_report.csv``.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pipeline import console
 from pipeline.catalog import parsed_parquet, require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable, normalise_label
 from pipeline.config import OutputPaths, StudyConfig
-from pipeline.errors import UserError, cell_message
+from pipeline.errors import UserError, cells_message, row_list
 from pipeline.ingest import read_ingested
 from pipeline.io import atomic_write, read_json, write_csv
 from pipeline.privacy import redact_text
@@ -352,19 +354,43 @@ def check_register(parsed: ParsedInstrument, codebook: Codebook) -> list[str]:
     return errors
 
 
+#: What makes two issues "the same" (only the row differs): they are reported once.
+GROUP_KEYS = ["file", "column", "value", "issue", "expected", "suggestion"]
+
+
+def group_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues that differ only by row, as one record each, in order of first appearance.
+
+    Columns: ``instrument``, ``action`` and :data:`GROUP_KEYS` (of the first issue of the
+    group) and ``rows`` (the list of their row numbers, in report order).
+    """
+    columns = ["instrument", "action", *GROUP_KEYS, "rows"]
+    if issues.empty:
+        return pd.DataFrame(columns=columns)
+    keys = issues[GROUP_KEYS].astype(str)
+    codes = keys.groupby(GROUP_KEYS, sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(codes))).groupby(codes, sort=False).first().to_numpy()
+    rows = pd.Series(issues["row"].to_numpy()).groupby(codes, sort=False).agg(list)
+    out = issues.iloc[first][["instrument", "action", *GROUP_KEYS]].reset_index(drop=True)
+    out["rows"] = rows.to_numpy()
+    return out[columns]
+
+
 def hard_errors(parsed: ParsedInstrument, limit: int) -> list[str]:
+    """One message per distinct hard error (rows with the same value in the same column
+    are one message listing the rows), at most ``limit`` messages."""
     issues = parsed.issues[parsed.issues["action"] == ACTION_ERROR]
+    groups = group_issues(issues)
+    label = parsed.meta.get("row_label", "row")
     messages = []
-    for rec in issues.head(limit).itertuples(index=False):
+    for rec in groups.head(limit).itertuples(index=False):
         expected = rec.expected + (f"; did you mean {rec.suggestion!r}?" if rec.suggestion else "")
-        label = parsed.meta.get("row_label", "row")
         messages.append(
-            cell_message(rec.file, rec.row, rec.column, rec.value, expected).replace(
-                ", row ", f", {label} ", 1
-            )
+            cells_message(rec.file, rec.rows, rec.column, rec.value, expected, label=label)
         )
-    if len(issues) > limit:
-        messages.append(f"{parsed.meta['file']}: … and {len(issues) - limit} more errors")
+    if len(groups) > limit:
+        more = sum(len(rows) for rows in groups["rows"].iloc[limit:])
+        messages.append(f"{parsed.meta['file']}: … and {more} more errors")
     return messages
 
 
@@ -492,24 +518,74 @@ def run_validate(config: StudyConfig, paths: OutputPaths, codebook: Codebook) ->
         if not config.has(name):
             remove(parsed_parquet(paths, name))
     write_csv(paths.validation_report, report)
-    summarise_soft_issues(report)
+    summarise_soft_issues(report, where=_shown_path(paths.validation_report, paths.root))
     return Counter(report["issue"])
 
 
-def summarise_soft_issues(report: pd.DataFrame, shown: int = 8) -> None:
-    """Tell the user on stderr what was recoded, with the first few cases to look at."""
+#: Soft issues shown at the normal level (the first few); -v shows every kind.
+SHOWN_ISSUES = ("unknown_label", "invalid_date", "not_a_number")
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    """``path`` relative to the output root, as the user knows it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def summarise_soft_issues(
+    report: pd.DataFrame, shown: int = 8, where: str = "the validation report"
+) -> None:
+    """Tell the user on stderr what was recoded, grouped: the same value in the same column
+    is one line with its rows (``'Hilversm' (37 rows: 4, 9, 17, …)``).
+
+    Quiet: the one-line count. Normal: also the first ``shown`` groups of unreadable
+    labels, dates and numbers. Verbose: the counts per instrument and every group of
+    every kind. ``where`` names the report file in the messages.
+    """
     if report.empty:
         return
     counts = Counter(report["issue"])
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"validate: {len(report)} issue(s) recoded or dropped — {summary}", file=sys.stderr)
-    labels = report[report["issue"].isin(["unknown_label", "invalid_date", "not_a_number"])]
-    for rec in labels.head(shown).itertuples(index=False):
-        hint = f"; did you mean {rec.suggestion!r}?" if rec.suggestion else ""
-        print(
-            f"  warning: {rec.file}, row {rec.row}, column '{rec.column}': "
-            f"{rec.value!r} is not {rec.expected}{hint} (set to missing)",
-            file=sys.stderr,
-        )
-    if len(labels) > shown:
-        print(f"  … {len(labels) - shown} more in the validation report", file=sys.stderr)
+    console.warn(f"validate: {len(report)} issue(s) recoded or dropped — {summary} "
+                 f"(listed in {where})")
+    verbose = console.verbosity() >= console.VERBOSE
+    if verbose:
+        for instrument, part in report.groupby("instrument", sort=True):
+            per = Counter(part["issue"])
+            console.detail(f"  {instrument}: "
+                           + ", ".join(f"{k} {v}" for k, v in sorted(per.items())))
+    listed = report if verbose else report[report["issue"].isin(SHOWN_ISSUES)]
+    groups = group_issues(listed)
+    limit = len(groups) if verbose else shown
+    for rec in groups.head(limit).itertuples(index=False):
+        console.info(_soft_issue_line(rec))
+    if len(groups) > limit:
+        more = sum(len(rows) for rows in groups["rows"].iloc[limit:])
+        console.info(f"  … {more} more in {where} (-v lists them all)")
+
+
+def _soft_issue_line(rec: Any) -> str:
+    """One group of soft issues (a :func:`group_issues` record) as a warning line."""
+    rows = list(rec.rows)
+    hint = f"; did you mean {rec.suggestion!r}?" if rec.suggestion else ""
+    many = len(rows) > 1
+    at = f"{rec.file}, column '{rec.column}'" if many else \
+        f"{rec.file}, row {rows[0]}, column '{rec.column}'"
+    value = f"{rec.value!r} ({row_list(rows)})" if many else repr(rec.value)
+    if rec.issue in SHOWN_ISSUES:
+        return f"  warning: {at}: {value} is not {rec.expected}{hint} (set to missing)"
+    issue = rec.issue.replace("_", " ")
+    if rec.value:
+        issue += f" {value}"
+    elif many:
+        issue += f" ({row_list(rows)})"
+    action = _ACTIONS.get(rec.action, rec.action.replace("_", " "))
+    return f"  warning: {at}: {issue} — expected {rec.expected}{hint} ({action})"
+
+
+#: What an action did, in words (validation report ``action`` column).
+_ACTIONS = {"set_missing": "set to missing", "keep_row": "row kept",
+            "exclude_row": "row excluded", "drop_column": "column dropped",
+            "keep_code": "code kept"}

@@ -6,7 +6,8 @@ Written at the end of the analyze stage from the very frames it writes as CSV:
   synthetic, then one row per results table: its sheet, description, CSV file, and where it
   appears in the report (table and figure numbers from :class:`pipeline.numbering.References`
   over the chapter registry; ``Chapter.exhibit_tables`` maps an exhibit to the table it
-  shows, a figure names the tables it is drawn from);
+  shows, a figure names the tables it is drawn from); in the report language (the study
+  config's ``[study] language``: Dutch by default, or English, :data:`TEXT`);
 - a **columns** sheet: the data dictionary (table, column, type, description from the
   catalog's ``RESULT_COLUMNS`` or the table's ``extra_columns``);
 - one sheet per results table, named after it (at most 31 characters, unique), with the
@@ -64,10 +65,54 @@ SHEET_NAME_MAX = 31
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 README_SHEET = "README"
 COLUMNS_SHEET = "columns"
-SYNTHETIC_NOTICE = (
-    "SYNTHETIC DATA — not the findings of the 2014 evaluation. "
-    "SYNTHETISCHE GEGEVENS — geen bevindingen van de evaluatie uit 2014."
-)
+#: The workbook's own text per report language (``[study] language``). Sheet names, table
+#: and column names stay the same in every language (scripts read them); the descriptions
+#: of tables and columns come from the catalog and are English.
+TEXT: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "en": {
+        "title": "{title}: results tables",
+        "notice": "SYNTHETIC DATA — not the findings of the 2014 evaluation.",
+        "header_notice": "SYNTHETIC DATA",
+        "about": (
+            "One sheet per results table (results/tables/<table>.csv holds the same values). "
+            "Cells keep full precision; the display formats only round.",
+            "Formats: counts 0; p-values 0.000; proportions 0.0%; other estimates 0.00. "
+            "An empty cell is a missing value ('not computable' rows say why in 'note').",
+            "Column descriptions: hover over a column header, or see the 'columns' sheet. "
+            "Text that starts with = + - @ is shown with a leading ' so it never runs as a "
+            "formula.",
+        ),
+        "readme_columns": ("Sheet", "Results table", "In the report", "Description",
+                           "CSV file"),
+        "columns_columns": ("Sheet", "Column", "Type", "Display format", "Description"),
+        "table": "Table",
+        "figure": "Figure",
+        "not_shown": "(not shown)",
+    },
+    "nl": {
+        "title": "{title}: resultaattabellen",
+        "notice": "SYNTHETISCHE GEGEVENS — geen bevindingen van de evaluatie uit 2014.",
+        "header_notice": "SYNTHETISCHE GEGEVENS",
+        "about": (
+            "Eén werkblad per resultaattabel (results/tables/<tabel>.csv bevat dezelfde "
+            "waarden). Cellen bevatten de volle precisie; alleen de weergave rondt af.",
+            "Weergave: aantallen zonder decimalen; p-waarden met 3 decimalen; proporties als "
+            "percentage met 1 decimaal; overige schattingen met 2 decimalen. Een lege cel is "
+            "een ontbrekende waarde (bij 'not computable' staat in 'note' waarom).",
+            "Beschrijving van een kolom: houd de muis boven de kolomkop, of zie het werkblad "
+            "'columns'. Tekst die begint met = + - @ krijgt een ' vooraan, zodat die nooit "
+            "als formule wordt uitgevoerd.",
+            "Namen en beschrijvingen van tabellen en kolommen zijn Engels, zoals in "
+            "results/tables/datapackage.json.",
+        ),
+        "readme_columns": ("Werkblad", "Resultaattabel", "In het rapport", "Beschrijving",
+                           "CSV-bestand"),
+        "columns_columns": ("Werkblad", "Kolom", "Type", "Weergave", "Beschrijving"),
+        "table": "Tabel",
+        "figure": "Figuur",
+        "not_shown": "(niet in het rapport)",
+    },
+}
 #: Display formats (see the module docstring).
 FORMAT_COUNT = "0"
 FORMAT_P = "0.000"
@@ -121,10 +166,12 @@ def number_format(column: str, kind: str, description: str) -> str | None:
 
 
 def report_locations(
-    chapters: Sequence[Chapter], absent: Iterable[str] = ()
+    chapters: Sequence[Chapter], absent: Iterable[str] = (), language: str = "en"
 ) -> dict[str, list[str]]:
     """Where each results table appears in the report: ``{"unit_attainment": ["Table 3",
-    "Figure 1"], …}``, numbered as the report numbers them (absent chapters show nothing)."""
+    "Figure 1"], …}`` (``Tabel 3``, ``Figuur 1`` in Dutch), numbered as the report numbers
+    them (absent chapters show nothing)."""
+    words = _text(language)
     absent = set(absent)
     numbers = References(chapters, absent=absent).exhibits
     figure_tables = {f.name: f.tables for c in chapters for f in c.figures}
@@ -136,13 +183,21 @@ def report_locations(
             kind, _, name = exhibit.partition(":")
             if kind == "table":
                 shown: Sequence[str] = (chapter.exhibit_tables.get(name, name),)
-                label = "Table"
+                label = str(words["table"])
             else:
                 shown = figure_tables.get(name, ())
-                label = "Figure"
+                label = str(words["figure"])
             for table in shown:
                 out.setdefault(table, []).append(f"{label} {numbers[exhibit]}")
     return out
+
+
+def _text(language: str) -> dict[str, str | tuple[str, ...]]:
+    try:
+        return TEXT[language]
+    except KeyError:
+        raise ValueError(f"workbook language {language!r}: expected one of {list(TEXT)}") \
+            from None
 
 
 def _column_width(header: str, values: pd.Series, fmt: str | None) -> float:
@@ -228,7 +283,8 @@ def workbook_bytes(
     chapters : sequence of Chapter
         The report's chapters in registry order (for table and figure numbers).
     study : mapping
-        ``stats["study"]``: ``title`` and ``synthetic`` are used.
+        ``stats["study"]``: ``title``, ``synthetic`` and ``language`` (of the README and
+        columns sheets' text: ``nl``, the default, or ``en``) are used.
     absent : iterable of str
         Keys of chapters whose source the study lacks (their exhibits take no numbers).
 
@@ -244,8 +300,10 @@ def workbook_bytes(
 
     synthetic = bool(study.get("synthetic"))
     title = str(study.get("title", ""))
+    words = _text(str(study.get("language", "nl")))
+    heading = str(words["title"]).format(title=title)
     names = sheet_names(tables)
-    where = report_locations(chapters, absent)
+    where = report_locations(chapters, absent, str(study.get("language", "nl")))
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor=_HEADER_FILL)
 
@@ -254,34 +312,26 @@ def workbook_bytes(
     wb.properties.modified = FIXED_TIMESTAMP
     wb.properties.creator = "werktop-eval"
     wb.properties.lastModifiedBy = "werktop-eval"
-    wb.properties.title = ("SYNTHETIC DATA — " if synthetic else "") + f"{title}: results tables"
+    wb.properties.title = (f"{words['header_notice']} — " if synthetic else "") + heading
 
     # README ------------------------------------------------------------------
     readme = wb.active
     readme.title = README_SHEET
     row = 1
-    readme.cell(row, 1, f"{title}: results tables").font = Font(bold=True, size=14)
+    readme.cell(row, 1, heading).font = Font(bold=True, size=14)
     row += 1
     if synthetic:
-        cell = readme.cell(row, 1, SYNTHETIC_NOTICE)
+        cell = readme.cell(row, 1, str(words["notice"]))
         cell.font = Font(bold=True, size=13, color=_NOTICE_INK)
         cell.fill = PatternFill("solid", fgColor=_NOTICE_FILL)
         readme.sheet_properties.tabColor = _NOTICE_INK
         row += 1
-    for line in (
-        "One sheet per results table (results/tables/<table>.csv holds the same values). "
-        "Cells keep full precision; the display formats only round.",
-        "Formats: counts 0; p-values 0.000; proportions 0.0%; other estimates 0.00. "
-        "An empty cell is a missing value ('not computable' rows say why in 'note').",
-        "Column descriptions: hover over a column header, or see the 'columns' sheet. "
-        "Text that starts with = + - @ is shown with a leading ' so it never runs as a formula.",
-    ):
+    for line in words["about"]:
         readme.cell(row, 1, line)
         row += 1
     row += 1
     header_row = row
-    for col, text in enumerate(("Sheet", "Results table", "In the report", "Description",
-                                "CSV file"), start=1):
+    for col, text in enumerate(words["readme_columns"], start=1):
         cell = readme.cell(row, col, text)
         cell.font = bold
         cell.fill = header_fill
@@ -290,7 +340,7 @@ def workbook_bytes(
         values = (
             names[table],
             table,
-            ", ".join(where.get(table, [])) or "(not shown)",
+            ", ".join(where.get(table, [])) or str(words["not_shown"]),
             specs[table].description,
             f"results/tables/{table}.csv",
         )
@@ -305,8 +355,7 @@ def workbook_bytes(
 
     # columns (data dictionary) ---------------------------------------------------
     dictionary = wb.create_sheet(COLUMNS_SHEET)
-    for col, text in enumerate(("Sheet", "Column", "Type", "Display format", "Description"),
-                               start=1):
+    for col, text in enumerate(words["columns_columns"], start=1):
         cell = dictionary.cell(1, col, text)
         cell.font = bold
         cell.fill = header_fill
@@ -329,7 +378,7 @@ def workbook_bytes(
         ws = wb.create_sheet(names[table])
         if synthetic:
             ws.sheet_properties.tabColor = _NOTICE_INK
-            ws.oddHeader.center.text = "SYNTHETIC DATA / SYNTHETISCHE GEGEVENS"
+            ws.oddHeader.center.text = str(words["header_notice"])
         safe = neutralise_formulas(frame)
         for j, column in enumerate(frame.columns, start=1):
             kind, description = column_info(specs[table], column)

@@ -17,10 +17,12 @@ the same seed gives byte-identical files (zip and SPSS header timestamps are fix
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from pipeline import console
 from pipeline.codebook import load_codebook
 from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_json, write_text
@@ -54,19 +56,39 @@ def _n(base: int, scale: float) -> int:
     return max(40, round(base * scale))
 
 
+#: The steps of :func:`simulate_study`, for its progress line (on a terminal only).
+_STEPS = ("drawing employers", "drawing candidates", "drawing control", "writing employers",
+          "writing candidates", "writing control", "writing register and interviews",
+          "writing truth and config")
+
+
 def simulate_study(
     out_dir: Path, *, seed: int = 20140601, scale: float = 1.0, config_path: Path | None = None
 ) -> dict[str, Path]:
     """Write the synthetic example study into ``out_dir``; return name -> path."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
-    out_dir = Path(out_dir)
+    with console.progress("simulate", len(_STEPS)) as bar:
+
+        def step(note: str) -> None:  # a step starts: the ones before it are done
+            bar.update(_STEPS.index(note), note)
+
+        paths = _simulate_study(Path(out_dir), seed, scale, config_path, step)
+        bar.update(len(_STEPS))
+    return paths
+
+
+def _simulate_study(
+    out_dir: Path, seed: int, scale: float, config_path: Path | None,
+    step: Callable[[str], None],
+) -> dict[str, Path]:
     cb = load_codebook(DEFAULT_CODEBOOK)
     pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
     surveys: dict[str, Survey] = {}
     draws: dict[str, JobseekerDraw] = {}
 
     # employers
+    step("drawing employers")
     rng = stream_rng(seed, "employers")
     inst = cb.instruments["employers"]
     n = _n(S.SAMPLE_SIZES["employers"], scale)
@@ -79,6 +101,7 @@ def simulate_study(
 
     # candidates and control
     for name in ("candidates", "control"):
+        step(f"drawing {name}")
         rng = stream_rng(seed, name)
         inst = cb.instruments[name]
         n = _n(S.SAMPLE_SIZES[name], scale)
@@ -103,18 +126,23 @@ def simulate_study(
         surveys[name] = sv
 
     paths = {name: out_dir / S.FILE_NAMES[name] for name in S.FILE_NAMES}
+    step("writing employers")
     write_bytes(
         paths["employers"], xlsx_bytes(stream_rng(seed, "employers"), surveys["employers"], cb)
     )
+    step("writing candidates")
     write_bytes(
         paths["candidates"], sav_bytes(stream_rng(seed, "candidates"), surveys["candidates"], cb)
     )
+    step("writing control")
     headers, columns = render_table(stream_rng(seed, "control"), surveys["control"], cb, "csv")
     write_bytes(paths["control"], csv_text(headers, columns, ";", "\r\n").encode("cp1252"))
+    step("writing register and interviews")
     write_bytes(paths["register"], register_csv(cb).encode("utf-8-sig"))
     interviews_text, interviews_truth = interviews_csv(stream_rng(seed, "interviews"), cb, pii)
     write_bytes(paths["interviews"], interviews_text.encode("utf-8"))
 
+    step("writing truth and config")
     files = {name: sv.truth for name, sv in surveys.items()}
     compared = [u.id for u in cb.comparison_units if u.id in S.COMPARISON_UNITS]
     files["register"] = {

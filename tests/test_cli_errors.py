@@ -41,6 +41,12 @@ def _edit_control(study: Path, edit) -> None:
     path.write_bytes(edit(text).encode("cp1252"))
 
 
+def _outputs(out: Path) -> list[Path]:
+    """Files under ``out`` other than the run summary (which records a failure too)."""
+    summary = out / "logs" / "run_summary.json"
+    return [p for p in out.rglob("*") if p.is_file() and p != summary] if out.exists() else []
+
+
 def _assert_user_error(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -59,7 +65,7 @@ def test_wrong_delimiter_says_what_to_set(study, tmp_path):
     err = _assert_user_error(_pipeline("run", "--config", str(config), "--out", str(out)))
     assert "controlegroep.csv: the header is one single column when split on ','" in err
     assert "set delimiter = ';'" in err
-    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+    assert _outputs(out) == []
 
 
 def test_missing_column_is_named(study, tmp_path):
@@ -77,7 +83,7 @@ def test_missing_column_is_named(study, tmp_path):
     )
     assert "controlegroep.csv: missing required column(s) ['leeftijd']" in err
     assert "'leeftijd_jaren'" in err  # shows what the file has
-    assert not any(p.is_file() for p in out.rglob("*")) if out.exists() else True
+    assert _outputs(out) == []
 
 
 def test_unknown_unit_names_file_row_column_value_and_suggestion(study, tmp_path):
@@ -216,3 +222,30 @@ def test_register_needs_every_unit_exactly_once(study, tmp_path):
     )
     assert "register_gemeenten.csv: unit 'hilversum' appears 2 times" in err
     assert "register_gemeenten.csv: unit 'MUG' is missing" in err
+
+
+@pytest.mark.parametrize("setting", ["truth", "scenario"])
+def test_a_missing_truth_or_scenario_file_is_a_user_error_naming_the_setting(
+    study, tmp_path, setting
+):
+    file = {"truth": "truth.json", "scenario": "SCENARIO.md"}[setting]
+    (study / file).unlink()
+    out = tmp_path / "out"
+    for args in (["run", "--out", str(out)], ["analyze", "--out", str(out)], ["targets"]):
+        err = _assert_user_error(_pipeline(*args, "--config", str(study / "study.toml")))
+        assert f"study.toml [study]: {setting} = '{file}'" in err
+        assert f"not found at {study / file}" in err
+        assert "hint: correct the path" in err and f"remove '{setting}'" in err
+    assert _outputs(out) == []
+
+
+def test_a_misspelt_truth_path_stops_at_config_load_through_main(study, capsys):
+    from pipeline.cli import main
+
+    config = study / "study.toml"
+    config.write_text(config.read_text().replace('truth = "truth.json"',
+                                                 'truth = "thruth.json"'))
+    assert main(["fingerprint", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "FileNotFoundError" not in err
+    assert "truth = 'thruth.json'" in err

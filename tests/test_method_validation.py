@@ -79,3 +79,21 @@ def test_scenarios_are_deterministic():
 def test_main_rejects_too_few_studies(tmp_path):
     with pytest.raises(SystemExit):
         mv.main(["--studies", "1", "--out", str(tmp_path / "x.md")])
+
+
+def test_progress_only_on_a_terminal_and_the_same_numbers(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stderr", pipe)
+    quiet = mv.run_scenario(2.0, 2, seed=99)
+    assert pipe.getvalue() == ""
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    shown = mv.run_scenario(2.0, 2, seed=99, label="planted effect")
+    assert "\rmethod validation: planted effect 2/2" in term.getvalue()
+    np.testing.assert_array_equal(quiet["estimate"].to_numpy(), shown["estimate"].to_numpy())

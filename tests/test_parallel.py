@@ -80,3 +80,32 @@ def test_imputed_analysis_gives_identical_numbers_with_one_or_two_workers():
     # the chains differ from each other (independent seeds)
     fits = [s["estimates"]["werk"]["fit"][0] for s in one["sets"]]
     assert len(set(fits)) == 4
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_counts_every_result_in_this_process_and_changes_nothing(workers):
+    seen: list[tuple[int, int]] = []
+    out = ordered_map(_square_with_pid, 5, workers=workers,
+                      progress=lambda done: seen.append((done, os.getpid())))
+    assert [d for d, _ in seen] == [1, 2, 3, 4, 5]
+    assert {pid for _, pid in seen} == {os.getpid()}  # called here, not in a worker
+    assert [v for v, _ in out] == [v for v, _ in ordered_map(_square_with_pid, 5, workers)]
+
+
+def test_imputation_chains_report_progress_on_a_terminal(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    frame = _study(n=120)
+    members = [Outcome(name="werk", dataset="jobseekers", kind="binary", family="primary",
+                       label_nl="w", label_en="w", description="w", rule="item")]
+    JS.imputed_analysis(frame, members, [1, 2, 3], workers=1, covariates=["leeftijd"],
+                        categorical=[], alpha=0.05, m=3, seed=5, burn_in=1)
+    text = term.getvalue()
+    assert "\ranalyze: imputation 3/3" in text
+    assert text.endswith("\r")  # the line is erased when the chains are done

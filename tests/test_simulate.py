@@ -67,8 +67,18 @@ def _norm_columns(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- determinism
 
 
-def test_same_seed_gives_identical_bytes(study, tmp_path):
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_same_seed_gives_identical_bytes(study, tmp_path, monkeypatch):
+    # the second run draws its progress on a (fake) terminal: that changes no byte
+    term = _Terminal()
+    monkeypatch.setattr("sys.stderr", term)
     again = simulate_study(tmp_path / "sim_b", seed=SEED)
+    assert "\rsimulate 0/8 drawing employers" in term.getvalue()
+    assert "\rsimulate 8/8" in term.getvalue()
     assert set(again) == set(study)
     for name, path in study.items():
         assert again[name].read_bytes() == path.read_bytes(), f"{name} differs between runs"

@@ -49,10 +49,14 @@ CHAPTERS = (
 )
 
 
-def _book(synthetic: bool = True):
+def _book(synthetic: bool = True, language: str = "en"):
     data = workbook_bytes({"toy_comparison": FRAME}, {"toy_comparison": SPEC}, CHAPTERS,
-                          {"title": "Toy", "synthetic": synthetic})
+                          {"title": "Toy", "synthetic": synthetic, "language": language})
     return data, load_workbook(io.BytesIO(data))
+
+
+def _readme_text(wb) -> str:
+    return " ".join(str(c) for r in wb["README"].iter_rows(values_only=True) for c in r if c)
 
 
 def test_sheet_names_are_valid_unique_and_at_most_31_characters():
@@ -100,6 +104,53 @@ def test_readme_first_with_synthetic_notice_and_where_each_table_appears():
     _, real = _book(synthetic=False)
     flat = " ".join(str(c) for r in real["README"].iter_rows(values_only=True) for c in r if c)
     assert "SYNTHETIC" not in flat
+
+
+def test_readme_and_columns_sheets_follow_the_report_language():
+    _, nl = _book(language="nl")
+    assert nl.sheetnames == ["README", "columns", "toy_comparison"]  # names scripts rely on
+    readme = [[c for c in row if c is not None] for row in nl["README"].iter_rows(values_only=True)]
+    assert readme[0] == ["Toy: resultaattabellen"]
+    assert readme[1] == ["SYNTHETISCHE GEGEVENS — geen bevindingen van de evaluatie uit 2014."]
+    assert ["Werkblad", "Resultaattabel", "In het rapport", "Beschrijving",
+            "CSV-bestand"] in readme
+    row = next(r for r in readme if r and r[0] == "toy_comparison")
+    assert row[1:4] == ["toy_comparison", "Tabel 1, Figuur 1, Tabel I.1", "A toy table"]
+    flat = _readme_text(nl)
+    assert "Eén werkblad per resultaattabel" in flat and "p-waarden met 3 decimalen" in flat
+    for english in ("SYNTHETIC", "One sheet per", "Results table", "In the report", "Table 1"):
+        assert english not in flat, english
+    assert [c.value for c in nl["columns"][1]] == ["Werkblad", "Kolom", "Type", "Weergave",
+                                                   "Beschrijving"]
+    assert nl.properties.title == "SYNTHETISCHE GEGEVENS — Toy: resultaattabellen"
+    assert nl["toy_comparison"].oddHeader.center.text == "SYNTHETISCHE GEGEVENS"
+    _, en = _book(language="en")
+    assert [c.value for c in en["columns"][1]] == ["Sheet", "Column", "Type", "Display format",
+                                                   "Description"]
+    assert "Eén werkblad" not in _readme_text(en) and "GEGEVENS" not in _readme_text(en)
+    # Dutch is the default, as in the study config
+    default = workbook_bytes({"toy_comparison": FRAME}, {"toy_comparison": SPEC}, CHAPTERS,
+                             {"title": "Toy", "synthetic": True})
+    assert default == _book(language="nl")[0]
+    with pytest.raises(ValueError, match="workbook language 'fr'"):
+        _book(language="fr")
+
+
+def test_table_without_a_place_in_the_report_says_so_in_the_language():
+    lonely = Chapter(key="solo", tables=(SPEC,))
+    for language, text in (("en", "(not shown)"), ("nl", "(niet in het rapport)")):
+        data = workbook_bytes({"toy_comparison": FRAME}, {"toy_comparison": SPEC}, (lonely,),
+                              {"title": "Toy", "language": language})
+        readme = load_workbook(io.BytesIO(data))["README"]
+        row = next(r for r in readme.iter_rows(values_only=True) if r[0] == "toy_comparison")
+        assert row[2] == text
+
+
+def test_example_workbook_is_dutch_like_the_example_report(example_outputs):
+    wb = load_workbook(example_outputs / "results" / "tables.xlsx")
+    flat = _readme_text(wb)
+    assert "resultaattabellen" in flat and "SYNTHETISCHE GEGEVENS" in flat
+    assert "Tabel " in flat and "Table " not in flat
 
 
 def test_numbers_are_numbers_with_formats_and_no_cell_is_a_formula():

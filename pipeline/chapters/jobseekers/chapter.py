@@ -58,7 +58,7 @@ from analysis.weighting import (
     weight_summary,
     weighted_effect,
 )
-from pipeline import charts
+from pipeline import charts, console
 from pipeline.chapter import (
     AnalysisInputs,
     Chapter,
@@ -866,7 +866,9 @@ def imputed_analysis(
                                                    categorical) for o in members}  # fmt: skip
         return result
 
-    results = ordered_map(task, source.m, resolve_workers(workers, source.m))
+    with console.progress("analyze: imputation", source.m) as bar:
+        results = ordered_map(task, source.m, resolve_workers(workers, source.m),
+                              progress=bar.update)  # fmt: skip
     return {"m": source.m, "sets": results}
 
 
