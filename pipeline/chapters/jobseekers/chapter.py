@@ -77,9 +77,16 @@ from pipeline.parallel import ordered_map, resolve_workers
 from pipeline.plan import AnalysisPlan, Outcome
 from pipeline.view import records
 
-FAMILY = "primary"
-TREATMENT = "werktop"
-UNIT = "gemeente"
+from .common import (
+    FAMILY,
+    PRIMARY_MEASURE,
+    TREATMENT,
+    UNIT,
+    _f,
+    _labelled,
+    family_members,
+)
+
 #: Multiple imputation: number of completed data sets and MICE cycles per chain.
 M_IMPUTATIONS = 20
 BURN_IN = 10
@@ -87,9 +94,6 @@ BURN_IN = 10
 PS_TRIM = 0.99
 #: An outcome counts as common (E-value of an OR via sqrt(OR)) above this prevalence.
 COMMON_OUTCOME = 0.15
-KINDS = ("binary", "continuous", "count")
-#: Primary measure per outcome kind (the one the multiplicity correction runs over).
-PRIMARY_MEASURE = {"binary": "odds_ratio", "continuous": "mean_difference", "count": "rate_ratio"}
 METHODS = ("crude", "adjusted", "adjusted_cc", "weighted")
 
 LABELS = ("outcome", "label_nl", "label_en")
@@ -378,29 +382,6 @@ COMPARE = {"binary": compare_proportions, "continuous": compare_means}
 
 
 # ------------------------------------------------------------------ helpers
-def _labelled(frame: pd.DataFrame, outcome: Outcome) -> pd.DataFrame:
-    frame = frame.copy()
-    frame.insert(0, "outcome", outcome.name)
-    frame.insert(1, "label_nl", outcome.label_nl)
-    frame.insert(2, "label_en", outcome.label_en)
-    return frame
-
-
-def _f(value: Any) -> float:
-    """A plain float (NaN for missing), for stats.json."""
-    return float("nan") if is_missing(value) else float(value)
-
-
-def family_members(plan: AnalysisPlan) -> tuple[Outcome, ...]:
-    """The primary family, checked for kinds this chapter can estimate."""
-    members = plan.family(FAMILY)
-    unsupported = [f"{o.name} ({o.kind})" for o in members if o.kind not in KINDS]
-    if unsupported:
-        raise UserError(
-            f"{plan.path}: family {FAMILY!r} has outcomes this chapter cannot compare yet: "
-            f"{unsupported}; expected kinds {list(KINDS)}"
-        )
-    return members
 
 
 def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
