@@ -31,7 +31,7 @@ KEY_FINGERPRINT := $(shell test -x $(PY) && $(PY) -m pipeline fingerprint --conf
 $(shell echo '$(KEY_FINGERPRINT)' | cmp -s - $(KEY_STAMP) || echo '$(KEY_FINGERPRINT)' > $(KEY_STAMP))
 endif
 
-$(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/chapter.py)
+$(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/*.py)
 	@mkdir -p $(@D)
 	$(PY) -m pipeline targets --config $(CONFIG) > $@.tmp && mv $@.tmp $@
 

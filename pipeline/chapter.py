@@ -7,6 +7,8 @@ under ``pipeline/chapters/<key>/``:
   the numbered exhibits it shows in order, and its analysis step and view function;
 - ``template.html.j2`` renders it (imports the shared macros from ``report_templates/``);
 - ``nl.toml`` and ``en.toml`` hold its fixed text (same keys; placeholders only, no numbers).
+- other ``.py`` files (optional) split a large chapter's code by job; ``chapter.py`` imports
+  them relatively (``from .estimates import ...``, see ``pipeline/chapters/jobseekers/``).
 
 ``pipeline/chapters/registry.toml`` lists the folders in reading order. Adding a chapter is
 adding its folder and one line there: chapter, table and figure numbers, the table of

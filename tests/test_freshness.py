@@ -5,8 +5,9 @@ import time
 
 from pipeline.catalog import STAGES, artifacts, instruments_of
 from pipeline.chapter import CHAPTERS_DIR, load_chapters
-from pipeline.config import OutputPaths, load_config
+from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
 from pipeline.freshness import stale_stages
+from pipeline.make_targets import _code
 
 
 def _outputs(config, paths, language="nl"):
@@ -38,3 +39,12 @@ def test_stale_stages_follow_file_times(tmp_path):
     outputs["plot"][0].unlink()
     assert stale_stages(config, paths, "nl") == ["plot", "render"]
     assert stale_stages(config, paths, "en")[0] == "plot"  # nothing English was built
+
+
+def test_a_chapters_sibling_modules_are_its_code():
+    """Editing any module of a chapter folder (jobseekers/estimates.py, not only chapter.py)
+    reruns analyze, plot and render, for make (CODE_<stage>) and for --stale-only alike."""
+    modules = {p.relative_to(PROJECT_ROOT).as_posix() for p in CHAPTERS_DIR.glob("*/*.py")}
+    assert "pipeline/chapters/jobseekers/estimates.py" in modules
+    for stage in ("analyze", "plot", "render"):
+        assert modules <= set(_code(stage)), stage

@@ -1,0 +1,171 @@
+"""Chapter 6's verdicts on claims 1-4 and 8 for the conclusions chapter: the rule per
+outcome (direction, family-corrected adjusted p, crude/adjusted/weighted signs agree), the
+claim records, and the planted truth of a synthetic study beside the estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.claims import claim_record, value
+from pipeline.formatting import is_missing
+from pipeline.plan import Outcome
+
+from .common import PRIMARY_MEASURE, _f
+
+#: Claims 1-4 and the family members that test them (all must meet the rule).
+CLAIM_OUTCOMES = {
+    1: ("werk_regulier",),
+    2: ("scale_zoekgedrag", "sollicitaties_4wk"),
+    3: ("scale_eigen_effectiviteit",),
+    4: ("scale_bejegening", "tevreden_meerwaarde"),
+}
+RULE = "direction_holm_signs"
+_NULL = {"odds_ratio": 1.0, "rate_ratio": 1.0, "mean_difference": 0.0, "risk_difference": 0.0}
+
+
+def _pick(effects: pd.DataFrame, outcome: str, method: str, measure: str) -> dict | None:
+    sel = effects[(effects["outcome"] == outcome) & (effects["method"] == method)
+                  & (effects["measure"] == measure)]  # fmt: skip
+    return None if sel.empty else sel.iloc[0].to_dict()
+
+
+def _sign(row: Mapping | None, measure: str) -> int:
+    if row is None or is_missing(row["estimate"]):
+        return 0
+    return int(np.sign(row["estimate"] - _NULL[measure]))
+
+
+def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float) -> dict:
+    """The rule for one outcome: direction positive, adjusted p (family-corrected) below
+    alpha, and crude, adjusted and weighted estimates of the same sign."""
+    measure = PRIMARY_MEASURE[kind]
+    adj = _pick(effects, outcome, "adjusted", measure)
+    crude = _pick(effects, outcome, "crude", measure)
+    weighted = _pick(effects, outcome, "weighted", measure)
+    signs = [_sign(r, measure) for r in (crude, adj, weighted)]
+    p_adj = None if adj is None or is_missing(adj["p_adj"]) else float(adj["p_adj"])
+    testable = adj is not None and p_adj is not None
+    positive = signs[1] > 0
+    significant = testable and p_adj < alpha
+    agree = len(set(signs)) == 1 and signs[0] != 0
+    return {
+        "outcome": outcome, "measure": measure, "testable": testable,
+        "direction": positive, "significant": significant, "signs_agree": agree,
+        "meets_rule": bool(testable and positive and significant and agree),
+        "estimate": None if adj is None else _f(adj["estimate"]),
+        "ci_low": None if adj is None else _f(adj["ci_low"]),
+        "ci_high": None if adj is None else _f(adj["ci_high"]),
+        "p_adj": p_adj,
+        "crude": None if crude is None else _f(crude["estimate"]),
+        "weighted": None if weighted is None else _f(weighted["estimate"]),
+    }  # fmt: skip
+
+
+def _labels(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Outcome labels as one text value per language, joined with semicolons."""
+    return value({lang: "; ".join(o.label(lang) for o in outcomes) for lang in ("nl", "en")},
+                 "text")  # fmt: skip
+
+
+def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
+           truth: Mapping[str, Any] | None, wishes_coded: bool) -> list[dict]:  # fmt: skip
+    """Claim records for claims 1-4 and 8 (rule and evidence keys in ``[jobseekers.claims]``
+    of this chapter's strings; shape in ``pipeline/claims.py``)."""
+    kinds = {o.name: o.kind for o in members}
+    by_name = {o.name: o for o in members}
+    records_ = []
+    for claim, outcomes in CLAIM_OUTCOMES.items():
+        present = [o for o in outcomes if o in kinds]
+        rule_values = {"alpha": value(alpha, "number2")}
+        if not present:
+            records_.append(claim_record(claim, "not_testable", rule=RULE,
+                                         evidence="outcome_not_in_family",
+                                         values=rule_values))  # fmt: skip
+            continue
+        per = [outcome_verdict(effects, o, kinds[o], alpha) for o in present]
+        if not all(v["testable"] for v in per):
+            records_.append(claim_record(claim, "not_testable", rule=RULE,
+                                         evidence="not_computable", values=rule_values,
+                                         outcomes=per))  # fmt: skip
+            continue
+        verdict = "supported" if all(v["meets_rule"] for v in per) else "not_supported"
+        # the deciding outcome: the one that fails the rule, else the largest p_adj
+        decide = next((v for v in per if not v["meets_rule"]),
+                      max(per, key=lambda v: v["p_adj"]))  # fmt: skip
+        measure = {"odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
+                   "mean_difference": "adjusted_md"}[decide["measure"]]  # fmt: skip
+        extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per}
+        planted = None
+        if truth is not None:
+            planted = _planted(truth, decide["outcome"])
+            if decide["outcome"] == "werk_regulier":
+                w = _pick(effects, "werk_regulier", "weighted", "risk_difference")
+                att = _true_att_rd(truth)
+                if w is not None:
+                    extra.update(
+                        weighted_measure="att_rd", weighted_estimate=_f(w["estimate"]),
+                        weighted_ci_low=_f(w["ci_low"]), weighted_ci_high=_f(w["ci_high"]),
+                        weighted_truth=att,
+                        weighted_covered=(None if att is None or is_missing(w["ci_low"])
+                                          else bool(w["ci_low"] <= att <= w["ci_high"])),
+                    )  # fmt: skip
+        values = {
+            **rule_values,
+            "outcome": _labels([by_name[decide["outcome"]]]),
+            "outcomes": _labels([by_name[o] for o in present]),
+            "n_outcomes": value(len(per), "int"),
+            "n_met": value(sum(v["meets_rule"] for v in per), "int"),
+            "crude": value(decide["crude"], "number2"),
+            "weighted": value(decide["weighted"], "number2"),
+        }  # fmt: skip
+        records_.append(claim_record(
+            claim, verdict, rule=RULE,
+            evidence="adjusted_one" if len(per) == 1 else "adjusted_many", values=values,
+            measure=measure, estimate=decide["estimate"], ci_low=decide["ci_low"],
+            ci_high=decide["ci_high"], p_adj=decide["p_adj"], truth=planted, **extra,
+        ))  # fmt: skip
+    if wishes_coded:  # pragma: no cover - no study has coded wishes yet
+        records_.append(claim_record(8, "not_testable", rule="coded_wishes",
+                                     evidence="not_implemented"))  # fmt: skip
+    else:
+        records_.append(claim_record(8, "not_testable", rule="coded_wishes",
+                                     evidence="wishes_free_text_only"))  # fmt: skip
+    return records_
+
+
+def _planted(truth: Mapping[str, Any], outcome: str) -> float | None:
+    """The planted value on the adjusted estimator's own scale, where the scenario has one."""
+    try:
+        if outcome == "werk_regulier":
+            return float(truth["true_att_regular_job"]["conditional_odds_ratio"])
+        if outcome == "sollicitaties_4wk":
+            return float(truth["parameters"]["applications"]["rate_ratio"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None  # latent-trait effects are not on the scale-mean scale
+
+
+def _true_att_rd(truth: Mapping[str, Any]) -> float | None:
+    att = truth.get("true_att_regular_job", {})
+    for key in ("clean_candidates", "generated_candidates", "population"):
+        if key in att:
+            return float(att[key]["risk_difference"])
+    return None
+
+
+def _wishes_coded(codebook: Any) -> bool:
+    inst = codebook.instruments["candidates"]
+    return any(v.name.startswith("wens_") and v.has_codes for v in inst.variables)
+
+
+def _truth_stats(truth: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if truth is None:
+        return None
+    return {"conditional_or": _planted(truth, "werk_regulier"),
+            "att_rd": _true_att_rd(truth),
+            "rate_ratio": _planted(truth, "sollicitaties_4wk")}  # fmt: skip

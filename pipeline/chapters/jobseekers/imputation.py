@@ -1,0 +1,214 @@
+"""Chapter 6's multiple imputation, streamed: ``m`` completed data sets made one at a time
+(``CompletedData``), each with its propensity scores, ATT weights and every outcome's fits,
+in worker processes (``imputed_analysis``); and the checks that stop before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from analysis.models import effect_and_se
+from analysis.pmm import PMMChains
+from analysis.weighting import (
+    att_weights,
+    balance_table,
+    overlap_bins,
+    propensity_scores,
+    weight_summary,
+)
+from pipeline import console
+from pipeline.errors import UserError
+from pipeline.parallel import ordered_map, resolve_workers
+from pipeline.plan import Outcome
+
+from .common import TREATMENT, UNIT
+from .estimates import _design_columns, _fixed_effects, set_estimates
+
+#: Multiple imputation: number of completed data sets and MICE cycles per chain.
+M_IMPUTATIONS = 20
+BURN_IN = 10
+#: Trimming rule of the ATT weights: control propensity scores above this are capped.
+PS_TRIM = 0.99
+
+
+def imputation_frame(
+    jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
+    units: Sequence[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """The frame MICE works on and its imputation columns.
+
+    The imputation model holds the treatment, every covariate, the family's outcomes (so
+    the imputations are congenial with the analysis models) and unit indicators (units
+    are never missing; the first unit is the reference).
+    """
+    # only the model's columns: a copy of the whole data set (a hundred columns) would
+    # double the chapter's memory at a million respondents
+    frame = jobseekers[list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))].copy()
+    dummies = []
+    for i, unit in enumerate(units[1:], start=1):
+        name = f"unit_{i}"
+        frame[name] = (frame[UNIT] == unit).astype("float64")
+        dummies.append(name)
+    columns = list(dict.fromkeys([TREATMENT, *covariates, *outcomes, *dummies]))
+    return frame, columns
+
+
+class CompletedData:
+    """The chapter's ``m`` completed data sets, made one at a time on request.
+
+    Holding all ``m`` copies would cost ``m`` times the data (about 2.7 GB for a million
+    respondents and m = 20), so each analysis takes one, uses it and lets it go. ``get(i)``
+    is deterministic and independent of the order (:class:`analysis.pmm.PMMChains`).
+    Only the columns the estimates use are kept. Without missing values there is one
+    data set, the observed data.
+    """
+
+    def __init__(
+        self, jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
+        units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
+    ) -> None:  # fmt: skip
+        frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+        self.keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
+        self.chains: PMMChains | None = None
+        self.observed = jobseekers[self.keep]
+        self.m = 1
+        if frame[columns].isna().any().any():
+            slim = frame[list(dict.fromkeys([*columns, UNIT]))]
+            self.chains = PMMChains(slim, columns, m=m, seed=seed, burn_in=burn_in)
+            self.m = m
+
+    def get(self, i: int) -> pd.DataFrame:
+        """Completed data set ``i`` (0 <= i < m)."""
+        if self.chains is None:
+            return self.observed.copy()
+        # straight from the chain's block: no copy of the whole imputation frame
+        block = self.chains.completed_block(i)
+        position = {c: j for j, c in enumerate(self.chains.columns)}
+        return pd.DataFrame(
+            {c: block[:, position[c]] if c in position else self.observed[c]
+             for c in self.keep},
+            index=self.observed.index,
+        )  # fmt: skip
+
+
+def check_groups_share_units(jobseekers: pd.DataFrame, codebook: Any) -> None:
+    """Werktop and control are compared within units (unit fixed effects): a unit where
+    one group has respondents and the other none cannot be compared, and its propensity
+    scores would be exactly 0 or 1. Stop with what to do rather than fail in the fit."""
+    counts = pd.crosstab(jobseekers[UNIT], jobseekers[TREATMENT])
+    counts = counts.reindex(columns=[0, 1], fill_value=0)
+    lopsided = counts[(counts[0] == 0) | (counts[1] == 0)]
+    if lopsided.empty:
+        return
+    names = {u.id: u.name for u in (*codebook.units, *codebook.comparison_units)}
+    lines = [
+        f"unit {names.get(unit, unit)!r}: {int(row[1])} Werktop candidate(s) and "
+        f"{int(row[0])} control respondent(s)"
+        for unit, row in lopsided.iterrows()
+    ]
+    raise UserError(
+        ["Werktop candidates and the control group cannot be compared within every unit: "
+         "the comparison adjusts for the unit, so each unit needs respondents in both "
+         "groups", *lines],
+        hint="add the missing group's respondents for these units, or leave the units out "
+        "of the study: exclude their rows in the study config ([inputs.candidates.exclude] "
+        "and [inputs.control.exclude], e.g. gemeente = [\"<name as the export writes it>\"]) "
+        "and drop them from [units]",
+    )
+
+
+def att_weights_of(frame: pd.DataFrame, covariates: Sequence[str],
+                   categorical: Sequence[str],
+                   start: Any = None) -> tuple[pd.DataFrame, dict]:
+    """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set.
+
+    Scores of exactly 0 or 1 mean that some background characteristic separates the groups
+    completely (no overlap): weighting cannot compare them, which is the user's data to
+    fix or report, not a bug, so it stops with a :class:`UserError`.
+    """
+    ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
+                           fixed_effects=_fixed_effects(frame),
+                           start_params=start)  # fmt: skip
+    p = ps.to_numpy(dtype=float)
+    extreme = int(((p <= 0) | (p >= 1)).sum())
+    if extreme:
+        raise UserError(
+            f"poor overlap between Werktop candidates and the control group: {extreme} "
+            "respondent(s) have a propensity score of exactly 0 or 1, so some combination of "
+            f"background characteristics ({', '.join(covariates)}) occurs in one group only",
+            hint="check the baseline table (data/processed/jobseekers.csv) for a category "
+            "that only one group has; merge rare categories in the export, or leave those "
+            "respondents out of the study ([inputs.<name>.exclude] in the study config)",
+        )
+    return att_weights(ps, frame[TREATMENT], trim=PS_TRIM), dict(ps.attrs)
+
+
+def _complete_case_starts(
+    observed: pd.DataFrame, members: Sequence[Outcome], covariates: Sequence[str],
+    categorical: Sequence[str],
+) -> tuple[dict[str, Any], Any]:  # fmt: skip
+    """Complete-case coefficients as Newton's starting point in every completed data set.
+
+    The same start for every chain keeps the results independent of which process runs
+    which chain (a start carried over from the previous chain would not). A start that
+    does not fit (another design width) is ignored by the fit.
+    """
+    fe = _fixed_effects(observed)
+    starts: dict[str, Any] = {}
+    for o in members:
+        try:
+            starts[o.name] = effect_and_se(observed, o.name, TREATMENT, covariates,
+                                           kind=o.kind, categorical=categorical,
+                                           fixed_effects=fe)["params"]  # fmt: skip
+        except ValueError:
+            starts[o.name] = None
+    try:
+        ps_start = propensity_scores(observed, TREATMENT, covariates, categorical=categorical,
+                                     fixed_effects=fe).attrs.get("params")  # fmt: skip
+    except ValueError:
+        ps_start = None
+    return starts, ps_start
+
+
+def imputed_analysis(
+    jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
+    covariates: Sequence[str], categorical: Sequence[str], alpha: float, m: int, seed: int,
+    burn_in: int, workers: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
+
+    Each task makes completed data set ``i``, its propensity scores and ATT weights, and
+    every outcome's adjusted and weighted fits, and returns only those numbers; data set 0
+    also returns the balance, weight and overlap diagnostics and the design sizes. The
+    results do not depend on ``workers``: chain ``i`` has its own seed.
+    """
+    source = CompletedData(jobseekers, covariates, [o.name for o in members], units, m=m,
+                           seed=seed, burn_in=burn_in)  # fmt: skip
+    has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
+    starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
+
+    def task(i: int) -> dict[str, Any]:
+        frame = source.get(i)
+        aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
+        result: dict[str, Any] = {
+            "estimates": set_estimates(frame, aw["weight"].to_numpy(), members, has_y,
+                                       covariates=covariates, categorical=categorical,
+                                       alpha=alpha, starts=starts),  # fmt: skip
+            "flags": flag, "n_trimmed": int(aw["trimmed"].sum()),
+        }  # fmt: skip
+        if i == 0:
+            result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
+                                              aw["weight"], categorical=[*categorical, UNIT])
+            result["weights"] = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
+            result["overlap"] = overlap_bins(aw["ps"], aw["treated"], bins=20)
+            result["k"] = {o.name: _design_columns(frame, o, has_y[o.name], covariates,
+                                                   categorical) for o in members}  # fmt: skip
+        return result
+
+    with console.progress("analyze: imputation", source.m) as bar:
+        results = ordered_map(task, source.m, resolve_workers(workers, source.m),
+                              progress=bar.update)  # fmt: skip
+    return {"m": source.m, "sets": results}
