@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.codebook import Codebook, load_codebook
+from pipeline.codebook import load_codebook
 from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_json, write_text
 from synthetic import scenario as S
@@ -54,15 +54,15 @@ def _n(base: int, scale: float) -> int:
     return max(40, round(base * scale))
 
 
-def draw_surveys(
-    cb: Codebook, seed: int, scale: float, pii: PiiFactory
-) -> tuple[dict[str, Survey], dict[str, JobseekerDraw]]:
-    """The three surveys of a study with their planted mess, before they are written.
-
-    Employers, candidates and control group, each from its own random stream (``seed``);
-    ``pii`` plants the personal data (shared, so every planted string is unique). Returns the
-    surveys and the job-seeker draws behind the candidate and control surveys.
-    """
+def simulate_study(
+    out_dir: Path, *, seed: int = 20140601, scale: float = 1.0, config_path: Path | None = None
+) -> dict[str, Path]:
+    """Write the synthetic example study into ``out_dir``; return name -> path."""
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    out_dir = Path(out_dir)
+    cb = load_codebook(DEFAULT_CODEBOOK)
+    pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
     surveys: dict[str, Survey] = {}
     draws: dict[str, JobseekerDraw] = {}
 
@@ -101,19 +101,6 @@ def draw_surveys(
         add_test_rows(rng, sv, template, T.JOBSEEKER_TEST_TEXT, cb)
         plant_typos(typo_stream_rng(seed, name), sv, cb, S.LABEL_TYPOS[name])
         surveys[name] = sv
-    return surveys, draws
-
-
-def simulate_study(
-    out_dir: Path, *, seed: int = 20140601, scale: float = 1.0, config_path: Path | None = None
-) -> dict[str, Path]:
-    """Write the synthetic example study into ``out_dir``; return name -> path."""
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
-    out_dir = Path(out_dir)
-    cb = load_codebook(DEFAULT_CODEBOOK)
-    pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
-    surveys, draws = draw_surveys(cb, seed, scale, pii)
 
     paths = {name: out_dir / S.FILE_NAMES[name] for name in S.FILE_NAMES}
     write_bytes(
