@@ -13,6 +13,9 @@ data in memory for simulation studies (``simulate_jobseekers``).
 - ``writers``: xlsx / sav / csv bytes and the study config; ``interviews``: interview coding
 - ``truth``: truth.json, SCENARIO.md, the population reference values and the true ATT
 - ``study``: ``simulate_study``, which puts it all together
+- ``foreign``: a study that is not the 2014 one (three other units, 2015 fieldwork,
+  Qualtrics / SPSS / Excel-report exports) with its expected facts, for end-to-end tests;
+  ``python -m synthetic.foreign --out DIR``
 """
 
 from synthetic.model import simulate_jobseekers

@@ -200,8 +200,6 @@ def xlsx_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
 
 def sav_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
     """The SPSS export (codes, value labels, user-missing codes), reproducible bytes."""
-    import pyreadstat
-
     inst, frame = survey.inst, survey.frame
     headers = {}
     data = {}
@@ -237,19 +235,24 @@ def sav_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
             missing_ranges[h] = [float(m) for m in v.missing]
         formats[h] = "F8.1" if v.type == "number" else "F8.0"
         measures[h] = {"categorical": "nominal", "ordinal": "ordinal"}.get(v.type, "scale")
-    df = pd.DataFrame(data)
+    return spss_file_bytes(
+        pd.DataFrame(data),
+        file_label=inst.label_nl,
+        column_labels=labels,
+        variable_value_labels=value_labels,
+        missing_ranges=missing_ranges,
+        variable_format=formats,
+        variable_measure=measures,
+    )
+
+
+def spss_file_bytes(df: pd.DataFrame, **options: object) -> bytes:
+    """``pyreadstat.write_sav(df, ..., **options)`` as bytes, with a fixed creation time."""
+    import pyreadstat
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.sav"
-        pyreadstat.write_sav(
-            df,
-            str(path),
-            file_label=inst.label_nl,
-            column_labels=labels,
-            variable_value_labels=value_labels,
-            missing_ranges=missing_ranges,
-            variable_format=formats,
-            variable_measure=measures,
-        )
+        pyreadstat.write_sav(df, str(path), **options)
         raw = bytearray(path.read_bytes())
     # The header carries the creation date (9 bytes, "dd mmm yy") and time (8 bytes) at
     # offsets 92 and 101 (after rec_type, product name, layout code, case size,
