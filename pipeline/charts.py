@@ -1,9 +1,11 @@
 """Chart functions: tidy results table + translated labels in, matplotlib ``Figure`` out.
 
-Conventions (copied from ``pipeline/plot.py``, not imported, so both can evolve):
+Conventions (shared with every figure through ``pipeline/figure_style.py``, which holds
+the palette, the rc dictionary ``RC`` and the save options):
 
 - ``Figure`` objects rendered by the Agg canvas; no pyplot, no global backend state.
-- Styling from one rc dictionary (``RC``) applied while a figure is built *and* while it
+- Styling from one rc dictionary (``RC``, imported from ``figure_style``) applied while a
+  figure is built *and* while it
   is saved (:func:`figure_bytes`), with fixed DPI, SVG hash salt and metadata without
   dates or version strings, so the same input gives byte-identical PNG and SVG.
 - Colours from the Okabe-Ito palette; groups are also told apart by hatching, marker

@@ -54,7 +54,7 @@ def test_pmm_is_deterministic_keeps_observed_values_and_leaves_input_alone():
 def test_pmm_recovers_a_known_regression_slope_with_rubin_coverage():
     # Simulation with known truth: y = 1 + 0.5 x + 0.3 z + e, x and z MCAR. The slope of
     # x pooled over the imputations should cover 0.5 in most of 40 replications.
-    from analysis.imputation import rubin_combine
+    from analysis.pooling import rubin_combine
 
     covered, estimates = 0, []
     for rep in range(40):

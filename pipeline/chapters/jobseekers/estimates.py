@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import rate_ratio
-from analysis.imputation import rubin_combine
 from analysis.means import compare_means
 from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.multiplicity import adjust_pvalues
+from analysis.pooling import rubin_combine
 from analysis.proportions import compare_proportions
 from analysis.weighting import weighted_effect
 from pipeline.plan import Outcome

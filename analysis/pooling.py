@@ -1,8 +1,7 @@
-"""Multiple imputation by chained equations and Rubin's rules.
+"""Rubin's rules: pool one estimate over multiply imputed data sets.
 
-Imputation uses ``statsmodels.imputation.mice.MICEData``; pooling follows Rubin (1987)
-with the Barnard-Rubin (1999) small-sample degrees of freedom, as in R's ``mice::pool``.
-Inputs are never modified.
+Pooling follows Rubin (1987) with the Barnard-Rubin (1999) small-sample degrees of
+freedom, as in R's ``mice::pool``. The imputation itself is :mod:`analysis.pmm`.
 """
 
 from __future__ import annotations
@@ -13,124 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.imputation.mice import MICEData
 
-__all__ = ["impute", "rubin_combine", "pooled_effect"]
+__all__ = ["rubin_combine", "pooled_effect"]
 
 RUBIN_COLUMNS = [
     "m", "estimate", "se", "within_var", "between_var", "total_var", "riv", "lambda",
     "fmi", "df", "df_com", "statistic", "p_val", "ci_low", "ci_high",
 ]  # fmt: skip
-
-
-def imputation_block(
-    frame: pd.DataFrame, columns: Sequence[str], *, m: int, burn_in: int
-) -> pd.DataFrame:
-    """The checked imputation columns as float64 (index reset): the argument checks both
-    imputers (``impute`` here and ``analysis.pmm.impute_pmm``) share."""
-    cols = list(columns)
-    if m < 2:
-        raise ValueError("m must be at least 2")
-    if burn_in < 1:
-        raise ValueError("burn_in must be at least 1")
-    if len(cols) < 2 or len(set(cols)) != len(cols):
-        raise ValueError("columns must name at least two distinct columns")
-    absent = [c for c in cols if c not in frame.columns]
-    if absent:
-        raise KeyError(f"columns not in frame: {absent}")
-    try:
-        data = frame[cols].astype("Float64").astype("float64").reset_index(drop=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError("imputation columns must be numeric") from exc
-    all_missing = data.isna().all(axis=1)
-    if all_missing.any():
-        raise ValueError(
-            f"{int(all_missing.sum())} row(s) have every imputation column missing; "
-            "drop them or add a fully observed predictor"
-        )
-    if data.notna().sum().min() == 0:
-        raise ValueError("a column has no observed values")
-    return data
-
-
-def impute(
-    frame: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    m: int = 20,
-    seed: int,
-    burn_in: int = 10,
-    k_pmm: int = 20,
-) -> list[pd.DataFrame]:
-    """Create ``m`` completed copies of ``frame`` by chained equations (MICE).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The data; only ``columns`` are imputed, every other column is copied unchanged.
-    columns : sequence of str
-        Numeric columns of the imputation model: each incomplete one is imputed from all
-        the others. Include the treatment indicator and the outcome(s) of the analysis
-        model so that the imputations are congenial with it.
-    m : int, default 20
-        Number of imputations (at least 2; use >= 20 for reporting).
-    seed : int
-        Seed; the same seed gives identical imputations.
-    burn_in : int, default 10
-        Full MICE cycles per chain before the completed data are taken.
-    k_pmm : int, default 20
-        Donor pool size of predictive mean matching.
-
-    Returns
-    -------
-    list of pandas.DataFrame
-        ``m`` completed frames with the index and column order of ``frame``; imputed
-        columns are float64.
-
-    Notes
-    -----
-    Each imputation is a separate chain (as R's ``mice``): a fresh
-    ``MICEData(data, perturbation_method="gaussian", k_pmm=k_pmm, rng=child_seed)`` is
-    run for ``burn_in`` cycles of ``update_all``; the child seeds come from
-    ``numpy.random.SeedSequence(seed).spawn(m)``, so chains are independent and the
-    result is deterministic. Every incomplete column is modelled by OLS on all other
-    columns (main effects), with parameters drawn from their approximate posterior, and
-    imputed by predictive mean matching: each missing value is replaced by the observed
-    value of a randomly chosen donor among the ``k_pmm`` nearest predicted means.
-    Imputed values are therefore always values observed in that column, so coded
-    categorical variables (e.g. education 1-4, a 0/1 indicator) stay within their
-    observed codes. Multi-level nominal codes enter the other columns' models as a
-    linear term; dummy-code them beforehand if that is not acceptable.
-
-    Rows in which every column of ``columns`` is missing cannot be imputed (MICEData
-    would drop them) and raise ``ValueError``; so do non-numeric columns and column
-    names that are not valid Python identifiers (the conditional models are formulas).
-
-    References
-    ----------
-    van Buuren S, Groothuis-Oudshoorn K (2011). mice: Multivariate imputation by
-    chained equations in R. Journal of Statistical Software 45(3).
-    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed., ch. 3.4 (PMM)
-    and 4.5 (FCS). CRC Press.
-    """
-    cols = list(columns)
-    data = imputation_block(frame, cols, m=m, burn_in=burn_in)
-    # MICEData builds formulas from the names (the fast imputer in pmm.py does not)
-    bad = [c for c in cols if not (isinstance(c, str) and c.isidentifier())]
-    if bad:
-        raise ValueError(f"column names must be identifiers: {bad}")
-    seeds = np.random.SeedSequence(seed).spawn(m)
-    completed = []
-    for child in seeds:
-        mice = MICEData(data, perturbation_method="gaussian", k_pmm=k_pmm,
-                        rng=np.random.default_rng(child))  # fmt: skip
-        if data.isna().any().any():
-            mice.update_all(burn_in)
-        out = frame.copy()
-        for col in cols:
-            out[col] = mice.data[col].to_numpy(dtype=np.float64, copy=True)
-        completed.append(out)
-    return completed
 
 
 def rubin_combine(
