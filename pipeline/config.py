@@ -26,7 +26,6 @@ from pathlib import Path
 from pipeline.codebook import INSTRUMENT_FILES, SURVEYS
 from pipeline.errors import UserError
 from pipeline.schema import Invalid as _Invalid
-from pipeline.schema import Validator as _Validator
 from pipeline.schema import boolean as _boolean
 from pipeline.schema import check_table as _check_table
 from pipeline.schema import choice as _choice
@@ -186,6 +185,8 @@ def _text_table(what: str) -> Callable[[object], dict[str, str]]:
 
     return check
 
+
+_Validator = Callable[[object], object]
 
 #: Every setting a study config may have: table -> setting -> validator (converts or raises).
 SCHEMA: dict[str, dict[str, _Validator]] = {
