@@ -98,8 +98,10 @@ def test_a_quoted_boolean_is_not_read_as_true(tmp_path):
          "type 'ordinaal' — expected one of 'id', 'unit', 'date', 'categorical', 'ordinal'"),
         ("employers.toml", "missing = [9]", 'missing = ["9"]',
          "missing ['9'] — expected a list of whole numbers; '9' is a string"),
-        ("employers.toml", 'min = "2013-11-15"', 'min = "15-11-2013"',
-         "'datum_invullen': min '15-11-2013' — expected an ISO date in quotes"),
+        ("employers.toml", "", '[[variables]]\nname = "datum_x"\ntype = "date"\n'
+         'min = "15-11-2013"\n\n',
+         "employers.toml [[variables]] #1 'datum_x': min '15-11-2013' — expected an ISO date "
+         "in quotes"),
         ("employers.toml", "\nmin = 0\nmax = 50", '\nmin = "0"\nmax = 50',
          "min '0' — expected a number for an integer variable"),
         ("employers.toml", "\nmin = 0\nmax = 50", "\nmin = 60\nmax = 50",
