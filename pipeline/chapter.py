@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.schema import check_table, did_you_mean, strings
 
 CHAPTERS_DIR = Path(__file__).resolve().parent / "chapters"
 KINDS = ("front", "chapter", "appendix")
@@ -242,12 +243,20 @@ def load_chapters(directory: Path = CHAPTERS_DIR) -> tuple[Chapter, ...]:
             outline = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise UserError(f"chapter registry not found: {registry}") from exc
-    keys = outline.get("chapters")
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise UserError(f"{registry}: 'chapters' must be a list of chapter folder names")
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{registry}: not valid TOML: {exc}") from exc
+    check_table(outline, {"chapters": strings}, str(registry), noun="key", top=True,
+                required=("chapters",))
+    keys = outline["chapters"]
+    folders = sorted(p.name for p in directory.iterdir() if (p / "chapter.py").is_file())
     chapters = []
-    for key in keys:
+    for i, key in enumerate(keys):
         folder = directory / key
+        if key not in folders:
+            raise UserError(f"{registry}: chapters — {key!r} is not a chapter folder (a folder "
+                            f"with a chapter.py) in {directory}; {did_you_mean(key, folders)}")
+        if key in keys[:i]:
+            raise UserError(f"{registry}: chapters — {key!r} is listed twice")
         module = _import_chapter_module(folder)
         chapter = getattr(module, "CHAPTER", None)
         if not isinstance(chapter, Chapter):

@@ -16,6 +16,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import UserError
+from pipeline.schema import (
+    Table,
+    TableList,
+    TableMap,
+    boolean,
+    check_table,
+    choice,
+    did_you_mean,
+    expect,
+    is_number,
+    nonempty_string,
+    number,
+    string,
+    strings,
+    whole,
+    whole_numbers,
+)
 
 VARIABLE_TYPES = ("id", "unit", "date", "categorical", "ordinal", "integer", "number", "text")
 INSTRUMENT_FILES = ("employers", "candidates", "control", "register", "interviews")
@@ -306,6 +323,159 @@ class Codebook:
         raise KeyError(unit_id)
 
 
+# --------------------------------------------------------------------------- file schemas
+# Every key each codebook file may have (see data/codebook/README.md). An unknown key, or a
+# value of the wrong type, stops loading with the file, the key's path and the nearest
+# valid name: a misspelt `revers = true` must not silently leave an item un-reversed.
+
+ON_INVALID = ("missing", "error")
+INSTRUMENT_KINDS = ("survey", "register")
+BOUNDED_TYPES = ("integer", "number", "date")
+
+
+def _bound(value: object) -> object:
+    """``min``/``max``: a number, or an ISO date in quotes (checked against the variable's
+    type by :func:`_check_bounds`)."""
+    expected = 'a number, or an ISO date in quotes (e.g. "2014-06-15") for a date variable'
+    expect(is_number(value) or isinstance(value, str), expected, value, show_kind=True)
+    return value
+
+
+def _code_name(value: object) -> str:
+    """A key of ``[missing_codes]``: the code as text, e.g. ``9 = {...}``."""
+    text = string(value)
+    expect(text.lstrip("-").isdigit(), "a whole-number code, e.g. 9 = { ... }", value)
+    return text
+
+
+_CODES = TableList(
+    {"code": whole(), "nl": nonempty_string, "en": nonempty_string, "aliases": strings},
+    required=("code", "nl", "en"),
+    label=None,
+)
+_VALUE_LABELS = TableList(
+    {"value": nonempty_string, "nl": nonempty_string, "en": nonempty_string},
+    required=("value", "nl", "en"),
+    label="value",
+)
+_VARIABLES = TableList(
+    {
+        "name": nonempty_string,
+        "type": choice(VARIABLE_TYPES),
+        "label_en": nonempty_string,
+        "question_nl": string,
+        "question_en": string,
+        "values": nonempty_string,
+        "codes": _CODES,
+        "missing": whole_numbers,
+        "min": _bound,
+        "max": _bound,
+        "scale": nonempty_string,
+        "reverse": boolean,
+        "mrset": nonempty_string,
+        "required": boolean,
+        "substantive": boolean,
+        "on_invalid": choice(ON_INVALID),
+        "pii": boolean,
+        "eligible_codes": whole_numbers,
+        "value_labels": _VALUE_LABELS,
+    },
+    required=("name", "type"),
+)
+_SCALES = TableList(
+    {
+        "name": nonempty_string,
+        "label_nl": nonempty_string,
+        "label_en": nonempty_string,
+        "min_items": whole(1),
+    },
+    required=("name",),
+)
+_MRSETS = TableList(
+    {"name": nonempty_string, "label_nl": nonempty_string, "label_en": nonempty_string},
+    required=("name",),
+)
+#: A file named by an instrument's ``include`` (e.g. jobseeker_core.toml).
+INCLUDED_FILE = {"variables": _VARIABLES, "scales": _SCALES, "mrsets": _MRSETS}
+#: An instrument file (employers.toml, candidates.toml, ...).
+INSTRUMENT_FILE = {
+    "instrument": Table(
+        {
+            "name": nonempty_string,
+            "label_nl": nonempty_string,
+            "label_en": nonempty_string,
+            "id": nonempty_string,
+            "unit": nonempty_string,
+            "date": nonempty_string,
+            "kind": choice(INSTRUMENT_KINDS),
+            "completeness_min": number(0, 1),
+            "include": strings,
+        },
+        required=("name", "id", "unit"),
+    ),
+    **INCLUDED_FILE,
+}
+#: common.toml: value sets, missing labels and missing codes.
+COMMON_FILE = {
+    "missing_labels": TableMap(nonempty_string),
+    "value_sets": TableMap(Table({"codes": _CODES}, required=("codes",))),
+    "missing_codes": TableMap(
+        Table({"nl": nonempty_string, "en": nonempty_string, "reason": nonempty_string}),
+        name=_code_name,
+    ),
+}
+#: units.toml: the evaluated (and comparison) units.
+UNITS_FILE = {
+    "units": TableList(
+        {
+            "code": whole(0),
+            "id": nonempty_string,
+            "name": nonempty_string,
+            "members": strings,
+            "aliases": strings,
+            "comparison": boolean,
+        },
+        required=("code", "id", "name"),
+        label="id",
+    ),
+}
+
+
+def _check_file(doc: dict, schema: dict, path: Path) -> None:
+    """Stop with a UserError naming the file and key unless ``doc`` fits ``schema``."""
+    check_table(doc, schema, str(path), noun="key", top=True)
+
+
+def _check_bounds(raw: dict, vtype: str, where: str) -> None:
+    """``min``/``max`` fit the variable's type: numbers for integer and number variables,
+    ISO dates for date variables, and no range at all for other types."""
+    bounds = {}
+    for key in ("min", "max"):
+        if key not in raw:
+            continue
+        value = raw[key]
+        if vtype not in BOUNDED_TYPES:
+            raise UserError(
+                f"{where}: {key!r} applies only to integer, number and date variables, and "
+                f"this one is {vtype!r}; remove it"
+            )
+        if vtype == "date":
+            try:
+                bounds[key] = dt.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise UserError(
+                    f'{where}: {key} {value!r} — expected an ISO date in quotes, e.g. '
+                    f'"2014-06-15", for a date variable'
+                ) from None
+        elif not is_number(value):
+            raise UserError(f"{where}: {key} {value!r} — expected a number for an {vtype} "
+                            "variable")
+        else:
+            bounds[key] = value
+    if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+        raise UserError(f"{where}: min {raw['min']!r} is above max {raw['max']!r}")
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as fh:
@@ -334,23 +504,26 @@ def _codes(raw: list[dict], where: str) -> tuple[Code, ...]:
 
 
 def _variable(raw: dict, value_sets: dict[str, tuple[Code, ...]], where: str) -> Variable:
-    name = raw.get("name")
-    if not name:
-        raise UserError(f"{where}: a variable has no name")
-    vtype = raw.get("type")
-    if vtype not in VARIABLE_TYPES:
-        raise UserError(
-            f"{where}: variable {name!r} has type {vtype!r}; expected one of {VARIABLE_TYPES}"
-        )
+    """One ``[[variables]]`` entry, already checked against its schema; ``where`` names the
+    entry (file, number, name)."""
+    name = raw["name"]
+    vtype = raw["type"]
+    if "values" in raw and "codes" in raw:
+        raise UserError(f"{where}: give either 'values' (a value set) or 'codes', not both")
     codes: tuple[Code, ...] = ()
     if "values" in raw:
         if raw["values"] not in value_sets:
-            raise UserError(f"{where}: variable {name!r} uses unknown value set {raw['values']!r}")
+            raise UserError(
+                f"{where}: unknown value set {raw['values']!r} — "
+                f"{did_you_mean(raw['values'], list(value_sets))} (value sets are declared "
+                "in common.toml)"
+            )
         codes = value_sets[raw["values"]]
     elif "codes" in raw:
-        codes = _codes(raw["codes"], f"{where}: {name}")
+        codes = _codes(raw["codes"], where)
     if vtype in ("categorical", "ordinal") and not codes:
         raise UserError(f"{where}: {vtype} variable {name!r} needs codes or a value set")
+    _check_bounds(raw, vtype, where)
     structural = vtype in ("id", "unit")
     return Variable(
         name=name,
@@ -386,37 +559,51 @@ def _value_labels(raw: object, where: str) -> tuple[TextLabel, ...]:
     return tuple(out)
 
 
+def _entries(doc: dict, key: str, path: Path) -> list[tuple[dict, str]]:
+    """The entries of one array of tables (``[[variables]]``) with where each one is, e.g.
+    ``.../jobseeker_core.toml [[variables]] #5 'geslacht'``."""
+    return [
+        (raw, f"{path} [[{key}]] #{i} {raw['name']!r}")
+        for i, raw in enumerate(doc.get(key, []), start=1)
+    ]
+
+
 def _load_instrument(
     path: Path, value_sets: dict[str, tuple[Code, ...]]
 ) -> Instrument:
     doc = _read_toml(path)
-    meta = doc.get("instrument", {})
+    _check_file(doc, INSTRUMENT_FILE, path)
+    if "instrument" not in doc:
+        raise UserError(f"{path}: the [instrument] table is missing")
+    meta = doc["instrument"]
     sources = [path.name]
-    raw_vars: list[dict] = []
-    raw_scales: list[dict] = []
-    raw_mrsets: list[dict] = []
+    raw_vars: list[tuple[dict, str]] = []
+    raw_scales: list[tuple[dict, str]] = []
+    raw_mrsets: list[tuple[dict, str]] = []
     for inc in meta.get("include", ()):
-        inc_doc = _read_toml(path.parent / inc)
+        inc_path = path.parent / inc
+        inc_doc = _read_toml(inc_path)
+        _check_file(inc_doc, INCLUDED_FILE, inc_path)
         sources.append(inc)
-        raw_vars += inc_doc.get("variables", [])
-        raw_scales += inc_doc.get("scales", [])
-        raw_mrsets += inc_doc.get("mrsets", [])
-    raw_vars += doc.get("variables", [])
-    raw_scales += doc.get("scales", [])
-    raw_mrsets += doc.get("mrsets", [])
+        raw_vars += _entries(inc_doc, "variables", inc_path)
+        raw_scales += _entries(inc_doc, "scales", inc_path)
+        raw_mrsets += _entries(inc_doc, "mrsets", inc_path)
+    raw_vars += _entries(doc, "variables", path)
+    raw_scales += _entries(doc, "scales", path)
+    raw_mrsets += _entries(doc, "mrsets", path)
 
-    variables = tuple(_variable(v, value_sets, path.name) for v in raw_vars)
+    variables = tuple(_variable(v, value_sets, where) for v, where in raw_vars)
     seen: set[str] = set()
-    for v in variables:
+    for v, (_, where) in zip(variables, raw_vars, strict=True):
         if v.name in seen:
-            raise UserError(f"{path.name}: variable {v.name!r} is defined twice")
+            raise UserError(f"{where}: variable {v.name!r} is defined twice")
         seen.add(v.name)
 
     scales = []
-    for s in raw_scales:
+    for s, where in raw_scales:
         items = [v for v in variables if v.scale == s["name"]]
         if not items:
-            raise UserError(f"{path.name}: scale {s['name']!r} has no items")
+            raise UserError(f"{where}: scale {s['name']!r} has no items")
         codes = sorted({c.code for v in items for c in v.codes})
         scales.append(
             Scale(
@@ -430,11 +617,8 @@ def _load_instrument(
                 maximum=codes[-1],
             )
         )
-    for v in variables:
-        if v.scale and v.scale not in {s.name for s in scales}:
-            raise UserError(f"{path.name}: variable {v.name!r} names undeclared scale {v.scale!r}")
     mrsets = []
-    for m in raw_mrsets:
+    for m, _ in raw_mrsets:
         items = tuple(v.name for v in variables if v.mrset == m["name"])
         mrsets.append(
             MultipleResponseSet(
@@ -444,9 +628,20 @@ def _load_instrument(
                 items=items,
             )
         )
-    for key in ("name", "id", "unit"):
-        if key not in meta:
-            raise UserError(f"{path.name}: [instrument] lacks {key!r}")
+    scale_names = [sc.name for sc in scales]
+    mrset_names = [m.name for m in mrsets]
+    for v, (_, where) in zip(variables, raw_vars, strict=True):
+        if v.scale and v.scale not in scale_names:
+            raise UserError(f"{where}: scale {v.scale!r} is not declared under [[scales]] — "
+                            f"{did_you_mean(v.scale, scale_names)}")
+        if v.mrset and v.mrset not in mrset_names:
+            raise UserError(f"{where}: mrset {v.mrset!r} is not declared under [[mrsets]] — "
+                            f"{did_you_mean(v.mrset, mrset_names)}")
+    names = [v.name for v in variables]
+    for key in ("id", "unit", "date"):
+        if key in meta and meta[key] not in names:
+            raise UserError(f"{path} [instrument]: {key} {meta[key]!r} is not a variable of "
+                            f"this instrument — {did_you_mean(meta[key], names)}")
     return Instrument(
         name=meta["name"],
         label_nl=meta.get("label_nl", meta["name"]),
@@ -469,6 +664,7 @@ def load_codebook(directory: Path) -> Codebook:
     if not directory.is_dir():
         raise UserError(f"codebook directory not found: {directory}")
     common = _read_toml(directory / "common.toml")
+    _check_file(common, COMMON_FILE, directory / "common.toml")
     value_sets = {
         name: _codes(vs["codes"], f"common.toml: value set {name}")
         for name, vs in common.get("value_sets", {}).items()
@@ -478,6 +674,7 @@ def load_codebook(directory: Path) -> Codebook:
     }
     missing_codes = {int(k): dict(v) for k, v in common.get("missing_codes", {}).items()}
     units_doc = _read_toml(directory / "units.toml")
+    _check_file(units_doc, UNITS_FILE, directory / "units.toml")
     all_units = tuple(
         Unit(
             code=int(u["code"]),
@@ -494,6 +691,11 @@ def load_codebook(directory: Path) -> Codebook:
     instruments = {}
     for name in INSTRUMENT_FILES:
         inst = _load_instrument(directory / f"{name}.toml", value_sets)
+        if inst.name != name:
+            raise UserError(
+                f"{directory / f'{name}.toml'} [instrument]: name {inst.name!r} — expected "
+                f"{name!r}, the name of the file"
+            )
         instruments[inst.name] = inst
     return Codebook(
         directory=directory,

@@ -4,7 +4,8 @@ Relative paths in a study config are resolved against the directory of the confi
 study folder can be moved as a whole. Every generated file lives under one output root (the
 repository by default, ``--out DIR`` otherwise) with the same relative layout.
 
-The config is checked against one schema (:data:`SCHEMA`: per table, setting -> validator).
+The config is checked against one schema (:data:`SCHEMA`: per table, setting -> validator;
+the mechanism, shared with the codebook and the analysis plan, is :mod:`pipeline.schema`).
 An unknown table or setting, a value of the wrong type or outside its range stops the run
 with a :class:`~pipeline.errors.UserError` (exit code 2) that names the setting and, for a
 misspelt name, the nearest valid one. Nothing is silently ignored or coerced.
@@ -25,6 +26,16 @@ from pathlib import Path
 
 from pipeline.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
 from pipeline.errors import UserError
+from pipeline.schema import Invalid as _Invalid
+from pipeline.schema import boolean as _boolean
+from pipeline.schema import check_table as _check_table
+from pipeline.schema import choice as _choice
+from pipeline.schema import did_you_mean as _did_you_mean
+from pipeline.schema import expect as _expect
+from pipeline.schema import kind as _kind
+from pipeline.schema import nonempty_string as _nonempty_string
+from pipeline.schema import string as _string
+from pipeline.schema import whole as _whole
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
@@ -135,76 +146,11 @@ def key_fingerprint(config: StudyConfig) -> str:
 # --------------------------------------------------------------------------- schema
 
 
-class _Invalid(ValueError):
-    """A value that does not fit its setting; the message says what was expected."""
-
-
-def _kind(value: object) -> str:
-    """How a TOML value reads to a user, for 'got ...' in messages."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-def _expect(ok: bool, expected: str, value: object, *, show_kind: bool = False) -> None:
-    if not ok:
-        got = f" (got {_kind(value)})" if show_kind else ""
-        raise _Invalid(f"expected {expected}{got}")
-
-
-def _string(value: object) -> str:
-    _expect(isinstance(value, str), "a string in quotes", value, show_kind=True)
-    return value  # type: ignore[return-value]
-
-
-def _nonempty_string(value: object) -> str:
-    text = _string(value)
-    _expect(text.strip() != "", "a non-empty string", value)
-    return text
-
-
-def _boolean(value: object) -> bool:
-    _expect(isinstance(value, bool), "true or false (without quotes)", value, show_kind=True)
-    return value  # type: ignore[return-value]
-
-
-def _whole(minimum: int) -> Callable[[object], int]:
-    def check(value: object) -> int:
-        is_int = isinstance(value, int) and not isinstance(value, bool)
-        _expect(is_int, f"a whole number of {minimum} or more", value, show_kind=True)
-        _expect(value >= minimum, f"a whole number of {minimum} or more", value)  # type: ignore[operator]
-        return value  # type: ignore[return-value]
-
-    return check
-
-
 def _alpha(value: object) -> float:
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     _expect(is_number, "a number between 0 and 1 (e.g. 0.05)", value, show_kind=True)
     _expect(0 < value < 1, "a number between 0 and 1 (e.g. 0.05)", value)  # type: ignore[operator]
     return float(value)  # type: ignore[arg-type]
-
-
-def _choice(options: tuple[str, ...], *, fold_case: bool = False) -> Callable[[object], str]:
-    shown = ", ".join(repr(o) for o in options)
-
-    def check(value: object) -> str:
-        text = _string(value)
-        key = text.strip().casefold() if fold_case else text
-        _expect(key in options, f"one of {shown}", value)
-        return key
-
-    return check
 
 
 def _regex(value: object) -> str:
@@ -382,31 +328,6 @@ TABLES = ("study", "privacy", "analysis", "cleaning", "disclosure", "inputs", "u
 REQUIRED_SETTINGS = {"input": ("path", "format"), "unit": ("name",)}
 # Reader options that only mean something for some formats.
 FORMAT_ONLY = {"sheet": ("xlsx",), "delimiter": ("csv",), "header_row": ("csv", "xlsx")}
-
-
-def _did_you_mean(name: str, valid: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return "valid: " + ", ".join(repr(v) for v in valid)
-
-
-def _check_table(doc: object, schema: dict[str, _Validator], where: str) -> dict[str, object]:
-    """Validate one table against its schema; return the converted values present."""
-    if not isinstance(doc, dict):
-        raise UserError(f"{where}: expected a table of settings, got {_kind(doc)}")
-    out: dict[str, object] = {}
-    for key, value in doc.items():
-        if key not in schema:
-            raise UserError(
-                f"{where}: unknown setting {key!r} — {_did_you_mean(key, list(schema))}"
-            )
-        try:
-            out[key] = schema[key](value)
-        except _Invalid as exc:
-            shown = key if isinstance(value, dict) else f"{key} {value!r}"
-            raise UserError(f"{where}: {shown} — {exc}") from exc
-    return out
 
 
 def _input_spec(name: str, doc: object, base: Path, where: str) -> InputSpec:

@@ -7,7 +7,6 @@ multiplicity correction. See ``data/codebook/README.md`` for the format.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,17 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, Instrument
 from pipeline.errors import UserError
+from pipeline.schema import (
+    Table,
+    TableList,
+    TableMap,
+    check_table,
+    choice,
+    did_you_mean,
+    nonempty_string,
+    strings,
+    whole_numbers,
+)
 
 PLAN_FILE = "analysis_plan.toml"
 KINDS = ("binary", "continuous", "count", "ordinal")
@@ -26,9 +36,59 @@ DATASET_INSTRUMENTS = {
     "jobseekers": ("candidates", "control"),
     "employers": ("employers",),
 }
-OUTCOME_KEYS = {"name", "dataset", "kind", "family", "label_nl", "label_en", "description",
-                "derivation"}
-DERIVATION_KEYS = {"rule", "source", "codes", "scale", "mrset", "exclude"}
+#: The derivation keys each rule needs, and the ones it may have besides.
+RULE_KEYS = {
+    "code_in": (("source", "codes"), ()),
+    "scale": (("scale",), ()),
+    "item": (("source",), ()),
+    "count": (("mrset",), ("exclude",)),
+}
+
+#: Every key the plan may have (checked with pipeline.schema; see data/codebook/README.md).
+PLAN_SCHEMA = {
+    "outcomes": TableList(
+        {
+            "name": nonempty_string,
+            "dataset": choice(tuple(DATASET_INSTRUMENTS)),
+            "kind": choice(KINDS),
+            "family": nonempty_string,
+            "label_nl": nonempty_string,
+            "label_en": nonempty_string,
+            "description": nonempty_string,
+            "derivation": Table(
+                {
+                    "rule": choice(RULES),
+                    "source": nonempty_string,
+                    "codes": whole_numbers,
+                    "scale": nonempty_string,
+                    "mrset": nonempty_string,
+                    "exclude": strings,
+                },
+                required=("rule",),
+            ),
+        },
+        required=("name", "dataset", "kind", "label_nl", "label_en", "derivation"),
+    ),
+    "families": TableMap(
+        Table(
+            {
+                "label_nl": nonempty_string,
+                "label_en": nonempty_string,
+                "multiplicity": choice(METHODS),
+            },
+            required=("label_nl", "label_en"),
+        )
+    ),
+    "covariates": Table(
+        {
+            "dataset": choice(tuple(DATASET_INSTRUMENTS)),
+            "adjust": strings,
+            "categorical": strings,
+            "fixed_effects": strings,
+        },
+        required=("dataset",),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -93,47 +153,30 @@ class AnalysisPlan:
         return study_method if method == "study" else method
 
 
-def _unknown_keys(given: dict, allowed: set[str], where: str) -> None:
-    for key in given:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UserError(f"{where}: unknown key {key!r}{hint}")
-
-
-def _text(raw: dict, key: str, where: str, default: str | None = None) -> str:
-    value = raw.get(key, default)
-    if not isinstance(value, str) or not value:
-        raise UserError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
 def _outcome(raw: dict, where: str) -> Outcome:
-    _unknown_keys(raw, OUTCOME_KEYS, where)
-    name = _text(raw, "name", where)
-    where = f"{where} ({name})"
-    kind = _text(raw, "kind", where)
-    if kind not in KINDS:
-        raise UserError(f"{where}: kind {kind!r} — expected one of {KINDS}")
-    derivation = raw.get("derivation")
-    if not isinstance(derivation, dict):
-        raise UserError(f"{where}: needs a derivation table, e.g. {{ rule = \"item\" }}")
-    _unknown_keys(derivation, DERIVATION_KEYS, f"{where} derivation")
-    rule = derivation.get("rule")
-    if rule not in RULES:
-        raise UserError(f"{where}: derivation rule {rule!r} — expected one of {RULES}")
-    label_en = _text(raw, "label_en", where)
+    """One ``[[outcomes]]`` entry, already checked against :data:`PLAN_SCHEMA`."""
+    derivation = raw["derivation"]
+    rule = derivation["rule"]
+    needed, optional = RULE_KEYS[rule]
+    for key in needed:
+        if key not in derivation:
+            raise UserError(f"{where} derivation: rule {rule!r} needs {key!r} "
+                            f"(it takes {', '.join(repr(k) for k in (*needed, *optional))})")
+    for key in derivation:
+        if key != "rule" and key not in (*needed, *optional):
+            raise UserError(f"{where} derivation: {key!r} does not apply to rule {rule!r} "
+                            f"(it takes {', '.join(repr(k) for k in (*needed, *optional))})")
     return Outcome(
-        name=name,
-        dataset=_text(raw, "dataset", where),
-        kind=kind,
+        name=raw["name"],
+        dataset=raw["dataset"],
+        kind=raw["kind"],
         family=raw.get("family"),
-        label_nl=_text(raw, "label_nl", where),
-        label_en=label_en,
-        description=_text(raw, "description", where, default=label_en),
+        label_nl=raw["label_nl"],
+        label_en=raw["label_en"],
+        description=raw.get("description", raw["label_en"]),
         rule=rule,
         source=derivation.get("source"),
-        codes=tuple(int(c) for c in derivation.get("codes", ())),
+        codes=tuple(derivation.get("codes", ())),
         scale=derivation.get("scale"),
         mrset=derivation.get("mrset"),
         exclude=tuple(derivation.get("exclude", ())),
@@ -183,26 +226,21 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
         raise UserError(f"analysis plan not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {exc}") from exc
-    _unknown_keys(doc, {"outcomes", "families", "covariates"}, str(path))
+    check_table(doc, PLAN_SCHEMA, str(path), noun="key", top=True)
 
-    families = {}
-    for name, raw in doc.get("families", {}).items():
-        where = f"{path} [families.{name}]"
-        _unknown_keys(raw, {"label_nl", "label_en", "multiplicity"}, where)
-        method = raw.get("multiplicity", "holm")
-        if method not in METHODS:
-            raise UserError(f"{where}: multiplicity {method!r} — expected one of {METHODS}")
-        families[name] = Family(name, _text(raw, "label_nl", where),
-                                _text(raw, "label_en", where), method)
+    families = {
+        name: Family(name, raw["label_nl"], raw["label_en"], raw.get("multiplicity", "holm"))
+        for name, raw in doc.get("families", {}).items()
+    }
 
     outcomes = []
     for i, raw in enumerate(doc.get("outcomes", []), start=1):
-        where = f"{path} outcome {i}"
+        where = f"{path} [[outcomes]] #{i} {raw['name']!r}"
         outcome = _outcome(raw, where)
         _check_against_codebook(outcome, codebook, where)
         if outcome.family is not None and outcome.family not in families:
             raise UserError(f"{where}: family {outcome.family!r} is not declared under "
-                            f"[families]; declared: {sorted(families)}")
+                            f"[families] — {did_you_mean(outcome.family, sorted(families))}")
         if outcome.name in {o.name for o in outcomes}:
             raise UserError(f"{where}: outcome {outcome.name!r} is declared twice")
         outcomes.append(outcome)
@@ -211,17 +249,17 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
     if "covariates" in doc:
         raw = doc["covariates"]
         where = f"{path} [covariates]"
-        _unknown_keys(raw, {"dataset", "adjust", "categorical", "fixed_effects"}, where)
         covariates = Covariates(
-            dataset=_text(raw, "dataset", where),
+            dataset=raw["dataset"],
             adjust=tuple(raw.get("adjust", ())),
             categorical=tuple(raw.get("categorical", ())),
             fixed_effects=tuple(raw.get("fixed_effects", ())),
         )
         inst = codebook.instruments[DATASET_INSTRUMENTS[covariates.dataset][0]]
-        unknown = sorted(set(covariates.adjust) - set(inst.names))
-        if unknown:
-            raise UserError(f"{where}: covariates {unknown} are not {inst.name} variables")
+        for key in ("adjust", "fixed_effects"):
+            unknown = sorted(set(getattr(covariates, key)) - set(inst.names))
+            if unknown:
+                raise UserError(f"{where}: {key} {unknown} are not {inst.name} variables")
         stray = sorted(set(covariates.categorical) - set(covariates.adjust))
         if stray:
             raise UserError(f"{where}: categorical {stray} are not in 'adjust'")
