@@ -36,13 +36,13 @@ import csv
 import datetime as dt
 import io
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline import console
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_text
@@ -896,12 +896,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     study = write_foreign_study(args.out, seed=args.seed, scale=args.scale)
     for facts in study.surveys.values():
-        print(
+        console.info(
             f"[foreign] {facts.file.name}: {facts.raw_rows} rows, {facts.kept} kept "
-            f"{facts.kept_per_unit}, {facts.excluded_rows()} excluded",
-            file=sys.stderr,
+            f"{facts.kept_per_unit}, {facts.excluded_rows()} excluded"
         )
-    print(f"[foreign] config: {study.config}", file=sys.stderr)
+    console.info(f"[foreign] config: {study.config}")
     return 0
 
 
