@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
 from pipeline.errors import UserError
-from pipeline.transaction import transaction
+from pipeline.transaction import Terminated, termination_raises, transaction
 
 EXIT_USER_ERROR = 2
 
@@ -210,10 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        # SIGTERM and SIGHUP (a killed make, a CI timeout, a closed terminal) roll the run
+        # back like Ctrl-C does, instead of ending the process mid-run.
+        with termination_raises():
+            return args.func(args)
     except UserError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"stopped by {exc.name}", file=sys.stderr)
+        return 128 + exc.signum
