@@ -11,7 +11,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
+from pipeline.config import (
+    LANGUAGES,
+    OutputPaths,
+    StudyConfig,
+    claim_output_root,
+    default_output_root,
+    load_config,
+)
 from pipeline.errors import UserError
 from pipeline.transaction import Terminated, termination_raises, transaction
 
@@ -64,7 +71,14 @@ def _describe(summary: object) -> str:
 
 
 def _out(args: argparse.Namespace) -> OutputPaths:
-    return OutputPaths(Path(args.out).resolve() if args.out else PROJECT_ROOT)
+    """``--out DIR``, or the study's own folder ``build/<config file name>/``, which must
+    belong to this config (:func:`pipeline.config.claim_output_root`). Call it after the
+    config loaded, so a missing or broken config claims nothing."""
+    if args.out:
+        return OutputPaths(Path(args.out).resolve())
+    paths = OutputPaths(default_output_root(args.config))
+    claim_output_root(paths, args.config)
+    return paths
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -88,8 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
-    paths = _out(args)
     config = load_config(args.config)
+    paths = _out(args)
     with transaction(paths.root):
         run_stage(args.command, config, paths, getattr(args, "lang", None))
     return 0
@@ -160,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="study config (TOML)")
         p.add_argument(
             "--out",
-            help="output root; generated files go under it with the repository's layout "
-            "(default: the repository)",
+            help="output root; generated files go under it (data/, results/, figures/, "
+            "reports/; default: build/<config file name>/)",
         )
 
     def lang_arg(p: argparse.ArgumentParser) -> None:

@@ -38,3 +38,17 @@ def test_stale_stages_follow_file_times(tmp_path):
     outputs["plot"][0].unlink()
     assert stale_stages(config, paths, "nl") == ["plot", "render"]
     assert stale_stages(config, paths, "en")[0] == "plot"  # nothing English was built
+
+
+def test_make_stamps_of_the_output_root_rebuild_everything(tmp_path):
+    """A new pseudonym key (make rewrites the study's .make/key) reruns every stage; the
+    stamps of another output root do not count."""
+    config = load_config("studies/example.toml")
+    paths, other = OutputPaths(tmp_path / "study"), OutputPaths(tmp_path / "other")
+    future = time.time() + 3600
+    for path in (p for files in _outputs(config, paths).values() for p in files):
+        _touch(path, future)
+    _touch(other.key_stamp, future + 10)
+    assert stale_stages(config, paths, "nl") == []
+    _touch(paths.key_stamp, future + 10)
+    assert stale_stages(config, paths, "nl") == list(STAGES)

@@ -266,11 +266,16 @@ def test_every_results_column_is_described():
 
 
 def test_targets_lists_every_artifact_per_stage(capsys):
+    """Without --out a study builds into build/<config file name>/, as the Makefile's
+    bookkeeping (build/example/.make/) expects."""
     assert main(["targets", "--config", str(EXAMPLE)]) == 0
     text = capsys.readouterr().out
     variables = dict(line.split(" := ", 1) for line in text.splitlines() if " := " in line)
-    assert "results/tables/unit_attainment.csv" in variables["RESULTS"].split()
-    assert "reports/werktop_report_en.pdf" in variables["REPORT_en"].split()
-    assert "figures/en/unit_attainment.svg" in variables["FIGURES_en"].split()
+    assert "build/example/results/tables/unit_attainment.csv" in variables["RESULTS"].split()
+    assert "build/example/reports/werktop_report_en.pdf" in variables["REPORT_en"].split()
+    assert "build/example/figures/en/unit_attainment.svg" in variables["FIGURES_en"].split()
+    generated = [f for name in ("INGESTED", "RESULTS", "REPORT_nl")
+                 for f in variables[name].split()]
+    assert generated and all(f.startswith("build/example/") for f in generated)
     assert str(RAW.relative_to(PROJECT_ROOT) / "kandidaten.sav") in variables["INPUTS"]
     assert "pipeline/chapters/units/chapter.py" in variables["CODE_analyze"].split()
