@@ -5,10 +5,14 @@
 # study described by another config. Each study builds into a folder of its own named after
 # its config file, build/<name>/ (the pipeline's default output root, pipeline/config.py),
 # with make's bookkeeping in build/<name>/.make/: switching configs rebuilds nothing.
+#
+# A failed or interrupted run leaves every previous output as it was (the pipeline rolls
+# back, pipeline/transaction.py), so make must not delete targets either: no
+# .DELETE_ON_ERROR, and the generated files are .PRECIOUS (kept when make is interrupted).
+# Their times stay those of the last good run, so a failed run is retried the next time.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 
 PYTHON ?= python3
 VENV := .venv
@@ -44,6 +48,7 @@ endif
 # The pseudonym key is an input too (by fingerprint, never the key): changing it rebuilds.
 KEY_FINGERPRINT := $(shell test -x $(PY) && $(PY) -m pipeline fingerprint --config $(CONFIG) 2>/dev/null)
 $(shell echo '$(KEY_FINGERPRINT)' | cmp -s - $(KEY_STAMP) || echo '$(KEY_FINGERPRINT)' > $(KEY_STAMP))
+.PRECIOUS: $(INGESTED) $(VALIDATED) $(CLEANED) $(PROCESSED) $(RESULTS) $(FIGURES_nl) $(FIGURES_en) $(REPORT_nl) $(REPORT_en)
 endif
 
 $(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/chapter.py)
