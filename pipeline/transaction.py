@@ -13,6 +13,9 @@ hard error in validate never leaves a new ingest beside an old analysis. (Within
 what a failed stage left out of date.) A bug (any exception), Ctrl-C and, through
 :func:`termination_raises`, SIGTERM and SIGHUP all roll back; only a process killed outright
 (SIGKILL, power loss) cannot, and then leaves its journal folder behind.
+
+A stage also removes the files of its own kinds in its own folders that it did not write
+(:func:`remove_stale`), through the journal as well.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -121,6 +125,33 @@ def transaction(root: Path) -> Iterator[None]:
         journal._close()
     finally:
         _ACTIVE.reset(token)
+
+
+def remove_stale(folder: Path, patterns: Iterable[str], written: Iterable[Path]) -> list[Path]:
+    """Remove the files directly in ``folder`` that match one of ``patterns`` but are not
+    among ``written``: what an earlier run of the study wrote and this one no longer does
+    (an instrument dropped from the config, a chapter removed, a figure renamed).
+
+    Only a stage's own folder and the patterns of the files it writes there are given, so a
+    file of any other kind (a note someone put there) stays. Inside a transaction the
+    removed files come back if the run fails.
+
+    Returns
+    -------
+    list of Path
+        The files removed, sorted.
+    """
+    folder = Path(folder)
+    keep = {Path(p) for p in written}
+    stale = sorted({p for pattern in patterns for p in folder.glob(pattern)
+                    if p.is_file() and p not in keep})
+    for path in stale:
+        remove(path)
+    if stale:
+        names = ", ".join(p.name for p in stale)
+        print(f"removed from {folder} (no longer produced by this study): {names}",
+              file=sys.stderr)
+    return stale
 
 
 # ---------------------------------------------------------------- termination signals

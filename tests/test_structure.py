@@ -245,14 +245,30 @@ def test_a_chapter_added_as_a_folder_and_a_registry_line_is_numbered_and_listed(
     assert f'Figuur {new.figure("employment_comparison")}.</span>' in after
 
 
-def test_chapter_without_its_source_says_so(tmp_path):
+def test_chapter_without_its_source_says_so(tmp_path, example_outputs):
+    """The study drops the register and the interviews; its folder still holds what the
+    earlier version with a register wrote (the example run), and a note someone put there.
+    The run removes the stale files of its own kinds and nothing else."""
     config = _config(tmp_path, alpha=0.05, multiplicity="holm", drop=("register", "interviews"))
     out = tmp_path / "out"
+    shutil.copytree(example_outputs, out)
+    for earlier in ("results/tables/unit_attainment.csv", "figures/unit_attainment.png",
+                    "data/processed/units.csv", "data/processed/units.sav"):
+        assert (out / earlier).is_file()
+    (out / "results/tables/notes.txt").write_text("kept", encoding="utf-8")
+    (out / "results/unsuppressed").mkdir()  # from a run with keep_unsuppressed = true
+    (out / "results/unsuppressed/employment_comparison.csv").write_text("n\n3\n")
     assert main(["run", "--config", str(config), "--out", str(out)]) == 0
     stats = json.loads((out / "results/stats.json").read_text())
     assert stats["absent"]["units"] == ["register"]
     assert not (out / "results/tables/unit_attainment.csv").exists()
+    assert not (out / "figures/unit_attainment.png").exists()
+    assert not (out / "figures/unit_attainment.svg").exists()
     assert not (out / "data/processed/units.csv").exists()
+    assert not (out / "data/processed/units.sav").exists()
+    assert not list((out / "results/unsuppressed").iterdir())
+    assert (out / "results/tables/notes.txt").read_text(encoding="utf-8") == "kept"
+    assert (out / "results/tables/employment_comparison.csv").is_file()
     text = _text((out / "reports/werktop_report.html").read_text(encoding="utf-8"))
     assert "Resultaten per gemeente" in text and "de studie heeft geen register" in text
 

@@ -1,5 +1,5 @@
 """A stopped run leaves the previous outputs as they were: a bug, Ctrl-C and SIGTERM/SIGHUP
-(a killed make, a CI timeout) roll back."""
+(a killed make, a CI timeout) roll back; stale files of a stage's own kinds go the same way."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT
 from pipeline.io import write_text
-from pipeline.transaction import JOURNAL_PREFIX, termination_raises
+from pipeline.transaction import (
+    JOURNAL_PREFIX,
+    remove_stale,
+    termination_raises,
+    transaction,
+)
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 
@@ -63,3 +69,28 @@ def test_a_forked_worker_still_ends_on_sigterm_at_once():
         worker.terminate()
         worker.join(10)
     assert worker.exitcode == -signal.SIGTERM
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "tables"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("written.csv", "stale.csv", "notes.txt", "sub/deeper.csv"):
+        (folder / name).write_text(name)
+    return folder
+
+
+def test_remove_stale_removes_only_unwritten_files_of_the_given_kinds(tmp_path):
+    folder = _folder(tmp_path)
+    removed = remove_stale(folder, ("*.csv",), [folder / "written.csv"])
+    assert removed == [folder / "stale.csv"]
+    left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert left == ["notes.txt", "sub/deeper.csv", "written.csv"]
+
+
+def test_a_failed_run_brings_stale_files_back(tmp_path):
+    folder = _folder(tmp_path)
+    with pytest.raises(RuntimeError), transaction(tmp_path):
+        remove_stale(folder, ("*.csv",), [folder / "written.csv"])
+        assert not (folder / "stale.csv").exists()
+        raise RuntimeError("a bug later in the run")
+    assert (folder / "stale.csv").read_text() == "stale.csv"
