@@ -2,11 +2,17 @@
 #
 # Stage targets have real file dependencies: a stage reruns only when its inputs, its code,
 # the codebook or the study config changed. `make report CONFIG=path/to/study.toml` runs the
-# study described by another config; switching configs reruns everything.
+# study described by another config. Each study builds into a folder of its own named after
+# its config file, build/<name>/ (the pipeline's default output root, pipeline/config.py),
+# with make's bookkeeping in build/<name>/.make/: switching configs rebuilds nothing.
+#
+# A failed or interrupted run leaves every previous output as it was (the pipeline rolls
+# back, pipeline/transaction.py), so make must not delete targets either: no
+# .DELETE_ON_ERROR, and the generated files are .PRECIOUS (kept when make is interrupted).
+# Their times stay those of the last good run, so a failed run is retried the next time.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,21 +20,35 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= studies/example.toml
 
-# Remember which config the outputs were built from; a different one invalidates them.
-CONFIG_STAMP := .make/config
-$(shell mkdir -p .make; echo '$(abspath $(CONFIG))' | cmp -s - $(CONFIG_STAMP) || echo '$(abspath $(CONFIG))' > $(CONFIG_STAMP))
+STUDY := $(basename $(notdir $(CONFIG)))
+BUILD := build/$(STUDY)
+# Which config the study's folder belongs to; the key's fingerprint; the file lists.
+CONFIG_STAMP := $(BUILD)/.make/config
+KEY_STAMP := $(BUILD)/.make/key
+TARGETS_MK := $(BUILD)/.make/targets.mk
 
 # The lists of generated files (INGESTED … REPORT_<lang>), the raw inputs (INPUTS) and each
 # stage's code (CODE_<stage>) come from the catalog: `python -m pipeline targets`. They are
 # only needed (and the venv only built for them) when a pipeline target is asked for.
-TARGETS_MK := .make/targets.mk
 PIPELINE_GOALS := report report-en ingest validate clean-data derive analyze plot render
 ifneq ($(filter $(PIPELINE_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(CONFIG)),)
+$(error study config not found: $(CONFIG))
+endif
+# build/<name>/ belongs to one config: another config file with the same name is refused
+# rather than mixed in (the pipeline checks the same: pipeline/config.py, claim_output_root).
+CONFIG_ID := $(patsubst $(CURDIR)/%,%,$(abspath $(CONFIG)))
+CONFIG_OWNER := $(shell cat $(CONFIG_STAMP) 2>/dev/null)
+ifeq ($(CONFIG_OWNER),)
+$(shell mkdir -p $(dir $(CONFIG_STAMP)) && echo '$(CONFIG_ID)' > $(CONFIG_STAMP))
+else ifneq ($(CONFIG_OWNER),$(CONFIG_ID))
+$(error $(BUILD)/ holds the outputs of $(CONFIG_OWNER), not of $(CONFIG_ID): a study builds into build/<config file name>/. Rename one of the two configs, or remove $(BUILD)/ if the outputs of $(CONFIG_OWNER) are no longer needed)
+endif
 -include $(TARGETS_MK)
 # The pseudonym key is an input too (by fingerprint, never the key): changing it rebuilds.
-KEY_STAMP := .make/key
 KEY_FINGERPRINT := $(shell test -x $(PY) && $(PY) -m pipeline fingerprint --config $(CONFIG) 2>/dev/null)
 $(shell echo '$(KEY_FINGERPRINT)' | cmp -s - $(KEY_STAMP) || echo '$(KEY_FINGERPRINT)' > $(KEY_STAMP))
+.PRECIOUS: $(INGESTED) $(VALIDATED) $(CLEANED) $(PROCESSED) $(RESULTS) $(FIGURES_nl) $(FIGURES_en) $(REPORT_nl) $(REPORT_en)
 endif
 
 $(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/*.py)
@@ -48,9 +68,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create the virtual environment (.venv) and install the project
 
-report: $(REPORT_$(LANGUAGE)) ## build the evaluation report (reports/werktop_report.html and .pdf)
+report: $(REPORT_$(LANGUAGE)) ## build the evaluation report (build/<study>/reports/werktop_report.html, .pdf)
 
-report-en: $(REPORT_en) ## build the English report (reports/werktop_report_en.html and .pdf)
+report-en: $(REPORT_en) ## build the English report (build/<study>/reports/werktop_report_en.html, .pdf)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
@@ -111,8 +131,9 @@ $(REPORT_en) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE)
 	$(PY) -m pipeline run --config $(CONFIG) --lang en --stale-only
 render: $(REPORT_$(LANGUAGE)) ## stage: render the report
 
-clean: ## remove every generated file (keeps .venv)
-	rm -rf data/interim data/processed results figures reports logs .make
+# (data/interim … .make: where outputs went before each study had a folder in build/)
+clean: ## remove every generated file of every study (keeps .venv)
+	rm -rf build data/interim data/processed results figures reports logs .make
 
 distclean: clean ## remove generated files and the virtual environment
 	rm -rf $(VENV)

@@ -31,6 +31,7 @@ from pipeline.disclosure_control import SECONDARY_MARKER, primary_marker, suppre
 from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
 from pipeline.provenance import build_provenance, provenance_path, provenance_stats
+from pipeline.transaction import remove_stale
 from pipeline.workbook import write_workbook
 
 
@@ -153,8 +154,7 @@ def run_analyze(
         "suppressed_cells": suppressed_cells,
     }
 
-    for name, frame in tables.items():
-        write_csv(paths.tables / f"{name}.csv", frame)
+    written = [write_csv(paths.tables / f"{name}.csv", frame) for name, frame in tables.items()]
     markers = [primary_marker(config.min_cell), SECONDARY_MARKER]
     write_json(
         paths.tables / "datapackage.json",
@@ -163,9 +163,14 @@ def run_analyze(
                                                   config.synthetic),
                             missing_values=markers),
     )
-    if config.keep_unsuppressed:  # internal use only: the counts before suppression
-        for name, frame in unsuppressed.items():
-            write_csv(paths.unsuppressed / f"{name}.csv", frame)
+    internal = [  # internal use only: the counts before suppression
+        write_csv(paths.unsuppressed / f"{name}.csv", frame)
+        for name, frame in (unsuppressed.items() if config.keep_unsuppressed else ())
+    ]
+    # Tables an earlier run wrote and this one does not (an instrument dropped, a chapter
+    # removed), and every unsuppressed table once keep_unsuppressed is off.
+    remove_stale(paths.tables, ("*.csv",), written)
+    remove_stale(paths.unsuppressed, ("*.csv",), internal)
     write_json(paths.stats, stats)
     write_json(provenance_path(paths), record)
     write_workbook(paths.results / WORKBOOK_NAME, tables, specs, chapters, study, absent)

@@ -14,9 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import console
-from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
+from pipeline.config import (
+    LANGUAGES,
+    OutputPaths,
+    StudyConfig,
+    claim_output_root,
+    default_output_root,
+    load_config,
+)
 from pipeline.errors import UserError
-from pipeline.transaction import transaction
+from pipeline.transaction import Terminated, termination_raises, transaction
 from pipeline.version import version_text
 
 EXIT_USER_ERROR = 2
@@ -73,7 +80,14 @@ def _describe(summary: object) -> str:
 
 
 def _out(args: argparse.Namespace) -> OutputPaths:
-    return OutputPaths(Path(args.out).resolve() if args.out else PROJECT_ROOT)
+    """``--out DIR``, or the study's own folder ``build/<config file name>/``, which must
+    belong to this config (:func:`pipeline.config.claim_output_root`). Call it after the
+    config loaded, so a missing or broken config claims nothing."""
+    if args.out:
+        return OutputPaths(Path(args.out).resolve())
+    paths = OutputPaths(default_output_root(args.config))
+    claim_output_root(paths, args.config)
+    return paths
 
 
 def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
@@ -111,8 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
-    paths = _out(args)
     config = load_config(args.config)
+    paths = _out(args)
     language = getattr(args, "lang", None) or config.language
     _run_stages(args.command, (args.command,), config, paths, language)
     return 0
@@ -204,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="study config (TOML)")
         p.add_argument(
             "--out",
-            help="output root; generated files go under it with the repository's layout "
-            "(default: the repository)",
+            help="output root; generated files go under it (data/, results/, figures/, "
+            "reports/; default: build/<config file name>/)",
         )
 
     def lang_arg(p: argparse.ArgumentParser) -> None:
@@ -256,10 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console.set_verbosity(args.verbosity)
     try:
-        return args.func(args)
+        # SIGTERM and SIGHUP (a killed make, a CI timeout, a closed terminal) roll the run
+        # back like Ctrl-C does, instead of ending the process mid-run.
+        with termination_raises():
+            return args.func(args)
     except UserError as exc:
         console.error(exc.render())
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         console.error("interrupted")
         return 130
+    except Terminated as exc:
+        console.error(f"stopped by {exc.name}")
+        return 128 + exc.signum

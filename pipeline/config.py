@@ -1,8 +1,9 @@
 """Study configuration (a TOML file) and the one place where output paths are derived.
 
 Relative paths in a study config are resolved against the directory of the config file, so a
-study folder can be moved as a whole. Every generated file lives under one output root (the
-repository by default, ``--out DIR`` otherwise) with the same relative layout.
+study folder can be moved as a whole. Every generated file lives under one output root with
+the same relative layout: ``build/<config file name>/`` by default (:func:`default_output_root`:
+each study in a folder of its own), ``--out DIR`` otherwise.
 
 The config is checked against one schema (:data:`SCHEMA`: per table, setting -> validator;
 the mechanism, shared with the codebook and the analysis plan, is :mod:`pipeline.schema`).
@@ -38,6 +39,8 @@ from pipeline.schema import string as _string
 from pipeline.schema import whole as _whole
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where each study builds by default: ``build/<config file name without .toml>/``.
+BUILD_DIR = PROJECT_ROOT / "build"
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
 FORMATS = ("csv", "sav", "dta", "xlsx")
 LANGUAGES = ("nl", "en")
@@ -686,3 +689,77 @@ class OutputPaths:
     @property
     def report_pdf(self) -> Path:
         return self.report("nl", "pdf")
+
+    # make's bookkeeping for this output root (the Makefile writes the same files)
+    @property
+    def bookkeeping(self) -> Path:
+        """``.make/``: which config the folder belongs to, the key stamp, make's file lists."""
+        return self.root / ".make"
+
+    @property
+    def config_stamp(self) -> Path:
+        """``.make/config``: the config the outputs belong to (see :func:`claim_output_root`)."""
+        return self.bookkeeping / "config"
+
+    @property
+    def key_stamp(self) -> Path:
+        """``.make/key``: the pseudonym key's fingerprint the outputs were built with."""
+        return self.bookkeeping / "key"
+
+
+def default_output_root(config_path: str | os.PathLike) -> Path:
+    """Where a study builds without ``--out``: ``build/<config file name>/``.
+
+    ``studies/mystudy.toml`` builds into ``build/mystudy/``, so a study never finds another
+    study's files among its outputs. The Makefile derives the same folder from ``CONFIG``.
+    """
+    return BUILD_DIR / Path(config_path).stem
+
+
+def config_id(config_path: str | os.PathLike) -> str:
+    """How ``.make/config`` names a config: relative to the project when inside it (so a
+    moved checkout keeps its outputs), absolute otherwise; the Makefile writes the same."""
+    absolute = Path(os.path.abspath(config_path))
+    try:
+        return absolute.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def claim_output_root(paths: OutputPaths, config_path: str | os.PathLike) -> None:
+    """Make sure a default output folder holds the outputs of this config and no other.
+
+    The first run records the config in ``.make/config``; a later run from another config
+    with the same file name (``a/mystudy.toml`` and ``b/mystudy.toml`` both build into
+    ``build/mystudy/``) is refused instead of mixing two studies' outputs.
+
+    Raises
+    ------
+    UserError
+        When the folder belongs to another config.
+    """
+    me = config_id(config_path)
+    stamp = paths.config_stamp
+    try:
+        owner = stamp.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        owner = ""
+    if not owner:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(me + "\n", encoding="utf-8")
+    elif owner != me:
+        shown = _shown(paths.root)
+        raise UserError(
+            f"{shown}/ holds the outputs of {owner}, not of {me}: both configs are named "
+            f"{Path(config_path).name!r}, and a study builds into build/<config file name>/",
+            hint=f"rename one of the configs (e.g. {Path(config_path).stem}_2.toml), or give "
+            f"this run an output folder of its own with --out DIR; remove {shown}/ only if "
+            f"the outputs of {owner} are no longer needed",
+        )
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()

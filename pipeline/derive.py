@@ -16,6 +16,8 @@ whole frames, so a million jobseekers are held about once, not once per step.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.scales import reverse_code, score_scale
@@ -27,6 +29,7 @@ from pipeline.fastcsv import write_frame_csv
 from pipeline.io import read_csv, write_json
 from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
 from pipeline.spss_export import write_processed_sav
+from pipeline.transaction import remove_stale
 
 INTEGER_TYPES = ("categorical", "ordinal", "integer")
 
@@ -129,10 +132,12 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     }
     headers: dict[str, pd.DataFrame] = {}  # each data set's columns, no rows
     counts: dict[str, int] = {}
+    written: list[Path] = []
     for name in processed_of(present):
         frame = builders[name]()
-        write_frame_csv(paths.processed_csv(name), frame)
-        write_processed_sav(paths, {name: frame}, codebook, plan, synthetic=config.synthetic)
+        written.append(write_frame_csv(paths.processed_csv(name), frame))
+        written += write_processed_sav(paths, {name: frame}, codebook, plan,
+                                       synthetic=config.synthetic)
         # a new empty frame: a slice (iloc[:0]) would be a view keeping the data alive
         headers[name], counts[name] = pd.DataFrame(columns=frame.columns), len(frame)
         del frame  # before the next data set is built
@@ -142,4 +147,6 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                     title=synthetic_title(f"{config.title}: analysis-ready data",
                                                 config.synthetic)),
     )
+    # data sets an earlier run wrote and this one does not (an instrument dropped)
+    remove_stale(paths.processed, ("*.csv", "*.sav"), written)
     return counts

@@ -7,9 +7,9 @@ dependencies still decide whether anything runs at all (see the Makefile's repor
 A stage is stale when one of its outputs (from the catalog) is missing or older than one
 of its inputs: the outputs of every earlier stage, its own code (the same lists the
 Makefile uses, :mod:`pipeline.make_targets`), and for ingest the study's raw exports,
-config and codebook plus make's stamps (``.venv/.installed``, ``.make/config``,
-``.make/key``: the pseudonym key's fingerprint). Once a stage is stale, every later stage
-is too.
+config and codebook plus make's stamps (``.venv/.installed``, and in the output root
+``.make/config`` and ``.make/key``: the pseudonym key's fingerprint). Once a stage is
+stale, every later stage is too.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pipeline.catalog import STAGES, artifacts, instruments_of
 from pipeline.chapter import CHAPTERS_DIR, load_chapters
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
 
-#: make's stamps: a new environment, another config or another key rebuilds everything.
-MAKE_STAMPS = (".venv/.installed", ".make/config", ".make/key")
+#: make's stamp of the environment: a new one rebuilds everything (as do the output root's
+#: ``.make/config`` and ``.make/key``, :class:`~pipeline.config.OutputPaths`).
+VENV_STAMP = PROJECT_ROOT / ".venv" / ".installed"
 
 
 def _mtimes(paths: list[Path]) -> list[float | None]:
@@ -54,7 +55,8 @@ def stale_stages(config: StudyConfig, paths: OutputPaths, language: str) -> list
     from pipeline.make_targets import _code, study_inputs
 
     listed = artifacts(paths, instruments_of(config), load_chapters(CHAPTERS_DIR), (language,))
-    earlier: list[Path] = [*study_inputs(config), *(PROJECT_ROOT / s for s in MAKE_STAMPS)]
+    stamps = [VENV_STAMP, paths.config_stamp, paths.key_stamp]
+    earlier: list[Path] = [*study_inputs(config), *stamps]
     for index, stage in enumerate(STAGES):
         outputs = [a.path for a in listed if a.stage == stage]
         inputs = earlier + [PROJECT_ROOT / c for c in _code(stage)]

@@ -1,9 +1,9 @@
 """The Makefile's lists of files, generated from the catalog (``python -m pipeline targets``).
 
-The Makefile includes the output as ``.make/targets.mk``, so its stage targets name exactly
-the artifacts the catalog and the chapters declare, for the study the config describes
-(absent optional instruments have no artifacts). Paths inside the project are written
-relative to it, as make's rules name them.
+The Makefile includes the output as ``build/<study>/.make/targets.mk``, so its stage
+targets name exactly the artifacts the catalog and the chapters declare, for the study the
+config describes (absent optional instruments have no artifacts). Paths inside the project
+are written relative to it, as make's rules name them.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from pipeline.config import OutputPaths
 from pipeline.figure_style import FORMATS, RC, figure_files
 from pipeline.io import read_json, write_bytes
 from pipeline.strings import load_strings
+from pipeline.transaction import remove_stale
 
 #: gid of the footer text (the chart functions use the same).
 FOOTER_GID = "footer"
@@ -97,4 +98,6 @@ def plot_figures(
                 files = figure_files(fig)
                 for fmt, target in figure_paths(paths, figure.name, language).items():
                     written.append(write_bytes(target, files[fmt]))
+    # figures an earlier run drew and this one does not (a chapter whose source is absent)
+    remove_stale(paths.figures_for(language), [f"*.{fmt}" for fmt in FORMATS], written)
     return written

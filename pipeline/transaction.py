@@ -10,14 +10,22 @@ cost is independent of file size.
 The CLI runs a whole ``pipeline run`` in one transaction, and a single stage in one, so a
 hard error in validate never leaves a new ingest beside an old analysis. (Within a single
 ``make`` invocation each stage is its own transaction; make's file dependencies then rerun
-what a failed stage left out of date.)
+what a failed stage left out of date.) A bug (any exception), Ctrl-C and, through
+:func:`termination_raises`, SIGTERM and SIGHUP all roll back; only a process killed outright
+(SIGKILL, power loss) cannot, and then leaves its journal folder behind.
+
+A stage also removes the files of its own kinds in its own folders that it did not write
+(:func:`remove_stale`), through the journal as well.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -86,6 +94,20 @@ def remove(path: Path) -> None:
 
 
 @contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and the termination signals back until the body is done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, *TERMINATION_SIGNALS}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
 def transaction(root: Path) -> Iterator[None]:
     """Run the body all-or-nothing with respect to files written under ``root``."""
     if _ACTIVE.get() is not None:  # nested: the outer transaction decides
@@ -96,9 +118,91 @@ def transaction(root: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        journal.rollback()
+        with _signals_deferred():  # a second Ctrl-C must not stop the rollback halfway
+            journal.rollback()
         raise
     else:
         journal._close()
     finally:
         _ACTIVE.reset(token)
+
+
+def remove_stale(folder: Path, patterns: Iterable[str], written: Iterable[Path]) -> list[Path]:
+    """Remove the files directly in ``folder`` that match one of ``patterns`` but are not
+    among ``written``: what an earlier run of the study wrote and this one no longer does
+    (an instrument dropped from the config, a chapter removed, a figure renamed).
+
+    Only a stage's own folder and the patterns of the files it writes there are given, so a
+    file of any other kind (a note someone put there) stays. Inside a transaction the
+    removed files come back if the run fails.
+
+    Returns
+    -------
+    list of Path
+        The files removed, sorted.
+    """
+    folder = Path(folder)
+    keep = {Path(p) for p in written}
+    stale = sorted({p for pattern in patterns for p in folder.glob(pattern)
+                    if p.is_file() and p not in keep})
+    for path in stale:
+        remove(path)
+    if stale:
+        names = ", ".join(p.name for p in stale)
+        print(f"removed from {folder} (no longer produced by this study): {names}",
+              file=sys.stderr)
+    return stale
+
+
+# ---------------------------------------------------------------- termination signals
+
+#: Signals that stop a run the way Ctrl-C does: a killed make or CI job (SIGTERM), a closed
+#: terminal (SIGHUP). Their default action ends the process at once, without a rollback.
+TERMINATION_SIGNALS = tuple(
+    s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s
+)
+
+
+class Terminated(BaseException):
+    """A termination signal, raised in the main thread so open transactions roll back.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: ``except Exception`` does not catch it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _default_in_child() -> None:
+    """A forked worker (``pipeline/parallel.py``) ends on SIGTERM at once, as by default:
+    its pool terminates it that way, and it has no transaction of its own."""
+    for signum in TERMINATION_SIGNALS:
+        if signal.getsignal(signum) is _raise_terminated:
+            signal.signal(signum, signal.SIG_DFL)
+
+
+_AT_FORK: list[bool] = []
+
+
+@contextmanager
+def termination_raises() -> Iterator[None]:
+    """Within the body, SIGTERM and SIGHUP raise :class:`Terminated` (main thread only);
+    the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if not _AT_FORK and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_default_in_child)
+        _AT_FORK.append(True)
+    previous = {s: signal.signal(s, _raise_terminated) for s in TERMINATION_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.config import default_output_root
 from synthetic import simulate_study
 
 
@@ -148,12 +149,16 @@ def test_label_typo_is_recoded_reported_and_the_run_continues(study, tmp_path):
 
 
 def test_missing_config_and_bad_setting(tmp_path):
-    err = _assert_user_error(_pipeline("run", "--config", str(tmp_path / "nope.toml")))
+    missing = tmp_path / f"nope_{tmp_path.name}.toml"
+    err = _assert_user_error(_pipeline("run", "--config", str(missing)))
     assert "study config not found" in err
-    bad = tmp_path / "bad.toml"
+    bad = tmp_path / f"bad_{tmp_path.name}.toml"
     bad.write_text('[study]\nlanguage = "fr"\n')
     err = _assert_user_error(_pipeline("ingest", "--config", str(bad)))
     assert "language 'fr'" in err and "expected one of 'nl', 'en'" in err
+    # a config that does not load claims no output folder (build/<name>/)
+    for config in (missing, bad):
+        assert not default_output_root(config).exists()
 
 
 def test_spss_value_labels_win_over_the_files_own_codes(pristine, study, tmp_path):

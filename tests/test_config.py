@@ -4,7 +4,15 @@ import re
 
 import pytest
 
-from pipeline.config import DEFAULT_CODEBOOK, key_fingerprint, load_config
+from pipeline import config as config_module
+from pipeline.config import (
+    DEFAULT_CODEBOOK,
+    OutputPaths,
+    claim_output_root,
+    default_output_root,
+    key_fingerprint,
+    load_config,
+)
 from pipeline.errors import UserError
 
 SURVEY_INPUTS = "".join(
@@ -234,3 +242,19 @@ def test_errors_stop_the_cli_with_exit_code_2(tmp_path, capsys):
                                                           'path = "control.csv"\nsheet_name = "x"'))
     assert main(["ingest", "--config", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "did you mean 'sheet'?" in capsys.readouterr().err
+
+
+def test_each_study_builds_in_a_folder_named_after_its_config(tmp_path, monkeypatch):
+    monkeypatch.setattr(config_module, "BUILD_DIR", tmp_path / "build")
+    assert default_output_root("studies/mystudy.toml") == tmp_path / "build" / "mystudy"
+    assert default_output_root("studies/example.toml") == tmp_path / "build" / "example"
+    first, second = tmp_path / "a" / "mystudy.toml", tmp_path / "b" / "mystudy.toml"
+    paths = OutputPaths(default_output_root(first))
+    claim_output_root(paths, first)
+    claim_output_root(paths, first)  # the same study again
+    assert paths.config_stamp.read_text(encoding="utf-8") == f"{first}\n"
+    with pytest.raises(UserError, match=r"holds the outputs of .*a/mystudy\.toml, not of "
+                                        r".*b/mystudy\.toml") as caught:
+        claim_output_root(paths, second)
+    assert "rename one of the configs" in caught.value.hint and "--out" in caught.value.hint
+    assert paths.config_stamp.read_text(encoding="utf-8") == f"{first}\n"

@@ -48,3 +48,15 @@ def test_a_chapters_sibling_modules_are_its_code():
     assert "pipeline/chapters/jobseekers/estimates.py" in modules
     for stage in ("analyze", "plot", "render"):
         assert modules <= set(_code(stage)), stage
+def test_make_stamps_of_the_output_root_rebuild_everything(tmp_path):
+    """A new pseudonym key (make rewrites the study's .make/key) reruns every stage; the
+    stamps of another output root do not count."""
+    config = load_config("studies/example.toml")
+    paths, other = OutputPaths(tmp_path / "study"), OutputPaths(tmp_path / "other")
+    future = time.time() + 3600
+    for path in (p for files in _outputs(config, paths).values() for p in files):
+        _touch(path, future)
+    _touch(other.key_stamp, future + 10)
+    assert stale_stages(config, paths, "nl") == []
+    _touch(paths.key_stamp, future + 10)
+    assert stale_stages(config, paths, "nl") == list(STAGES)

@@ -245,14 +245,30 @@ def test_a_chapter_added_as_a_folder_and_a_registry_line_is_numbered_and_listed(
     assert f'Figuur {new.figure("employment_comparison")}.</span>' in after
 
 
-def test_chapter_without_its_source_says_so(tmp_path):
+def test_chapter_without_its_source_says_so(tmp_path, example_outputs):
+    """The study drops the register and the interviews; its folder still holds what the
+    earlier version with a register wrote (the example run), and a note someone put there.
+    The run removes the stale files of its own kinds and nothing else."""
     config = _config(tmp_path, alpha=0.05, multiplicity="holm", drop=("register", "interviews"))
     out = tmp_path / "out"
+    shutil.copytree(example_outputs, out)
+    for earlier in ("results/tables/unit_attainment.csv", "figures/unit_attainment.png",
+                    "data/processed/units.csv", "data/processed/units.sav"):
+        assert (out / earlier).is_file()
+    (out / "results/tables/notes.txt").write_text("kept", encoding="utf-8")
+    (out / "results/unsuppressed").mkdir()  # from a run with keep_unsuppressed = true
+    (out / "results/unsuppressed/employment_comparison.csv").write_text("n\n3\n")
     assert main(["run", "--config", str(config), "--out", str(out)]) == 0
     stats = json.loads((out / "results/stats.json").read_text())
     assert stats["absent"]["units"] == ["register"]
     assert not (out / "results/tables/unit_attainment.csv").exists()
+    assert not (out / "figures/unit_attainment.png").exists()
+    assert not (out / "figures/unit_attainment.svg").exists()
     assert not (out / "data/processed/units.csv").exists()
+    assert not (out / "data/processed/units.sav").exists()
+    assert not list((out / "results/unsuppressed").iterdir())
+    assert (out / "results/tables/notes.txt").read_text(encoding="utf-8") == "kept"
+    assert (out / "results/tables/employment_comparison.csv").is_file()
     text = _text((out / "reports/werktop_report.html").read_text(encoding="utf-8"))
     assert "Resultaten per gemeente" in text and "de studie heeft geen register" in text
 
@@ -266,11 +282,16 @@ def test_every_results_column_is_described():
 
 
 def test_targets_lists_every_artifact_per_stage(capsys):
+    """Without --out a study builds into build/<config file name>/, as the Makefile's
+    bookkeeping (build/example/.make/) expects."""
     assert main(["targets", "--config", str(EXAMPLE)]) == 0
     text = capsys.readouterr().out
     variables = dict(line.split(" := ", 1) for line in text.splitlines() if " := " in line)
-    assert "results/tables/unit_attainment.csv" in variables["RESULTS"].split()
-    assert "reports/werktop_report_en.pdf" in variables["REPORT_en"].split()
-    assert "figures/en/unit_attainment.svg" in variables["FIGURES_en"].split()
+    assert "build/example/results/tables/unit_attainment.csv" in variables["RESULTS"].split()
+    assert "build/example/reports/werktop_report_en.pdf" in variables["REPORT_en"].split()
+    assert "build/example/figures/en/unit_attainment.svg" in variables["FIGURES_en"].split()
+    generated = [f for name in ("INGESTED", "RESULTS", "REPORT_nl")
+                 for f in variables[name].split()]
+    assert generated and all(f.startswith("build/example/") for f in generated)
     assert str(RAW.relative_to(PROJECT_ROOT) / "kandidaten.sav") in variables["INPUTS"]
     assert "pipeline/chapters/units/chapter.py" in variables["CODE_analyze"].split()
