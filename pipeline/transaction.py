@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -149,8 +148,9 @@ def remove_stale(folder: Path, patterns: Iterable[str], written: Iterable[Path])
         remove(path)
     if stale:
         names = ", ".join(p.name for p in stale)
-        print(f"removed from {folder} (no longer produced by this study): {names}",
-              file=sys.stderr)
+        from pipeline import console
+
+        console.info(f"removed from {folder} (no longer produced by this study): {names}")
     return stale
 
 
