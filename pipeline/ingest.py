@@ -149,21 +149,27 @@ def skip_rows(raw: RawExport, skip: int | tuple[int, ...]) -> tuple[RawExport, l
 
 
 def config_exclusions(
-    raw: RawExport, exclude: dict[str, tuple[str, ...]], where: str
+    raw: RawExport, exclude: dict[str, tuple[str, ...]], where: str,
+    codebook_names: dict[str, str] | None = None,
 ) -> pd.Categorical:
     """Per row, why the study config excludes it (``"Status = Survey Preview"``) or ``""``.
 
     ``exclude`` maps an export column (matched as headers are: case and spacing ignored)
     to the values that exclude a row (matched ignoring case and surrounding spaces), e.g.
     Qualtrics' ``Status = ["Survey Preview"]`` or ``Finished = ["False"]``. The first rule
-    that matches gives the reason. Each distinct value is judged once.
+    that matches gives the reason. A codebook name (``gemeente``) works too, for the export
+    column that becomes it (``codebook_names``: normalised codebook name -> export column).
+    Each distinct value is judged once.
     """
     n = len(raw)
     reason = np.zeros(n, dtype=np.int32)  # 0 = kept; k = the k-th reason text
     texts = [""]
     positions = {normalise_column(c): i for i, c in enumerate(raw.columns)}
+    aliases = codebook_names or {}
     for column, values in exclude.items():
         pos = positions.get(normalise_column(column))
+        if pos is None and normalise_column(column) in aliases:
+            pos = positions.get(normalise_column(aliases[normalise_column(column)]))
         if pos is None:
             close = difflib.get_close_matches(column, raw.columns, n=1, cutoff=0.6)
             raise UserError(
@@ -269,7 +275,10 @@ def ingest_export(
         "respondent": _categorical(id_codes, respondent),
         "test_row": _categorical(id_codes, is_test),
         "config_exclusion": config_exclusions(
-            raw, exclude or {}, f"{raw.file} [inputs.{instrument.name}.exclude]"
+            raw, exclude or {}, f"{raw.file} [inputs.{instrument.name}.exclude]",
+            codebook_names={normalise_column(t): s for s, t in (rename or {}).items()}
+            | {normalise_column(v.name): raw.columns[p] for v in instrument.variables
+               if (p := mapping.get(v.name)) is not None},
         ),
     }
     for var in instrument.variables:

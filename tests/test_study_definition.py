@@ -361,3 +361,13 @@ def test_a_stata_file_is_read_through_its_value_labels(tmp_path):
     ingested, meta = ingest_export(raw, inst, key=b"k", test_pattern="^test")
     parsed = parse_instrument(ingested, meta, inst, cb)
     assert parsed.values["gemeente"].tolist() == ["zaanstad", "doetinchem", "bergendal"]
+
+
+def test_an_exclusion_may_name_the_codebook_column_of_a_renamed_export_column(codebook):
+    inst = codebook.instruments["control"]
+    rows = [{"respondent_id": "A", "Q1": "Zaanstad"}, {"respondent_id": "B", "Q1": "Hilversum"}]
+    columns = [n if n != "gemeente" else "Q1" for n in inst.names]
+    raw = make_raw(columns, rows)
+    frame, _ = ingest_export(raw, inst, key=b"k", test_pattern="^test",
+                             rename={"Q1": "gemeente"}, exclude={"gemeente": ("Hilversum",)})
+    assert list(frame["config_exclusion"]) == ["", "Q1 = Hilversum"]
