@@ -102,13 +102,14 @@ UNITS = (
         (("Doetinchem", 0.6), ("Gemeente Doetinchem", 0.4)),
     ),
     StudyUnit(
+        # one municipality since 2015; people still write its three former municipalities
         "bergendal", "Berg en Dal", 2, 0.26,
-        ("Groesbeek", "Ubbergen", "Millingen a/d Rijn", "Gemeente Berg en Dal"),
+        ("Groesbeek", "Ubbergen", "Millingen aan de Rijn", "Millingen a/d Rijn",
+         "Gemeente Berg en Dal"),
         (
             ("Berg en Dal", 0.25), ("Groesbeek", 0.3), ("Ubbergen", 0.15),
             ("Millingen a/d Rijn", 0.15), ("Gemeente Berg en Dal", 0.15),
         ),
-        members=("Groesbeek", "Millingen aan de Rijn", "Ubbergen"),
     ),
     StudyUnit(
         "zaanstad", "Zaanstad", 3, 0.38, ("Gemeente Zaanstad", "Zaandam"),
