@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import console
 from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
@@ -318,6 +319,10 @@ def ingest_export(
         "delimiter": raw.meta.get("delimiter"),
         "decimal": raw.meta.get("decimal", "."),
         "sheet": redact_label(sheet) if sheet is not None else None,
+        # An Excel sheet chosen by the reader (none configured): which, and what it skipped.
+        **({"sheet_chosen": raw.meta["sheet_chosen"],
+            "hidden_sheets": [redact_label(h) for h in raw.meta.get("hidden_sheets", [])]}
+           if "sheet_chosen" in raw.meta else {}),
         "user_missing": declared,
         "value_labels": labels,
         "columns": {name: redact_label(raw.columns[p]) for name, p in sorted(mapping.items())},
@@ -345,6 +350,16 @@ def export_names(instrument: Instrument, rename: dict[str, str]) -> list[str]:
             for v in instrument.variables if v.required]
 
 
+def _say_sheet(name: str, raw: RawExport) -> None:
+    """Tell the user which Excel sheet was read when the study config names none."""
+    hidden = [redact_label(h) for h in raw.meta.get("hidden_sheets", [])]
+    skipped = f"; hidden sheet(s) {hidden} not read" if hidden else ""
+    console.info(
+        f"ingest: {raw.file}: read sheet {redact_label(raw.meta['sheet'])!r}, the first visible "
+        f"sheet with data (no 'sheet' set in [inputs.{name}]{skipped})"
+    )
+
+
 def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     """Read every configured export; write nothing unless all of them could be read."""
     # The study's own unit spellings are checked here, before any file is read.
@@ -362,6 +377,8 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 header_row=spec.header_row,
                 expected_columns=export_names(codebook.instruments[name], spec.rename),
             )
+            if raw.meta.get("sheet_chosen"):
+                _say_sheet(name, raw)
             raw, skipped = skip_rows(raw, spec.skip_rows)
             frame, meta = ingest_export(
                 raw, codebook.instruments[name], key=config.pseudonym_key,

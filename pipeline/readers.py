@@ -16,8 +16,10 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -950,6 +952,9 @@ def read_xlsx_export(
 ) -> RawExport:
     """Read one sheet of an Excel workbook; see :func:`read_csv_export` for ``header_row``
     and ``expected_columns`` (the first 20 rows are searched for the expected names).
+    Without ``sheet`` the first *visible* sheet with data is read, never a hidden one
+    (``meta["sheet_chosen"] = "first_visible"`` and ``meta["hidden_sheets"]`` then say so);
+    when only hidden sheets hold data, the error names them (see :func:`_pick_sheet`).
     Trailing rows that are entirely empty are formatting and are dropped
     (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
     below the reader's limit for a free-text cell.
@@ -963,7 +968,8 @@ def read_xlsx_export(
     library read the file).
     """
     file = path.name
-    values, title, engine = _xlsx_values(path, sheet)
+    read = _xlsx_values(path, sheet)
+    values, title = read.rows, read.title
     if expected_columns:
         first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
         _suggest_header_row(file, {"": first}, header_row, expected_columns)
@@ -1007,7 +1013,10 @@ def read_xlsx_export(
             "decimal": ".",
             "records": records,
             "blank_rows_at_end": records - kept,
-            "engine": engine,
+            "engine": read.engine,
+            # Only when no sheet is configured: which one was read, and what was skipped.
+            **({"sheet_chosen": "first_visible", "hidden_sheets": read.hidden}
+               if read.chosen else {}),
         },
     )
 
@@ -1020,35 +1029,95 @@ def _nonblank(column: pd.Series) -> np.ndarray:
     return filled[codes]
 
 
-def _xlsx_values(path: Path, sheet: str | None) -> tuple[list, str, str]:
-    """Every row of the sheet as cell values: (rows, sheet title, engine)."""
+class SheetValues(NamedTuple):
+    """The cell values of the sheet an Excel reader read, and how it was chosen."""
+
+    rows: list  # every row of the sheet as cell values
+    title: str  # the sheet's name
+    engine: str  # "calamine" or "openpyxl"
+    hidden: list[str]  # the workbook's hidden worksheets (only when no sheet is configured)
+    chosen: bool  # True when no sheet was configured: the first visible sheet with data
+
+
+def _has_value(rows: Iterable[Iterable[object]]) -> bool:
+    """Whether any cell holds a value (stops at the first one)."""
+    return any(v is not None and v != "" for row in rows for v in row)
+
+
+def _pick_sheet(
+    file: str,
+    sheets: list[tuple[str, bool]],
+    sheet: str | None,
+    has_data: Callable[[str], bool],
+) -> tuple[str, list[str]]:
+    """The sheet to read and the hidden worksheets: ``sheets`` is (name, visible) per
+    worksheet in workbook order (chart sheets left out).
+
+    A configured ``sheet`` must exist (hidden or not). Without one, the first visible
+    sheet with data is read: a hidden sheet (an old copy kept by a colleague) is never
+    read by accident. When only hidden sheets hold data, that is an error that names them.
+    """
+    names = [name for name, _ in sheets]
+    hidden = [name for name, visible in sheets if not visible]
+    if sheet is not None:
+        if sheet not in names:
+            raise UserError(
+                f"{file}: no sheet named {sheet!r}; the workbook has {names}",
+                hint="set 'sheet' for this input in the study config",
+            )
+        return sheet, hidden
+    visible = [name for name, shown in sheets if shown]
+    for name in visible:
+        if has_data(name):
+            return name, hidden
+    with_data = [name for name in hidden if has_data(name)]
+    if with_data:
+        which = (f"the only sheet with data, {with_data[0]!r}, is hidden" if len(with_data) == 1
+                 else f"the sheets with data, {with_data}, are all hidden")
+        empty = f" (visible: {visible}, empty)" if visible else ""
+        setting = (f'sheet = "{with_data[0]}"' if len(with_data) == 1
+                   else 'sheet = "<name>" (one of ' + ", ".join(repr(n) for n in with_data) + ")")
+        raise UserError(
+            f"{file}: no sheet is set in the study config and {which}{empty}; a hidden sheet "
+            "is not read unless it is named",
+            hint=f"if it holds the survey, set {setting} for this input in the study config; "
+            "otherwise export the workbook again with the survey on a visible sheet",
+        )
+    return (visible or names or [""])[0], hidden
+
+
+def _xlsx_values(path: Path, sheet: str | None) -> SheetValues:
+    """Every row of the sheet as cell values, read with calamine (openpyxl when calamine
+    cannot open the workbook); see :func:`_pick_sheet` for which sheet."""
     file = path.name
     try:
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
         wb = CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine cannot read it: openpyxl decides (and words the error)
         return _xlsx_values_openpyxl(path, sheet)
-    names = list(wb.sheet_names)
-    if sheet is None:
-        title = names[0] if names else ""
-    elif sheet in names:
-        title = sheet
-    else:
-        raise UserError(
-            f"{file}: no sheet named {sheet!r}; the workbook has {names}",
-            hint="set 'sheet' for this input in the study config",
-        )
+    loaded: dict[str, list] = {}
+
+    def rows_of(name: str) -> list:
+        if name not in loaded:
+            loaded[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return loaded[name]
+
     try:
-        rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        sheets = [(m.name, m.visible == SheetVisibleEnum.Visible) for m in wb.sheets_metadata
+                  if m.typ == SheetTypeEnum.WorkSheet]
+        title, hidden = _pick_sheet(file, sheets, sheet, lambda n: _has_value(rows_of(n)))
+        rows = rows_of(title) if title else []
+    except UserError:
+        raise
     except Exception:
         return _xlsx_values_openpyxl(path, sheet)
     finally:
         wb.close()
-    return rows, title, "calamine"
+    return SheetValues(rows, title, "calamine", hidden, sheet is None)
 
 
-def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str]:
+def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> SheetValues:
     import openpyxl
 
     file = path.name
@@ -1057,20 +1126,14 @@ def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str
     except Exception as exc:
         raise UserError(f"{file}: cannot open the Excel workbook: {exc}") from exc
     try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise UserError(
-                f"{file}: no sheet named {sheet!r}; the workbook has {wb.sheetnames}",
-                hint="set 'sheet' for this input in the study config",
-            )
-        values = list(ws.iter_rows(values_only=True))
-        title = ws.title
+        sheets = [(ws.title, ws.sheet_state == "visible") for ws in wb.worksheets]
+        title, hidden = _pick_sheet(
+            file, sheets, sheet, lambda n: _has_value(wb[n].iter_rows(values_only=True))
+        )
+        values = list(wb[title].iter_rows(values_only=True)) if title else []
     finally:
         wb.close()
-    return values, title, "openpyxl"
+    return SheetValues(values, title, "openpyxl", hidden, sheet is None)
 
 
 def read_export(
