@@ -334,12 +334,28 @@ def ingest_export(
         # validate lists these in the validation report.
         "records": raw.meta.get("records", n),
         "blank_lines_at_end": raw.meta.get("blank_lines_at_end", 0),
-        "read_issues": [
-            {"row": i.row, "kind": i.kind, "message": redact_label(i.message)}
-            for i in raw.issues
-        ],
+        "read_issues": read_issues(raw, set(mapping.values())),
     }
     return frame, meta
+
+
+def read_issues(raw: RawExport, used: set[int]) -> list[dict]:
+    """What the reader noticed, for the validation report: problems with the rows still in
+    the export (not those dropped by ``skip_rows``); a cell's problem only in a column the
+    codebook uses (``used``: header positions), named as the file names it."""
+    rows = set(raw.row_numbers.tolist())
+    out = []
+    for issue in raw.issues:
+        if issue.row not in rows or (issue.column is not None and issue.column not in used):
+            continue
+        entry: dict[str, object] = {
+            "row": issue.row, "kind": issue.kind, "message": redact_label(issue.message)
+        }
+        if issue.column is not None:
+            entry.update(column=redact_label(raw.columns[issue.column]),
+                         value=redact_label(issue.value), action=issue.action)
+        out.append(entry)
+    return out
 
 
 def export_names(instrument: Instrument, rename: dict[str, str]) -> list[str]:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.excel_errors import error_cells
 from pipeline.privacy import MAX_CELL_CHARS
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -36,11 +37,17 @@ class ReadIssue:
 
     ``row`` is the row number as in :attr:`RawExport.source_rows`; ``kind`` is a short
     code (``"short_record"``); ``message`` says what happened and what the reader did.
+    A problem with one cell also has its ``column`` (header position) and the ``value``
+    the file shows there; ``action`` is what the reader did (the validation report's
+    ``action``: ``keep_row``, or ``set_missing`` for a cell read as empty).
     """
 
     row: int
     kind: str
     message: str
+    column: int | None = None
+    value: str = ""
+    action: str = "keep_row"
 
 
 class RawExport:
@@ -955,6 +962,9 @@ def read_xlsx_export(
     Without ``sheet`` the first *visible* sheet with data is read, never a hidden one
     (``meta["sheet_chosen"] = "first_visible"`` and ``meta["hidden_sheets"]`` then say so);
     when only hidden sheets hold data, the error names them (see :func:`_pick_sheet`).
+    A cell that shows an Excel error (``#DIV/0!``, ``#N/A``, ``#REF!`` …) is read as empty
+    and listed in ``issues`` (``kind = "excel_error"``, with its column and the error),
+    whichever engine read the values (:mod:`pipeline.excel_errors`).
     Trailing rows that are entirely empty are formatting and are dropped
     (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
     below the reader's limit for a free-text cell.
@@ -979,6 +989,10 @@ def read_xlsx_export(
             f"{header_row}"
         )
     header = [cell_text(v).strip() for v in values[header_row - 1]]
+    errors = error_cells(path, title) if title else []
+    for cell in errors:  # a column name that is an error reads as the error, either engine
+        if cell.row == header_row and cell.column < len(header):
+            header[cell.column] = cell.text
     while header and header[-1] == "":
         header.pop()
     width = len(header)
@@ -993,15 +1007,32 @@ def read_xlsx_export(
     data = pd.DataFrame(columns, index=range(records)) if width else pd.DataFrame(
         index=range(records)
     )
-    # Trailing rows that are entirely empty are formatting, not respondents.
+    # Cells that show an error (#DIV/0!, #N/A …) are read as empty, each one listed.
+    shown = [c for c in errors if c.row > header_row and c.column < width]
+    at = np.array([c.row - header_row - 1 for c in shown], dtype=np.int64)
+    on = np.array([c.column for c in shown], dtype=np.int64)
+    for j in np.unique(on):
+        data.iloc[at[on == j], int(j)] = ""
+    # Trailing rows that are entirely empty are formatting, not respondents (a row that
+    # shows only errors is not empty).
     if width and records:
         filled = np.zeros(records, dtype=bool)
+        filled[at] = True
         for j in range(width):
             filled |= _nonblank(data[j])
         kept = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     else:
         kept = 0
     data = data.iloc[:kept].reset_index(drop=True)
+    issues = [
+        ReadIssue(
+            c.row, "excel_error",
+            f"a value, not an Excel error: the cell shows {c.text} (its formula could not "
+            "be computed), so it is read as missing",
+            column=c.column, value=c.text, action="set_missing",
+        )
+        for c in shown
+    ]
     return RawExport(
         file=file,
         columns=header,
@@ -1018,6 +1049,7 @@ def read_xlsx_export(
             **({"sheet_chosen": "first_visible", "hidden_sheets": read.hidden}
                if read.chosen else {}),
         },
+        issues=issues,
     )
 
 
