@@ -237,9 +237,16 @@ def detect_encoding(data: bytes | bytearray, override: str | None = None) -> str
             return "utf-16-be"
     try:
         data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _cut_off(exc, data) and not data[: exc.start].isascii():
+            return "utf-8"  # UTF-8 that ends in the middle of a character: _decode says so
         return "cp1252"
     return "utf-8"
+
+
+def _cut_off(exc: UnicodeDecodeError, data: bytes | bytearray) -> bool:
+    """Whether decoding failed only because the data end in the middle of a character."""
+    return exc.end >= len(data) and exc.reason in ("unexpected end of data", "truncated data")
 
 
 def detect_delimiter(text: str, override: str | None = None) -> str:
@@ -301,6 +308,12 @@ def _decode(file: str, data: bytes | bytearray, encoding: str | None) -> tuple[s
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, UnicodeDecodeError) and _cut_off(exc, data):
+            raise UserError(
+                f"{file}, line {_line_of(data, len(data))}: the file ends in the middle of a "
+                f"character ({enc}): the export was cut off",
+                hint="export the file again and check it was copied completely",
+            ) from exc
         bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
         hint = "set 'encoding' for this input in the study config (e.g. 'cp1252' or 'utf-8')"
         if bom and bom != enc:
@@ -936,7 +949,8 @@ def read_csv_export(
       a quoted field whose continuation lines each look like a whole record (``width - 1``
       delimiters or more; files with three or more columns).
     * **Truncated file**: the file ends without a line break in a record that has fewer
-      fields than the header.
+      fields than the header, or in the middle of a character (a UTF-8, UTF-16 or UTF-32
+      file cut off; a UTF-8 file is no longer taken for cp1252 then).
     * **Different delimiter**: a record with too few fields that another delimiter splits
       into at least the header's number of fields.
     * **Too many fields**: a record with non-empty fields beyond the header. (Extra
@@ -945,10 +959,16 @@ def read_csv_export(
       :data:`pipeline.privacy.MAX_CELL_CHARS`).
     * **Header in another row** (with ``expected_columns``), or a header that is one
       column while most records have several (title rows above the header).
+    * **Limits**, checked while the file is read, before it is parsed
+      (:class:`_StreamLimits`): more than :data:`MAX_COLUMNS` header fields, a line
+      longer than :data:`MAX_LINE_BYTES` bytes, a quoted cell longer than
+      ``MAX_CELL_CHARS``.
 
-    Soft issue (returned in ``issues``, the record is kept): a record with fewer fields
+    Soft issues (returned in ``issues``, the record is kept): a record with fewer fields
     than the header that is none of the above, padded with empty cells
-    (``kind = "short_record"``). Blank lines at the end of the file are not records; they
+    (``kind = "short_record"``); a last record with all its fields but no line break
+    after it (``kind = "possibly_truncated"``: if the file was cut off in its last cell,
+    nothing else shows it). Blank lines at the end of the file are not records; they
     are dropped and counted in ``meta["blank_lines_at_end"]``. A blank line elsewhere is
     an empty row (the clean stage excludes it as ``empty_row``).
     """
@@ -988,6 +1008,7 @@ def read_csv_export(
     fast = _read_fast(body, delim) if parser == "auto" else None
     if fast is not None:
         header, frame, blank_at_end, lines = fast
+        ends_with_break = body.endswith(("\n", "\r"))
         del body, text
         _check_header(file, header, header_row, delim)
         n = len(frame)
@@ -1007,6 +1028,7 @@ def read_csv_export(
                 "sep_line": sep_line is not None,
                 "parser": "c",
             },
+            issues=[] if ends_with_break or not n else [_unterminated(file, header_row + n)],
         )
     records, lines = _parse_records(file, body, delim, header_row, lines_above)
     if not records:
@@ -1071,6 +1093,8 @@ def read_csv_export(
             record = [""] * width
         rows.append(record)
         source_rows.append(row)
+    if rows and not ends_with_break:
+        issues.append(_unterminated(file, source_rows[-1]))
 
     return RawExport(
         file=file,
@@ -1089,6 +1113,17 @@ def read_csv_export(
             "parser": "python",
         },
         issues=issues,
+    )
+
+
+def _unterminated(file: str, row: int) -> ReadIssue:
+    """The soft issue of a file whose last record is complete but has no line break."""
+    return ReadIssue(
+        row,
+        "possibly_truncated",
+        f"{file}, row {row} (the last record): the file ends without a line break after "
+        "it; if the export was cut off, its last cell is incomplete: compare it with the "
+        "source",
     )
 
 

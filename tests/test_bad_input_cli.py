@@ -115,6 +115,48 @@ def test_truncated_file_stops(good_run, tmp_path, capsys):
     _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)truncat|ends|short")
 
 
+def _cut_interviews(at: Callable[[bytes], int]) -> Callable[[bytes], bytes]:
+    """The interview coding cut off at a position found in its bytes."""
+    return lambda data: data[: at(data)]
+
+
+def test_interviews_cut_off_mid_record_stops(good_run, tmp_path, capsys):
+    cut = _cut_interviews(lambda d: d.rindex(b"F065,MUG,Voortzetting") + 20)
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 66 \(line 66\)",
+                   r"3 of 5 fields", r"cut off")
+
+
+def test_interviews_cut_off_in_a_quoted_answer_stops(good_run, tmp_path, capsys):
+    cut = _cut_interviews(lambda d: d.rindex(b"wordt pas na de herindeling"))
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 65 \(line 65\)",
+                   r"ends inside a quoted field", r"cut off")
+
+
+def test_interviews_cut_off_in_a_character_stops(good_run, tmp_path, capsys):
+    # the coding is UTF-8; cut after the first of the two bytes of its last 'ë'
+    cut = _cut_interviews(lambda d: d.rindex("ë".encode()) + 1)
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS,
+                   r"ends in the middle of a character \(utf-8\): the export was cut off")
+
+
+def test_interviews_cut_off_in_the_last_answer_is_listed(tmp_path):
+    config = _study(tmp_path, {INTERVIEWS: lambda d: d.rstrip(b"\n")[:-25]})
+    out = tmp_path / "out"
+    for stage in ("ingest", "validate", "clean"):
+        assert main([stage, "--config", str(config), "--out", str(out)]) == 0
+    report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
+    cut = report[report["issue"] == "possibly_truncated"]
+    assert cut[["instrument", "file", "row", "action"]].values.tolist() == [
+        ["interviews", INTERVIEWS, 66, "keep_row"]]
+    assert "ends without a line break" in cut["expected"].item()
+    flow = pd.read_csv(out / "data/interim/sample_flow.csv", keep_default_na=False)
+    interviews = flow[flow["instrument"] == "interviews"]
+    assert interviews.loc[interviews["step"] == "raw", "n"].item() == 65
+
+
 def test_lines_with_another_delimiter_stop(good_run, tmp_path, capsys):
     def edit(data: bytes) -> bytes:
         lines = _lines(data)
