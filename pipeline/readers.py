@@ -565,21 +565,15 @@ def _read_limited(path: Path, *, header_row: int, delimiter: str | None,
                   encoding: str | None) -> bytearray:
     """The bytes of a CSV export, read :data:`READ_CHUNK_BYTES` at a time and checked
     against the limits as they come in (:class:`_StreamLimits`), so a file that breaks
-    one stops after a bounded amount of reading, before anything is parsed."""
+    one stops after a bounded amount of reading (and memory), before anything is parsed."""
     limits = _StreamLimits(path.name, header_row, delimiter, encoding)
-    buf = bytearray(path.stat().st_size + 1)  # one spare byte: the end shows as a 0 read
-    pos = 0
+    buf = bytearray()
     with path.open("rb") as fh:
-        while True:
-            if pos == len(buf):  # the file grew while it was read
-                buf.extend(bytes(READ_CHUNK_BYTES))
-            with memoryview(buf) as view, view[pos : pos + READ_CHUNK_BYTES] as part:
-                n = fh.readinto(part)
-            if not n:
-                break
-            limits.feed(buf, pos, pos + n)
-            pos += n
-    del buf[pos:]
+        while chunk := fh.read(READ_CHUNK_BYTES):
+            start = len(buf)
+            buf += chunk
+            del chunk
+            limits.feed(buf, start, len(buf))
     limits.finish(buf)
     return buf
 
