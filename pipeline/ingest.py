@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import console
 from pipeline.catalog import require
 from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
 from pipeline.config import OutputPaths, StudyConfig
@@ -327,6 +328,10 @@ def ingest_export(
         "delimiter": raw.meta.get("delimiter"),
         "decimal": raw.meta.get("decimal", "."),
         "sheet": redact_label(sheet) if sheet is not None else None,
+        # An Excel sheet chosen by the reader (none configured): which, and what it skipped.
+        **({"sheet_chosen": raw.meta["sheet_chosen"],
+            "hidden_sheets": [redact_label(h) for h in raw.meta.get("hidden_sheets", [])]}
+           if "sheet_chosen" in raw.meta else {}),
         "user_missing": declared,
         "value_labels": labels,
         "columns": {name: redact_label(raw.columns[p]) for name, p in sorted(mapping.items())},
@@ -338,12 +343,28 @@ def ingest_export(
         # validate lists these in the validation report.
         "records": raw.meta.get("records", n),
         "blank_lines_at_end": raw.meta.get("blank_lines_at_end", 0),
-        "read_issues": [
-            {"row": i.row, "kind": i.kind, "message": redact_label(i.message)}
-            for i in raw.issues
-        ],
+        "read_issues": read_issues(raw, set(mapping.values())),
     }
     return frame, meta
+
+
+def read_issues(raw: RawExport, used: set[int]) -> list[dict]:
+    """What the reader noticed, for the validation report: problems with the rows still in
+    the export (not those dropped by ``skip_rows``); a cell's problem only in a column the
+    codebook uses (``used``: header positions), named as the file names it."""
+    rows = set(raw.row_numbers.tolist())
+    out = []
+    for issue in raw.issues:
+        if issue.row not in rows or (issue.column is not None and issue.column not in used):
+            continue
+        entry: dict[str, object] = {
+            "row": issue.row, "kind": issue.kind, "message": redact_label(issue.message)
+        }
+        if issue.column is not None:
+            entry.update(column=redact_label(raw.columns[issue.column]),
+                         value=redact_label(issue.value), action=issue.action)
+        out.append(entry)
+    return out
 
 
 def export_names(instrument: Instrument, rename: dict[str, str]) -> list[str]:
@@ -352,6 +373,16 @@ def export_names(instrument: Instrument, rename: dict[str, str]) -> list[str]:
     source = {normalise_column(target): col for col, target in rename.items()}
     return [source.get(normalise_column(v.name), v.name)
             for v in instrument.variables if v.required]
+
+
+def _say_sheet(name: str, raw: RawExport) -> None:
+    """Tell the user which Excel sheet was read when the study config names none."""
+    hidden = [redact_label(h) for h in raw.meta.get("hidden_sheets", [])]
+    skipped = f"; hidden sheet(s) {hidden} not read" if hidden else ""
+    console.info(
+        f"ingest: {raw.file}: read sheet {redact_label(raw.meta['sheet'])!r}, the first visible "
+        f"sheet with data (no 'sheet' set in [inputs.{name}]{skipped})"
+    )
 
 
 def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
@@ -371,6 +402,8 @@ def run_ingest(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
                 header_row=spec.header_row,
                 expected_columns=export_names(codebook.instruments[name], spec.rename),
             )
+            if raw.meta.get("sheet_chosen"):
+                _say_sheet(name, raw)
             raw, skipped = skip_rows(raw, spec.skip_rows)
             frame, meta = ingest_export(
                 raw, codebook.instruments[name], key=config.pseudonym_key,

@@ -9,6 +9,7 @@ is left to the validate and clean stages.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -16,13 +17,16 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.excel_errors import error_cells
 from pipeline.privacy import MAX_CELL_CHARS
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -34,11 +38,17 @@ class ReadIssue:
 
     ``row`` is the row number as in :attr:`RawExport.source_rows`; ``kind`` is a short
     code (``"short_record"``); ``message`` says what happened and what the reader did.
+    A problem with one cell also has its ``column`` (header position) and the ``value``
+    the file shows there; ``action`` is what the reader did (the validation report's
+    ``action``: ``keep_row``, or ``set_missing`` for a cell read as empty).
     """
 
     row: int
     kind: str
     message: str
+    column: int | None = None
+    value: str = ""
+    action: str = "keep_row"
 
 
 class RawExport:
@@ -202,9 +212,10 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*(?:\r\n|\n|\r|$)", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 HEADER_SEARCH_ROWS = 20  # rows searched for the expected column names
+_QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
 
 
-def detect_encoding(data: bytes, override: str | None = None) -> str:
+def detect_encoding(data: bytes | bytearray, override: str | None = None) -> str:
     """The encoding of a CSV export.
 
     A byte-order mark decides (UTF-8, UTF-16 or UTF-32, either byte order); UTF-16 without
@@ -226,9 +237,16 @@ def detect_encoding(data: bytes, override: str | None = None) -> str:
             return "utf-16-be"
     try:
         data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _cut_off(exc, data) and not data[: exc.start].isascii():
+            return "utf-8"  # UTF-8 that ends in the middle of a character: _decode says so
         return "cp1252"
     return "utf-8"
+
+
+def _cut_off(exc: UnicodeDecodeError, data: bytes | bytearray) -> bool:
+    """Whether decoding failed only because the data end in the middle of a character."""
+    return exc.end >= len(data) and exc.reason in ("unexpected end of data", "truncated data")
 
 
 def detect_delimiter(text: str, override: str | None = None) -> str:
@@ -285,11 +303,17 @@ def detect_decimal(rows: list[list[str]]) -> str:
     return "," if comma > point else "."
 
 
-def _decode(file: str, data: bytes, encoding: str | None) -> tuple[str, str]:
+def _decode(file: str, data: bytes | bytearray, encoding: str | None) -> tuple[str, str]:
     enc = detect_encoding(data, encoding)
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, UnicodeDecodeError) and _cut_off(exc, data):
+            raise UserError(
+                f"{file}, line {_line_of(data, len(data))}: the file ends in the middle of a "
+                f"character ({enc}): the export was cut off",
+                hint="export the file again and check it was copied completely",
+            ) from exc
         bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
         hint = "set 'encoding' for this input in the study config (e.g. 'cp1252' or 'utf-8')"
         if bom and bom != enc:
@@ -309,6 +333,249 @@ def _decode(file: str, data: bytes, encoding: str | None) -> tuple[str, str]:
             "this input (e.g. 'utf-16-le'), or re-save the file as UTF-8 CSV",
         )
     return text, enc
+
+
+# ----------------------------------------------------------------- limits while reading
+
+#: A header with more columns than this is not a survey export (Excel's own maximum is
+#: 16,384); the file stops as soon as its header has been read.
+MAX_COLUMNS = 10_000
+#: A physical line longer than this many bytes is not a survey record (10,000 columns of
+#: 1,000 bytes each, or ten cells at the free-text limit): a file without line breaks,
+#: or not a CSV at all.
+MAX_LINE_BYTES = 10_000_000
+#: Bytes read (and checked) at a time.
+READ_CHUNK_BYTES = 1 << 24
+_FIELD_START = np.zeros(256, dtype=bool)  # bytes after which a field starts
+_FIELD_START[[ord(d) for d in DELIMITERS] + [_LF, _CR]] = True
+
+
+def _probe_codec(head: bytes, override: str | None) -> str:
+    """The encoding the first bytes are decoded with for the header check: the override
+    (when Python knows it), a byte-order mark, the zero bytes of UTF-16, else UTF-8
+    (cp1252 has the same delimiters and line breaks; undecodable bytes are replaced)."""
+    if override:
+        with contextlib.suppress(LookupError):
+            return codecs.lookup(override).name
+    name = detect_encoding(head)
+    return "utf-8" if name == "cp1252" else name
+
+
+def _ascii_compatible(codec: str) -> bool:
+    """Whether the encoding writes quotes, delimiters and line breaks as single bytes."""
+    sample = '"\n;,|\t'
+    try:
+        return sample.encode(codec.replace("utf-8-sig", "utf-8")) == sample.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
+class _StreamLimits:
+    """The limits of a CSV export, checked on each chunk as the file is read.
+
+    * **Header width**: the header row (below a ``sep=`` line and ``header_row - 1``
+      title rows) may have at most :data:`MAX_COLUMNS` fields; checked as soon as the
+      header line is in, and on a part of it that already has too many.
+    * **Line length**: no physical line may be longer than :data:`MAX_LINE_BYTES` bytes.
+      Each chunk is searched for a line break in blocks of half that length (a few
+      ``bytes.find`` calls per chunk); only a block without one is measured exactly.
+    * **Cell size**: no quoted cell may hold more than :data:`pipeline.privacy.
+      MAX_CELL_CHARS` characters: the quotes of each chunk are found with numpy, and the
+      bytes from a quote that starts a field to the next quote are counted (UTF-8
+      continuation bytes left out). A quote that is never closed is caught after that
+      many characters, not at the end of the file. A quoted cell with doubled quotes
+      inside, and an unquoted cell (bounded by the line length), are measured exactly by
+      the parser later. Only for encodings that write ASCII as single bytes.
+
+    A limit that is exceeded stops the read with a :class:`UserError` naming the file,
+    the line and the limit.
+    """
+
+    def __init__(self, file: str, header_row: int, delimiter: str | None,
+                 encoding: str | None) -> None:
+        self.file = file
+        self.header_row = header_row
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.codec: str | None = None
+        self.scan_quotes = False
+        self.header_done = False
+        self.run = 0  # bytes since the last line break
+        self.quotes = 0  # quotes seen so far (their parity says whether a cell is open)
+        self.open_at = -1  # where the open quoted cell starts (-1: none, -2: not a cell)
+
+    def feed(self, buf: bytearray, start: int, end: int) -> None:
+        """Check ``buf[start:end]``, the chunk just read (``buf[:start]`` was checked)."""
+        if self.codec is None:
+            self.codec = _probe_codec(bytes(buf[: min(end, 4096)]), self.encoding)
+            self.scan_quotes = _ascii_compatible(self.codec)
+        if not self.header_done:
+            self._header(buf, end, final=False)
+        self._lines(buf, start, end)
+        if self.scan_quotes:
+            self._quotes(buf, start, end)
+
+    def finish(self, buf: bytearray) -> None:
+        """The file has been read: a header line without a line break is complete."""
+        if not self.header_done and self.codec is not None:
+            self._header(buf, len(buf), final=True)
+
+    # -- header width
+
+    def _header(self, buf: bytearray, end: int, *, final: bool) -> None:
+        assert self.codec is not None
+        brk = b"\n" if buf.find(b"\n", 0, end) >= 0 else b"\r"
+        pos, complete = 0, False
+        for _ in range(self.header_row + 1):  # a sep= line, title rows and the header
+            at = buf.find(brk, pos, end)
+            if at < 0:
+                break
+            pos = at + 1
+        else:
+            complete = True
+        text = bytes(buf[: pos if complete else end]).decode(self.codec, errors="replace")
+        text = text.removeprefix("\ufeff")
+        delimiter = self.delimiter
+        sep = _SEP_LINE.match(text)
+        if sep:
+            delimiter = delimiter or sep.group(1)
+            text = text[sep.end():]
+        lines = _split_lines(text, self.header_row)
+        if len(lines) < self.header_row:
+            self.header_done = final
+            return
+        line = lines[-1]
+        ended = line.endswith(("\n", "\r"))
+        line = line.rstrip("\r\n")
+        width, delim = max((line.count(d) + 1, d) for d in ([delimiter] if delimiter
+                                                             else DELIMITERS))
+        if width > MAX_COLUMNS and (ended or final) and '"' in line:
+            with contextlib.suppress(csv.Error):  # quoted names may hold the delimiter
+                width = len(next(csv.reader([line], delimiter=delim)))
+        if width > MAX_COLUMNS:
+            count = f"{width:,}" if ended or final else f"at least {width:,}"
+            raise UserError(
+                f"{self.file}: the header (row {self.header_row}) has {count} columns "
+                f"(separated by {delim!r}); this pipeline reads at most {MAX_COLUMNS:,} "
+                "columns",
+                hint="a survey export has far fewer: check that 'path' points at the "
+                "survey's export and that 'delimiter' and 'header_row' are right for "
+                "this input in the study config",
+            )
+        self.header_done = ended or final
+
+    # -- line length
+
+    def _lines(self, buf: bytearray, start: int, end: int) -> None:
+        first = _next_break(buf, start, end)
+        if first < 0:
+            self.run += end - start
+            if self.run > MAX_LINE_BYTES:
+                self._line_error(buf, end - self.run)
+            return
+        if self.run + first - start > MAX_LINE_BYTES:
+            self._line_error(buf, first - (self.run + first - start))
+        block = MAX_LINE_BYTES // 2
+        for p in range(first + 1, end - block + 1, block):
+            if _next_break(buf, p, p + block) >= 0:
+                continue
+            # A whole block without a line break: measure the line around it.
+            before = max(buf.rfind(b"\n", first, p), buf.rfind(b"\r", first, p))
+            after = _next_break(buf, p + block, end)
+            if (after if after >= 0 else end) - before - 1 > MAX_LINE_BYTES:
+                self._line_error(buf, before + 1)
+        last = max(buf.rfind(b"\n", start, end), buf.rfind(b"\r", start, end))
+        self.run = end - last - 1
+        if self.run > MAX_LINE_BYTES:
+            self._line_error(buf, last + 1)
+
+    def _line_error(self, buf: bytearray, at: int) -> None:
+        raise UserError(
+            f"{self.file}, line {_line_of(buf, at)}: the line is longer than "
+            f"{MAX_LINE_BYTES:,} bytes without a line break; this pipeline reads lines of "
+            "at most that length",
+            hint="check that 'path' points at the CSV export: a file without line breaks "
+            "is not one (a binary file, or line breaks lost in copying)",
+        )
+
+    # -- cell size
+
+    def _quotes(self, buf: bytearray, start: int, end: int) -> None:
+        arr = np.frombuffer(buf, dtype=np.uint8, count=end - start, offset=start)
+        found = np.flatnonzero(arr == _QUOTE) + start
+        del arr
+        carried = self.quotes % 2 == 1
+        self.quotes += len(found)
+        if carried:  # the first quote closes the cell opened in an earlier chunk
+            opens = np.concatenate([[self.open_at], found[1::2]])
+            closes = found[0::2]
+        else:
+            opens, closes = found[0::2], found[1::2]
+        starts_field = np.ones(len(opens), dtype=bool)
+        new = opens[1:] if carried else opens
+        if len(new):
+            view = np.frombuffer(buf, dtype=np.uint8, count=end)
+            before = view[np.maximum(new - 1, 0)]
+            starts_field[1 if carried else 0:] = (new == 0) | _FIELD_START[before]
+            del view
+        if carried:
+            starts_field[0] = self.open_at >= 0
+        n = len(closes)
+        long = np.flatnonzero(starts_field[:n] & (closes - opens[:n] - 1 > MAX_CELL_CHARS))
+        for k in long[:1]:
+            self._cell_check(buf, int(opens[k]), int(closes[k]))
+        if len(opens) > n:  # a cell still open at the end of the chunk
+            self.open_at = int(opens[-1]) if starts_field[-1] else -2
+            if self.open_at >= 0 and end - self.open_at - 1 > MAX_CELL_CHARS:
+                self._cell_check(buf, self.open_at, end)
+        else:
+            self.open_at = -1
+
+    def _cell_check(self, buf: bytearray, open_at: int, close_at: int) -> None:
+        """Stop if the quoted cell from ``open_at`` to ``close_at`` holds more characters
+        than the limit (counted as bytes that do not continue a UTF-8 character: exact in
+        UTF-8, a lower bound in cp1252)."""
+        cell = np.frombuffer(buf, dtype=np.uint8, count=close_at - open_at - 1,
+                             offset=open_at + 1)
+        chars = len(cell) - int(np.count_nonzero((cell & 0xC0) == 0x80))
+        del cell
+        if chars > MAX_CELL_CHARS:
+            raise UserError(
+                f"{self.file}, line {_line_of(buf, open_at)}: a quoted cell is longer than "
+                f"{MAX_CELL_CHARS:,} characters, the longest free-text cell this pipeline "
+                "accepts",
+                hint="this is almost always a quote that is not closed; check the quotes "
+                'in that row (a quote inside a quoted answer must be doubled: "")',
+            )
+
+
+def _next_break(buf: bytearray, start: int, end: int) -> int:
+    """The first line break (``\\n`` or ``\\r``) in ``buf[start:end]``, or -1."""
+    lf, cr = buf.find(b"\n", start, end), buf.find(b"\r", start, end)
+    return min(lf, cr) if lf >= 0 and cr >= 0 else max(lf, cr)
+
+
+def _line_of(buf: bytearray, at: int) -> int:
+    """The physical line (1 = the first) that byte ``at`` is on."""
+    lf = buf.count(b"\n", 0, at)
+    return (lf if lf or buf.find(b"\n") >= 0 else buf.count(b"\r", 0, at)) + 1
+
+
+def _read_limited(path: Path, *, header_row: int, delimiter: str | None,
+                  encoding: str | None) -> bytearray:
+    """The bytes of a CSV export, read :data:`READ_CHUNK_BYTES` at a time and checked
+    against the limits as they come in (:class:`_StreamLimits`), so a file that breaks
+    one stops after a bounded amount of reading (and memory), before anything is parsed."""
+    limits = _StreamLimits(path.name, header_row, delimiter, encoding)
+    buf = bytearray()
+    with path.open("rb") as fh:
+        while chunk := fh.read(READ_CHUNK_BYTES):
+            start = len(buf)
+            buf += chunk
+            del chunk
+            limits.feed(buf, start, len(buf))
+    limits.finish(buf)
+    return buf
 
 
 def _split_lines(text: str, n: int) -> list[str]:
@@ -435,6 +702,11 @@ def _check_header(file: str, header: list[str], header_row: int, delim: str) -> 
             f"{file}: row {header_row} (the header row) is empty; expected the column names",
             hint="remove the empty lines above the header, or set header_row for this input",
         )
+    if len(header) > MAX_COLUMNS:  # a header spread over lines (quoted line breaks)
+        raise UserError(
+            f"{file}: the header (row {header_row}) has {len(header):,} columns; this "
+            f"pipeline reads at most {MAX_COLUMNS:,} columns"
+        )
     others = [d for d in DELIMITERS if d != delim and d in header[0]] if len(header) == 1 else []
     if others:
         raise UserError(
@@ -446,7 +718,6 @@ def _check_header(file: str, header: list[str], header_row: int, delim: str) -> 
     check_duplicate_columns(file, header)
 
 
-_QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
 
 
 def _read_fast(body: str, delim: str) -> tuple[list[str], pd.DataFrame, int, int] | None:
@@ -672,7 +943,8 @@ def read_csv_export(
       a quoted field whose continuation lines each look like a whole record (``width - 1``
       delimiters or more; files with three or more columns).
     * **Truncated file**: the file ends without a line break in a record that has fewer
-      fields than the header.
+      fields than the header, or in the middle of a character (a UTF-8, UTF-16 or UTF-32
+      file cut off; a UTF-8 file is no longer taken for cp1252 then).
     * **Different delimiter**: a record with too few fields that another delimiter splits
       into at least the header's number of fields.
     * **Too many fields**: a record with non-empty fields beyond the header. (Extra
@@ -681,10 +953,16 @@ def read_csv_export(
       :data:`pipeline.privacy.MAX_CELL_CHARS`).
     * **Header in another row** (with ``expected_columns``), or a header that is one
       column while most records have several (title rows above the header).
+    * **Limits**, checked while the file is read, before it is parsed
+      (:class:`_StreamLimits`): more than :data:`MAX_COLUMNS` header fields, a line
+      longer than :data:`MAX_LINE_BYTES` bytes, a quoted cell longer than
+      ``MAX_CELL_CHARS``.
 
-    Soft issue (returned in ``issues``, the record is kept): a record with fewer fields
+    Soft issues (returned in ``issues``, the record is kept): a record with fewer fields
     than the header that is none of the above, padded with empty cells
-    (``kind = "short_record"``). Blank lines at the end of the file are not records; they
+    (``kind = "short_record"``); a last record with all its fields but no line break
+    after it (``kind = "possibly_truncated"``: if the file was cut off in its last cell,
+    nothing else shows it). Blank lines at the end of the file are not records; they
     are dropped and counted in ``meta["blank_lines_at_end"]``. A blank line elsewhere is
     an empty row (the clean stage excludes it as ``empty_row``).
     """
@@ -694,7 +972,9 @@ def read_csv_export(
             f"{file}: delimiter {delimiter!r} — expected one character",
             hint="set delimiter to ';', ',', '\\t' or '|' for this input in the study config",
         )
-    text, enc = _decode(file, path.read_bytes(), encoding)
+    data = _read_limited(path, header_row=header_row, delimiter=delimiter, encoding=encoding)
+    text, enc = _decode(file, data, encoding)
+    del data
     sep_line = _SEP_LINE.match(text)
     if sep_line:
         if not delimiter:
@@ -722,6 +1002,7 @@ def read_csv_export(
     fast = _read_fast(body, delim) if parser == "auto" else None
     if fast is not None:
         header, frame, blank_at_end, lines = fast
+        ends_with_break = body.endswith(("\n", "\r"))
         del body, text
         _check_header(file, header, header_row, delim)
         n = len(frame)
@@ -741,6 +1022,7 @@ def read_csv_export(
                 "sep_line": sep_line is not None,
                 "parser": "c",
             },
+            issues=[] if ends_with_break or not n else [_unterminated(file, header_row + n)],
         )
     records, lines = _parse_records(file, body, delim, header_row, lines_above)
     if not records:
@@ -805,6 +1087,8 @@ def read_csv_export(
             record = [""] * width
         rows.append(record)
         source_rows.append(row)
+    if rows and not ends_with_break:
+        issues.append(_unterminated(file, source_rows[-1]))
 
     return RawExport(
         file=file,
@@ -823,6 +1107,17 @@ def read_csv_export(
             "parser": "python",
         },
         issues=issues,
+    )
+
+
+def _unterminated(file: str, row: int) -> ReadIssue:
+    """The soft issue of a file whose last record is complete but has no line break."""
+    return ReadIssue(
+        row,
+        "possibly_truncated",
+        f"{file}, row {row} (the last record): the file ends without a line break after "
+        "it; if the export was cut off, its last cell is incomplete: compare it with the "
+        "source",
     )
 
 
@@ -950,6 +1245,12 @@ def read_xlsx_export(
 ) -> RawExport:
     """Read one sheet of an Excel workbook; see :func:`read_csv_export` for ``header_row``
     and ``expected_columns`` (the first 20 rows are searched for the expected names).
+    Without ``sheet`` the first *visible* sheet with data is read, never a hidden one
+    (``meta["sheet_chosen"] = "first_visible"`` and ``meta["hidden_sheets"]`` then say so);
+    when only hidden sheets hold data, the error names them (see :func:`_pick_sheet`).
+    A cell that shows an Excel error (``#DIV/0!``, ``#N/A``, ``#REF!`` …) is read as empty
+    and listed in ``issues`` (``kind = "excel_error"``, with its column and the error),
+    whichever engine read the values (:mod:`pipeline.excel_errors`).
     Trailing rows that are entirely empty are formatting and are dropped
     (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
     below the reader's limit for a free-text cell.
@@ -963,7 +1264,8 @@ def read_xlsx_export(
     library read the file).
     """
     file = path.name
-    values, title, engine = _xlsx_values(path, sheet)
+    read = _xlsx_values(path, sheet)
+    values, title = read.rows, read.title
     if expected_columns:
         first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
         _suggest_header_row(file, {"": first}, header_row, expected_columns)
@@ -973,9 +1275,20 @@ def read_xlsx_export(
             f"{header_row}"
         )
     header = [cell_text(v).strip() for v in values[header_row - 1]]
+    errors = error_cells(path, title) if title else []
+    for cell in errors:  # a column name that is an error reads as the error, either engine
+        if cell.row == header_row and cell.column < len(header):
+            header[cell.column] = cell.text
     while header and header[-1] == "":
         header.pop()
     width = len(header)
+    if width > MAX_COLUMNS:
+        raise UserError(
+            f"{file}: the header (sheet {title!r}, row {header_row}) has {width:,} columns; "
+            f"this pipeline reads at most {MAX_COLUMNS:,} columns",
+            hint="a survey export has far fewer: check 'sheet' and 'header_row' for this "
+            "input in the study config",
+        )
     check_duplicate_columns(file, header)
     body = values[header_row:]
     del values
@@ -987,15 +1300,32 @@ def read_xlsx_export(
     data = pd.DataFrame(columns, index=range(records)) if width else pd.DataFrame(
         index=range(records)
     )
-    # Trailing rows that are entirely empty are formatting, not respondents.
+    # Cells that show an error (#DIV/0!, #N/A …) are read as empty, each one listed.
+    shown = [c for c in errors if c.row > header_row and c.column < width]
+    at = np.array([c.row - header_row - 1 for c in shown], dtype=np.int64)
+    on = np.array([c.column for c in shown], dtype=np.int64)
+    for j in np.unique(on):
+        data.iloc[at[on == j], int(j)] = ""
+    # Trailing rows that are entirely empty are formatting, not respondents (a row that
+    # shows only errors is not empty).
     if width and records:
         filled = np.zeros(records, dtype=bool)
+        filled[at] = True
         for j in range(width):
             filled |= _nonblank(data[j])
         kept = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     else:
         kept = 0
     data = data.iloc[:kept].reset_index(drop=True)
+    issues = [
+        ReadIssue(
+            c.row, "excel_error",
+            f"a value, not an Excel error: the cell shows {c.text} (its formula could not "
+            "be computed), so it is read as missing",
+            column=c.column, value=c.text, action="set_missing",
+        )
+        for c in shown
+    ]
     return RawExport(
         file=file,
         columns=header,
@@ -1007,8 +1337,12 @@ def read_xlsx_export(
             "decimal": ".",
             "records": records,
             "blank_rows_at_end": records - kept,
-            "engine": engine,
+            "engine": read.engine,
+            # Only when no sheet is configured: which one was read, and what was skipped.
+            **({"sheet_chosen": "first_visible", "hidden_sheets": read.hidden}
+               if read.chosen else {}),
         },
+        issues=issues,
     )
 
 
@@ -1020,35 +1354,95 @@ def _nonblank(column: pd.Series) -> np.ndarray:
     return filled[codes]
 
 
-def _xlsx_values(path: Path, sheet: str | None) -> tuple[list, str, str]:
-    """Every row of the sheet as cell values: (rows, sheet title, engine)."""
+class SheetValues(NamedTuple):
+    """The cell values of the sheet an Excel reader read, and how it was chosen."""
+
+    rows: list  # every row of the sheet as cell values
+    title: str  # the sheet's name
+    engine: str  # "calamine" or "openpyxl"
+    hidden: list[str]  # the workbook's hidden worksheets (only when no sheet is configured)
+    chosen: bool  # True when no sheet was configured: the first visible sheet with data
+
+
+def _has_value(rows: Iterable[Iterable[object]]) -> bool:
+    """Whether any cell holds a value (stops at the first one)."""
+    return any(v is not None and v != "" for row in rows for v in row)
+
+
+def _pick_sheet(
+    file: str,
+    sheets: list[tuple[str, bool]],
+    sheet: str | None,
+    has_data: Callable[[str], bool],
+) -> tuple[str, list[str]]:
+    """The sheet to read and the hidden worksheets: ``sheets`` is (name, visible) per
+    worksheet in workbook order (chart sheets left out).
+
+    A configured ``sheet`` must exist (hidden or not). Without one, the first visible
+    sheet with data is read: a hidden sheet (an old copy kept by a colleague) is never
+    read by accident. When only hidden sheets hold data, that is an error that names them.
+    """
+    names = [name for name, _ in sheets]
+    hidden = [name for name, visible in sheets if not visible]
+    if sheet is not None:
+        if sheet not in names:
+            raise UserError(
+                f"{file}: no sheet named {sheet!r}; the workbook has {names}",
+                hint="set 'sheet' for this input in the study config",
+            )
+        return sheet, hidden
+    visible = [name for name, shown in sheets if shown]
+    for name in visible:
+        if has_data(name):
+            return name, hidden
+    with_data = [name for name in hidden if has_data(name)]
+    if with_data:
+        which = (f"the only sheet with data, {with_data[0]!r}, is hidden" if len(with_data) == 1
+                 else f"the sheets with data, {with_data}, are all hidden")
+        empty = f" (visible: {visible}, empty)" if visible else ""
+        setting = (f'sheet = "{with_data[0]}"' if len(with_data) == 1
+                   else 'sheet = "<name>" (one of ' + ", ".join(repr(n) for n in with_data) + ")")
+        raise UserError(
+            f"{file}: no sheet is set in the study config and {which}{empty}; a hidden sheet "
+            "is not read unless it is named",
+            hint=f"if it holds the survey, set {setting} for this input in the study config; "
+            "otherwise export the workbook again with the survey on a visible sheet",
+        )
+    return (visible or names or [""])[0], hidden
+
+
+def _xlsx_values(path: Path, sheet: str | None) -> SheetValues:
+    """Every row of the sheet as cell values, read with calamine (openpyxl when calamine
+    cannot open the workbook); see :func:`_pick_sheet` for which sheet."""
     file = path.name
     try:
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
         wb = CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine cannot read it: openpyxl decides (and words the error)
         return _xlsx_values_openpyxl(path, sheet)
-    names = list(wb.sheet_names)
-    if sheet is None:
-        title = names[0] if names else ""
-    elif sheet in names:
-        title = sheet
-    else:
-        raise UserError(
-            f"{file}: no sheet named {sheet!r}; the workbook has {names}",
-            hint="set 'sheet' for this input in the study config",
-        )
+    loaded: dict[str, list] = {}
+
+    def rows_of(name: str) -> list:
+        if name not in loaded:
+            loaded[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return loaded[name]
+
     try:
-        rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        sheets = [(m.name, m.visible == SheetVisibleEnum.Visible) for m in wb.sheets_metadata
+                  if m.typ == SheetTypeEnum.WorkSheet]
+        title, hidden = _pick_sheet(file, sheets, sheet, lambda n: _has_value(rows_of(n)))
+        rows = rows_of(title) if title else []
+    except UserError:
+        raise
     except Exception:
         return _xlsx_values_openpyxl(path, sheet)
     finally:
         wb.close()
-    return rows, title, "calamine"
+    return SheetValues(rows, title, "calamine", hidden, sheet is None)
 
 
-def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str]:
+def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> SheetValues:
     import openpyxl
 
     file = path.name
@@ -1057,20 +1451,14 @@ def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str
     except Exception as exc:
         raise UserError(f"{file}: cannot open the Excel workbook: {exc}") from exc
     try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise UserError(
-                f"{file}: no sheet named {sheet!r}; the workbook has {wb.sheetnames}",
-                hint="set 'sheet' for this input in the study config",
-            )
-        values = list(ws.iter_rows(values_only=True))
-        title = ws.title
+        sheets = [(ws.title, ws.sheet_state == "visible") for ws in wb.worksheets]
+        title, hidden = _pick_sheet(
+            file, sheets, sheet, lambda n: _has_value(wb[n].iter_rows(values_only=True))
+        )
+        values = list(wb[title].iter_rows(values_only=True)) if title else []
     finally:
         wb.close()
-    return values, title, "openpyxl"
+    return SheetValues(values, title, "openpyxl", hidden, sheet is None)
 
 
 def read_export(

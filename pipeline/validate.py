@@ -307,11 +307,14 @@ def parse_instrument(
                 action="drop_column", expected="a column named in the codebook",
             )
         )
-    for read_issue in meta.get("read_issues", []):  # e.g. a short record padded with blanks
+    # What the reader noticed: a short record padded with blanks, an Excel error cell …
+    for read_issue in meta.get("read_issues", []):
         rows.append(
             _report_row(
-                instrument, meta, row=read_issue["row"], respondent="", column="",
-                issue=read_issue["kind"], action="keep_row", expected=read_issue["message"],
+                instrument, meta, row=read_issue["row"], respondent="",
+                column=read_issue.get("column", ""), value=read_issue.get("value", ""),
+                issue=read_issue["kind"], action=read_issue.get("action", "keep_row"),
+                expected=read_issue["message"],
             )
         )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)

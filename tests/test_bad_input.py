@@ -98,9 +98,35 @@ def test_truncated_file_inside_a_quoted_answer(tmp_path):
     assert "row 3 (line 3)" in str(err) and "cut off" in str(err)
 
 
-def test_last_record_without_line_break_is_complete(tmp_path):
+def test_last_record_without_line_break_is_kept_and_listed(tmp_path):
+    # complete as far as the fields go, but a cut in its last cell cannot be told apart
     raw = read_csv_export(_write(tmp_path, "id;a;b\n1;x;y\n2;x;y"))
-    assert raw.rows[-1] == ["2", "x", "y"] and raw.issues == []
+    assert raw.rows[-1] == ["2", "x", "y"]
+    assert [(i.row, i.kind) for i in raw.issues] == [(3, "possibly_truncated")]
+    assert raw.issues[0].message.startswith(
+        "x.csv, row 3 (the last record): the file ends without a line break after it")
+    assert read_csv_export(_write(tmp_path, "id;a;b\n1;x;y\n2;x;y\n")).issues == []
+
+
+def test_utf8_cut_off_in_the_middle_of_a_character(tmp_path):
+    # without the check this file was read as cp1252: every é became Ã©, silently
+    data = "id;wensen\n1;één aanspreekpunt\n2;financiële steun\n".encode()
+    cut = data[: data.rindex("ë".encode()) + 1]
+    err = _error(_write(tmp_path, cut))
+    assert str(err) == ("x.csv, line 3: the file ends in the middle of a character "
+                        "(utf-8): the export was cut off")
+    assert "copied completely" in err.hint
+
+
+def test_utf16_cut_off_in_the_middle_of_a_character(tmp_path):
+    data = "id;wensen\r\n1;geen\r\n".encode("utf-16")
+    err = _error(_write(tmp_path, data[:-1]))
+    assert "ends in the middle of a character (utf-16)" in str(err)
+
+
+def test_cp1252_ending_in_an_accent_is_not_cut_off_utf8(tmp_path):
+    raw = read_csv_export(_write(tmp_path, "id;plaats\n1;Zaanstad\n2;café".encode("cp1252")))
+    assert raw.meta["encoding"] == "cp1252" and raw.rows[-1] == ["2", "café"]
 
 
 def test_lines_with_another_delimiter(tmp_path):

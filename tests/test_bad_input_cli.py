@@ -115,6 +115,48 @@ def test_truncated_file_stops(good_run, tmp_path, capsys):
     _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)truncat|ends|short")
 
 
+def _cut_interviews(at: Callable[[bytes], int]) -> Callable[[bytes], bytes]:
+    """The interview coding cut off at a position found in its bytes."""
+    return lambda data: data[: at(data)]
+
+
+def test_interviews_cut_off_mid_record_stops(good_run, tmp_path, capsys):
+    cut = _cut_interviews(lambda d: d.rindex(b"F065,MUG,Voortzetting") + 20)
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 66 \(line 66\)",
+                   r"3 of 5 fields", r"cut off")
+
+
+def test_interviews_cut_off_in_a_quoted_answer_stops(good_run, tmp_path, capsys):
+    cut = _cut_interviews(lambda d: d.rindex(b"wordt pas na de herindeling"))
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 65 \(line 65\)",
+                   r"ends inside a quoted field", r"cut off")
+
+
+def test_interviews_cut_off_in_a_character_stops(good_run, tmp_path, capsys):
+    # the coding is UTF-8; cut after the first of the two bytes of its last 'ë'
+    cut = _cut_interviews(lambda d: d.rindex("ë".encode()) + 1)
+    config = _study(tmp_path, {INTERVIEWS: cut})
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS,
+                   r"ends in the middle of a character \(utf-8\): the export was cut off")
+
+
+def test_interviews_cut_off_in_the_last_answer_is_listed(tmp_path):
+    config = _study(tmp_path, {INTERVIEWS: lambda d: d.rstrip(b"\n")[:-25]})
+    out = tmp_path / "out"
+    for stage in ("ingest", "validate", "clean"):
+        assert main([stage, "--config", str(config), "--out", str(out)]) == 0
+    report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
+    cut = report[report["issue"] == "possibly_truncated"]
+    assert cut[["instrument", "file", "row", "action"]].values.tolist() == [
+        ["interviews", INTERVIEWS, 66, "keep_row"]]
+    assert "ends without a line break" in cut["expected"].item()
+    flow = pd.read_csv(out / "data/interim/sample_flow.csv", keep_default_na=False)
+    interviews = flow[flow["instrument"] == "interviews"]
+    assert interviews.loc[interviews["step"] == "raw", "n"].item() == 65
+
+
 def test_lines_with_another_delimiter_stop(good_run, tmp_path, capsys):
     def edit(data: bytes) -> bytes:
         lines = _lines(data)
@@ -149,6 +191,51 @@ def test_excel_sep_line_is_accepted(tmp_path):
     config = _study(tmp_path, {CONTROL: lambda d: b"sep=;\r\n" + d})
     out = tmp_path / "out"
     assert main(["ingest", "--config", str(config), "--out", str(out)]) == 0
+
+
+def _short_record_21(data: bytes) -> bytes:
+    lines = _lines(data)
+    lines[20] = b";".join(lines[20].split(b";")[:-3])  # row 21: the last three answers gone
+    return _join(lines)
+
+
+@pytest.mark.parametrize("parser", ["c", "python"])
+def test_excel_sep_line_keeps_the_accounting_and_the_row_numbers(tmp_path, parser):
+    """Excel hides a sep= line: every row keeps the number the spreadsheet shows (the
+    header is row 1), only line numbers count the sep= line; no record is lost. A short
+    record sends the file to the strict parser (``python``)."""
+    records = (RAW / CONTROL).read_bytes().count(b"\r\n") - 1  # independent count
+    edit = _short_record_21 if parser == "python" else (lambda d: d)
+    outputs = {}
+    for name, sep in (("plain", b""), ("sep", b"sep=;\r\n")):
+        (tmp_path / name).mkdir()
+        config = _study(tmp_path / name, {CONTROL: lambda d, sep=sep: sep + edit(d)}
+                        if sep or parser == "python" else None)
+        out = tmp_path / name / "out"
+        for stage in ("ingest", "validate", "clean"):
+            assert main([stage, "--config", str(config), "--out", str(out)]) == 0
+        interim = out / "data" / "interim"
+        outputs[name] = {
+            table: pd.read_csv(interim / f"{table}.csv", keep_default_na=False)
+            for table in ("sample_flow", "exclusions", "validation_report")
+        }
+        meta = json.loads((interim / "ingested" / "control.meta.json").read_text("utf-8"))
+        assert meta["raw_rows"] == records
+        flow = outputs[name]["sample_flow"].query("instrument == 'control'")
+        raw = flow.loc[flow["step"] == "raw", "n"].item()
+        assert raw == records == flow.loc[flow["step"] != "raw", "n"].sum()
+    plain, sep = outputs["plain"], outputs["sep"]
+    assert sep["exclusions"].equals(plain["exclusions"])
+    assert sep["sample_flow"].equals(plain["sample_flow"])
+    report = ["instrument", "row", "column", "value", "issue", "action"]
+    assert sep["validation_report"][report].equals(plain["validation_report"][report])
+    if parser == "python":
+        short = {name: out["validation_report"].query("issue == 'short_record'")
+                 for name, out in outputs.items()}
+        assert short["plain"]["row"].tolist() == short["sep"]["row"].tolist() == [21]
+        line = {name: int(re.search(r"row 21 \(line (\d+)\)", part["expected"].item())[1])
+                for name, part in short.items()}
+        assert line["sep"] == line["plain"] + 1  # the sep= line is line 1 of the file
 
 
 def test_header_only_survey_is_a_hard_error_naming_it(good_run, tmp_path, capsys):
