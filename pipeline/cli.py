@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import console
 from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths, StudyConfig, load_config
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_error
 from pipeline.transaction import transaction
 from pipeline.version import version_text
 
@@ -252,13 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; the exit code (0, 2 for a user error, 130 when interrupted)."""
+    """Run the command line; the exit code (0, 2 for a user error or an operating system
+    that refuses to read or write, 130 when interrupted)."""
     args = build_parser().parse_args(argv)
     console.set_verbosity(args.verbosity)
     try:
         return args.func(args)
     except UserError as exc:
         console.error(exc.render())
+        return EXIT_USER_ERROR
+    except OSError as exc:  # the operating system refused (permissions, full disk, …)
+        user_error = os_error(exc)
+        if user_error is None:
+            raise  # anything else is a bug: keep the traceback
+        console.error(user_error.render())
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         console.error("interrupted")
