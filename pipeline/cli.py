@@ -92,7 +92,16 @@ def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
                 record.counts = stage_counts(run_stage(name, config, paths, language))
 
 
+def _recover(args: argparse.Namespace) -> None:
+    """Undo (or finish) what a killed run left in the output folder, before anything there
+    is read or judged stale, and before a bad config can stop the command."""
+    from pipeline.transaction import recover
+
+    recover(_out(args).root)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _recover(args)
     config = load_config(args.config)
     paths = _out(args)
     start = time.perf_counter()
@@ -111,6 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
+    _recover(args)
     paths = _out(args)
     config = load_config(args.config)
     language = getattr(args, "lang", None) or config.language

@@ -1,8 +1,9 @@
 """Atomic, deterministic writers shared by every stage.
 
-Every output is written to a temporary file in the same directory, fsynced and renamed
-into place, so an interrupted or failed run never leaves a half-written file that make
-would treat as up to date. An operating system that refuses to write
+Every output is written to a temporary file, fsynced and renamed into place, so an
+interrupted or failed run never leaves a half-written file that make would treat as up to
+date (the temporary file is beside the output, or in the journal folder inside a
+transaction: ``pipeline/transaction.py``). An operating system that refuses to write
 (permission, read-only or full disk, a file where a folder should be) is a user error
 naming the output and what to do, not a traceback. CSVs are UTF-8 with ``\\n`` line
 endings and ISO dates; JSON has sorted keys.
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import os_error
-from pipeline.transaction import before_replace
+from pipeline.transaction import before_replace, make_dirs, temp_dir
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -48,16 +49,16 @@ _QUOTED_PATTERN = "^'[=+@\t\r-]"
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded.
 
-    The temporary file is fsynced before it replaces ``path``. Inside a transaction the
-    replaced file is journalled (``pipeline/transaction.py``). The operating system
-    refusing (permission denied, a read-only or full disk, a file where a folder should
-    be) raises a :class:`UserError` naming ``path`` and what to do; any other exception
-    propagates unchanged.
+    The temporary file is fsynced before it replaces ``path``. Inside a transaction it is
+    written in the journal folder and the replaced file is journalled
+    (``pipeline/transaction.py``). The operating system refusing (permission denied, a
+    read-only or full disk, a file where a folder should be) raises a :class:`UserError`
+    naming ``path`` and what to do; any other exception propagates unchanged.
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=temp_dir(path))
         os.close(fd)
     except OSError as exc:
         user_error = os_error(exc, path, "write")

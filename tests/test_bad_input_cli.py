@@ -334,7 +334,8 @@ def test_output_folder_that_is_a_file_stops(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err
-    assert f"{out} is a file" in err and "elsewhere with --out" in err
+    assert f"error: the output folder {out} is a file" in err
+    assert "hint: write the outputs elsewhere with --out" in err
     assert out.read_text() == "not an output folder"
 
 

@@ -257,7 +257,7 @@ def test_an_output_folder_that_is_a_file_is_exit_2_not_a_traceback(study, tmp_pa
     out.write_text("keep me")
     err = _assert_user_error(_pipeline("run", "--config", str(study / "study.toml"),
                                        "--out", str(out)))
-    assert f"{out} is a file" in err
+    assert f"error: the output folder {out} is a file" in err
     assert "--out" in err
     assert out.read_text() == "keep me"
     inside = tmp_path / "out"
