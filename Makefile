@@ -125,9 +125,12 @@ plot: $(FIGURES_$(LANGUAGE)) ## stage: figures
 # the stages that are out of date (judged by file times as make does, pipeline/freshness.py)
 # instead of one process per stage; the stage targets above still run one stage alone.
 ALL_CODE = $(sort $(foreach s,ingest validate clean derive analyze plot render,$(CODE_$(s))))
-$(REPORT_nl) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE)
+# A journal left by a killed run (pipeline/transaction.py) makes the report out of date: the
+# run then recovers the previous outputs (or finishes the commit) before judging the stages.
+JOURNALS = $(wildcard $(BUILD)/.werktop-rollback-*)
+$(REPORT_nl) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE) $(JOURNALS)
 	$(PY) -m pipeline run --config $(CONFIG) --lang nl --stale-only
-$(REPORT_en) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE)
+$(REPORT_en) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE) $(JOURNALS)
 	$(PY) -m pipeline run --config $(CONFIG) --lang en --stale-only
 render: $(REPORT_$(LANGUAGE)) ## stage: render the report
 

@@ -22,7 +22,7 @@ from pipeline.config import (
     default_output_root,
     load_config,
 )
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_error
 from pipeline.transaction import Terminated, termination_raises, transaction
 from pipeline.version import version_text
 
@@ -106,7 +106,18 @@ def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
                 record.counts = stage_counts(run_stage(name, config, paths, language))
 
 
+def _recover(args: argparse.Namespace) -> None:
+    """Undo (or finish) what a killed run left in the output folder, before anything there
+    is read or judged stale, and before a bad config can stop the command."""
+    from pipeline.transaction import recover
+
+    # The folder as _out names it, without claiming it: a config that does not load claims
+    # no build folder.
+    recover(Path(args.out).resolve() if args.out else default_output_root(args.config))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _recover(args)
     config = load_config(args.config)
     paths = _out(args)
     start = time.perf_counter()
@@ -125,6 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_one_stage(args: argparse.Namespace) -> int:
+    _recover(args)
     config = load_config(args.config)
     paths = _out(args)
     language = getattr(args, "lang", None) or config.language
@@ -266,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; the exit code (0, 2 for a user error, 130 when interrupted)."""
+    """Run the command line; the exit code (0, 2 for a user error or an operating system
+    that refuses to read or write, 130 when interrupted)."""
     args = build_parser().parse_args(argv)
     console.set_verbosity(args.verbosity)
     try:
@@ -276,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args)
     except UserError as exc:
         console.error(exc.render())
+        return EXIT_USER_ERROR
+    except OSError as exc:  # the operating system refused (permissions, full disk, …)
+        user_error = os_error(exc)
+        if user_error is None:
+            raise  # anything else is a bug: keep the traceback
+        console.error(user_error.render())
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         console.error("interrupted")

@@ -1,12 +1,16 @@
 """The one domain exception for problems the user can fix (bad input, bad config).
 
 The CLI prints these without a traceback and exits with code 2. Anything else is a bug
-and keeps its traceback.
+and keeps its traceback. :func:`os_error` turns an operating system's refusal (permission
+denied, a read-only or full disk, a file where a folder should be) into such an error; the
+writers, the input readers and the CLI's last line of defence use it.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 #: How many row numbers a message about many rows lists before "…".
 ROWS_LISTED = 10
@@ -75,3 +79,87 @@ def cells_message(
         )
     return (f"{file}, column '{column}': value {value!r} ({row_list(rows, label)}) — "
             f"expected {expected}")
+
+
+# ------------------------------------------------------------ the operating system says no
+
+#: What the operating system reports when the environment, not the code, is at fault:
+#: errno -> what it means for the user.
+_OS_PROBLEMS = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "the disk is full (no space left on device)",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is too large for the file system",
+    errno.ENOTDIR: "a folder on the way is a file",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.EEXIST: "a file is in the way of a folder",
+}
+
+#: What to do about it, per errno and per what was being done (``read`` or ``write``).
+_WRITE_HINTS = {
+    errno.EACCES: "make {folder} writable for you (ls -ld {folder}), or write the outputs "
+                  "elsewhere with --out",
+    errno.EROFS: "write the outputs to a writable disk with --out",
+    errno.ENOSPC: "free space on that disk, or write the outputs to another disk with --out",
+    errno.EDQUOT: "free space in your quota, or write the outputs elsewhere with --out",
+    errno.EFBIG: "write the outputs to another file system with --out",
+    errno.ENOTDIR: "move or remove that file, or write the outputs elsewhere with --out",
+    errno.EISDIR: "move or remove that folder, or write the outputs elsewhere with --out",
+}
+_WRITE_HINTS[errno.EPERM] = _WRITE_HINTS[errno.EACCES]
+_WRITE_HINTS[errno.EEXIST] = _WRITE_HINTS[errno.ENOTDIR]
+_READ_HINTS = {
+    errno.EACCES: "make the file readable for you (ls -l {path})",
+    errno.ENOTDIR: "check the path: one of its folders is a file",
+    errno.EISDIR: "point the setting at the file, not at the folder",
+}
+_READ_HINTS[errno.EPERM] = _READ_HINTS[errno.EACCES]
+_ANY_HINTS = {
+    errno.EACCES: "check the permissions of {path} and of its folders (ls -ld {path})",
+    errno.EISDIR: "give the path of a file, not of a folder",
+    errno.ENOSPC: "free space on that disk",
+}
+_ANY_HINTS[errno.EPERM] = _ANY_HINTS[errno.EACCES]
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first existing part of ``path`` (itself or a parent) that is not a folder."""
+    for part in (path, *path.parents):
+        if part.exists() or part.is_symlink():
+            return None if part.is_dir() else part
+    return None
+
+
+def os_error(exc: BaseException, path: Path | str | None = None,
+             action: str | None = None) -> UserError | None:
+    """A readable :class:`UserError` for an operating-system refusal, else ``None``.
+
+    ``exc`` is a user error when the environment is at fault: permission denied, a
+    read-only file system, a full disk or quota, a file where a folder is expected or the
+    reverse. Any other exception (``FileNotFoundError`` of a file the code should have
+    written, ``ValueError``, …) is a bug and gives ``None``: the caller re-raises it and the
+    traceback stays. ``path`` is the file the pipeline meant (the operating system may name
+    a temporary file instead); ``action`` is ``"read"`` or ``"write"`` when the caller knows
+    which (it picks the hint).
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _OS_PROBLEMS:
+        return None
+    target = Path(path if path is not None else exc.filename or "?")
+    problem = _OS_PROBLEMS[exc.errno]
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        in_the_way = _file_in_the_way(Path(exc.filename)) if exc.filename else None
+        if in_the_way is None:
+            in_the_way = _file_in_the_way(target)
+        if in_the_way is None:
+            if exc.errno == errno.EEXIST:
+                return None  # nothing is in the way: not the environment's doing
+        else:
+            problem = f"{in_the_way} is a file, not a folder"
+    verb = {"read": "cannot read", "write": "cannot write"}.get(action or "", "cannot use")
+    hints = {"read": _READ_HINTS, "write": _WRITE_HINTS}.get(action or "", _ANY_HINTS)
+    folder = target.parent if action == "write" else target
+    hint = hints.get(exc.errno, "check the path and its permissions")
+    return UserError(f"{verb} {target}: {problem}",
+                     hint=hint.format(path=target, folder=folder))

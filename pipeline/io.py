@@ -1,8 +1,12 @@
 """Atomic, deterministic writers shared by every stage.
 
-Every output is written to a temporary file in the same directory and renamed into place,
-so an interrupted or failed run never leaves a half-written file that make would treat as
-up to date. CSVs are UTF-8 with ``\\n`` line endings and ISO dates; JSON has sorted keys.
+Every output is written to a temporary file, fsynced and renamed into place, so an
+interrupted or failed run never leaves a half-written file that make would treat as up to
+date (the temporary file is beside the output, or in the journal folder inside a
+transaction: ``pipeline/transaction.py``). An operating system that refuses to write
+(permission, read-only or full disk, a file where a folder should be) is a user error
+naming the output and what to do, not a traceback. CSVs are UTF-8 with ``\\n`` line
+endings and ISO dates; JSON has sorted keys.
 
 Formula safety
 --------------
@@ -28,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.transaction import before_replace
+from pipeline.errors import os_error
+from pipeline.transaction import before_replace, make_dirs, temp_dir
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,21 +47,47 @@ _QUOTED_PATTERN = "^'[=+@\t\r-]"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded."""
+    """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded.
+
+    The temporary file is fsynced before it replaces ``path``. Inside a transaction it is
+    written in the journal folder and the replaced file is journalled
+    (``pipeline/transaction.py``). The operating system refusing (permission denied, a
+    read-only or full disk, a file where a folder should be) raises a :class:`UserError`
+    naming ``path`` and what to do; any other exception propagates unchanged.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=temp_dir(path))
+        os.close(fd)
+    except OSError as exc:
+        user_error = os_error(exc, path, "write")
+        if user_error is None:
+            raise
+        raise user_error from exc
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
         os.chmod(tmp_path, 0o644)
+        _fsync(tmp_path)
         before_replace(path)  # journal the old file when the run is a transaction
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        user_error = os_error(exc, path, "write")
+        if user_error is not None:
+            raise user_error from exc
         raise
     return path
+
+
+def _fsync(path: Path) -> None:
+    """Put the file's content on disk (before it replaces an output)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> Path:

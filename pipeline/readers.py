@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_error
 from pipeline.excel_errors import error_cells
 from pipeline.privacy import MAX_CELL_CHARS
 
@@ -1468,13 +1468,29 @@ def read_export(
     expected_columns: list[str] | None = None,
     **options: str | int | None,
 ) -> RawExport:
-    """Dispatch on the configured format; a missing file is a user error.
+    """Dispatch on the configured format; a missing or unreadable file is a user error.
 
     ``expected_columns`` (the codebook's column names for this instrument) lets the CSV
     and Excel readers say ``header_row = N`` when the names sit lower down.
     """
     if not path.is_file():
         raise UserError(f"input file not found: {path}", hint="check 'path' in the study config")
+    try:
+        return _read_export(path, fmt, expected_columns=expected_columns, **options)
+    except OSError as exc:  # permission denied and the like: the user's to fix
+        user_error = os_error(exc, path, "read")
+        if user_error is None:
+            raise
+        raise user_error from exc
+
+
+def _read_export(
+    path: Path,
+    fmt: str,
+    *,
+    expected_columns: list[str] | None = None,
+    **options: str | int | None,
+) -> RawExport:
     header_row = int(options.get("header_row") or 1)
     if fmt == "csv":
         return read_csv_export(

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import console
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_error
 
 #: Bumped when a key changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -40,7 +40,7 @@ def exit_status_of(exc: BaseException | None) -> int:
     """The exit code the command line gives for ``exc`` (``None``: success)."""
     if exc is None:
         return EXIT_OK
-    if isinstance(exc, UserError):
+    if isinstance(exc, UserError) or os_error(exc) is not None:
         return EXIT_USER_ERROR
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
@@ -110,7 +110,8 @@ class RunSummary:
         except BaseException as exc:
             record.status = "failed"
             record.exit_status = exit_status_of(exc)
-            record.messages = (list(exc.messages) if isinstance(exc, UserError)
+            user_error = exc if isinstance(exc, UserError) else os_error(exc)
+            record.messages = (list(user_error.messages) if user_error is not None
                                else [f"{type(exc).__name__}: {exc}"])
             raise
         else:
@@ -147,13 +148,16 @@ class RunSummary:
 
     def write(self, path: Path) -> None:
         """Write the summary (sorted keys, stages in order). A summary that cannot be
-        written is a warning, never the reason a command fails."""
+        written is a warning, never the reason a command fails (after a failed command,
+        whose error says what went wrong, only a detail: ``-v``)."""
         from pipeline.io import write_json
 
         try:
             write_json(path, self.as_dict())
-        except OSError as exc:
-            console.warn(f"warning: could not write the run summary {path}: {exc}")
+        except (OSError, UserError) as exc:
+            why = "; ".join(exc.messages) if isinstance(exc, UserError) else str(exc)
+            say = console.warn if self.exit_status in (None, EXIT_OK) else console.detail
+            say(f"warning: could not write the run summary {path}: {why}")
         else:
             console.detail(f"run summary: {path}")
 

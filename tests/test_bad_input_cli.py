@@ -9,7 +9,9 @@ config errors in test_config.py.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -379,3 +381,138 @@ def test_personal_data_in_a_header_and_formula_cells_never_reach_an_output(tmp_p
         for line in path.read_text(encoding="utf-8").splitlines():
             for cell in line.split(","):
                 assert not cell.startswith(("=", "@")), (path, cell)
+
+
+# ------------------------------------------------------------------ the operating system says no
+# A run over a copy of the good run with another pseudonym key changes every output of
+# ingest, validate and clean before derive meets the refusal: the roll-back has work to do.
+
+
+def _os_refusal(good_run, tmp_path: Path, monkeypatch, capsys, *expected: str,
+                prepare: Callable[[Path], None] | None = None) -> tuple[Path, str]:
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    if prepare is not None:
+        prepare(out)
+    before = _snapshot(out)
+    monkeypatch.setenv("WERKTOP_PSEUDONYM_KEY", "another key: every pseudonym changes")
+    code = main(["run", "--config", str(EXAMPLE), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    for text in expected:
+        assert re.search(text, err), f"{text!r} not in:\n{err}"
+    after = _snapshot(out)
+    assert after.keys() == before.keys(), "files added or removed"
+    assert [name for name in before if before[name] != after[name]] == [], \
+        "previous outputs were touched"
+    assert not list(out.glob(".werktop-rollback-*")), "journal folder left behind"
+    summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    statuses = {s["stage"]: (s["status"], s["exit_status"]) for s in summary["stages"]}
+    assert summary["exit_status"] == 2 and statuses["derive"] == ("failed", 2), statuses
+    assert statuses["clean"] == ("rolled_back", 0)
+    return out, err
+
+
+def test_output_folder_that_is_a_file_stops(tmp_path, capsys):
+    out = tmp_path / "some_file"
+    out.write_text("not an output folder")
+    code = main(["run", "--config", str(EXAMPLE), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert f"error: the output folder {out} is a file" in err
+    assert "hint: write the outputs elsewhere with --out" in err
+    assert out.read_text() == "not an output folder"
+
+
+def test_a_file_where_an_output_folder_should_be_stops_and_rolls_back(
+        good_run, tmp_path, monkeypatch, capsys):
+    def processed_is_a_file(out: Path) -> None:
+        shutil.rmtree(out / "data" / "processed")
+        (out / "data" / "processed").write_text("in the way")
+
+    _os_refusal(good_run, tmp_path, monkeypatch, capsys,
+                r"error: cannot write \S+/data/processed/\S+: \S+/data/processed is a file, "
+                r"not a folder", r"hint: move or remove that file",
+                prepare=processed_is_a_file)
+
+
+def test_a_read_only_output_folder_stops_and_rolls_back(good_run, tmp_path, monkeypatch,
+                                                         capsys):
+    """Root is not refused by file modes, so the refusal is simulated where the kernel
+    gives it for a folder without write permission: renaming into or out of it."""
+    real_replace = os.replace
+    replaced: list[str] = []
+
+    def replace(src, dst, **kwargs):
+        for path in (Path(src), Path(dst)):
+            if "data/processed" in path.as_posix():
+                raise PermissionError(errno.EACCES, "Permission denied", str(src), None,
+                                      str(dst))
+        replaced.append(Path(dst).as_posix())
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    out, _ = _os_refusal(good_run, tmp_path, monkeypatch, capsys,
+                         r"error: cannot write \S+/data/processed/\S+: permission denied",
+                         r"hint: make \S+/data/processed writable for you")
+    assert any("/data/interim/" in d for d in replaced), "nothing was written before"
+
+
+def test_a_full_disk_stops_and_rolls_back(good_run, tmp_path, monkeypatch, capsys):
+    import pipeline.io
+
+    real_fsync = pipeline.io._fsync
+
+    def fsync(path: Path) -> None:
+        if path.name.startswith(".jobseekers.sav."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(path)
+
+    monkeypatch.setattr(pipeline.io, "_fsync", fsync)
+    _os_refusal(good_run, tmp_path, monkeypatch, capsys,
+                r"error: cannot write \S+/data/processed/jobseekers\.sav: the disk is full",
+                r"hint: free space on that disk, or write the outputs to another disk")
+
+
+def test_another_os_error_is_a_bug_with_a_traceback(good_run, tmp_path, monkeypatch):
+    import pipeline.io
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    before = _snapshot(out)
+    real_fsync = pipeline.io._fsync
+
+    def fsync(path: Path) -> None:
+        if path.name.startswith(".jobseekers.sav."):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_fsync(path)
+
+    monkeypatch.setattr(pipeline.io, "_fsync", fsync)
+    monkeypatch.setenv("WERKTOP_PSEUDONYM_KEY", "another key: every pseudonym changes")
+    with pytest.raises(OSError, match="Invalid argument"):  # main re-raises: exit 1
+        main(["run", "--config", str(EXAMPLE), "--out", str(out)])
+    assert _snapshot(out) == before
+    summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    assert summary["exit_status"] == 1
+
+
+def test_an_unreadable_input_stops(good_run, tmp_path, monkeypatch, capsys):
+    import pipeline.readers
+
+    def read_csv_export(path: Path, **options: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(pipeline.readers, "read_csv_export", read_csv_export)
+    _fails_cleanly(good_run, EXAMPLE, capsys, r"error: cannot read \S+\.csv: permission denied",
+                   r"hint: make the file readable for you \(ls -l \S+\.csv\)")
+
+
+def test_a_config_that_is_a_folder_stops(tmp_path, capsys):
+    code = main(["run", "--config", str(tmp_path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert f"error: cannot use {tmp_path}: it is a folder, not a file" in err
+    assert "hint: give the path of a file, not of a folder" in err

@@ -254,3 +254,21 @@ def test_a_misspelt_truth_path_stops_at_config_load_through_main(study, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and "FileNotFoundError" not in err
     assert "truth = 'thruth.json'" in err
+
+
+def test_an_output_folder_that_is_a_file_is_exit_2_not_a_traceback(study, tmp_path):
+    """The operating system refusing (here: --out names a file) is the user's to fix."""
+    out = tmp_path / "some_file"
+    out.write_text("keep me")
+    err = _assert_user_error(_pipeline("run", "--config", str(study / "study.toml"),
+                                       "--out", str(out)))
+    assert f"error: the output folder {out} is a file" in err
+    assert "--out" in err
+    assert out.read_text() == "keep me"
+    inside = tmp_path / "out"
+    (inside / "data").mkdir(parents=True)
+    (inside / "data" / "interim").write_text("in the way")
+    err = _assert_user_error(_pipeline("ingest", "--config", str(study / "study.toml"),
+                                       "--out", str(inside)))
+    assert f"{inside / 'data' / 'interim'} is a file, not a folder" in err
+    assert not list(inside.glob(".werktop-rollback-*"))

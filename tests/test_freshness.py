@@ -60,3 +60,38 @@ def test_make_stamps_of_the_output_root_rebuild_everything(tmp_path):
     assert stale_stages(config, paths, "nl") == []
     _touch(paths.key_stamp, future + 10)
     assert stale_stages(config, paths, "nl") == list(STAGES)
+
+
+def test_stale_only_judges_the_outputs_after_recovering_a_killed_run(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A killed run's half-written outputs are put back before the file times are judged:
+    otherwise a missing stats.json would rerun analyze, plot and render."""
+    from pipeline import cli
+    from pipeline import transaction as tx
+    from pipeline.io import write_text
+
+    config = load_config("studies/example.toml")
+    paths = OutputPaths(tmp_path)
+    outputs = _outputs(config, paths)
+    future = time.time() + 3600
+    for k, stage in enumerate(STAGES):
+        for path in outputs[stage]:
+            _touch(path, future + k)
+    # a run that removed stats.json and rewrote a figure, then was killed
+    journal = tx._Journal(tmp_path)
+    token = tx._ACTIVE.set(journal)
+    try:
+        tx.remove(paths.stats)
+        write_text(outputs["plot"][0], "half a run")
+    finally:
+        tx._ACTIVE.reset(token)
+        os.close(journal.fd)  # a killed process holds no lock
+    assert not paths.stats.exists()
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "run_stage", lambda name, *args: ran.append(name))
+    assert cli.main(["run", "--stale-only", "--config", "studies/example.toml",
+                     "--out", str(tmp_path)]) == 0
+    assert ran == []
+    assert "recovered" in capsys.readouterr().err
+    assert paths.stats.exists() and outputs["plot"][0].read_text() == ""
+    assert not list(tmp_path.glob(f"{tx.JOURNAL_PREFIX}*"))

@@ -1,6 +1,7 @@
 """Atomic writers and formula safety (pipeline/io.py)."""
 
 import csv
+import errno
 import re
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.errors import UserError, os_error
 from pipeline.io import (
     _QUOTED_PATTERN,
     _TRIGGER_PATTERN,
@@ -21,6 +23,7 @@ from pipeline.io import (
     neutralise_formulas,
     restore_formulas,
     write_csv,
+    write_text,
 )
 
 
@@ -178,3 +181,67 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
         atomic_write(target, fail)
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the OS says no
+
+
+def _refuse(error: OSError):
+    def write(path):
+        path.write_text("half")
+        raise error
+    return write
+
+
+@pytest.mark.parametrize(
+    ("error", "says", "hint"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "the disk is full",
+         "free space on that disk"),
+        (PermissionError(errno.EACCES, "Permission denied"), "permission denied",
+         "writable for you"),
+        (OSError(errno.EROFS, "Read-only file system"), "the file system is read-only",
+         "writable disk"),
+    ],
+    ids=["disk-full", "permission", "read-only"],
+)
+def test_an_os_refusal_is_a_user_error_naming_the_output(tmp_path, error, says, hint):
+    target = tmp_path / "results" / "stats.json"
+    target.parent.mkdir()
+    target.write_text("previous")
+    with pytest.raises(UserError) as caught:
+        atomic_write(target, _refuse(error))
+    rendered = caught.value.render()
+    assert f"cannot write {target}: {says}" in rendered and hint in rendered
+    assert "--out" in rendered
+    assert target.read_text() == "previous"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["stats.json"]
+
+
+def test_other_os_errors_are_bugs_and_keep_their_type(tmp_path):
+    with pytest.raises(OSError) as caught:
+        atomic_write(tmp_path / "x.csv", _refuse(OSError(errno.EINVAL, "Invalid argument")))
+    assert not isinstance(caught.value, UserError) and caught.value.errno == errno.EINVAL
+    with pytest.raises(FileNotFoundError):
+        atomic_write(tmp_path / "y.csv", _refuse(FileNotFoundError(2, "No such file")))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_where_a_folder_should_be_is_named(tmp_path):
+    (tmp_path / "results").write_text("a file, not a folder")
+    with pytest.raises(UserError, match=r"results is a file, not a folder"):
+        write_text(tmp_path / "results" / "tables" / "t.csv", "x")
+    with pytest.raises(UserError, match=r"results is a file, not a folder"):
+        write_text(tmp_path / "results" / "t.csv", "x")
+    assert (tmp_path / "results").read_text() == "a file, not a folder"
+
+
+def test_os_error_classifies_by_errno(tmp_path):
+    assert os_error(FileNotFoundError(errno.ENOENT, "No such file", "x")) is None
+    assert os_error(ValueError("no OSError")) is None
+    assert os_error(FileExistsError(errno.EEXIST, "File exists", str(tmp_path))) is None
+    denied = os_error(PermissionError(errno.EACCES, "Permission denied", "/data/in.csv"),
+                      action="read")
+    assert denied is not None
+    assert denied.render() == ("error: cannot read /data/in.csv: permission denied\n"
+                               "hint: make the file readable for you (ls -l /data/in.csv)")
