@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
+from lp_audit import interval
 
 from analysis.disclosure import Relation, determined_cells, protect_cells, suppress_cells
 
@@ -162,33 +162,6 @@ def test_invalid_input(table, kwargs, message):
 
 
 # ------------------------------------------------------------------ relations and the audit
-def interval(values, relations, unknown, cell) -> tuple[float, float]:
-    """The feasible range of ``cell`` given every known cell and the relations, counts
-    being non-negative: an independent check by linear programming (HiGHS)."""
-    values = np.asarray(values, dtype=float)
-    columns = {c: j for j, c in enumerate(np.flatnonzero(unknown))}
-    rows, rhs = [], []
-    for rel in relations:
-        row, known = np.zeros(len(columns)), 0.0
-        for c, s in zip(rel.cells, rel.signs, strict=True):
-            if c in columns:
-                row[columns[c]] += s
-            else:
-                known += s * values[c]
-        if row.any():
-            rows.append(row)
-            rhs.append(-known)
-    target = np.zeros(len(columns))
-    target[columns[cell]] = 1.0
-    ends = []
-    for sign in (1.0, -1.0):
-        res = linprog(sign * target, A_eq=np.array(rows) if rows else None,
-                      b_eq=np.array(rhs) if rows else None, bounds=(0, None), method="highs")
-        assert res.status in (0, 3), res.message  # the true values are feasible
-        ends.append(sign * res.fun if res.status == 0 else sign * np.inf)
-    return ends[0], ends[1]
-
-
 def test_two_cycles_joined_by_one_cell_need_the_audit():
     # Every row and column has two or more small cells, so no single total gives one away
     # and the row-and-column heuristic stops. Yet B.c (2) is determined:
