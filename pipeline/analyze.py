@@ -156,9 +156,11 @@ def run_analyze(
     tables = disclosure.tables
     suppressed_cells = {name: n for name, n in disclosure.suppressed.items() if n}
     for link in disclosure.broken_links:
-        console.warn(f"analyze: disclosure control — linked cells disagree, not linked: {link}")
+        console.warn(f"analyze: disclosure control — the numbers do not fit a declared "
+                     f"link, ignored: {link}")
     for cell in disclosure.unprotected:
-        console.warn(f"analyze: disclosure control — nothing left to suppress to protect {cell}")
+        console.warn(f"analyze: disclosure control — {cell} can still be computed from "
+                     f"published totals: nothing left to suppress")
     stats["disclosure"] = {
         "min_cell": config.min_cell,
         "marker": primary_marker(config.min_cell),

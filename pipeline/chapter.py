@@ -69,8 +69,9 @@ class TableSpec:
     #: about a respondent's answer, and the published n_valid / n_total give it anyway.
     suppress_exempt: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Rows holding totals of the other rows (column -> values), e.g. ``{"unit":
-    #: ("total",)}``: suppressed like any row, but never chosen as a complement; a
-    #: suppressed total means that column's total is not published.
+    #: ("total",)}``: suppressed like any row, but chosen as a complement only when the
+    #: body has nothing left; a suppressed total means that column's total is not
+    #: published.
     total_rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Count column -> the column with the total it is part of (``{"n_pass": "n"}``): the
     #: unpublished rest ``total - count`` is a cell too, so a count whose rest is below

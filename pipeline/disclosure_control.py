@@ -135,7 +135,8 @@ class LinkedCells:
     names: list[str] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     keys: dict[str, int] = field(default_factory=dict)
-    #: Keyed cells or sums whose numbers disagree: not linked (a wrong declaration).
+    #: Keyed cells, sums or complements whose numbers disagree: ignored (a wrong
+    #: declaration).
     broken: list[str] = field(default_factory=list)
     #: Count cell -> its keyed parts (``cell_sums``), resolved once every table is in.
     sums: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
@@ -215,8 +216,9 @@ def _register_flat(cells: LinkedCells, name: str, spec: TableSpec,
                 value = _number(row[total])
                 if np.isnan(value) or np.isnan(cells.values[c]):
                     continue
-                if value < cells.values[c]:
-                    raise ValueError(f"{name}: {count} > {total} in row {label}")
+                if value < cells.values[c]:  # the declaration does not fit the data
+                    cells.broken.append(f"{name}[{label}]: {count} > {total}")
+                    continue
                 t = ids.get((label, total))
                 if t is None:
                     t = cells.published(value, f"{name}[{label}].{total}")
@@ -315,7 +317,7 @@ class Disclosure(NamedTuple):
     suppressed: dict[str, int]  #: cells suppressed per table (dependent columns included)
     #: Cells that stay computable because nothing was left to suppress (should be empty).
     unprotected: tuple[str, ...]
-    #: Linked cells whose numbers disagree (a wrong ``cell_keys`` / ``cell_sums``).
+    #: Declared links, sums or complements the numbers do not fit (ignored).
     broken_links: tuple[str, ...]
     cells: LinkedCells  #: the cells and relations, for audits
     protection: Protection  #: which of them were suppressed
