@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from pipeline import console
 from pipeline.catalog import (
     PROCESSED_SOURCES,
     WORKBOOK_NAME,
@@ -27,7 +28,12 @@ from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapter
 from pipeline.codebook import Codebook
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
 from pipeline.datapackage import synthetic_title
-from pipeline.disclosure_control import SECONDARY_MARKER, primary_marker, suppress_table
+from pipeline.disclosure_control import (
+    SECONDARY_MARKER,
+    plan_links,
+    primary_marker,
+    suppress_tables,
+)
 from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
 from pipeline.provenance import build_provenance, provenance_path, provenance_stats
@@ -112,9 +118,7 @@ def run_analyze(
     )
     record = build_provenance(config)
     stats: dict = {"study": study, "provenance": provenance_stats(record)}
-    tables: dict[str, pd.DataFrame] = {}
     unsuppressed: dict[str, pd.DataFrame] = {}
-    suppressed_cells: dict[str, int] = {}
     specs = {}
     absent: dict[str, list[str]] = {}
     for chapter in chapters:
@@ -136,10 +140,7 @@ def run_analyze(
                 f"declared {sorted(declared)}"
             )
         for name, frame in result.tables.items():
-            unsuppressed[name] = checked = check_table(declared[name], frame)
-            tables[name], n = suppress_table(declared[name], checked, config.min_cell)
-            if n:
-                suppressed_cells[name] = n
+            unsuppressed[name] = check_table(declared[name], frame)
             specs[name] = declared[name]
         for key, value in result.stats.items():
             if key in stats:
@@ -147,6 +148,20 @@ def run_analyze(
             stats[key] = value
     if absent:
         stats["absent"] = absent
+    # All tables at once: a cell shown in several tables, or a total published in
+    # another table, is protected against every table that shows it.
+    disclosure = suppress_tables(
+        {name: (specs[name], frame) for name, frame in unsuppressed.items()},
+        config.min_cell, links=plan_links(inputs.plan),
+    )
+    tables = disclosure.tables
+    suppressed_cells = {name: n for name, n in disclosure.suppressed.items() if n}
+    for link in disclosure.broken_links:
+        console.warn(f"analyze: disclosure control — the numbers do not fit a declared "
+                     f"link, ignored: {link}")
+    for cell in disclosure.unprotected:
+        console.warn(f"analyze: disclosure control — {cell} can still be computed from "
+                     f"published totals: nothing left to suppress")
     stats["disclosure"] = {
         "min_cell": config.min_cell,
         "marker": primary_marker(config.min_cell),

@@ -69,8 +69,9 @@ class TableSpec:
     #: about a respondent's answer, and the published n_valid / n_total give it anyway.
     suppress_exempt: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Rows holding totals of the other rows (column -> values), e.g. ``{"unit":
-    #: ("total",)}``: suppressed like any row, but never chosen as a complement; a
-    #: suppressed total means that column's total is not published.
+    #: ("total",)}``: suppressed like any row, but chosen as a complement only when the
+    #: body has nothing left; a suppressed total means that column's total is not
+    #: published.
     total_rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Count column -> the column with the total it is part of (``{"n_pass": "n"}``): the
     #: unpublished rest ``total - count`` is a cell too, so a count whose rest is below
@@ -82,6 +83,25 @@ class TableSpec:
     #: rows x columns and suppressed there, so that ``margins`` refers to the grid's row
     #: totals (e.g. a published "total" group) and column totals (n valid per group).
     suppress_grid: tuple[str, str] | None = None
+    #: The column key of ``suppress_grid`` whose cells are the other columns' row totals
+    #: (e.g. ``"total"``: the total group): a row's relation is then "the groups add up
+    #: to the total", and the total column is a distribution protected like the others.
+    grid_total: str | None = None
+    #: Linked tables. Count column -> a key naming what the cell counts, study-wide,
+    #: formatted with the row's values: ``{"n": "jobseekers:{item}={code}:{group}"}``.
+    #: Cells with the same key in any tables are one cell: suppressed in every table
+    #: when suppressed in one, and protected against the totals of all of them. Keys
+    #: read ``<dataset>:<variable>=<code>:<group>[:...]`` (``=<code>`` lets a count of a
+    #: derived outcome be linked to its source's codes, see ``plan_links``).
+    cell_keys: Mapping[str, str] = field(default_factory=dict)
+    #: Renames row values before they go into a key (column -> {value: key value}), e.g.
+    #: ``{"group": {"controle": "control"}}``.
+    key_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Count column -> keys of the cells it is the sum of (formatted like ``cell_keys``),
+    #: wherever they are published: ``{"n_agree": ("employers:{item}=4:total", ...)}``.
+    #: Parts no table publishes form one hidden cell (the rest), protected like a
+    #: complement.
+    cell_sums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ comments give the reasoning, so a changed rule shows up as a failing test.
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lp_audit import interval
 
-from analysis.disclosure import suppress_cells
+from analysis.disclosure import Relation, determined_cells, protect_cells, suppress_cells
 
 
 def _grid(rows: dict[str, list[int]]) -> pd.DataFrame:
@@ -156,3 +159,125 @@ def test_missing_counts_are_left_alone():
 def test_invalid_input(table, kwargs, message):
     with pytest.raises(ValueError, match=message):
         suppress_cells(table, ["a"], **kwargs)
+
+
+# ------------------------------------------------------------------ relations and the audit
+def test_two_cycles_joined_by_one_cell_need_the_audit():
+    # Every row and column has two or more small cells, so no single total gives one away
+    # and the row-and-column heuristic stops. Yet B.c (2) is determined:
+    #   B.c = (row A + row B) - (column a + column b)
+    #         - (A.c + A.d + B.d) + (C.a + D.a + C.b + D.b)
+    #       = (156 + 96) - (75 + 115) - (70 + 80 + 90) + (40 + 30 + 50 + 60) = 2.
+    # The audit suppresses one more cell of B.c's row or column: A.c (70) or B.d (90);
+    # A.c is the smaller and joins the two cycles, so B.c is no longer determined.
+    t = pd.DataFrame({"a": [2, 3, 40, 30], "b": [4, 1, 50, 60], "c": [70, 2, 3, 4],
+                      "d": [80, 90, 1, 2]}, index=list("ABCD"))  # fmt: skip
+    res = suppress_cells(t, list("abcd"), margins="both")
+    assert _reasons(res) == {
+        **{(r, c): "primary" for r, c in ["Aa", "Ab", "Ba", "Bb", "Bc", "Cc", "Cd", "Dc", "Dd"]},
+        ("A", "c"): "secondary",
+    }
+    # With row totals only, the small cells protect each other: nothing is added.
+    rows_only = suppress_cells(t, list("abcd"), margins="rows")
+    assert set(_reasons(rows_only).values()) == {"primary"}
+
+
+def test_determined_cells_by_linear_algebra():
+    # a + b = 7, b + c = 9, a + c = 10 (all published totals): three unknowns, three
+    # independent relations, so a = 4, b = 3, c = 6 are all determined; drop one relation
+    # and none is.
+    values = [4, 3, 6, 7, 9, 10]
+    relations = [Relation.sum([0, 1], 3), Relation.sum([1, 2], 4), Relation.sum([0, 2], 5)]
+    unknown = np.array([True, True, True, False, False, False])
+    assert determined_cells(values, relations, unknown).tolist()[:3] == [True] * 3
+    assert not determined_cells(values, relations[:2], unknown)[:3].any()
+    # A relation that leaves nothing for its unknowns pins them at zero.
+    pinned = determined_cells([0, 0, 0], [Relation.sum([0, 1], 2)], np.array([1, 1, 0], bool))
+    assert pinned.tolist() == [True, True, False]
+
+
+def test_a_hidden_rest_is_protected_like_a_cell():
+    # 75 of 77 pass: the 2 fails are never published but are a cell (hidden, small), so
+    # the count next to the total is suppressed; with 2 unknowns (75 and the rest) in
+    # "pass + fail = 77" neither can be computed.
+    values = [75, 2, 77]
+    found = protect_cells(values, [Relation.sum([0, 1], 2)], eligible=[True, False, False],
+                          hidden=[False, True, False])
+    assert found.suppressed.tolist() == [True, False, False]
+    assert not found.primary.any() and found.unprotected == ()
+
+
+def test_a_cell_nothing_can_protect_is_reported():
+    # A single count equal to a published total that may not be suppressed.
+    found = protect_cells([3, 3], [Relation.sum([0], 1)], eligible=[True, False])
+    assert found.suppressed.tolist() == [True, False] and found.unprotected == (0,)
+
+
+@st.composite
+def linked_tables(draw):
+    """A small two-way table with its margins, plus sums over some of its cells published
+    elsewhere (linked tables) and counts next to a total whose rest is hidden."""
+    n_rows, n_cols = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    counts = st.sampled_from([0, 1, 2, 3, 4, 5, 7, 9, 12, 30])
+    grid = np.array(draw(st.lists(st.lists(counts, min_size=n_cols, max_size=n_cols),
+                                  min_size=n_rows, max_size=n_rows)), dtype=float)  # fmt: skip
+    values = list(grid.ravel())
+    eligible = [True] * len(values)
+    hidden = [False] * len(values)
+
+    def cell(value, *, is_hidden=False):
+        values.append(value)
+        eligible.append(False)
+        hidden.append(is_hidden)
+        return len(values) - 1
+
+    relations = []
+    margins = draw(st.sampled_from(["rows", "columns", "both"]))
+    if margins in ("rows", "both"):
+        for i in range(n_rows):
+            parts = [i * n_cols + j for j in range(n_cols)]
+            relations.append(Relation.sum(parts, cell(grid[i].sum())))
+    if margins in ("columns", "both"):
+        for j in range(n_cols):
+            parts = [i * n_cols + j for i in range(n_rows)]
+            relations.append(Relation.sum(parts, cell(grid[:, j].sum())))
+    n = n_rows * n_cols
+    for parts in draw(st.lists(st.sets(st.integers(0, n - 1), min_size=2, max_size=4),
+                               max_size=3)):  # fmt: skip
+        parts = sorted(parts)
+        relations.append(Relation.sum(parts, cell(sum(grid.ravel()[parts]))))
+    for c, rest in draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from([0, 2, 9])),
+                                 max_size=2)):  # fmt: skip
+        r = cell(float(rest), is_hidden=True)
+        relations.append(Relation.sum([c, r], cell(values[c] + rest)))
+    return values, relations, eligible, hidden
+
+
+@settings(max_examples=150, deadline=None)
+@given(linked_tables())
+def test_after_suppression_no_sensitive_cell_is_determined(case):
+    values, relations, eligible, hidden = case
+    found = protect_cells(values, relations, eligible=eligible, hidden=hidden)
+    v = np.asarray(values)
+    hidden = np.asarray(hidden)
+    small = (v >= 1) & (v < 5)
+    assert (found.primary == (small & ~hidden & np.asarray(eligible))).all()
+    assert not (found.suppressed & hidden).any()
+    assert not (found.suppressed & ~np.asarray(eligible)).any()
+    unknown = found.suppressed | hidden
+    for c in np.flatnonzero(found.suppressed | (hidden & small)):
+        low, high = interval(values, relations, unknown, c)
+        assert low <= v[c] + 1e-7 and v[c] - 1e-7 <= high
+        if c in found.unprotected:  # reported: really determined, nothing left to hide
+            assert high - low < 1e-7
+        else:
+            assert high - low > 1e-7, (c, v[c], low, high)
+
+
+@settings(max_examples=60, deadline=None)
+@given(linked_tables())
+def test_protection_is_deterministic(case):
+    values, relations, eligible, hidden = case
+    first = protect_cells(values, relations, eligible=eligible, hidden=hidden)
+    again = protect_cells(values, relations, eligible=eligible, hidden=hidden)
+    assert (first.suppressed == again.suppressed).all() and first.unprotected == again.unprotected

@@ -81,14 +81,16 @@ ITEMS = _spec("appendix_employer_items", ITEM_COLUMNS,
               "Every categorical and ordinal employer-survey item: n, % of all, % valid and "
               "missing, per unit and in total (codebook order, unused codes kept)",
               # Per item a code x group grid: the total group gives the row totals, n_valid
-              # the column totals.
+              # the column totals; the total group's cells are chapter 5's tables too.
               suppress={"n": ("pct_all", "pct_valid")}, margins="both",
-              suppress_within="item", suppress_grid=("code", "group"))
+              suppress_within="item", suppress_grid=("code", "group"), grid_total=TOTAL,
+              cell_keys={"n": "employers:{item}={code}:{group}"})
 NUMERIC = _spec("appendix_employer_numeric", NUMERIC_COLUMNS,
                 "Every numeric employer-survey item: n, missing, mean, SD, median, min, max, "
                 "per unit and in total",
                 suppress={"n": ("mean", "sd", "median", "min", "max")}, margins="columns",
-                suppress_within="item", total_rows={"group": (TOTAL,)})
+                suppress_within="item", total_rows={"group": (TOTAL,)},
+                cell_keys={"n": "employers:{item}:valid:{group}"})
 TESTS = _spec("appendix_employer_tests", TEST_COLUMNS,
               "Differences between units per employer-survey item (Kruskal-Wallis or "
               "chi-square) with BH-adjusted p-values")

@@ -66,6 +66,9 @@ CATEGORICAL = TableSpec(
     # Per question: a code x group grid whose column totals (n_valid) are published.
     suppress={"n": ("pct_all", "pct_valid")}, margins="columns", suppress_within="item",
     suppress_grid=("code", "group"),
+    # The same cells as chapter 6's tables (background, search channels, the
+    # relationship manager, the work status behind the employment outcomes).
+    cell_keys={"n": "jobseekers:{item}={code}:{group}"},
 )
 NUMERIC = TableSpec(
     "appendix_jobseekers_numeric",
@@ -81,6 +84,7 @@ NUMERIC = TableSpec(
     },
     # Statistics of fewer than min_cell answers (min and max are single answers anyway).
     suppress={"n": ("mean", "sd", "median", "min", "max")},
+    cell_keys={"n": "jobseekers:{item}:valid:{group}"},
 )
 TESTS = TableSpec(
     "appendix_jobseekers_tests",

@@ -195,35 +195,45 @@ CATEGORIES = _spec("employer_categories", CATEGORY_COLUMNS,
                    "code in codebook order, with a row for missing answers",
                    # One distribution per variable; its total (n_valid) is published.
                    suppress={"n": ("pct_all", "pct_valid")}, margins="columns",
-                   suppress_within="variable", suppress_exempt={"code": ("missing",)})
+                   suppress_within="variable", suppress_exempt={"code": ("missing",)},
+                   # The same cells as the total group of appendix I.
+                   cell_keys={"n": "employers:{variable}={code}:total"})
 LIKERT = _spec("employer_likert", LIKERT_TABLE_COLUMNS,
                "Distribution of the Likert items (evaluation of the approach and of the "
                "relatiemanager), weet niet / geen antwoord apart",
-               suppress={"n": ("pct",)}, margins="columns", suppress_within="item")
+               suppress={"n": ("pct",)}, margins="columns", suppress_within="item",
+               cell_keys={"n": "employers:{item}={level}:total"})
 AGREE = _spec("employer_agree", AGREE_COLUMNS,
               "Share (helemaal) mee eens per Likert item with Wilson interval, mean and SD",
               suppress={"n_valid": ("mean", "sd"),
                         "n_agree": ("p_agree", "ci_low", "ci_high")},
-              complements={"n_agree": "n_valid"})
+              complements={"n_agree": "n_valid"},
+              # n_agree adds up the Likert table's agreeing codes.
+              cell_sums={"n_agree": tuple(f"employers:{{item}}={code}:total"
+                                          for code in AGREE_CODES)})
 RATING = _spec("employer_rating", RATING_TABLE_COLUMNS,
                "Rapportcijfer of the relatiemanager per unit and in total: n, mean, SD, "
                "median, share >= 6 with Wilson interval",
                suppress={"n": ("mean", "sd", "mean_ci_low", "mean_ci_high", "median", "q1",
                                "q3", "iqr", "min", "max"),
                          "n_pass": ("p_pass", "pass_ci_low", "pass_ci_high")},
-               complements={"n_pass": "n"}, margins="columns", total_rows={"unit": ("total",)})
+               complements={"n_pass": "n"}, margins="columns", total_rows={"unit": ("total",)},
+               # n: the valid marks, also in appendix I's numeric table.
+               cell_keys={"n": "employers:rm_cijfer:valid:{unit}"})
 HIRES_SPEC = _spec("employer_hires", HIRES_COLUMNS,
                    "Hires in regular jobs and work-experience places per unit and in total",
                    # The sum of hires is a magnitude from the n_any employers who hired.
                    suppress={"n": ("mean", "sd", "median", "max"),
                              "n_any": ("p_any", "ci_low", "ci_high", "total")},
                    complements={"n_any": "n"}, margins="columns", suppress_within="outcome",
-                   total_rows={"unit": ("total",)})
+                   total_rows={"unit": ("total",)},
+                   cell_keys={"n": "employers:{outcome}:valid:{unit}"})
 MULTI = _spec("employer_multiresponse", MR_COLUMNS,
               "Bottlenecks (closed, multiple response) and wishes (free text, keyword "
               "coded) with Wilson intervals",
               # Multiple response: the counts do not add up to a published total.
-              suppress={"count": ("p", "ci_low", "ci_high")}, complements={"count": "n"})
+              suppress={"count": ("p", "ci_low", "ci_high")}, complements={"count": "n"},
+              cell_keys={"count": "employers:{item}=1:total"})
 GROUP_TESTS = _spec("employer_group_tests", GROUP_TEST_COLUMNS,
                     "Exploratory Kruskal-Wallis tests between units and between size classes "
                     "with epsilon squared and BH-adjusted p-values")

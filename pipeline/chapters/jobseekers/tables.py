@@ -51,6 +51,9 @@ EMPLOYMENT = TableSpec(
         for g in ("treated", "control")
     },
     complements={"events_treated": "n_treated", "events_control": "n_control"},
+    # Linked to the work status in appendix II through the plan's derivation (plan_links).
+    cell_keys={"events_treated": "jobseekers:{outcome}=1:werktop",
+               "events_control": "jobseekers:{outcome}=1:control"},
 )
 SCALES = TableSpec(
     "scale_comparison",
@@ -98,6 +101,8 @@ BASELINE = TableSpec(
     # level's SMD is a function of its two percentages.
     suppress={"count_treated": ("pct_treated", "smd"), "count_control": ("pct_control", "smd")},
     margins="columns", suppress_within="variable",
+    cell_keys={"count_treated": "jobseekers:{variable}={level}:werktop",
+               "count_control": "jobseekers:{variable}={level}:control"},
     extra_columns={
         "variable": ("string", "Characteristic (codebook variable)"),
         "label": ("string", "Characteristic label (English)"),
@@ -220,6 +225,8 @@ CHANNELS = TableSpec(
         for g in ("treated", "control")
     },
     complements={"count_treated": "n_treated", "count_control": "n_control"},
+    cell_keys={"count_treated": "jobseekers:{item}=1:werktop",
+               "count_control": "jobseekers:{item}=1:control"},
     extra_columns={
         "item": ("string", "Item of the multiple-response set"),
         "label": ("string", "Item label (English)"),
@@ -283,6 +290,7 @@ RM_ITEMS = TableSpec(
     "Werktop candidates' rating of the relationship manager: answer distribution per item",
     may_be_empty=True,
     suppress={"n": ("pct",)}, margins="columns", suppress_within="item",
+    cell_keys={"n": "jobseekers:{item}={level}:werktop"},
     extra_columns={
         "item": ("string", "Item"), "level": ("integer", "Answer code"),
         "label": ("string", "Answer label"),
@@ -300,6 +308,8 @@ RM_RATING = TableSpec(
                     "min", "max"),
               "n_pass": ("p_pass", "pass_ci_low", "pass_ci_high")},
     complements={"n_pass": "n"},
+    cell_keys={"n": "jobseekers:rm_cijfer:valid:{group}"},
+    key_values={"group": {"treated": "werktop"}},
     extra_columns={
         "group": ("string", "Group"), "n_missing": ("integer", "No valid mark"),
         "mean": ("number", "Mean mark"), "sd": ("number", "SD (n - 1)"),

@@ -155,6 +155,9 @@ PROFILES = TableSpec(
     # (n_any - n_regular: work-experience places).
     complements={"n_regular": ("n_valid_regular", "n_any"), "n_any": "n_valid_any"},
     margins="columns", suppress_within="group",
+    # Respondents per unit and group: also in chapter 6's background table.
+    cell_keys={"n": "jobseekers:gemeente={unit}:{group}"},
+    key_values={"group": {"controle": "control"}},
 )  # fmt: skip
 INDICATOR_COLOURS = {
     "contacten": OKABE_ITO["blue"],
