@@ -14,6 +14,7 @@ import statsmodels.api as sm
 
 from analysis.pmm import impute_pmm
 from pipeline.chapter import chapter_module
+from pipeline.errors import UserError
 from pipeline.plan import Outcome
 
 JS = chapter_module("jobseekers")
@@ -269,3 +270,14 @@ def test_an_outcome_nobody_answered_stays_out_of_the_imputation_and_is_not_estim
                                categorical=[], alpha=0.05)  # fmt: skip
     assert {r["note"] for r in rows} == {
         "not estimable (outcome missing in a group: no respondent has a value)"}
+
+
+def test_a_unit_with_respondents_in_one_group_only_stays_a_user_error(codebook):
+    # data the user can fix (exit 2), unlike a study too small to compare (a result)
+    imputation = importlib.import_module(f"{JS.__package__}.imputation")
+    first, second = (u.id for u in codebook.units[:2])
+    frame = pd.DataFrame({"werktop": [1, 0, 1, 1], "gemeente": [first, first, second, second]})
+    imputation.check_groups_share_units(frame.iloc[:2], codebook)  # one of each: fine
+    with pytest.raises(UserError, match="cannot be compared within every unit") as info:
+        imputation.check_groups_share_units(frame, codebook)
+    assert "2 Werktop candidate(s) and 0 control respondent(s)" in str(info.value)
