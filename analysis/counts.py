@@ -14,6 +14,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from analysis.estimability import NotEstimable
 from analysis.means import compare_ranks
 
 __all__ = ["rate_ratio", "compare_counts"]
@@ -55,8 +56,20 @@ def _design(
             x = pd.concat([x, dummies], axis=1)
         else:
             x[cov] = data[cov].astype("float64")
-    if x["treated"].nunique() < 2:
-        raise ValueError("both groups need at least one complete observation")
+    for code in order:
+        if (g == code).any():
+            continue
+        if not frame.loc[frame[group] == code, outcome].notna().any():
+            raise NotEstimable("outcome_missing", f"{outcome} has no values where {group} = {code}")
+        raise NotEstimable("too_few_respondents", f"no complete rows where {group} = {code}")
+    if len(y) <= x.shape[1]:
+        raise NotEstimable("too_few_respondents",
+                           f"{len(y)} complete rows for {x.shape[1]} parameters")
+    constant = [c for c in covariates if c not in categorical and data[c].nunique() < 2]
+    if constant:
+        raise NotEstimable("constant_covariate", ", ".join(constant))
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        raise NotEstimable("collinear", "the design matrix is rank deficient")
     return y, x, n_dropped
 
 
@@ -116,6 +129,10 @@ def rate_ratio(
       likelihood; R's ``MASS::glm.nb`` reports ``theta = 1 / alpha``).
     * Interval and test: ``exp(b ± z_{1-alpha/2} se)``, ``z = b / se`` (normal).
     * Non-convergence is reported in ``converged``, not raised.
+    * Raises :class:`analysis.estimability.NotEstimable` when a group has no complete
+      row (``outcome_missing`` if its outcome is missing throughout, else
+      ``too_few_respondents``), when there are no more complete rows than parameters,
+      a numeric covariate is constant or the design is otherwise rank deficient.
 
     References
     ----------
@@ -184,7 +201,8 @@ def compare_counts(
     Notes
     -----
     See :func:`rate_ratio` and :func:`analysis.means.compare_ranks` (two-sided,
-    normal approximation with tie correction when there are ties).
+    normal approximation with tie correction when there are ties). Raises
+    :class:`analysis.estimability.NotEstimable` as :func:`rate_ratio` does.
     """
     rows = [
         rate_ratio(frame, outcome, group, order=order, covariates=covariates,

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.estimability import not_estimable_note
+
 __all__ = ["compare_k_groups"]
 
 K_GROUPS_TEST_COLUMNS = [
@@ -50,8 +52,11 @@ def _group_levels(group: pd.Series, group_order: Sequence[Any] | None) -> list[A
     return order
 
 
-def _not_computable(kind: str, n: int, k: int, k_empty: int, note: str) -> dict[str, Any]:
+def _not_computable(kind: str, n: int, k: int, k_empty: int, reason: str,
+                    *details: str) -> dict[str, Any]:  # fmt: skip
+    """A test row without a test; its note is ``not estimable (<reason>: <details>)``."""
     nan = float("nan")
+    note = not_estimable_note(reason, "; ".join(filter(None, details)))
     return {
         "kind": kind, "test": "not_computable", "statistic": nan, "dof": nan, "p_val": nan,
         "n": n, "k": k, "k_empty": k_empty, "min_expected": nan, "epsilon_squared": nan,
@@ -103,15 +108,14 @@ def _rank_test(
     n = int(len(valid))
     note = _empty_note(empty, empty_groups)
     if empty and empty_groups == "not_computable":
-        return summary, _not_computable(kind, n, len(levels), len(empty), note)
+        return summary, _not_computable(kind, n, len(levels), len(empty),
+                                        "too_few_respondents", note)  # fmt: skip
     if len(used) < 2:
-        return summary, _not_computable(
-            kind, n, len(used), len(empty), "; ".join(filter(None, [note, "fewer than 2 groups"]))
-        )
+        return summary, _not_computable(kind, n, len(used), len(empty), "too_few_respondents",
+                                        "fewer than 2 groups", note)  # fmt: skip
     if np.ptp(valid["value"].to_numpy()) == 0:
-        return summary, _not_computable(
-            kind, n, len(used), len(empty), "; ".join(filter(None, [note, "all values equal"]))
-        )
+        return summary, _not_computable(kind, n, len(used), len(empty), "no_variation",
+                                        "all values equal", note)  # fmt: skip
     samples = [valid.loc[valid["group"] == g, "value"].to_numpy() for g in used]
     res = stats.kruskal(*samples)
     h = float(res.statistic)
@@ -170,15 +174,17 @@ def _category_test(
     note = _empty_note(empty, empty_groups)
     n = int(n_valid.sum())
     if empty and empty_groups == "not_computable":
-        return summary, _not_computable(kind, n, len(levels), len(empty), note)
+        return summary, _not_computable(kind, n, len(levels), len(empty),
+                                        "too_few_respondents", note)  # fmt: skip
     arr = table.to_numpy()
     arr = arr[arr.sum(axis=1) > 0]
     arr = arr[:, arr.sum(axis=0) > 0]
-    if arr.shape[0] < 2 or arr.shape[1] < 2:
-        why = "fewer than 2 groups" if arr.shape[0] < 2 else "fewer than 2 observed categories"
-        return summary, _not_computable(
-            kind, n, int(arr.shape[0]), len(empty), "; ".join(filter(None, [note, why]))
-        )
+    if arr.shape[0] < 2:
+        return summary, _not_computable(kind, n, int(arr.shape[0]), len(empty),
+                                        "too_few_respondents", "fewer than 2 groups", note)
+    if arr.shape[1] < 2:
+        return summary, _not_computable(kind, n, int(arr.shape[0]), len(empty), "no_variation",
+                                        "fewer than 2 observed categories", note)
     min_expected = float(stats.contingency.expected_freq(arr).min())
     if min_expected >= 5:
         res = stats.chi2_contingency(arr, correction=False)
@@ -251,9 +257,10 @@ def compare_k_groups(
         One row: ``kind, test, statistic, dof, p_val, n, k, k_empty, min_expected,
         epsilon_squared, cramers_v, note``. ``test`` is ``"kruskal_wallis"``,
         ``"chi2"``, ``"chi2_monte_carlo"`` or ``"not_computable"`` (then statistic,
-        p-value and effect sizes are NaN and ``note`` says why). ``n`` is the number of
-        non-missing observations, ``k`` the number of groups in the test and
-        ``k_empty`` the number of groups without observations.
+        p-value and effect sizes are NaN and ``note`` says why, as
+        :func:`analysis.estimability.not_estimable_note`: too few respondents, or no
+        variation). ``n`` is the number of non-missing observations, ``k`` the number of
+        groups in the test and ``k_empty`` the number of groups without observations.
 
     Notes
     -----

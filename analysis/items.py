@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats.contingency import association
 
+from analysis.estimability import not_estimable_note
 from analysis.means import compare_means, compare_ranks
 from analysis.multiplicity import adjust_pvalues
 from analysis.proportions import compare_categories, compare_proportions
@@ -282,7 +283,8 @@ def _test_one(spec: ItemSpec, a: pd.Series, b: pd.Series, seed: int) -> dict[str
                            "effect_size_type": "", "note": ""}  # fmt: skip
     need = 2 if test == "welch_t" else 1
     if len(a) < need or len(b) < need:
-        row["note"] = f"each group needs at least {need} non-missing answer(s)"
+        row["note"] = not_estimable_note(
+            "too_few_respondents", f"each group needs at least {need} non-missing answer(s)")
         return row
     if test == "welch_t":
         res = compare_means(a.astype(float), b.astype(float)).iloc[0]
@@ -319,7 +321,8 @@ def _test_one(spec: ItemSpec, a: pd.Series, b: pd.Series, seed: int) -> dict[str
     row.update(test=r["test"], statistic=r["statistic"], dof=r["dof"], p_val=r["p_val"],
                effect_size=r["cramers_v"], effect_size_type="cramers_v")  # fmt: skip
     if r["test"] == "none":
-        row.update(test="not_computable", note="fewer than two observed categories")
+        row.update(test="not_computable",
+                   note=not_estimable_note("no_variation", "fewer than two observed categories"))
     return row
 
 
@@ -371,7 +374,8 @@ def compare_items(
 
     Missing answers (blank, NaN, missing codes) are dropped per item. An item that
     cannot be tested (a group without answers, Welch with < 2 answers per group, only
-    one observed code) gets ``test = "not_computable"`` and a ``note``.
+    one observed code) gets ``test = "not_computable"`` and a ``note`` that says why
+    (:func:`analysis.estimability.not_estimable_note`).
     """
     _check_specs(data, specs)
     g, levels = _groups(data, groups, group_order, "total")

@@ -22,6 +22,8 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
+from analysis.estimability import NotEstimable
+
 __all__ = ["adjusted_effect", "effect_and_se", "MODEL_COLUMNS"]
 
 Kind = Literal["binary", "continuous", "count"]
@@ -97,8 +99,18 @@ def build_design(
     """Complete-case design: intercept, treatment, numeric covariates, dummies.
 
     Categorical covariates and fixed effects become 0/1 dummies with the first level
-    (declared category order, else the smallest code) as reference. Raises ValueError
-    when a column is missing, the treatment is not 0/1, or the design is rank deficient.
+    (declared category order, else the smallest code) as reference; a categorical
+    covariate with one level among the complete rows adds no column. Raises ValueError
+    when a column is missing or the treatment is not 0/1 (the caller's mistake), and
+    :class:`analysis.estimability.NotEstimable` (a ValueError) when the data cannot
+    support the model, checked in this order:
+
+    - ``outcome_missing``: the outcome has no value at all, or none in one treatment
+      group;
+    - ``too_few_respondents``: no complete rows, none in one treatment group, or no
+      more complete rows than design columns (parameters);
+    - ``constant_covariate``: a numeric covariate takes one value in the complete rows;
+    - ``collinear``: any other rank deficiency ("design matrix is rank deficient").
 
     Notes
     -----
@@ -122,7 +134,9 @@ def build_design(
         complete &= frame[c].notna().to_numpy()
     n_used = int(complete.sum())
     if n_used == 0:
-        raise ValueError("no complete rows for the model variables")
+        if not frame[outcome].notna().any():
+            raise NotEstimable("outcome_missing", f"{outcome} has no values")
+        raise NotEstimable("too_few_respondents", "no complete rows for the model variables")
     everyone = n_used == len(frame)
 
     def column(name: str) -> pd.Series:
@@ -136,6 +150,7 @@ def build_design(
         t = _numeric(column(treatment))
         if not np.isin(t, (0.0, 1.0)).all():
             raise ValueError(f"treatment {treatment!r} must be coded 0/1")
+        _check_groups(frame, outcome, treatment, t)
         blocks.append((treatment, t))
         treat_col = 1
     for name in [*covariates, *fixed_effects]:
@@ -154,19 +169,40 @@ def build_design(
             np.equal(values[0], values[1], out=XT[j], casting="unsafe")
         else:
             XT[j] = values
+    if n_used <= len(blocks):
+        raise NotEstimable("too_few_respondents",
+                           f"{n_used} complete rows for {len(blocks)} parameters")
+    constant = [name for name, values in blocks[1:] if isinstance(values, np.ndarray)
+                and name != treatment and values.min() == values.max()]  # fmt: skip
+    if constant:
+        raise NotEstimable("constant_covariate", ", ".join(constant))
     X = np.ascontiguousarray(XT.T)  # row-major (C order), as statsmodels' products prefer
     del XT
     # rank of the small p x p cross-product: the same answer for any design that is not
     # nearly collinear, without a singular value decomposition of the n x p matrix
     if np.linalg.matrix_rank(X.T @ X, hermitian=True) < X.shape[1]:
-        raise ValueError(
+        raise NotEstimable(
+            "collinear",
             "design matrix is rank deficient (collinear covariates, or a level / unit "
-            "that coincides with the treatment)"
+            "that coincides with the treatment)",
         )
     y = _numeric(column(outcome))
     used = frame.index if everyone else frame.index[complete]
     return Design(y=y, X=X, names=[b[0] for b in blocks], treat_col=treat_col, used=used,
                   n_dropped=len(frame) - n_used)  # fmt: skip
+
+
+def _check_groups(frame: pd.DataFrame, outcome: str, treatment: str, t: np.ndarray) -> None:
+    """Both treatment groups need complete rows: say why one has none."""
+    for code in (1.0, 0.0):
+        if (t == code).any():
+            continue
+        group = frame[treatment] == code
+        if not frame.loc[group, outcome].notna().any():
+            raise NotEstimable("outcome_missing",
+                               f"{outcome} has no values where {treatment} = {code:g}")
+        raise NotEstimable("too_few_respondents",
+                           f"no complete rows where {treatment} = {code:g}")
 
 
 def glm_hc3(
@@ -356,7 +392,9 @@ def _ame(design: Design, fit: _Fit) -> tuple[float, float]:
     d1, d0 = p1 * (1 - p1), p0 * (1 - p0)
     grad = (d1 - d0) @ X / len(p1)
     grad[j] = d1.mean()
-    return float((p1 - p0).mean()), float(np.sqrt(grad @ fit.cov @ grad))
+    with np.errstate(invalid="ignore"):  # NaN under separation: reported, not warned
+        se = float(np.sqrt(grad @ fit.cov @ grad))
+    return float((p1 - p0).mean()), se
 
 
 def _check_kind(kind: str) -> None:
@@ -416,11 +454,13 @@ def effect_and_se(
     fit = _fit(design, kind, start_params)
     j = design.treat_col
     ame, ame_se = _ame(design, fit) if kind == "binary" else (float("nan"), float("nan"))
+    with np.errstate(invalid="ignore"):  # NaN under separation: reported, not warned
+        se = float(np.sqrt(fit.cov[j, j]))
     return {
         "estimand": _ESTIMAND[kind],
         "scale": _SE_SCALE[kind],
         "estimate": float(fit.params[j]),
-        "se": float(np.sqrt(fit.cov[j, j])),
+        "se": se,
         "use_t": fit.use_t,
         "df_resid": fit.df_resid,
         "ame": ame,
@@ -517,6 +557,10 @@ def adjusted_effect(
     - Separation: flagged when statsmodels warns of perfect separation or any fitted
       probability is within 1e-8 of 0 or 1; the estimate is then not meaningful (a
       penalised / Firth fit would be needed). Non-convergence is flagged, not raised.
+    - Not estimable: data that cannot support the model (too few respondents, an
+      outcome missing in a group, a constant covariate, collinearity) raise
+      :class:`analysis.estimability.NotEstimable` with the reason
+      (:func:`build_design`); so does :func:`effect_and_se`.
 
     References
     ----------

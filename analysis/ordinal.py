@@ -16,6 +16,7 @@ from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from analysis._common import drop_missing, require_nonempty
+from analysis.estimability import NotEstimable
 from analysis.means import compare_ranks
 from analysis.proportions import compare_proportions
 
@@ -114,6 +115,13 @@ def ordinal_logit(
     proportional-odds assumption is not tested here; compare with the top-box and
     Mann-Whitney results.
 
+    Raises :class:`analysis.estimability.NotEstimable` when the data have no maximum
+    likelihood estimate: ``no_variation`` when fewer than two levels are observed,
+    ``too_few_respondents`` when there are no more answers than parameters (the
+    cut-points and beta), ``separation`` when the groups' answers do not overlap (every
+    treated answer at or above every control answer, or the other way round: beta
+    grows without bound).
+
     References
     ----------
     McCullagh P (1980). Regression models for ordinal data. JRSS B 42:109-142.
@@ -124,7 +132,12 @@ def ordinal_logit(
     present = set(t) | set(c)
     used = [lev for lev in levels if lev in present]
     if len(used) < 2:
-        raise ValueError("need at least two observed levels")
+        raise NotEstimable("no_variation", "fewer than two levels observed")
+    if len(t) + len(c) <= len(used):
+        raise NotEstimable("too_few_respondents",
+                           f"{len(t) + len(c)} answers for {len(used)} parameters")
+    if t.min() >= c.max() or c.min() >= t.max():
+        raise NotEstimable("separation", "the groups' answers do not overlap")
     y = pd.Series(pd.Categorical(pd.concat([t, c], ignore_index=True), categories=used,
                                  ordered=True))  # fmt: skip
     x = pd.DataFrame({"treated": np.r_[np.ones(len(t)), np.zeros(len(c))]})
@@ -157,6 +170,7 @@ def compare_ordinal(
     levels: Sequence[Any] = (1, 2, 3, 4, 5),
     top: Sequence[Any] = (4, 5),
     alpha: float = 0.05,
+    proportional_odds: bool = True,
 ) -> pd.DataFrame:
     """Top-box difference, proportional-odds OR and Mann-Whitney test in one table.
 
@@ -164,6 +178,10 @@ def compare_ordinal(
     ----------
     treated, control, levels, top, alpha
         As in :func:`top_box` and :func:`ordinal_logit`.
+    proportional_odds : bool, default True
+        False leaves the model out: the ``ordinal_logit`` row is there with test
+        ``"none"`` and no estimate (for data where :func:`ordinal_logit` raises
+        :class:`~analysis.estimability.NotEstimable`, which this function passes on).
 
     Returns
     -------
@@ -181,10 +199,17 @@ def compare_ordinal(
     Missing answers are dropped per group in every method.
     """
     tb = top_box(treated, control, levels=levels, top=top, alpha=alpha).iloc[0]
-    ol = ordinal_logit(treated, control, levels=levels, alpha=alpha).iloc[0]
+    nan = float("nan")
+    if proportional_odds:
+        ol = ordinal_logit(treated, control, levels=levels, alpha=alpha).iloc[0]
+        test = "wald_z"
+    else:
+        ol = pd.Series({"odds_ratio": nan, "ci_low": nan, "ci_high": nan, "statistic": nan,
+                        "p_val": nan, "n_treated": tb["n_treated"],
+                        "n_control": tb["n_control"]})  # fmt: skip
+        test = "none"
     mw = compare_ranks(_checked(treated, levels, "treated"),
                        _checked(control, levels, "control")).iloc[0]  # fmt: skip
-    nan = float("nan")
     rows = [
         {"method": "top_box", "effect": "risk_difference",
          "estimate": tb["risk_difference"], "ci_low": tb["rd_ci_low"],
@@ -192,7 +217,7 @@ def compare_ordinal(
          "p_val": tb["p_val"], "n_treated": tb["n_treated"], "n_control": tb["n_control"],
          "p_treated": tb["p_treated"], "p_control": tb["p_control"]},
         {"method": "ordinal_logit", "effect": "odds_ratio", "estimate": ol["odds_ratio"],
-         "ci_low": ol["ci_low"], "ci_high": ol["ci_high"], "test": "wald_z",
+         "ci_low": ol["ci_low"], "ci_high": ol["ci_high"], "test": test,
          "statistic": ol["statistic"], "p_val": ol["p_val"], "n_treated": ol["n_treated"],
          "n_control": ol["n_control"], "p_treated": nan, "p_control": nan},
         {"method": "mann_whitney", "effect": "rank_biserial", "estimate": mw["rank_biserial"],

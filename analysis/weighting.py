@@ -18,6 +18,7 @@ from scipy import special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.balance import standardized_mean_difference, variance_ratio
+from analysis.estimability import NotEstimable
 from analysis.models import _levels, _newton, _separated, _start, build_design
 
 __all__ = [
@@ -101,7 +102,10 @@ def propensity_scores(
     1e-12 relative. Complete-case rule for missing covariates (impute first to keep
     everyone). Separation (fitted scores within 1e-8 of 0 or 1, or a statsmodels
     separation warning) means some people have no comparable counterpart: it is
-    reported in ``attrs``, not raised.
+    reported in ``attrs``, not raised. Data that cannot support the model (too few
+    rows, a constant covariate, collinearity) raise
+    :class:`analysis.estimability.NotEstimable` (see
+    :func:`analysis.models.build_design`).
 
     References
     ----------
@@ -500,7 +504,9 @@ def weighted_effect(
       ATT this can go either way (Reifeis & Hudgens 2022); see the simulation study in
       ``docs/method_validation.md`` for its coverage here.
     - Missing data: rows with a missing outcome, treatment or weight are dropped and
-      counted.
+      counted. A group left without complete rows raises
+      :class:`analysis.estimability.NotEstimable` (``outcome_missing`` when its outcome
+      is missing throughout, else ``too_few_respondents``).
 
     References
     ----------
@@ -525,8 +531,14 @@ def weighted_effect(
         raise ValueError("binary outcome must be coded 0/1")
     if kind == "count" and ((y < 0).any() or not np.allclose(y, np.round(y))):
         raise ValueError("count outcome must be non-negative integers")
-    if t.sum() == 0 or (t == 0).sum() == 0:
-        raise ValueError("both groups need at least one complete row")
+    for code in (1.0, 0.0):
+        if (t == code).any():
+            continue
+        in_group = sub["t"] == code
+        if not sub.loc[in_group, "y"].notna().any():
+            raise NotEstimable("outcome_missing",
+                               f"{outcome} has no values where {treatment} = {code:g}")
+        raise NotEstimable("too_few_respondents", f"no complete rows where {treatment} = {code:g}")
     m1 = float(np.average(y[t == 1], weights=w[t == 1]))
     m0 = float(np.average(y[t == 0], weights=w[t == 0]))
     w0 = w[t == 0]

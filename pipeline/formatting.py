@@ -23,6 +23,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from numbers import Real
 
+from analysis.estimability import REASONS, note_reason
+
 MISSING = "–"  # en dash
 LANGUAGES = ("nl", "en")
 P_FLOOR = Decimal("0.001")
@@ -286,9 +288,51 @@ def fmt_share(n: object, total: object, language: str = "nl") -> str:
         return f"alle {m}" if language == "nl" else f"all {m}"
     return f"{k} van de {m}" if language == "nl" else f"{k} of the {m}"
 
+#: Why a number is not estimable (the reason codes of ``analysis/estimability.py``), in
+#: words per language, and the phrase around them.
+NOT_ESTIMABLE: dict[str, dict[str, str]] = {
+    "nl": {
+        "label": "niet schatbaar: {reason}",
+        "too_few_respondents": "te weinig respondenten",
+        "outcome_missing": "de uitkomst ontbreekt in een groep",
+        "no_variation": "de uitkomst varieert niet",
+        "constant_covariate": "een achtergrondkenmerk is constant",
+        "collinear": "achtergrondkenmerken hangen volledig samen",
+        "separation": "volledige scheiding",
+    },
+    "en": {
+        "label": "not estimable: {reason}",
+        "too_few_respondents": "too few respondents",
+        "outcome_missing": "the outcome is missing in a group",
+        "no_variation": "the outcome does not vary",
+        "constant_covariate": "a background characteristic is constant",
+        "collinear": "background characteristics are collinear",
+        "separation": "complete separation",
+    },
+}
+
+
+def fmt_reason(reason: object, language: str = "nl") -> str:
+    """The words of a not-estimable reason code (``too_few_respondents`` -> ``te weinig
+    respondenten``); an unknown or missing code gives the en dash."""
+    words = NOT_ESTIMABLE[_check_language(language)]
+    return words[reason] if isinstance(reason, str) and reason in REASONS else MISSING
+
+
+def fmt_not_estimable(note: object, language: str = "nl") -> str:
+    """``"niet schatbaar: te weinig respondenten"`` for a results row whose ``note`` says
+    its number is not estimable (``analysis.estimability.note_reason``), else ``""``."""
+    _check_language(language)
+    reason = note_reason(note)
+    if reason is None:
+        return ""
+    return NOT_ESTIMABLE[language]["label"].format(reason=fmt_reason(reason, language))
+
+
 #: Formats a number given to ``fmt_value`` can ask for (``pipeline/claims.py`` records use
-#: them for the placeholders of their rule and evidence strings).
-VALUE_FORMATS = ("int", "pct", "number1", "number2", "number3", "p", "pp", "text")
+#: them for the placeholders of their rule and evidence strings); ``reason`` is a
+#: not-estimable reason code, printed in words (``fmt_reason``).
+VALUE_FORMATS = ("int", "pct", "number1", "number2", "number3", "p", "pp", "text", "reason")
 
 
 def fmt_value(value: object, format: str, language: str = "nl") -> str:
@@ -297,7 +341,7 @@ def fmt_value(value: object, format: str, language: str = "nl") -> str:
     ``int`` -> ``fmt_int``; ``pct`` -> ``fmt_pct`` (one decimal); ``number1/2/3`` ->
     ``fmt_number`` with that many decimals; ``p`` -> ``fmt_p``; ``pp`` -> ``fmt_pp`` (one
     decimal, no unit); ``text`` -> the text itself, or, for a mapping of language to text
-    (``{"nl": ..., "en": ...}``), the text in ``language``.
+    (``{"nl": ..., "en": ...}``), the text in ``language``; ``reason`` -> ``fmt_reason``.
     """
     _check_language(language)
     if format == "text":
@@ -314,6 +358,8 @@ def fmt_value(value: object, format: str, language: str = "nl") -> str:
         return fmt_p(value, language)
     if format == "pp":
         return fmt_pp(value, 1, language)
+    if format == "reason":
+        return fmt_reason(value, language)
     raise ValueError(f"value format {format!r} — expected one of {VALUE_FORMATS}")
 
 
@@ -343,4 +389,5 @@ LANGUAGE_FILTERS = {
     "fmt_share": fmt_share,
     "fmt_value": fmt_value,
     "fmt_values": fmt_values,
+    "fmt_not_estimable": fmt_not_estimable,
 }

@@ -4,6 +4,7 @@ tests/test_end_to_end.py (one pipeline run shared with the other end-to-end chec
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ import statsmodels.api as sm
 
 from analysis.pmm import impute_pmm
 from pipeline.chapter import chapter_module
+from pipeline.errors import UserError
 from pipeline.plan import Outcome
 
 JS = chapter_module("jobseekers")
@@ -113,14 +115,18 @@ def test_estimate_outcome_pools_identical_data_sets_to_the_single_fit_and_weight
     assert by[("weighted", "odds_ratio")]["estimate"] == pytest.approx(27 / 7, rel=1e-8)
 
 
-def test_a_group_without_respondents_gives_a_not_computable_row():
+def test_a_group_without_respondents_gives_not_estimable_rows():
     frame = _two_by_two()
     frame = frame[frame["werktop"] == 1]
     rows = JS.estimate_outcome(frame, [frame], [np.ones(len(frame))],
                                _outcome("werk", "binary"), covariates=["leeftijd"],
                                categorical=[], alpha=0.05)  # fmt: skip
-    adjusted = [r for r in rows if r["method"] == "adjusted"]
-    assert adjusted and adjusted[0]["note"].startswith("not computable")
+    assert {(r["method"], r["measure"]) for r in rows} == {
+        (m, k) for m in ("crude", "adjusted", "adjusted_cc", "weighted")
+        for k in ("odds_ratio", "risk_difference")}  # fmt: skip
+    for r in rows:
+        assert r["note"] == "not estimable (too few respondents: no control respondents)"
+        assert math.isnan(r["estimate"])
 
 
 # ---------------------------------------------------------------- claims
@@ -164,3 +170,114 @@ def test_claims_carry_truth_on_the_estimands_scale_and_claim_8_is_not_testable()
     assert eight["verdict"] == "not_testable" and eight["evidence"] == "wishes_free_text_only"
     # claims whose outcomes are not in the family are not testable
     assert next(r for r in records if r["claim"] == 3)["verdict"] == "not_testable"
+
+
+# ---------------------------------------------------------------- not estimable (issue 21)
+def test_an_outcome_missing_in_one_group_gives_rows_that_say_so():
+    frame = _two_by_two().astype({"werk": "float64"})
+    frame.loc[frame["werktop"] == 0, "werk"] = np.nan
+    rows = JS.estimate_outcome(frame, [frame], [np.ones(len(frame))],
+                               _outcome("werk", "binary"), covariates=["leeftijd"],
+                               categorical=[], alpha=0.05)  # fmt: skip
+    assert len(rows) == 8
+    for r in rows:
+        assert r["note"] == ("not estimable (outcome missing in a group: no control respondent "
+                             "has a value)")
+        assert (r["n_treated"], r["n_control"]) == (100, 0)
+
+
+def test_a_separating_logit_is_not_estimable_but_the_crude_comparison_stands():
+    frame = _two_by_two()
+    frame["leeftijd"] = np.where(frame["werk"] == 1, 30.0, 40.0)  # age predicts work exactly
+    ones = np.ones(len(frame))
+    rows = JS.estimate_outcome(frame, [frame, frame], [ones, ones], _outcome("werk", "binary"),
+                               covariates=["leeftijd"], categorical=[], alpha=0.05)  # fmt: skip
+    by = {(r["method"], r["measure"]): r for r in rows}
+    assert by[("crude", "odds_ratio")]["estimate"] == pytest.approx(27 / 7, rel=1e-12)
+    for method in ("adjusted", "adjusted_cc"):
+        for measure in ("odds_ratio", "risk_difference"):
+            row = by[(method, measure)]
+            assert row["note"].startswith("not estimable (complete separation")
+            assert math.isnan(row["estimate"])
+
+
+def _effects_with_notes(notes: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for outcome, kind in (("werk_regulier", "binary"), ("scale_zoekgedrag", "continuous")):
+        measure = JS.PRIMARY_MEASURE[kind]
+        note = notes.get(outcome, "")
+        for method, e in (("crude", 1.5), ("adjusted", 1.4), ("weighted", 1.3)):
+            rows.append({"outcome": outcome, "method": method, "measure": measure,
+                         "estimate": np.nan if note and method != "crude" else e,
+                         "ci_low": 1.1, "ci_high": 2.0, "p_adj": np.nan,
+                         "note": note if method != "crude" else ""})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_claim_on_a_not_estimable_outcome_is_not_testable_and_says_why():
+    members = [_outcome("werk_regulier", "binary"), _outcome("scale_zoekgedrag", "continuous")]
+    missing = "not estimable (outcome missing in a group: no control respondent has a value)"
+    records = JS.claims(_effects_with_notes({"scale_zoekgedrag": missing}), members, 0.05,
+                        None, False)  # fmt: skip
+    by = {r["claim"]: r for r in records}
+    # claim 2 rests on the outcome itself
+    assert by[2]["verdict"] == "not_testable" and by[2]["evidence"] == "not_estimable"
+    assert by[2]["reason"] == "outcome_missing" and by[2]["outcome"] == "scale_zoekgedrag"
+    assert by[2]["values"]["reason"] == {"value": "outcome_missing", "format": "reason"}
+    # claim 1's own estimate exists, but the family correction needs every member
+    assert by[1]["verdict"] == "not_testable"
+    assert by[1]["evidence"] == "family_not_estimable" and by[1]["reason"] == "outcome_missing"
+    assert by[1]["values"]["outcome"]["value"]["en"] == "scale_zoekgedrag"
+
+
+def test_not_estimable_entries_list_every_table_that_lost_a_number():
+    effects = _effects_with_notes({"werk_regulier": "not estimable (complete separation)"})
+    crude = pd.DataFrame({"outcome": ["scale_zoekgedrag"], "note": ["not computable (n = 1)"]})
+    entries = JS.not_estimable_entries(
+        effects, {"scale_comparison": crude},
+        [{"outcome": "sollicitaties_4wk", "covariates": "leeftijd",
+          "note": "not estimable (too few respondents)"}],
+        [{"outcome": "tevreden_meerwaarde", "method": "ordinal_logit",
+          "note": "not estimable (complete separation)"}],
+        "")  # fmt: skip
+    assert [(e["table"], e["outcome"], e["what"], e["reason"]) for e in entries] == [
+        ("scale_comparison", "scale_zoekgedrag", "crude", "too_few_respondents"),
+        ("jobseekers_effects", "werk_regulier", "adjusted:odds_ratio", "separation"),
+        ("jobseekers_effects", "werk_regulier", "weighted:odds_ratio", "separation"),
+        ("jobseekers_applications", "sollicitaties_4wk", "adjusted", "too_few_respondents"),
+        ("jobseekers_satisfaction", "tevreden_meerwaarde", "ordinal_logit", "separation"),
+    ]
+    assert JS.not_estimable_entries(_effects_with_notes({}), {}, [], [], "") == []
+
+
+def test_an_outcome_nobody_answered_stays_out_of_the_imputation_and_is_not_estimable():
+    rng = np.random.default_rng(4)
+    n = 60
+    frame = pd.DataFrame({
+        "werktop": np.tile([1, 0], n // 2), "gemeente": np.repeat(["a", "b"], n // 2),
+        "leeftijd": rng.normal(40, 10, n), "werk": rng.integers(0, 2, n).astype(float),
+        "scale": np.nan,
+    })  # fmt: skip
+    frame.loc[rng.choice(n, 10, replace=False), "leeftijd"] = np.nan  # something to impute
+    imputation = importlib.import_module(f"{JS.__package__}.imputation")
+    data = imputation.CompletedData(frame, ["leeftijd"], ["werk", "scale"], ["a", "b"], m=2,
+                                    seed=1, burn_in=2)  # fmt: skip
+    assert data.chains is not None and "scale" not in data.chains.columns
+    completed = data.get(1)
+    assert completed["leeftijd"].notna().all() and completed["scale"].isna().all()
+    rows = JS.estimate_outcome(frame, [data.get(0), completed], [np.ones(n)] * 2,
+                               _outcome("scale", "continuous"), covariates=["leeftijd"],
+                               categorical=[], alpha=0.05)  # fmt: skip
+    assert {r["note"] for r in rows} == {
+        "not estimable (outcome missing in a group: no respondent has a value)"}
+
+
+def test_a_unit_with_respondents_in_one_group_only_stays_a_user_error(codebook):
+    # data the user can fix (exit 2), unlike a study too small to compare (a result)
+    imputation = importlib.import_module(f"{JS.__package__}.imputation")
+    first, second = (u.id for u in codebook.units[:2])
+    frame = pd.DataFrame({"werktop": [1, 0, 1, 1], "gemeente": [first, first, second, second]})
+    imputation.check_groups_share_units(frame.iloc[:2], codebook)  # one of each: fine
+    with pytest.raises(UserError, match="cannot be compared within every unit") as info:
+        imputation.check_groups_share_units(frame, codebook)
+    assert "2 Werktop candidate(s) and 0 control respondent(s)" in str(info.value)

@@ -9,16 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.estimability import REASONS
 from pipeline.formatting import (
     MISSING,
+    NOT_ESTIMABLE,
+    VALUE_FORMATS,
     fmt_check,
     fmt_ci,
     fmt_int,
+    fmt_not_estimable,
     fmt_number,
     fmt_p,
     fmt_p_rel,
     fmt_pct,
     fmt_pp,
+    fmt_reason,
+    fmt_value,
     is_missing,
 )
 
@@ -269,3 +275,34 @@ def test_fmt_count_word_rejects_fractions_and_missing_is_a_dash() -> None:
     assert fmt_count_word(None) == MISSING
     with pytest.raises(ValueError):
         fmt_count_word(2.5)
+
+
+# ---------------------------------------------------------------- not estimable (issue 21)
+@pytest.mark.parametrize(
+    ("note", "nl", "en"),
+    [
+        ("not estimable (too few respondents: 2 complete rows for 9 parameters)",
+         "niet schatbaar: te weinig respondenten", "not estimable: too few respondents"),
+        ("not estimable (outcome missing in a group: no control respondent has a value)",
+         "niet schatbaar: de uitkomst ontbreekt in een groep",
+         "not estimable: the outcome is missing in a group"),
+        ("not computable (n = 1)", "niet schatbaar: te weinig respondenten",
+         "not estimable: too few respondents"),
+        ("IRLS did not converge in 100 iterations", "", ""),
+        (None, "", ""),
+    ],
+)  # fmt: skip
+def test_fmt_not_estimable_says_why_in_both_languages(note: object, nl: str, en: str) -> None:
+    assert fmt_not_estimable(note, "nl") == nl
+    assert fmt_not_estimable(note, "en") == en
+
+
+def test_every_reason_has_words_in_every_language_and_is_a_value_format() -> None:
+    for language, words in NOT_ESTIMABLE.items():
+        assert set(words) == {"label", *REASONS}, language
+        for reason in REASONS:
+            assert fmt_reason(reason, language) == words[reason] != MISSING
+    assert "reason" in VALUE_FORMATS
+    assert fmt_value("separation", "reason", "nl") == "volledige scheiding"
+    assert fmt_value("label", "reason", "en") == MISSING  # the phrase is not a reason
+    assert fmt_value(None, "reason", "en") == MISSING

@@ -29,11 +29,13 @@ and ``view.py``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.estimability import note_reason
 from analysis.multiplicity import adjust_pvalues
 from analysis.weighting import SMD_THRESHOLD, VR_BOUNDS
 from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults
@@ -48,7 +50,14 @@ from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
 from .figures import FIGURES
-from .imputation import BURN_IN, M_IMPUTATIONS, PS_TRIM, check_groups_share_units, imputed_analysis
+from .imputation import (
+    BURN_IN,
+    M_IMPUTATIONS,
+    PS_SEPARATION,
+    PS_TRIM,
+    check_groups_share_units,
+    imputed_analysis,
+)
 from .imputation import imputation_frame as imputation_frame
 from .tables import (
     APPLICATIONS,
@@ -117,29 +126,39 @@ def analyze_frame(
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
-                jobseekers, [s["estimates"][outcome.name] for s in sets], outcome,
+                jobseekers,  # an outcome missing in a group has no estimates (and needs none)
+                [s["estimates"][outcome.name] for s in sets if outcome.name in s["estimates"]],
+                outcome,
                 k=first["k"][outcome.name], covariates=covariates, categorical=categorical,
                 alpha=alpha,
             )
-        balance, wsum, overlap = first["balance"], first["weights"], first["overlap"]
-        balance["level"] = balance["level"].astype("string")
         complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
         imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
                           incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
         flags = [s["flags"] for s in sets]
-        control = wsum[wsum["group"] == "control"].iloc[0]
-        weighting.update(
-            n_trimmed=sum(s["n_trimmed"] for s in sets) / len(sets),
-            ess_control=_f(control["ess"]), design_effect=_f(control["design_effect"]),
-            n_control=int(control["n"]),
-            n_covariate_rows=len(balance),
-            n_balanced_smd=int(balance["balanced_smd"].sum()),
-            max_abs_smd_before=_f(balance["smd_unweighted"].abs().max()),
-            max_abs_smd_after=_f(balance["smd_weighted"].abs().max()),
-            ps_converged=all(f["converged"] for f in flags),
-            ps_separation=any(f["separation"] for f in flags),
-        )  # fmt: skip
+        no_scores = next((f["not_estimable"] for f in flags if "not_estimable" in f), "")
+        if no_scores:
+            # no propensity score in some data set (e.g. too few respondents for its
+            # model): no weighting diagnostics; the weighted rows say why
+            weighting["not_estimable"] = no_scores
+        else:
+            balance, wsum, overlap = first["balance"], first["weights"], first["overlap"]
+            balance["level"] = balance["level"].astype("string")
+            control = wsum[wsum["group"] == "control"].iloc[0]
+            weighting.update(
+                n_trimmed=sum(s["n_trimmed"] for s in sets) / len(sets),
+                ess_control=_f(control["ess"]), design_effect=_f(control["design_effect"]),
+                n_control=int(control["n"]),
+                n_covariate_rows=len(balance),
+                n_balanced_smd=int(balance["balanced_smd"].sum()),
+                max_abs_smd_before=_f(balance["smd_unweighted"].abs().max()),
+                max_abs_smd_after=_f(balance["smd_weighted"].abs().max()),
+                ps_converged=all(f["converged"] for f in flags),
+                ps_separation=any(f["separation"] for f in flags),
+            )  # fmt: skip
+            if weighting["ps_separation"]:  # diagnostics, but no weighted estimates
+                weighting["not_estimable"] = PS_SEPARATION
     else:
         for outcome in members:
             rows += estimate_outcome(jobseekers, [jobseekers], [np.ones(len(jobseekers))],
@@ -161,6 +180,8 @@ def analyze_frame(
     alphas, items = reliability(jobseekers, inputs, alpha)
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
+    applications_table, applications_failed = applications(jobseekers, plan, covs, alpha)
+    satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
     claim_list = claims(effects, members, alpha, inputs.truth, wishes_coded)
     tables = {
@@ -172,9 +193,9 @@ def analyze_frame(
         "jobseekers_weights": wsum,
         "jobseekers_overlap": overlap,
         "jobseekers_evalues": ev,
-        "jobseekers_applications": applications(jobseekers, plan, covs, alpha),
+        "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
-        "jobseekers_satisfaction": satisfaction(jobseekers, inputs, plan, alpha),
+        "jobseekers_satisfaction": satisfaction_table,
         "jobseekers_reliability": alphas,
         "jobseekers_item_rest": items,
         "jobseekers_rm_items": rm_items,
@@ -192,7 +213,12 @@ def analyze_frame(
                         for k in ("estimate", "ci_low", "ci_high", "p_val", "p_adj",
                                   "n_used", "n_missing", "n_treated", "n_control")
                     }  # fmt: skip
+                    if note_reason(r["note"]):
+                        entry[f"{meth}_{measure}"]["not_estimable"] = r["note"]
         primary_stats[outcome.name] = entry
+    not_estimable = not_estimable_entries(
+        effects, {"employment_comparison": binary, "scale_comparison": scales},
+        applications_failed, satisfaction_failed, weighting.get("not_estimable", ""))
     treated = jobseekers[TREATMENT] == 1
     stats = {
         "employment": _by_outcome(binary),
@@ -213,7 +239,39 @@ def analyze_frame(
             "claims": claim_list,
         },
     }
+    if not_estimable:  # (only then: the stats of a study without such numbers keep their shape)
+        stats["jobseekers"]["not_estimable"] = not_estimable
     return ChapterResults(tables=tables, stats=stats)
+
+
+def not_estimable_entries(
+    effects: pd.DataFrame, crude: Mapping[str, pd.DataFrame],
+    applications_failed: Sequence[Mapping[str, str]],
+    satisfaction_failed: Sequence[Mapping[str, str]], weighting_note: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every number of the chapter that is not estimable, for ``stats.json``: ``table``,
+    ``outcome`` (None for the weighting), ``what`` (method and measure, the comparison or
+    None), ``reason`` (a code of ``analysis.estimability.REASONS``) and ``note``."""
+    out: list[dict[str, Any]] = []
+
+    def add(table: str, outcome: str | None, what: str | None, note: object) -> None:
+        reason = note_reason(note)
+        if reason is not None:
+            out.append({"table": table, "outcome": outcome, "what": what, "reason": reason,
+                        "note": str(note)})  # fmt: skip
+
+    for name, frame in crude.items():
+        for r in frame.to_dict(orient="records"):
+            add(name, str(r["outcome"]), "crude", r["note"])
+    for r in effects.to_dict(orient="records"):
+        add("jobseekers_effects", str(r["outcome"]), f"{r['method']}:{r['measure']}", r["note"])
+    for f in applications_failed:
+        add("jobseekers_applications", f["outcome"],
+            "adjusted" if f["covariates"] else "crude", f["note"])  # fmt: skip
+    for f in satisfaction_failed:
+        add("jobseekers_satisfaction", f["outcome"], f["method"], f["note"])
+    add("jobseekers_weights", None, None, weighting_note)
+    return out
 
 
 def _by_outcome(frame: pd.DataFrame) -> dict[str, dict]:

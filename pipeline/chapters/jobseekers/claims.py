@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.estimability import note_reason
 from pipeline.claims import claim_record, value
 from pipeline.formatting import is_missing
 from pipeline.plan import Outcome
@@ -89,9 +90,7 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
             continue
         per = [outcome_verdict(effects, o, kinds[o], alpha) for o in present]
         if not all(v["testable"] for v in per):
-            records_.append(claim_record(claim, "not_testable", rule=RULE,
-                                         evidence="not_computable", values=rule_values,
-                                         outcomes=per))  # fmt: skip
+            records_.append(_not_testable(claim, present, per, effects, members, rule_values))
             continue
         verdict = "supported" if all(v["meets_rule"] for v in per) else "not_supported"
         # the deciding outcome: the one that fails the rule, else the largest p_adj
@@ -136,6 +135,35 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
         records_.append(claim_record(8, "not_testable", rule="coded_wishes",
                                      evidence="wishes_free_text_only"))  # fmt: skip
     return records_
+
+
+def _reason(effects: pd.DataFrame, outcome: Outcome) -> str | None:
+    """Why the primary adjusted estimate of ``outcome`` is not estimable (None if it is)."""
+    adj = _pick(effects, outcome.name, "adjusted", PRIMARY_MEASURE[outcome.kind])
+    return None if adj is None else note_reason(adj.get("note"))
+
+
+def _not_testable(claim: int, present: Sequence[str], per: Sequence[Mapping[str, Any]],
+                  effects: pd.DataFrame, members: Sequence[Outcome],
+                  rule_values: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The record of a claim whose adjusted estimate or family-corrected p is missing:
+    the claim's own outcome that is not estimable, else the family member whose missing
+    estimate leaves the family without a correction (``not_computable`` if neither)."""
+    by_name = {o.name: o for o in members}
+    own = [(name, _reason(effects, by_name[name])) for name in present]
+    family = [(o.name, _reason(effects, o)) for o in members]
+    evidence = "not_estimable"
+    found = next(((n, r) for n, r in own if r), None)
+    if found is None:
+        evidence, found = "family_not_estimable", next(((n, r) for n, r in family if r), None)
+    if found is None:
+        return claim_record(claim, "not_testable", rule=RULE, evidence="not_computable",
+                            values=rule_values, outcomes=list(per))  # fmt: skip
+    outcome, reason = found
+    values = {**rule_values, "outcome": _labels([by_name[outcome]]),
+              "reason": value(reason, "reason")}  # fmt: skip
+    return claim_record(claim, "not_testable", rule=RULE, evidence=evidence, values=values,
+                        outcomes=list(per), outcome=outcome, reason=reason)  # fmt: skip
 
 
 def _planted(truth: Mapping[str, Any], outcome: str) -> float | None:

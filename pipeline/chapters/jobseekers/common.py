@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.estimability import not_estimable_note
 from pipeline.errors import UserError
 from pipeline.formatting import is_missing
 from pipeline.plan import AnalysisPlan, Outcome
@@ -47,3 +48,20 @@ def family_members(plan: AnalysisPlan) -> tuple[Outcome, ...]:
             f"{unsupported}; expected kinds {list(KINDS)}"
         )
     return members
+
+
+def empty_group_note(frame: pd.DataFrame, outcome: str) -> str:
+    """Why an outcome cannot be compared when a group has no observed value: the group
+    has no respondents (too few respondents) or its respondents lack the outcome
+    (``""`` when both groups have a value)."""
+    lacking = []
+    for code, group in ((1, "Werktop"), (0, "control")):
+        members = frame[TREATMENT] == code
+        if not members.any():
+            return not_estimable_note("too_few_respondents", f"no {group} respondents")
+        if not frame.loc[members, outcome].notna().any():
+            lacking.append(group)
+    if not lacking:
+        return ""
+    who = "no respondent" if len(lacking) == 2 else f"no {lacking[0]} respondent"
+    return not_estimable_note("outcome_missing", f"{who} has a value")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import rate_ratio
+from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.means import compare_means
 from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.multiplicity import adjust_pvalues
@@ -21,10 +22,16 @@ from analysis.proportions import compare_proportions
 from analysis.weighting import weighted_effect
 from pipeline.plan import Outcome
 
-from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled
+from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES
 
 COMPARE = {"binary": compare_proportions, "continuous": compare_means}
+#: The measures of each outcome kind's rows, primary first.
+MEASURES = {"binary": ("odds_ratio", "risk_difference"), "continuous": ("mean_difference",),
+            "count": ("rate_ratio",)}  # fmt: skip
+#: The note of a logit whose fit separates: its estimate is not meaningful
+#: (``analysis.models.adjusted_effect``, Notes).
+SEPARATION = not_estimable_note("separation", "some fitted probabilities are 0 or 1")
 
 
 def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
@@ -47,7 +54,7 @@ def crude_tables(
             try:
                 count_p[outcome.name] = float(
                     _crude_count(jobseekers, outcome.name, alpha)["p_val"])
-            except (ValueError, KeyError, np.linalg.LinAlgError):
+            except NotEstimable:
                 count_p[outcome.name] = float("nan")
             continue
         try:
@@ -58,6 +65,9 @@ def crude_tables(
         except ValueError:  # a group without respondents: a row of missing statistics
             spec = EMPLOYMENT if outcome.kind == "binary" else SCALES
             row = pd.DataFrame([{c: float("nan") for c in spec.columns[3:-1]}])
+        if (row["n_treated"] == 0).any() or (row["n_control"] == 0).any():
+            # "not computable (n = 0)": say whether respondents or their answers are missing
+            row["note"] = empty_group_note(jobseekers, outcome.name)
         parts[outcome.kind].append(_labelled(row, outcome))
     binary = (pd.concat(parts["binary"], ignore_index=True) if parts["binary"]
               else pd.DataFrame(columns=EMPLOYMENT.columns[:-1]))  # fmt: skip
@@ -88,8 +98,8 @@ def _crude_rows(frame: pd.DataFrame, outcome: Outcome, alpha: float) -> list[dic
     counts = dict(n_used=int(observed.sum()), n_missing=int((~observed).sum()),
                   n_treated=len(t), n_control=len(c))  # fmt: skip
     if len(t) == 0 or len(c) == 0:
-        return [_row(outcome, "crude", PRIMARY_MEASURE[outcome.kind], "",
-                     note="not computable (a group has no respondents)", **counts)]
+        note = empty_group_note(frame, outcome.name)
+        return [_row(outcome, "crude", m, "", note=note, **counts) for m in MEASURES[outcome.kind]]
     if outcome.kind == "binary":
         r = compare_proportions(t, c, alpha=alpha).iloc[0]
         return [
@@ -97,18 +107,22 @@ def _crude_rows(frame: pd.DataFrame, outcome: Outcome, alpha: float) -> list[dic
                  ci_low=r["or_ci_low"], ci_high=r["or_ci_high"], p_val=r["p_val"],
                  se=(math.log(r["or_ci_high"]) - math.log(r["or_ci_low"])) / 2
                  / _z(alpha) if r["or_ci_low"] > 0 else float("nan"),
-                 se_scale="log_or", **counts),
+                 se_scale="log_or", note=r["note"], **counts),
             _row(outcome, "crude", "risk_difference", "crude_rd",
                  estimate=r["risk_difference"], ci_low=r["rd_ci_low"],
-                 ci_high=r["rd_ci_high"], p_val=r["p_val"], se_scale="rd", **counts),
+                 ci_high=r["rd_ci_high"], p_val=r["p_val"], se_scale="rd", note=r["note"],
+                 **counts),
         ]  # fmt: skip
     if outcome.kind == "continuous":
         r = compare_means(t, c, alpha=alpha).iloc[0]
         return [_row(outcome, "crude", "mean_difference", "crude_md",
                      estimate=r["mean_difference"], ci_low=r["md_ci_low"],
                      ci_high=r["md_ci_high"], p_val=r["p_val"], se_scale="mean_difference",
-                     **counts)]  # fmt: skip
-    r = _crude_count(frame, outcome.name, alpha)
+                     note=r["note"], **counts)]  # fmt: skip
+    try:
+        r = _crude_count(frame, outcome.name, alpha)
+    except NotEstimable as exc:
+        return [_row(outcome, "crude", "rate_ratio", "crude_rr", note=exc.note, **counts)]
     return [_row(outcome, "crude", "rate_ratio", "crude_rr", estimate=r["rate_ratio"],
                  ci_low=r["ci_low"], ci_high=r["ci_high"], p_val=r["p_val"],
                  se=r["se_log_rr"], se_scale="log_rr", **counts)]  # fmt: skip
@@ -120,22 +134,34 @@ def _z(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
+def _exp(x: float) -> float:
+    """``math.exp``, infinite instead of an OverflowError (a bound of a huge interval)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def _natural(measure: str, est: float, lo: float, hi: float) -> tuple[float, float, float]:
     if measure in ("odds_ratio", "rate_ratio"):
-        return math.exp(est), math.exp(lo), math.exp(hi)
+        return _exp(est), _exp(lo), _exp(hi)
     return est, lo, hi
 
 
 def _pooled_row(
     outcome: Outcome, method: str, measure: str, estimand: str, se_scale: str,
     results: Sequence[tuple[float, float]], counts: Mapping[str, int], *, alpha: float,
-    n_com: int | None = None, k: int | None = None, note: str = "",
+    n_com: int | None = None, k: int | None = None, note: str = "", not_estimable: str = "",
 ) -> dict:
-    """Pool (estimate, se) pairs with Rubin's rules (or pass one through)."""
+    """Pool (estimate, se) pairs with Rubin's rules (or pass one through).
+
+    ``not_estimable`` (a :func:`analysis.estimability.not_estimable_note`) says why some
+    data set could not give an estimate: the row then has no numbers and that note.
+    """
     finite = [(e, s) for e, s in results if math.isfinite(e) and math.isfinite(s)]
-    if not finite or len(finite) < len(results):
+    if not_estimable or not finite or len(finite) < len(results):
         return _row(outcome, method, measure, estimand, se_scale=se_scale,
-                    note=note or "not computable", **counts)  # fmt: skip
+                    note=not_estimable or note or "not computable", **counts)  # fmt: skip
     if len(finite) == 1:
         est, se = finite[0]
         z = _z(alpha)
@@ -168,19 +194,23 @@ def _observed_counts(observed: pd.DataFrame, name: str) -> tuple[np.ndarray, dic
 
 
 def set_estimates(
-    frame: pd.DataFrame, weights: np.ndarray, outcomes: Sequence[Outcome],
+    frame: pd.DataFrame, weights: np.ndarray | None, outcomes: Sequence[Outcome],
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
-    starts: Mapping[str, Any] | None = None,
+    starts: Mapping[str, Any] | None = None, weights_note: str = "",
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.
 
     Per outcome (analysed on the rows where it was observed): the adjusted model's
     ``fit`` (estimate, SE on the pooling scale), ``ame`` (binary: AME and SE, else None),
-    ``note`` (separation, non-convergence or why the fit failed) and ``weighted``
-    (estimand -> (estimate, SE) of the weighted comparison, ratios on the log scale).
-    ``starts`` (outcome -> coefficients) only speeds up the model fits (Newton's
-    starting point); the estimates are the same maximum-likelihood fits.
+    ``note`` (non-convergence), ``not_estimable`` (the note saying why the model has no
+    estimate in this data set: :class:`~analysis.estimability.NotEstimable`, or complete
+    separation, under which the logit's estimate is not meaningful; else "") and
+    ``weighted`` (estimand -> (estimate, SE) of the weighted comparison, ratios on the
+    log scale; empty when ``weights`` is None, i.e. the propensity scores gave no usable
+    weights: ``weighted_not_estimable`` is then ``weights_note``, saying why).
+    ``starts`` (outcome -> coefficients) only speeds up the model fits (Newton's starting
+    point); the estimates are the same maximum-likelihood fits.
     """
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
@@ -191,34 +221,45 @@ def set_estimates(
         if not ((treated[rows] == 1).any() and (treated[rows] == 0).any()):
             continue  # not computable: pooled_outcome_rows says so
         sub = frame.loc[rows]
-        entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None, "note": ""}
+        entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None, "note": "",
+                                 "not_estimable": ""}  # fmt: skip
         try:
             r = effect_and_se(sub, name, TREATMENT, covariates, kind=kind,
                               categorical=categorical, fixed_effects=fe,
                               start_params=(starts or {}).get(name))  # fmt: skip
-        except ValueError as exc:
-            entry["note"] = str(exc)
+        except NotEstimable as exc:
+            entry["not_estimable"] = exc.note
         else:
-            entry["fit"], entry["ame"] = (r["estimate"], r["se"]), (r["ame"], r["ame_se"])
-            if r["separation"] or not r["converged"]:
-                entry["note"] = r["warnings"]
+            if r["separation"]:
+                entry["not_estimable"] = SEPARATION
+            else:
+                entry["fit"], entry["ame"] = (r["estimate"], r["se"]), (r["ame"], r["ame_se"])
+                if not r["converged"]:
+                    entry["note"] = r["warnings"]
         weighted: dict[str, tuple[float, float]] = {}
-        res = weighted_effect(sub, name, TREATMENT, weights[rows], kind=kind, alpha=alpha)
-        for w in res.itertuples(index=False):
-            est = math.log(w.estimate) if w.se_scale.startswith("log") else w.estimate
-            weighted[w.estimand] = (est, w.se)
+        if weights is not None:
+            res = weighted_effect(sub, name, TREATMENT, weights[rows], kind=kind, alpha=alpha)
+            for w in res.itertuples(index=False):
+                est = math.log(w.estimate) if w.se_scale.startswith("log") else w.estimate
+                weighted[w.estimand] = (est, w.se)
         entry["weighted"] = weighted
+        entry["weighted_not_estimable"] = weights_note if weights is None else ""
         out[name] = entry
     return out
 
 
 def _design_columns(frame: pd.DataFrame, outcome: Outcome, rows: np.ndarray,
                     covariates: Sequence[str], categorical: Sequence[str]) -> int | None:
-    """Columns of the adjusted design (complete-data df of Barnard-Rubin), continuous only."""
+    """Columns of the adjusted design (complete-data df of Barnard-Rubin), continuous only;
+    None when the model is not estimable (its rows then say why)."""
     if outcome.kind != "continuous":
         return None
-    return build_design(frame.loc[rows], outcome.name, TREATMENT, covariates, categorical,
-                        _fixed_effects(frame)).X.shape[1]  # fmt: skip
+    try:
+        design = build_design(frame.loc[rows], outcome.name, TREATMENT, covariates, categorical,
+                              _fixed_effects(frame))  # fmt: skip
+    except NotEstimable:
+        return None
+    return design.X.shape[1]
 
 
 def pooled_outcome_rows(
@@ -236,29 +277,34 @@ def pooled_outcome_rows(
     rows = _crude_rows(observed, outcome, alpha)
     measure = PRIMARY_MEASURE[kind]
     if not (counts["n_treated"] > 0 and counts["n_control"] > 0):
-        note = "not computable (a group has no respondents)"
-        rows.append(_row(outcome, "adjusted", measure, "", note=note, **counts))
+        note = empty_group_note(observed, name)
+        for method in ("adjusted", "adjusted_cc", "weighted"):
+            for m in MEASURES[kind]:
+                rows.append(_row(outcome, method, m, "", note=note, **counts))
         return rows
     fe = _fixed_effects(observed)
     # ---- adjusted, multiple imputation (primary)
     fits = [e["fit"] for e in per_set]
     ames = [e["ame"] for e in per_set if e["ame"] is not None]
     note = "; ".join(dict.fromkeys(e["note"] for e in per_set if e["note"]))
+    failed = next((e["not_estimable"] for e in per_set if e["not_estimable"]), "")
     k = k if kind == "continuous" and len(per_set) > 1 else None
     estimand = {"binary": "conditional_or", "continuous": "mean_difference",
                 "count": "conditional_rr"}[kind]  # fmt: skip
     se_scale = {"binary": "log_or", "continuous": "mean_difference", "count": "log_rr"}[kind]
     rows.append(_pooled_row(outcome, "adjusted", measure, estimand, se_scale, fits, counts,
                             alpha=alpha, n_com=counts["n_used"] if k else None, k=k,
-                            note=note))  # fmt: skip
+                            note=note, not_estimable=failed))  # fmt: skip
     if kind == "binary":
         rows.append(_pooled_row(outcome, "adjusted", "risk_difference", "ame_rd", "rd",
                                 ames or [(float("nan"), float("nan"))], counts,
-                                alpha=alpha, note=note))  # fmt: skip
+                                alpha=alpha, note=note, not_estimable=failed))  # fmt: skip
     # ---- adjusted, complete cases (sensitivity)
     try:
         cc = adjusted_effect(observed, name, TREATMENT, covariates, kind=kind,
                              categorical=categorical, fixed_effects=fe, alpha=alpha).iloc[0]
+        if cc["separation"]:
+            raise NotEstimable("separation", "some fitted probabilities are 0 or 1")
         cc_counts = dict(n_used=int(cc["n_used"]),
                          n_missing=int(len(observed) - cc["n_used"]),
                          n_treated=int(cc["n_treated"]), n_control=int(cc["n_control"]))
@@ -271,16 +317,20 @@ def pooled_outcome_rows(
                              estimate=cc["ame"], ci_low=cc["ame_ci_low"],
                              ci_high=cc["ame_ci_high"], se=cc["ame_se"], se_scale="rd",
                              p_val=cc["ame_p_val"], note=cc["warnings"], **cc_counts))
-    except ValueError as exc:
-        rows.append(_row(outcome, "adjusted_cc", measure, estimand, note=str(exc), **counts))
+    except NotEstimable as exc:
+        for m in MEASURES[kind]:
+            rows.append(_row(outcome, "adjusted_cc", m, estimand if m == measure else "ame_rd",
+                             note=exc.note, **counts))
     # ---- propensity-score weighting (ATT), pooled over the completed data sets
     specs = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", "att_rd", "rd")],
              "continuous": [("mean_difference", "att_md", "mean_difference")],
              "count": [("rate_ratio", "att_rr", "log_rr")]}[kind]  # fmt: skip
+    weights_failed = next((e["weighted_not_estimable"] for e in per_set
+                           if e.get("weighted_not_estimable")), "")  # fmt: skip
     for measure_w, estimand_w, scale_w in specs:
         results = [e["weighted"][estimand_w] for e in per_set if estimand_w in e["weighted"]]
         rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
-                                counts, alpha=alpha))  # fmt: skip
+                                counts, alpha=alpha, not_estimable=weights_failed))  # fmt: skip
     return rows
 
 

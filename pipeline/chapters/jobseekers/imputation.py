@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.models import effect_and_se
 from analysis.pmm import PMMChains
 from analysis.weighting import (
@@ -32,6 +33,8 @@ M_IMPUTATIONS = 20
 BURN_IN = 10
 #: Trimming rule of the ATT weights: control propensity scores above this are capped.
 PS_TRIM = 0.99
+#: The note of weighted estimates whose propensity scores separate the groups.
+PS_SEPARATION = not_estimable_note("separation", "some propensity scores are 0 or 1")
 
 
 def imputation_frame(
@@ -63,7 +66,9 @@ class CompletedData:
     respondents and m = 20), so each analysis takes one, uses it and lets it go. ``get(i)``
     is deterministic and independent of the order (:class:`analysis.pmm.PMMChains`).
     Only the columns the estimates use are kept. Without missing values there is one
-    data set, the observed data.
+    data set, the observed data. A column nobody answered (a scale whose items are all
+    missing) cannot be imputed and predicts nothing: it stays out of the imputation
+    model and missing in every data set (its estimates are not estimable).
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class CompletedData:
         units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
     ) -> None:  # fmt: skip
         frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+        columns = [c for c in columns if frame[c].notna().any()]
         self.keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
         self.chains: PMMChains | None = None
         self.observed = jobseekers[self.keep]
@@ -163,12 +169,12 @@ def _complete_case_starts(
             starts[o.name] = effect_and_se(observed, o.name, TREATMENT, covariates,
                                            kind=o.kind, categorical=categorical,
                                            fixed_effects=fe)["params"]  # fmt: skip
-        except ValueError:
+        except NotEstimable:
             starts[o.name] = None
     try:
         ps_start = propensity_scores(observed, TREATMENT, covariates, categorical=categorical,
                                      fixed_effects=fe).attrs.get("params")  # fmt: skip
-    except ValueError:
+    except NotEstimable:
         ps_start = None
     return starts, ps_start
 
@@ -192,18 +198,26 @@ def imputed_analysis(
 
     def task(i: int) -> dict[str, Any]:
         frame = source.get(i)
-        aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
+        try:
+            aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
+        except NotEstimable as exc:  # no propensity score: no weighted estimates
+            aw, flag = None, {"converged": True, "separation": False, "not_estimable": exc.note}
+        # scores that (nearly) separate the groups give no meaningful weights: the
+        # diagnostics show them, the weighted estimates say they are not estimable
+        weights_note = flag.get("not_estimable") or (PS_SEPARATION if flag["separation"] else "")
         result: dict[str, Any] = {
-            "estimates": set_estimates(frame, aw["weight"].to_numpy(), members, has_y,
-                                       covariates=covariates, categorical=categorical,
-                                       alpha=alpha, starts=starts),  # fmt: skip
-            "flags": flag, "n_trimmed": int(aw["trimmed"].sum()),
+            "estimates": set_estimates(frame, None if weights_note else aw["weight"].to_numpy(),
+                                       members, has_y, covariates=covariates,
+                                       categorical=categorical, alpha=alpha, starts=starts,
+                                       weights_note=weights_note),
+            "flags": flag, "n_trimmed": 0 if aw is None else int(aw["trimmed"].sum()),
         }  # fmt: skip
         if i == 0:
-            result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
-                                              aw["weight"], categorical=[*categorical, UNIT])
-            result["weights"] = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
-            result["overlap"] = overlap_bins(aw["ps"], aw["treated"], bins=20)
+            if aw is not None:
+                result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
+                                                  aw["weight"], categorical=[*categorical, UNIT])
+                result["weights"] = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
+                result["overlap"] = overlap_bins(aw["ps"], aw["treated"], bins=20)
             result["k"] = {o.name: _design_columns(frame, o, has_y[o.name], covariates,
                                                    categorical) for o in members}  # fmt: skip
         return result

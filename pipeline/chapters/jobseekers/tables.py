@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.baseline import BASELINE_COLUMNS, Characteristic, baseline_table
 from analysis.counts import COUNT_COLUMNS, compare_counts
+from analysis.estimability import NotEstimable
 from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.means import MEANS_COLUMNS
 from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
@@ -27,7 +28,7 @@ from pipeline.chapter import AnalysisInputs, TableSpec
 from pipeline.formatting import is_missing
 from pipeline.plan import AnalysisPlan, Outcome
 
-from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _labelled
+from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
 
 #: An outcome counts as common (E-value of an OR via sqrt(OR)) above this prevalence.
 COMMON_OUTCOME = 0.15
@@ -135,6 +136,7 @@ BALANCE = TableSpec(
     (*BALANCE_COLUMNS,),
     "Covariate balance before and after ATT weighting (SMD with the treated group's "
     "unweighted SD; variance ratio), first completed data set",
+    may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "covariate": ("string", "Covariate"),
         "level": ("string", "Category (empty for numeric covariates)"),
@@ -154,6 +156,7 @@ WEIGHTS = TableSpec(
     (*WEIGHT_SUMMARY_COLUMNS,),
     "Distribution of the ATT weights per group, Kish effective sample size and design "
     "effect, first completed data set",
+    may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "group": ("string", "treated or control"),
         "sum_weights": ("number", "Sum of the weights"),
@@ -170,6 +173,7 @@ OVERLAP = TableSpec(
     "jobseekers_overlap",
     (*OVERLAP_BIN_COLUMNS,),
     "Propensity-score histogram per group (first completed data set), for the overlap figure",
+    may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "bin": ("integer", "Bin number"), "bin_low": ("number", "Lower bin edge"),
         "bin_high": ("number", "Upper bin edge"),
@@ -181,6 +185,7 @@ EVALUES = TableSpec(
     "jobseekers_evalues",
     (*LABELS, *EVALUE_COLUMNS),
     "E-values of the primary adjusted estimates (VanderWeele & Ding 2017)",
+    may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "measure": ("string", "or, rr or smd"),
         "estimate": ("number", "Adjusted estimate (OR, rate ratio, or SMD = MD / pooled SD)"),
@@ -244,6 +249,7 @@ SATISFACTION = TableSpec(
     (*LABELS, *ORDINAL_COLUMNS),
     "Satisfaction with the social service's added value as an ordinal item: top-two-box "
     "difference, proportional-odds odds ratio and Mann-Whitney test",
+    may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     suppress={"n_treated": ("p_treated",), "n_control": ("p_control",)},
     extra_columns={
         "method": ("string", "top_box, ordinal_logit or mann_whitney"),
@@ -403,34 +409,74 @@ def channels(jobseekers: pd.DataFrame, inputs: AnalysisInputs, alpha: float) -> 
 
 
 def satisfaction(jobseekers: pd.DataFrame, inputs: AnalysisInputs, plan: AnalysisPlan,
-                 alpha: float) -> pd.DataFrame:  # fmt: skip
+                 alpha: float) -> tuple[pd.DataFrame, list[dict[str, str]]]:  # fmt: skip
+    """The ordinal comparisons of the satisfaction item, and what was not estimable
+    (``{"outcome", "method", "note"}``; the table has no note column): no table at all
+    when a group has no answer, no proportional-odds row estimate when the model has no
+    maximum (:func:`analysis.ordinal.ordinal_logit`)."""
     outcome = plan.outcome("tevreden_meerwaarde")
     levels = [c for c, _, _ in _codes(inputs.codebook, outcome.name)]
     t = jobseekers.loc[jobseekers[TREATMENT] == 1, outcome.name]
     c = jobseekers.loc[jobseekers[TREATMENT] == 0, outcome.name]
     if t.notna().sum() == 0 or c.notna().sum() == 0:
-        return pd.DataFrame(columns=SATISFACTION.columns)
-    table = compare_ordinal(t.dropna(), c.dropna(), levels=levels, top=tuple(levels[-2:]),
-                            alpha=alpha)  # fmt: skip
-    return _labelled(table, outcome)
+        note = empty_group_note(jobseekers, outcome.name)
+        return (pd.DataFrame(columns=SATISFACTION.columns),
+                [{"outcome": outcome.name, "method": "all", "note": note}])  # fmt: skip
+    failed = []
+    try:
+        table = compare_ordinal(t.dropna(), c.dropna(), levels=levels, top=tuple(levels[-2:]),
+                                alpha=alpha)  # fmt: skip
+    except NotEstimable as exc:
+        failed.append({"outcome": outcome.name, "method": "ordinal_logit", "note": exc.note})
+        table = compare_ordinal(t.dropna(), c.dropna(), levels=levels, top=tuple(levels[-2:]),
+                                alpha=alpha, proportional_odds=False)  # fmt: skip
+    return _labelled(table, outcome), failed
 
 
 def applications(jobseekers: pd.DataFrame, plan: AnalysisPlan, covs: Any,
-                 alpha: float) -> pd.DataFrame:  # fmt: skip
-    frames = []
+                 alpha: float) -> tuple[pd.DataFrame, list[dict[str, str]]]:  # fmt: skip
+    """The count outcomes' comparisons, crude and adjusted, and what was not estimable.
+
+    A comparison the data cannot estimate (:class:`~analysis.estimability.NotEstimable`)
+    keeps its rows, with the counts and no estimates; the second value lists them as
+    ``{"outcome", "covariates", "note"}`` (the table has no note column).
+    """
+    frames, failed = [], []
     for outcome in plan.family(FAMILY):
         if outcome.kind != "count":
             continue
-        crude = compare_counts(jobseekers, outcome.name, TREATMENT, alpha=alpha)
-        adjusted = compare_counts(jobseekers, outcome.name, TREATMENT,
-                                  covariates=[*covs.adjust, UNIT],
-                                  categorical=[*covs.categorical, UNIT], alpha=alpha)  # fmt: skip
-        both = pd.concat([crude, adjusted[adjusted["method"] != "mann_whitney"]],
-                         ignore_index=True)  # fmt: skip
-        frames.append(_labelled(both, outcome))
+        parts = []
+        for covariates, categorical in (([], []), ([*covs.adjust, UNIT],
+                                                    [*covs.categorical, UNIT])):
+            try:
+                part = compare_counts(jobseekers, outcome.name, TREATMENT,
+                                      covariates=covariates, categorical=categorical,
+                                      alpha=alpha)  # fmt: skip
+            except NotEstimable as exc:
+                part = _counts_without_estimates(jobseekers, outcome.name, covariates)
+                failed.append({"outcome": outcome.name, "covariates": ",".join(covariates),
+                               "note": exc.note})  # fmt: skip
+            parts.append(part[part["method"] != "mann_whitney"] if covariates else part)
+        frames.append(_labelled(pd.concat(parts, ignore_index=True), outcome))
     if not frames:
-        return pd.DataFrame(columns=APPLICATIONS.columns)
-    return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=APPLICATIONS.columns), failed
+    return pd.concat(frames, ignore_index=True), failed
+
+
+def _counts_without_estimates(frame: pd.DataFrame, outcome: str,
+                              covariates: Sequence[str]) -> pd.DataFrame:  # fmt: skip
+    """The rows of ``compare_counts`` for a comparison that is not estimable: the
+    respondents with the outcome per group and their means, no rate ratio or test."""
+    data = frame[[outcome, TREATMENT, *covariates]].dropna()
+    y_t = data.loc[data[TREATMENT] == 1, outcome]
+    y_c = data.loc[data[TREATMENT] == 0, outcome]
+    rows = [{c: float("nan") for c in COUNT_COLUMNS} | {
+        "method": method, "covariates": ",".join(covariates), "n": len(data),
+        "n_dropped": len(frame) - len(data), "n_treated": len(y_t), "n_control": len(y_c),
+        "mean_treated": float(y_t.mean()) if len(y_t) else float("nan"),
+        "mean_control": float(y_c.mean()) if len(y_c) else float("nan"), "converged": None,
+    } for method in ("poisson_robust", "negative_binomial", "mann_whitney")]  # fmt: skip
+    return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
 
 def rm_ratings(jobseekers: pd.DataFrame, inputs: AnalysisInputs,

@@ -4,12 +4,27 @@ per outcome, baseline rows grouped per characteristic, the other tables as recor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pipeline.chapter import ViewInputs
 from pipeline.view import records
 
 
+def _with_notes(rows: list[dict], failed: list[dict], table: str,
+                match: Callable[[dict, dict], bool]) -> list[dict]:
+    """Records of a table without a note column, with the ``note`` of the entries of
+    ``stats.jobseekers.not_estimable`` that ``match`` them (no key when none does)."""
+    entries = [f for f in failed if f["table"] == table]
+    for row in rows:
+        note = next((f["note"] for f in entries if match(row, f)), None)
+        if note is not None:
+            row["note"] = note
+    return rows
+
+
 def view(inputs: ViewInputs) -> dict:
     t = inputs.tables
+    failed = inputs.stats["jobseekers"].get("not_estimable", [])
     effects = t["jobseekers_effects"]
     by_outcome: dict[str, dict] = {}
     for r in records(effects):
@@ -32,9 +47,16 @@ def view(inputs: ViewInputs) -> dict:
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
         "evalues": records(t["jobseekers_evalues"]),
-        "applications": records(t["jobseekers_applications"]),
+        "applications": _with_notes(
+            records(t["jobseekers_applications"]), failed, "jobseekers_applications",
+            lambda r, f: (r["outcome"], "adjusted" if r["covariates"] else "crude")
+            == (f["outcome"], f["what"])),
         "channels": records(t["jobseekers_channels"]),
-        "satisfaction": records(t["jobseekers_satisfaction"]),
+        "satisfaction": _with_notes(
+            records(t["jobseekers_satisfaction"]), failed, "jobseekers_satisfaction",
+            lambda r, f: (r["outcome"], r["method"]) == (f["outcome"], f["what"])),
+        "satisfaction_note": next((f["note"] for f in failed if f["table"]
+                                   == "jobseekers_satisfaction" and f["what"] == "all"), None),
         "reliability": records(t["jobseekers_reliability"]),
         "item_rest": records(t["jobseekers_item_rest"]),
         "rm_items": records(t["jobseekers_rm_items"]),
