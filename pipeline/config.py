@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipeline.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
 from pipeline.errors import UserError
+from pipeline.privacy import redact_label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"
@@ -619,7 +620,8 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     synthetic = bool(study.get("synthetic", False))
     return StudyConfig(
         path=path.resolve(),
-        title=str(study.get("title", "Evaluatie Werktop")),
+        # The title reaches every output (data packages, stats.json, workbook, report).
+        title=redact_label(str(study.get("title", "Evaluatie Werktop"))),
         synthetic=synthetic,
         language=str(study.get("language", "nl")),
         seed=int(study.get("seed", 20140601)),  # type: ignore[call-overload]

@@ -89,11 +89,13 @@ def rename_columns(raw: RawExport, instrument: Instrument, rename: dict[str, str
     where = f"{raw.file} [inputs.{instrument.name}.rename]"
     positions = {normalise_column(c): i for i, c in enumerate(columns)}
     codebook_names = {normalise_column(n): n for n in instrument.names}
+    shown = [redact_label(c) for c in columns]  # names typed by people: quoted redacted
     for source, target in rename.items():
+        setting = f"{where}: {redact_label(source)!r} = {redact_label(target)!r}"
         if normalise_column(target) not in codebook_names:
             close = difflib.get_close_matches(target, instrument.names, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {source!r} = {target!r} — {target!r} is not a variable of the "
+                f"{setting} — {redact_label(target)!r} is not a variable of the "
                 f"{instrument.label_en.lower()} in the codebook"
                 + (f"; did you mean {close[0]!r}?" if close else ""),
                 hint=f"the codebook names are: {', '.join(instrument.names)}",
@@ -102,15 +104,15 @@ def rename_columns(raw: RawExport, instrument: Instrument, rename: dict[str, str
         if pos is None:
             close = difflib.get_close_matches(source, columns, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {source!r} = {target!r} — the file has no column {source!r}"
-                + (f"; did you mean {close[0]!r}?" if close else ""),
-                hint="the file has columns: " + ", ".join(repr(c) for c in columns[:30]),
+                f"{setting} — the file has no column {redact_label(source)!r}"
+                + (f"; did you mean {redact_label(close[0])!r}?" if close else ""),
+                hint="the file has columns: " + ", ".join(repr(c) for c in shown[:30]),
             )
         clash = positions.get(normalise_column(target))
         if clash is not None and clash != pos and columns[clash] not in rename:
             raise UserError(
-                f"{where}: {source!r} = {target!r} — the file already has a column "
-                f"{columns[clash]!r}; rename or drop one of them"
+                f"{setting} — the file already has a column "
+                f"{shown[clash]!r}; rename or drop one of them"
             )
         columns[pos] = codebook_names[normalise_column(target)]
     return columns
@@ -165,8 +167,9 @@ def config_exclusions(
         if pos is None:
             close = difflib.get_close_matches(column, raw.columns, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {column!r} — the file has no column {column!r}"
-                + (f"; did you mean {close[0]!r}?" if close else ""),
+                f"{where}: {redact_label(column)!r} — the file has no column "
+                f"{redact_label(column)!r}"
+                + (f"; did you mean {redact_label(close[0])!r}?" if close else ""),
                 hint="the file has columns: "
                 + ", ".join(repr(redact_label(c)) for c in raw.columns[:30]),
             )

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import UserError
-from pipeline.privacy import MAX_CELL_CHARS
+from pipeline.privacy import MAX_CELL_CHARS, redact_label
 
 DELIMITERS = (";", ",", "\t", "|")
 
@@ -688,7 +688,7 @@ def read_csv_export(
     are dropped and counted in ``meta["blank_lines_at_end"]``. A blank line elsewhere is
     an empty row (the clean stage excludes it as ``empty_row``).
     """
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     if delimiter is not None and len(delimiter) != 1:
         raise UserError(
             f"{file}: delimiter {delimiter!r} — expected one character",
@@ -884,7 +884,7 @@ def read_sav_export(path: Path, *, encoding: str | None = None, fmt: str = "sav"
     their labels by validate)."""
     import pyreadstat
 
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     tool = "SPSS" if fmt == "sav" else "Stata"
     try:
         if fmt == "sav":
@@ -962,7 +962,7 @@ def read_xlsx_export(
     :func:`cell_text`, once per distinct value of a column (``meta["engine"]`` says which
     library read the file).
     """
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     values, title, engine = _xlsx_values(path, sheet)
     if expected_columns:
         first = [[cell_text(v) for v in r] for r in values[:HEADER_SEARCH_ROWS]]
@@ -1022,7 +1022,7 @@ def _nonblank(column: pd.Series) -> np.ndarray:
 
 def _xlsx_values(path: Path, sheet: str | None) -> tuple[list, str, str]:
     """Every row of the sheet as cell values: (rows, sheet title, engine)."""
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     try:
         from python_calamine import CalamineWorkbook
 
@@ -1051,7 +1051,7 @@ def _xlsx_values(path: Path, sheet: str | None) -> tuple[list, str, str]:
 def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> tuple[list, str, str]:
     import openpyxl
 
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

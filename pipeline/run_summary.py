@@ -30,6 +30,7 @@ from typing import Any
 
 from pipeline import console
 from pipeline.errors import UserError
+from pipeline.privacy import redact_path, redact_text
 
 #: Bumped when a key changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -111,7 +112,7 @@ class RunSummary:
             record.status = "failed"
             record.exit_status = exit_status_of(exc)
             record.messages = (list(exc.messages) if isinstance(exc, UserError)
-                               else [f"{type(exc).__name__}: {exc}"])
+                               else [redact_text(f"{type(exc).__name__}: {exc}")])
             raise
         else:
             record.status, record.exit_status = "ok", EXIT_OK
@@ -138,7 +139,7 @@ class RunSummary:
             "command": self.command,
             "exit_status": self.exit_status,
             "duration_s": self.duration_s,
-            "config": str(self.config) if self.config else None,
+            "config": redact_path(self.config) if self.config else None,
             "language": self.language,
             "version": package_version(),
             "commit": git_commit(PROJECT_ROOT)["commit"],
