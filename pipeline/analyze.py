@@ -36,6 +36,7 @@ from pipeline.disclosure_control import (
 )
 from pipeline.io import read_csv, read_json, write_csv, write_json
 from pipeline.plan import load_plan
+from pipeline.privacy import redact_path
 from pipeline.provenance import build_provenance, provenance_path, provenance_stats
 from pipeline.transaction import remove_stale
 from pipeline.workbook import write_workbook
@@ -72,11 +73,13 @@ class DataSets:
 
 def _relative(path: Path) -> str:
     """A path as readers of the report can find it: relative to the project if inside it,
-    otherwise the file name only (absolute paths would make outputs machine-dependent)."""
+    otherwise the file name only (absolute paths would make outputs machine-dependent);
+    personal data typed into a name is redacted."""
     try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+        shown = path.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
-        return path.name
+        shown = path.name
+    return redact_path(shown)
 
 
 def study_stats(config: StudyConfig) -> dict:

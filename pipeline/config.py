@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pipeline.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
 from pipeline.errors import UserError
+from pipeline.privacy import redact_label
 from pipeline.schema import Invalid as _Invalid
 from pipeline.schema import boolean as _boolean
 from pipeline.schema import check_table as _check_table
@@ -543,7 +544,8 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     synthetic = bool(study.get("synthetic", False))
     return StudyConfig(
         path=path.resolve(),
-        title=str(study.get("title", "Evaluatie Werktop")),
+        # The title reaches every output (data packages, stats.json, workbook, report).
+        title=redact_label(str(study.get("title", "Evaluatie Werktop"))),
         synthetic=synthetic,
         language=str(study.get("language", "nl")),
         seed=int(study.get("seed", 20140601)),  # type: ignore[call-overload]

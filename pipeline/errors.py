@@ -9,19 +9,28 @@ writers, the input readers and the CLI's last line of defence use it.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from pipeline.privacy import redact_text
 
 #: How many row numbers a message about many rows lists before "…".
 ROWS_LISTED = 10
 
 
 class UserError(Exception):
-    """An error in the user's input or configuration, with one or more readable messages."""
+    """An error in the user's input or configuration, with one or more readable messages.
+
+    Messages quote what the user typed (file, sheet and column names, values, settings),
+    and they reach the terminal and ``logs/run_summary.json``: personal data in them is
+    redacted here (:func:`pipeline.privacy.redact_text`), whatever the message.
+    """
 
     def __init__(self, messages: str | Iterable[str], *, hint: str | None = None) -> None:
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        self.hint = hint
+        raw = [messages] if isinstance(messages, str) else list(messages)
+        self.messages = [redact_message(str(m)) for m in raw]
+        self.hint = redact_message(hint) if hint else hint
         super().__init__("\n".join(self.messages))
 
     def __reduce__(self) -> tuple:
@@ -44,6 +53,28 @@ class UserError(Exception):
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
+
+
+# A character escaped by repr() in a quoted name or value: '\u200b', '\xa0'.
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = int(match.group()[2:], 16)
+    return match.group() if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code)
+
+
+def redact_message(text: str) -> str:
+    """A message with personal data redacted (:func:`pipeline.privacy.redact_text`), also
+    where a quoted name shows its zero-width or no-break spaces as escapes (``repr``):
+    the escapes are then read as the characters they stand for."""
+    if "\\" in text:
+        unescaped = _ESCAPE.sub(_unescape, text)
+        if unescaped != text:
+            redacted = redact_text(unescaped)
+            if redacted != unescaped:
+                return redacted
+    return redact_text(text)
 
 
 def _rebuild(messages: list[str], hint: str | None) -> UserError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import math
 import re
 from pathlib import Path
 
@@ -26,21 +27,18 @@ import pandas as pd
 
 from pipeline import console
 from pipeline.catalog import require
-from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument
+from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable
 from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError
 from pipeline.fastcsv import write_frame_csv
 from pipeline.io import neutralise_formulas, restore_formulas, write_json
-from pipeline.privacy import pseudonymise_many, redact_label, redact_text
+from pipeline.privacy import is_inert, number_marker, pseudonymise_many, redact_label, redact_value
 from pipeline.readers import RawExport, normalise_column, read_export
 from pipeline.transaction import remove
 
 META_COLUMNS = ["source_row", "respondent", "test_row", "config_exclusion"]
 _LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
-# A label that cannot hold personal data by shape: no '@' and at most one digit (every
-# pattern of pipeline.privacy needs an '@' or at least two digits: IBAN check digits).
-_PLAIN_SHAPE = re.compile(r"[^@\d]*(?:\d[^@\d]*)?")
 
 
 def match_columns(raw: RawExport, instrument: Instrument) -> tuple[dict[str, int], list[str]]:
@@ -92,11 +90,13 @@ def rename_columns(raw: RawExport, instrument: Instrument, rename: dict[str, str
     where = f"{raw.file} [inputs.{instrument.name}.rename]"
     positions = {normalise_column(c): i for i, c in enumerate(columns)}
     codebook_names = {normalise_column(n): n for n in instrument.names}
+    shown = [redact_label(c) for c in columns]  # names typed by people: quoted redacted
     for source, target in rename.items():
+        setting = f"{where}: {redact_label(source)!r} = {redact_label(target)!r}"
         if normalise_column(target) not in codebook_names:
             close = difflib.get_close_matches(target, instrument.names, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {source!r} = {target!r} — {target!r} is not a variable of the "
+                f"{setting} — {redact_label(target)!r} is not a variable of the "
                 f"{instrument.label_en.lower()} in the codebook"
                 + (f"; did you mean {close[0]!r}?" if close else ""),
                 hint=f"the codebook names are: {', '.join(instrument.names)}",
@@ -105,15 +105,15 @@ def rename_columns(raw: RawExport, instrument: Instrument, rename: dict[str, str
         if pos is None:
             close = difflib.get_close_matches(source, columns, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {source!r} = {target!r} — the file has no column {source!r}"
-                + (f"; did you mean {close[0]!r}?" if close else ""),
-                hint="the file has columns: " + ", ".join(repr(c) for c in columns[:30]),
+                f"{setting} — the file has no column {redact_label(source)!r}"
+                + (f"; did you mean {redact_label(close[0])!r}?" if close else ""),
+                hint="the file has columns: " + ", ".join(repr(c) for c in shown[:30]),
             )
         clash = positions.get(normalise_column(target))
         if clash is not None and clash != pos and columns[clash] not in rename:
             raise UserError(
-                f"{where}: {source!r} = {target!r} — the file already has a column "
-                f"{columns[clash]!r}; rename or drop one of them"
+                f"{setting} — the file already has a column "
+                f"{shown[clash]!r}; rename or drop one of them"
             )
         columns[pos] = codebook_names[normalise_column(target)]
     return columns
@@ -174,8 +174,9 @@ def config_exclusions(
         if pos is None:
             close = difflib.get_close_matches(column, raw.columns, n=1, cutoff=0.6)
             raise UserError(
-                f"{where}: {column!r} — the file has no column {column!r}"
-                + (f"; did you mean {close[0]!r}?" if close else ""),
+                f"{where}: {redact_label(column)!r} — the file has no column "
+                f"{redact_label(column)!r}"
+                + (f"; did you mean {redact_label(close[0])!r}?" if close else ""),
                 hint="the file has columns: "
                 + ", ".join(repr(redact_label(c)) for c in raw.columns[:30]),
             )
@@ -192,13 +193,24 @@ def config_exclusions(
     return _categorical(reason, texts)
 
 
-def _safe(cell: str) -> str:
+def _safe(cell: str, valid: tuple[float, float] | None = None) -> str:
     """A cell as it may be written: personal data replaced by markers.
 
     Short numeric cells (codes, counts) cannot hold personal data and are returned as they
-    are; anything else goes through :func:`pipeline.privacy.redact_text`.
+    are; anything else goes through :func:`pipeline.privacy.redact_value` (a whole-cell
+    number shaped like a BSN or phone number, then the free-text rules). ``valid`` is a
+    numeric measure's declared range: a number inside it is a measurement.
     """
-    return cell if _NUMERIC_ONLY.fullmatch(cell) else redact_text(cell)
+    return cell if _NUMERIC_ONLY.fullmatch(cell) else redact_value(cell, valid=valid)
+
+
+def valid_range(var: Variable) -> tuple[float, float] | None:
+    """The declared range of a numeric measure (integer or number with a min and a max);
+    ``None`` for every other column (ids, codes, dates, text)."""
+    if var.type in ("integer", "number") and isinstance(var.min, (int, float)) \
+            and isinstance(var.max, (int, float)):
+        return float(var.min), float(var.max)
+    return None
 
 
 def _categorical(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
@@ -208,7 +220,9 @@ def _categorical(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(final[codes], categories=pd.Index(categories, dtype=object))
 
 
-def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
+def safe_column(
+    values: pd.Series, *, free_text: bool, valid: tuple[float, float] | None = None
+) -> pd.Categorical:
     """One export column made safe to write, worked out once per distinct value.
 
     Parameters
@@ -217,6 +231,8 @@ def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
         The column's cell texts.
     free_text : bool
         The codebook's ``pii`` flag: the column can hold free text.
+    valid : (float, float), optional
+        The declared range when the column is a numeric measure (:func:`valid_range`).
 
     Returns
     -------
@@ -226,18 +242,21 @@ def safe_column(values: pd.Series, *, free_text: bool) -> pd.Categorical:
     Notes
     -----
     The column is factorised; each distinct text is checked once and the results are
-    taken back to the rows. Free-text columns (``pii = true``) go through
-    :func:`pipeline.privacy.redact_text`. Every other column (codes, numbers, dates, ids)
-    is checked by shape: a short number passes untouched, anything else (a sentence typed
-    into a code column) is redacted with the same rules, so personal data cannot leave
-    ingest through a column the codebook does not expect it in either.
+    taken back to the rows. Every column goes through
+    :func:`pipeline.privacy.redact_value`: a cell that is one number shaped like a BSN or
+    a Dutch phone number (``612345678``: a phone number read as a number) becomes a
+    marker, and the free-text rules apply to the rest, so personal data cannot leave
+    ingest through a column the codebook does not expect it in either. In a numeric
+    measure only a number outside the declared range can be personal data (it is invalid
+    anyway). Values no rule can match (:func:`pipeline.privacy.is_inert`) and short
+    numbers are passed through untouched.
     """
     codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object)  # iterating an Arrow array is slow
     if free_text:
         texts = [_safe(u) for u in uniques]
     else:
-        texts = [u if _PLAIN_SHAPE.fullmatch(u) else _safe(u) for u in uniques]
+        texts = [u if is_inert(u) else _safe(u, valid) for u in uniques]
     return _categorical(codes, texts)
 
 
@@ -270,7 +289,7 @@ def ingest_export(
         hashed = iter(pseudonymise_many(named, instrument=instrument.name, key=key))
         respondent = [next(hashed) if i else "" for i in ids]
     else:
-        respondent = [_safe(i) for i in ids]
+        respondent = [redact_value(i) for i in ids]
     data: dict[str, object] = {
         "source_row": pd.Categorical(raw.row_numbers.astype(str).astype(object)),
         "respondent": _categorical(id_codes, respondent),
@@ -291,7 +310,8 @@ def ingest_export(
                 np.zeros(n, dtype=np.int8), categories=pd.Index([""], dtype=object)
             )
         else:
-            data[var.name] = safe_column(raw.column(pos), free_text=var.pii)
+            data[var.name] = safe_column(raw.column(pos), free_text=var.pii,
+                                         valid=valid_range(var))
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     frame = frame[[*META_COLUMNS, *[c for c in frame.columns if c not in META_COLUMNS]]]
 
@@ -307,20 +327,20 @@ def ingest_export(
         for col, entries in raw.meta.get("value_labels", {}).items()
         if normalise_column(col) in by_norm
     }
-    # Headers, sheet names and SPSS labels are typed by people too: redact them like answers.
+    # File names, headers, sheet names and SPSS labels are typed by people too: redact them
+    # like answers, and the codes of the labels and user-missing ranges like numbers.
     declared = {
-        name: [{**e, "label": redact_label(e["label"])} if isinstance(e, dict) and "label" in e
-               else e for e in entries]
+        name: [_safe_missing(e) if isinstance(e, dict) else e for e in entries]
         for name, entries in declared.items()
     }
     labels = {
-        name: {code: redact_label(label) for code, label in entries.items()}
+        name: {redact_label(code): redact_label(label) for code, label in entries.items()}
         for name, entries in labels.items()
     }
     sheet = raw.meta.get("sheet")
     meta = {
         "instrument": instrument.name,
-        "file": raw.file,
+        "file": redact_label(raw.file),
         "row_label": raw.row_label,
         "raw_rows": n,
         "format": raw.meta.get("format"),
@@ -364,6 +384,22 @@ def read_issues(raw: RawExport, used: set[int]) -> list[dict]:
             entry.update(column=redact_label(raw.columns[issue.column]),
                          value=redact_label(issue.value), action=issue.action)
         out.append(entry)
+    return out
+
+
+def _safe_missing(entry: dict) -> dict:
+    """A user-missing range of an SPSS file with its label redacted, and a bound that is a
+    BSN- or phone-shaped number replaced by its marker."""
+    out = dict(entry)
+    if "label" in out:
+        out["label"] = redact_label(out["label"])
+    for bound in ("lo", "hi"):
+        value = out.get(bound)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and math.isfinite(value) and value == int(value):
+            kind = number_marker(str(int(value)))
+            if kind is not None:
+                out[bound] = redact_label(str(int(value)))
     return out
 
 

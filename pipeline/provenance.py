@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.privacy import redact_path
 
 #: Packages whose versions can change a number, a figure or the PDF.
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "weasyprint")
@@ -50,11 +51,13 @@ def sha256_file(path: Path) -> str:
 
 
 def display_path(path: Path, root: Path = PROJECT_ROOT) -> str:
-    """A path relative to the project, or the bare file name outside it (never absolute)."""
+    """A path relative to the project, or the bare file name outside it (never absolute),
+    with personal data typed into a folder or file name redacted."""
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        shown = Path(path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return Path(path).name
+        shown = Path(path).name
+    return redact_path(shown)
 
 
 def _git(args: list[str], cwd: Path) -> str | None:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from pipeline.errors import UserError, os_error
 from pipeline.excel_errors import error_cells
-from pipeline.privacy import MAX_CELL_CHARS
+from pipeline.privacy import MAX_CELL_CHARS, redact_label
 
 DELIMITERS = (";", ",", "\t", "|")
 
@@ -966,7 +966,7 @@ def read_csv_export(
     are dropped and counted in ``meta["blank_lines_at_end"]``. A blank line elsewhere is
     an empty row (the clean stage excludes it as ``empty_row``).
     """
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     if delimiter is not None and len(delimiter) != 1:
         raise UserError(
             f"{file}: delimiter {delimiter!r} — expected one character",
@@ -1179,7 +1179,7 @@ def read_sav_export(path: Path, *, encoding: str | None = None, fmt: str = "sav"
     their labels by validate)."""
     import pyreadstat
 
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     tool = "SPSS" if fmt == "sav" else "Stata"
     try:
         if fmt == "sav":
@@ -1263,7 +1263,7 @@ def read_xlsx_export(
     :func:`cell_text`, once per distinct value of a column (``meta["engine"]`` says which
     library read the file).
     """
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     read = _xlsx_values(path, sheet)
     values, title = read.rows, read.title
     if expected_columns:
@@ -1414,7 +1414,7 @@ def _pick_sheet(
 def _xlsx_values(path: Path, sheet: str | None) -> SheetValues:
     """Every row of the sheet as cell values, read with calamine (openpyxl when calamine
     cannot open the workbook); see :func:`_pick_sheet` for which sheet."""
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     try:
         from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -1445,7 +1445,7 @@ def _xlsx_values(path: Path, sheet: str | None) -> SheetValues:
 def _xlsx_values_openpyxl(path: Path, sheet: str | None) -> SheetValues:
     import openpyxl
 
-    file = path.name
+    file = redact_label(path.name)  # shown in messages and outputs
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pipeline import console
 from pipeline.errors import UserError, os_error
+from pipeline.privacy import redact_path, redact_text
 
 #: Bumped when a key changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -112,7 +113,7 @@ class RunSummary:
             record.exit_status = exit_status_of(exc)
             user_error = exc if isinstance(exc, UserError) else os_error(exc)
             record.messages = (list(user_error.messages) if user_error is not None
-                               else [f"{type(exc).__name__}: {exc}"])
+                               else [redact_text(f"{type(exc).__name__}: {exc}")])
             raise
         else:
             record.status, record.exit_status = "ok", EXIT_OK
@@ -139,7 +140,7 @@ class RunSummary:
             "command": self.command,
             "exit_status": self.exit_status,
             "duration_s": self.duration_s,
-            "config": str(self.config) if self.config else None,
+            "config": redact_path(self.config) if self.config else None,
             "language": self.language,
             "version": package_version(),
             "commit": git_commit(PROJECT_ROOT)["commit"],

@@ -25,7 +25,7 @@ from pipeline.config import OutputPaths, StudyConfig
 from pipeline.errors import UserError, cells_message, row_list
 from pipeline.ingest import read_ingested
 from pipeline.io import atomic_write, read_json, write_csv
-from pipeline.privacy import redact_text
+from pipeline.privacy import redact_value
 from pipeline.transaction import remove
 from pipeline.values import (
     ACTION_ERROR,
@@ -271,7 +271,7 @@ def parse_instrument(
                 _report_row(
                     instrument, meta, row=int(source_row[at]),
                     respondent=respondent[at], column=header.get(var.name, var.name),
-                    value=redact_text(issue.value), issue=issue.issue, action=issue.action,
+                    value=issue.value, issue=issue.issue, action=issue.action,
                     expected=issue.expected, suggestion=issue.suggestion,
                 )
             )
@@ -318,6 +318,7 @@ def parse_instrument(
             )
         )
     issues = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    issues["value"] = redacted_values(issues["value"])
     return ParsedInstrument(
         instrument=instrument,
         meta=meta,
@@ -328,6 +329,18 @@ def parse_instrument(
         column_errors=column_errors,
         blank=blank_frame,
     )
+
+
+def redacted_values(values: pd.Series) -> pd.Series:
+    """The validation report's ``value`` column with personal data replaced by markers,
+    worked out once per distinct value: the free-text rules, and a whole value that is a
+    BSN- or phone-shaped number (:func:`pipeline.privacy.redact_value`) whatever the
+    column, since an out-of-range number may be a phone number typed into a count."""
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
+    if not len(uniques):
+        return values
+    texts = np.asarray([redact_value(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 def _is_comparison(values: dict[str, pd.Series], instrument: Instrument, column: pd.Series,

@@ -1,5 +1,6 @@
 """Ingest: column matching, unknown columns, redaction before anything is written."""
 
+import pandas as pd
 import pytest
 
 from pipeline.errors import UserError
@@ -66,3 +67,59 @@ def test_text_csv_writer_gives_the_bytes_of_write_csv_and_reads_back(tmp_path):
     expected = [{"los\rcr": "los\ncr", "'=al": "=al"}.get(t, t) for t in texts]
     assert back["wensen"].astype(object).tolist() == expected
     assert back["respondent"].astype(object).tolist() == expected[::-1]
+
+
+def test_numbers_shaped_like_personal_data_are_redacted_outside_measures(codebook):
+    # A phone number read as a number loses its trunk zero (0612345678 -> 612345678); a BSN
+    # stored as a number keeps its nine digits. Columns that are not numeric measures
+    # (codes, ids, text) never hold such numbers legitimately: they become markers. In a
+    # numeric measure only a number outside the declared range is (it is invalid anyway).
+    inst = codebook.instruments["control"]
+    rows = [
+        {"respondent_id": "C1", "opleiding": "612345678", "leeftijd": "612345678.0",
+         "wensen": "123456782"},
+        {"respondent_id": "C2", "opleiding": "6.12345678E8", "leeftijd": "123456782",
+         "uren_week": "38"},
+        {"respondent_id": "C3", "opleiding": "2", "leeftijd": "41", "wensen": "3 keer"},
+    ]
+    frame, _ = ingest_export(make_raw(inst.names, rows), inst, key=b"k", test_pattern="^test")
+    assert frame["opleiding"].tolist() == ["[TELEFOON]", "[TELEFOON]", "2"]
+    assert frame["leeftijd"].tolist() == ["[TELEFOON]", "[BSN]", "41"]
+    assert frame["wensen"].tolist() == ["[BSN]", "", "3 keer"]
+    assert frame["uren_week"].tolist() == ["", "38", ""]
+
+
+def test_a_number_inside_a_measures_range_is_a_measurement(codebook):
+    # inwoners: 1,000 to 1,000,000. A valid range that admits nine digits would keep them.
+    from pipeline.ingest import safe_column
+
+    values = pd.Series(["612345678", "86800", "0612345678"])
+    assert safe_column(values, free_text=False, valid=(0, 1e9)).tolist() == [
+        "612345678", "86800", "[TELEFOON]"  # the text rules still see a written number
+    ]
+    assert safe_column(values, free_text=False, valid=(1000, 1e6)).tolist() == [
+        "[TELEFOON]", "86800", "[TELEFOON]"
+    ]
+
+
+def test_spss_codes_and_missing_ranges_shaped_like_personal_data_are_redacted(codebook):
+    inst = codebook.instruments["candidates"]
+    raw = make_raw(
+        inst.names, [{"respondent_id": "K1", "geslacht": "1"}],
+        value_labels={"geslacht": {"1": "Man", "123456782": "Jan 06-12345678"}},
+        user_missing={"geslacht": [{"lo": 612345678.0, "hi": 612345678.0, "label": "x"},
+                                   {"lo": 9.0, "hi": 9.0, "label": "Weet niet"}]},
+    )
+    _, meta = ingest_export(raw, inst, key=b"k", test_pattern="^test")
+    assert meta["value_labels"]["geslacht"] == {"1": "Man", "[BSN]": "Jan [TELEFOON]"}
+    assert meta["user_missing"]["geslacht"] == [
+        {"lo": "[TELEFOON]", "hi": "[TELEFOON]", "label": "x"},
+        {"lo": 9.0, "hi": 9.0, "label": "Weet niet"},
+    ]
+
+
+def test_the_file_name_is_redacted_in_the_metadata(codebook):
+    inst = codebook.instruments["register"]
+    raw = make_raw(inst.names, [{"gemeente": "Hilversum"}], file="register jan@example.nl.csv")
+    _, meta = ingest_export(raw, inst, key=b"k", test_pattern="^test")
+    assert meta["file"] == "register [E-MAIL]"

@@ -302,3 +302,242 @@ def test_no_false_positive_on_amounts(amount, cents, euro, before, after):
 def test_no_false_positive_on_short_numbers(number, before, after):
     text = f"{before} {number} {after}"
     assert redact_text(text) == text
+
+
+# ---------------------------------------------------------------- normalised first (issue 21)
+
+from pipeline.privacy import (  # noqa: E402
+    NOT_POSTCODE_LETTERS,
+    is_inert,
+    number_marker,
+    redact_path,
+    redact_value,
+)
+
+_ZW, _NBSP = "\u200b", "\u00a0"
+
+
+def _wide(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # zero-width characters between the digits (and around them)
+        (f"bel 0612{_ZW}345678 graag", "bel [TELEFOON] graag"),
+        (f"bsn {_ZW.join('123456782')}.", "bsn [BSN]."),
+        ("bel\u2060 06\ufeff12345678", "bel\u2060 [TELEFOON]"),
+        (f"bel{_ZW}0612345678", f"bel{_ZW}[TELEFOON]"),  # the ZWSP separates the words
+        (f"jan{_ZW}@example.nl", "[E-MAIL]"),
+        # full-width digits and letters, full-width '@' and '.'
+        (f"tel {_wide('0612345678')} ok", "tel [TELEFOON] ok"),
+        (f"bsn {_wide('123456782')}", "bsn [BSN]"),
+        ("jan\uff20example\uff0enl", "[E-MAIL]"),
+        (f"rekening {_wide('NL91ABNA0417164300')}", "rekening [IBAN]"),
+        # no-break, figure, thin and narrow no-break spaces; dashes
+        (f"tel 06{_NBSP}1234{_NBSP}5678 ok", "tel [TELEFOON] ok"),
+        ("tel 020\u20071234567", "tel [TELEFOON]"),
+        ("tel 06\u2009123\u202f45678", "tel [TELEFOON]"),
+        ("tel 06\u20131234 5678", "tel [TELEFOON]"),  # en dash
+        (f"bsn 123{_NBSP}456{_NBSP}782", "bsn [BSN]"),
+        (f"NL91{_NBSP}ABNA{_NBSP}0417{_NBSP}1643{_NBSP}00", "[IBAN]"),
+        (f"1234{_NBSP}AB{_NBSP}12", "[ADRES]"),
+        # other digits (Arabic-Indic) are digits too
+        ("\u0660\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668", "[TELEFOON]"),
+        # the rest of the text keeps every character: only the item becomes a marker
+        (f"Zoë{_NBSP}belt ½ uur: 06\u2009123\u202f45678 ﬁjn",
+         f"Zoë{_NBSP}belt ½ uur: [TELEFOON] ﬁjn"),
+    ],
+)
+def test_redaction_normalises_before_matching(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail naam(at)domein.nl", "mail [E-MAIL]"),
+        ("mail naam [at] domein [dot] nl graag", "mail [E-MAIL] graag"),
+        ("mail naam at domein.nl graag", "mail [E-MAIL] graag"),
+        ("mail NAAM (AT) DOMEIN (DOT) COM.", "mail [E-MAIL]."),
+        ("mail j.jansen {at} gemeente-zaanstad (punt) nl", "mail [E-MAIL]"),
+        ("mail jan <at> example.co.uk", "mail [E-MAIL]"),
+        ("mail jan @ example.nl of jan@ example.nl", "mail [E-MAIL] of [E-MAIL]"),
+        ("mail jan@example [dot] nl", "mail [E-MAIL]"),
+        ("mail jan at example dot com", "mail [E-MAIL]"),
+        ("jan(apenstaartje)example.nl", "[E-MAIL]"),
+    ],
+)
+def test_obfuscated_emails(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik at gisteren bij mijn moeder.",  # 'at' is Dutch (eten)
+        "ik at soep.Daarna ging ik werken",  # no known top-level domain
+        "ik at brood. Daarna",
+        "meet at school.He said",
+        "zie (at) hierboven",  # no domain
+        "prijs (at) 12.50",  # the top-level domain must be letters
+        "@werkgever",
+        "x @ y",
+        "a@b",
+        "(at)example.nl",  # no local part
+    ],
+)
+def test_obfuscated_email_needs_a_domain_like_right_side(text):
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("adres 2511 cv 4 Den Haag", "adres [ADRES] Den Haag"),
+        ("2511cv 4", "[ADRES]"),
+        ("2511 Cv, 4-a", "[ADRES]"),
+        ("2511 cv 12b", "[ADRES]"),
+        ("in 2014 en 2511 cv 4", "in 2014 en [ADRES]"),  # a rejected candidate hides nothing
+    ],
+)
+def test_lower_case_postcode_with_house_number(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2014 en 2015", "2014 of 2015", "1500 km 3", "tussen 2013 tm 2014",
+        "2012 vs 2013", "1000 kg 5", "2511 cv",  # lower case needs a house number
+        "2511 cv 2014",  # a year is not a house number
+        "3000 ha 12", "1234 ab 123456",
+    ],
+)
+def test_lower_case_postcode_leaves_words_and_units_alone(text):
+    assert redact_text(text) == text
+
+
+def test_not_postcode_letters_are_lower_case_pairs():
+    assert all(len(w) == 2 and w.islower() for w in NOT_POSTCODE_LETTERS)
+    assert "cv" not in NOT_POSTCODE_LETTERS  # the issue's example: 2511 cv 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tel_0612345678", "tel_[TELEFOON]"),  # an SPSS variable name
+        ("iban_NL91ABNA0417164300", "iban_[IBAN]"),
+        ("pc_1234AB_12", "pc_[ADRES]_12"),
+        ("bsn_123456782", "bsn_[BSN]"),
+    ],
+)
+def test_underscore_separates_like_a_space(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("612345678", "phone"),  # 0612345678 read as a number
+        ("612345678.0", "phone"),
+        ("612345678,0", "phone"),
+        (" 612345678 ", "phone"),
+        ("6.12345678E8", "phone"),
+        ("6,12345678e+08", "phone"),
+        ("201234568", "phone"),  # 020-1234568
+        ("0612345678", "phone"),
+        ("31612345678", "phone"),  # +31 6 12345678
+        ("+31612345678", "phone"),
+        ("123456782", "bsn"),  # the 11-test holds
+        ("12345015", "bsn"),  # 012345015, its leading zero dropped
+        (_wide("123456782"), "bsn"),
+        ("123456789", "phone"),  # no BSN, but a landline number without its zero
+        ("912345678", None),  # 09.. is no subscriber number
+        ("12345678", None),  # eight digits failing the 11-test
+        ("20140601", None),
+        ("1234567", None),
+        ("6.1E8", None),  # rounded: a spreadsheet's display, no longer a number of anyone
+        ("612345678.5", None),
+        ("06-12345678", None),  # text: the free-text rules judge it
+        ("", None),
+    ],
+)
+def test_number_marker(value, kind):
+    assert number_marker(value) == kind
+
+
+def test_redact_value_uses_numbers_and_text_rules_and_respects_a_valid_range():
+    assert redact_value("612345678") == MARKERS["phone"]
+    assert redact_value("123456782.0") == MARKERS["bsn"]
+    assert redact_value("bel 06-12345678") == f"bel {MARKERS['phone']}"
+    assert redact_value("612345678", valid=(0, 60)) == MARKERS["phone"]  # out of range
+    assert redact_value("612345678", valid=(0, 1e9)) == "612345678"  # a measurement
+    assert redact_value("42", valid=(0, 60)) == "42"
+
+
+def test_redact_label_and_path():
+    assert redact_label(612345678.0) == MARKERS["phone"]  # a value label's code
+    assert redact_label("kandidaten 06\u200b12345678.sav") == "kandidaten [TELEFOON].sav"
+    assert redact_path("exports/jan@example.nl/ondernemers 123456782.xlsx") == (
+        "exports/[E-MAIL]/ondernemers [BSN].xlsx"
+    )
+    assert redact_path("data/raw/example/controlegroep.csv") == "data/raw/example/controlegroep.csv"
+
+
+@given(st.text(max_size=40))
+def test_inert_text_is_never_changed(text):
+    if is_inert(text):
+        assert redact_value(text) == text
+
+
+_odd_chars = st.sampled_from(
+    ["\u200b", "\u00a0", "\u2009", "\u202f", "\ufeff", "\u2013", "ﬁ", "½", "é", "\u0301",
+     "０", "Ⅻ", "😀", "\ue001", "\ue00f", "\ufffd"]
+)
+
+
+@given(before=_words, odd=st.lists(_odd_chars, max_size=5), after=_words)
+def test_text_without_personal_data_keeps_every_character(before, odd, after):
+    text = f"{before} {''.join(odd)} {after}"
+    assert redact_text(text) == text
+
+
+_SEPARATORS = ["", "\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"]
+
+
+@given(before=_before, bsn=valid_bsns(), seps=st.lists(st.sampled_from(_SEPARATORS),
+                                                        min_size=8, max_size=8),
+       wide=st.booleans(), after=_after)
+def test_any_bsn_with_invisible_characters_or_wide_digits_is_redacted(before, bsn, seps,
+                                                                      wide, after):
+    digits = _wide(bsn) if wide else bsn
+    written = "".join(d + s for d, s in zip(digits, [*seps, ""], strict=True))
+    _assert_replaced(before, written, after, "bsn")
+
+
+@given(before=_before, number=dutch_phone_numbers(), space=st.sampled_from(
+    ["\u00a0", "\u2007", "\u2009", "\u202f", "\u3000"]), wide=st.booleans(), after=_after)
+def test_any_phone_number_with_special_spaces_or_wide_digits_is_redacted(before, number,
+                                                                         space, wide, after):
+    written = number.replace(" ", space)
+    _assert_replaced(before, _wide(written) if wide else written, after, "phone")
+
+
+@given(before=_before, email=st.emails(), form=st.sampled_from(
+    ["(at)", " (at) ", "[at]", " [at] ", "{at}", " at "]), after=_after)
+def test_any_obfuscated_email_is_redacted(before, email, form, after):
+    local, domain = email.rsplit("@", 1)
+    tld = domain.rsplit(".", 1)[-1]
+    if not tld.isalpha() or (form == " at " and tld.lower() not in {"com", "nl", "net", "org"}):
+        return  # only domain-like right sides (see the module docstring)
+    _assert_replaced(before, f"{local}{form}{domain.replace('.', ' [dot] ')}", after, "email")
+
+
+def test_redaction_of_long_folded_text_is_exact():
+    # Long texts on the folding path (zero-width characters, full-width digits) keep every
+    # character but the items; the module docstring says why this stays linear.
+    text = "a\u200b" * 50_000 + " 06\u200b12345678 " + "\uff11" * 50_000
+    assert redact_text(text) == "a\u200b" * 50_000 + " [TELEFOON] " + "\uff11" * 50_000
+    assert redact_text("x" * 100_000 + "\u200b") == "x" * 100_000 + "\u200b"

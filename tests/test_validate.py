@@ -1,5 +1,7 @@
 """Validation rules and how hard errors are reported (pipeline/validate.py)."""
 
+import pandas as pd
+
 from pipeline.ingest import ingest_export
 from pipeline.validate import hard_errors, parse_instrument
 from tests.conftest import make_raw
@@ -159,3 +161,15 @@ def test_verbose_lists_every_group_and_counts_per_instrument_quiet_only_the_coun
         assert err.count("\n") == 1 and err.startswith("validate: 47 issue(s)")
     finally:
         console.set_verbosity(console.NORMAL)
+
+
+def test_report_values_shaped_like_personal_data_are_redacted_whatever_the_column(codebook):
+    from pipeline.validate import redacted_values
+
+    rows = [{"respondent_id": "C1", "gemeente": "Zaanstad", "sollicitaties_4wk": "250"}]
+    parsed = _parsed(codebook, "control", rows)
+    assert parsed.issues.set_index("column").loc["sollicitaties_4wk", "value"] == "250"
+    values = pd.Series(["612345678", "123456782.0", "bel 06-12345678", "250", ""])
+    assert redacted_values(values).tolist() == [
+        "[TELEFOON]", "[BSN]", "bel [TELEFOON]", "250", ""
+    ]
