@@ -75,7 +75,8 @@ RESULT_COLUMNS: dict[str, tuple[str, str]] = {
     "label_nl": ("string", "Dutch label"),
     "label_en": ("string", "English label"),
     "instrument": ("string", "Instrument: employers, candidates, control, register, interviews"),
-    "unit": ("string", "Unit id (gemeente; see data/codebook/units.toml)"),
+    "unit": ("string", "Unit id (gemeente): a [units.<id>] of the study config, or of "
+             "data/codebook/units.toml"),
     "unit_name": ("string", "Unit name"),
     "indicator": ("string", "Target indicator: contacten, regulier or wep"),
     "step": ("string", "Sample-flow step: raw, excluded or kept"),

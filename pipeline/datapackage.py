@@ -18,7 +18,8 @@ DERIVED_FIELDS = {
     "source_row": ("integer", "Row (SPSS: case) of the respondent in the raw export"),
     "groep": ("string", "Group: werktop (candidates) or controle (control group)"),
     "werktop": ("integer", "1 = Werktop candidate, 0 = control group"),
-    "unit": ("string", "Unit id (gemeente, see data/codebook/units.toml)"),
+    "unit": ("string", "Unit id (gemeente): a [units.<id>] of the study config, or of "
+             "data/codebook/units.toml"),
     "uren_totaal": ("number", "Hours invested by municipality and consultancy together"),
     "comparison": ("integer", "1 = comparison unit (not evaluated; units.toml comparison = "
                    "true), 0 = evaluated unit"),

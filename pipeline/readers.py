@@ -290,16 +290,45 @@ def _take(iterator, n: int):
         yield item
 
 
-def detect_decimal(rows: list[list[str]]) -> str:
-    """',' when numbers such as '2,5' occur and none such as '2.5'; otherwise '.'."""
+_THOUSANDS_POINT = re.compile(r"-?\d{1,3}(\.\d{3})+")  # 3.120: thousands, or 3 decimals
+_THOUSANDS_COMMA = re.compile(r"-?\d{1,3}(,\d{3})+")
+_DUTCH_NUMBER = re.compile(r"-?\d{1,3}(\.\d{3})+,\d+")  # 3.120,5: surely a decimal comma
+_ENGLISH_NUMBER = re.compile(r"-?\d{1,3}(,\d{3})+\.\d+")  # 3,120.5: surely a decimal point
+_COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
+_POINT_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def detect_decimal(rows: list[list[str]], delimiter: str | None = None) -> str:
+    """The decimal mark of a CSV: ``","`` or ``"."``.
+
+    Counts the numbers that show their decimal mark unambiguously: ``2,5`` and
+    ``3.120,5`` for a comma, ``2.5`` and ``3,120.5`` for a point. A number such as
+    ``3.120`` (or ``3,120``) proves nothing: it is three thousand one hundred and twenty
+    with a thousands separator, or 3.12 with three decimals; reading a Dutch file's
+    ``3.120`` hours as 3.12 would be silently wrong by a factor of a thousand, so such cells
+    are not counted. On a tie, a semicolon-separated file (how Dutch Excel writes CSV)
+    has a decimal comma, any other a point. Each distinct cell is judged once.
+    """
     comma = point = 0
+    seen: set[str] = set()
     for row in rows[:2000]:
         for cell in row:
             c = cell.strip()
-            if re.fullmatch(r"-?\d+,\d+", c):
+            if not c or c in seen or not c[-1].isdigit():
+                continue
+            seen.add(c)
+            if _DUTCH_NUMBER.fullmatch(c):
                 comma += 1
-            elif re.fullmatch(r"-?\d+\.\d+", c):
+            elif _ENGLISH_NUMBER.fullmatch(c):
                 point += 1
+            elif _THOUSANDS_POINT.fullmatch(c) or _THOUSANDS_COMMA.fullmatch(c):
+                continue
+            elif _COMMA_DECIMAL.fullmatch(c):
+                comma += 1
+            elif _POINT_DECIMAL.fullmatch(c):
+                point += 1
+    if comma == point:
+        return "," if delimiter == ";" else "."
     return "," if comma > point else "."
 
 
@@ -1015,7 +1044,8 @@ def read_csv_export(
                 "format": "csv",
                 "encoding": enc,
                 "delimiter": delim,
-                "decimal": detect_decimal(frame.head(2000).astype(object).to_numpy().tolist()),
+                "decimal": detect_decimal(frame.head(2000).astype(object).to_numpy().tolist(),
+                                          delim),
                 "records": n + blank_at_end,
                 "blank_lines_at_end": blank_at_end,
                 "lines": lines + lines_above,
@@ -1099,7 +1129,7 @@ def read_csv_export(
             "format": "csv",
             "encoding": enc,
             "delimiter": delim,
-            "decimal": detect_decimal(rows),
+            "decimal": detect_decimal(rows, delim),
             "records": len(records) + blank_at_end,
             "blank_lines_at_end": blank_at_end,
             "lines": lines + lines_above,

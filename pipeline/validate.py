@@ -138,7 +138,8 @@ def read_through_labels(
                 "row": 1, "respondent": "", "column": header, "value": f"{code_text} = {label}",
                 "issue": "value_label_recode", "action": "read_label",
                 "expected": f"read through the file's label as {meant!r} "
-                            f"(the bare code would mean {bare!r})",
+                            + (f"(the bare code would mean {bare!r})" if bare is not None
+                               else "(the bare code means nothing in the codebook)"),
                 "suggestion": "",
             })
     error = None
@@ -447,9 +448,9 @@ def parse_all(
     if errors:
         raise UserError(
             errors,
-            hint="fix these values in the export or the study config; add a unit spelling "
-            "under [units.aliases] in the study config (or to data/codebook/units.toml), "
-            "label aliases to the codebook's instrument file",
+            hint="fix these values in the export, or say in the study config what they mean: a "
+            "unit spelling in 'spellings' of its [units.<id>] table (or under [units.aliases]), "
+            "an answer label under [inputs.<name>.labels.<column>]",
         )
     return parsed
 

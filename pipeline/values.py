@@ -168,12 +168,12 @@ class _Interpreter:
             unit = self.aliases.get(normalise_label(t))
             if unit is None:
                 # A unit name is never guessed: a wrong assignment would move respondents
-                # between units silently. The user adds an alias instead: in the study
-                # config ([units.aliases]) or in the codebook's units.toml.
+                # between units silently. The user adds the spelling to the study config.
                 return self.bad(
                     "unknown_unit",
-                    f"one of the units {self.unit_names} or an alias listed in units.toml "
-                    "or under [units.aliases] in the study config",
+                    f"one of the units {self.unit_names} or a spelling of one: add it to "
+                    "'spellings' of the unit's [units.<id>] table in the study config (or, "
+                    "without [units.<id>] tables, under [units.aliases])",
                     _suggest(t, {alias: u.name for alias, u in self.aliases.items()}),
                     ACTION_ERROR,
                 )

@@ -371,3 +371,27 @@ def test_an_exclusion_may_name_the_codebook_column_of_a_renamed_export_column(co
     frame, _ = ingest_export(raw, inst, key=b"k", test_pattern="^test",
                              rename={"Q1": "gemeente"}, exclude={"gemeente": ("Hilversum",)})
     assert list(frame["config_exclusion"]) == ["", "Q1 = Hilversum"]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_dutch_thousands_separators_are_not_read_as_decimal_points(tmp_path, codebook):
+    """A Dutch register: 3.120 hours (thousands separator) beside 3,1 % (decimal comma).
+    Reading 3.120 as 3.12 would be silently wrong by a factor of a thousand."""
+    from pipeline.readers import detect_decimal, read_export
+    from pipeline.values import ParseContext, parse_column
+
+    assert detect_decimal([["3.120", "3,1"], ["2.950", "6,4"], ["1.780", "2,2"]]) == ","
+    assert detect_decimal([["3.120"], ["2.950"]], ";") == ","  # Dutch Excel's CSV
+    assert detect_decimal([["3.120"], ["2.950"]], ",") == "."
+    assert detect_decimal([["2.5", "3.120"]]) == "."
+    assert detect_decimal([["1.250,5"]]) == "," and detect_decimal([["1,250.5"]]) == "."
+    path = tmp_path / "register.csv"
+    path.write_bytes("eenheid;uren;werkloosheid\r\nA;3.120;3,1\r\nB;2.950;6,4\r\n"
+                     "C;780;5,0\r\n".encode("cp1252"))
+    raw = read_export(path, "csv")
+    assert raw.meta["decimal"] == ","
+    var = codebook.instruments["register"].variable("uren_gemeente")
+    values, _, issues = parse_column(var, raw.column(1), ParseContext(codebook, decimal=","))
+    assert values.tolist() == [3120, 2950, 780] and issues == []

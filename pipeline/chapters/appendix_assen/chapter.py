@@ -74,13 +74,15 @@ def comparison_features(codebook: Codebook) -> pd.DataFrame:
         doc = tomllib.load(fh)
     names = doc.get("approaches", {})
     approaches = ["werktop", *(u.id for u in codebook.comparison_units)]
+    unit_names = {u.id: u.name for u in codebook.comparison_units}
     rows = []
     for f in doc.get("features", []):
         for a in approaches:
             rows.append({
                 "feature": f["key"], "label_nl": f["label_nl"], "label_en": f["label_en"],
                 "approach": a,
-                "approach_nl": names.get(f"{a}_nl", a), "approach_en": names.get(f"{a}_en", a),
+                "approach_nl": names.get(f"{a}_nl", unit_names.get(a, a)),
+                "approach_en": names.get(f"{a}_en", unit_names.get(a, a)),
                 "value_nl": f.get(f"{a}_nl"), "value_en": f.get(f"{a}_en"),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=list(FEATURES.columns))
