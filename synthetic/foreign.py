@@ -47,13 +47,9 @@ from pipeline.codebook import Codebook, load_codebook
 from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_text
 from synthetic import scenario as S
-from synthetic import texts as T
-from synthetic.draws import stream_rng, typo_stream_rng
-from synthetic.employers import draw_employers
-from synthetic.mess import Survey, add_test_rows, field_dates, plant_mess, plant_typos
-from synthetic.model import draw_jobseekers
+from synthetic.mess import Survey
 from synthetic.personal_data import PiiFactory
-from synthetic.study import _n
+from synthetic.study import draw_surveys
 from synthetic.writers import _normalise_zip, csv_text, render_table, spss_file_bytes
 
 FIELD_PERIOD = ("2014-11-01", "2015-07-31")
@@ -242,47 +238,6 @@ class ForeignStudy:
 
 
 # --------------------------------------------------------------------------- respondents
-
-
-def _draw_surveys(cb: Codebook, seed: int, scale: float, pii: PiiFactory) -> dict[str, Survey]:
-    """The three surveys with the example generator's model and planted mess.
-
-    The same steps as ``synthetic.study.simulate_study`` (so a seed gives the example's
-    respondents), before anything is written.
-    """
-    surveys: dict[str, Survey] = {}
-    rng = stream_rng(seed, "employers")
-    inst = cb.instruments["employers"]
-    n = _n(S.SAMPLE_SIZES["employers"], scale)
-    frame, units = draw_employers(rng, inst, n, cb)
-    dates = field_dates(rng, S.FIELD_PERIOD["employers"], n)
-    sv = plant_mess(rng, "employers", inst, frame, units, dates, cb, pii, T.WENSEN_EMPLOYERS)
-    add_test_rows(rng, sv, frame, T.EMPLOYER_TEST_TEXT, cb)
-    plant_typos(typo_stream_rng(seed, "employers"), sv, cb, S.LABEL_TYPOS["employers"])
-    surveys["employers"] = sv
-    for name in ("candidates", "control"):
-        rng = stream_rng(seed, name)
-        inst = cb.instruments[name]
-        n = _n(S.SAMPLE_SIZES[name], scale)
-        if name == "control":
-            ineligible = np.zeros(n, dtype=bool)
-            k = max(1, round(S.RATES["ineligible_control"] * n))
-            ineligible[rng.choice(n, size=k, replace=False)] = True
-            treat = ineligible.astype(float)
-        else:
-            ineligible, treat = None, np.ones(n)
-        draw = draw_jobseekers(rng, inst, name, treat, cb)
-        dates = field_dates(rng, S.FIELD_PERIOD[name], n)
-        awkward = T.WENSEN_AWKWARD if name == "control" else None
-        sv = plant_mess(
-            rng, name, inst, draw.frame, draw.unit, dates, cb, pii, T.WENSEN_JOBSEEKERS,
-            awkward, ineligible,
-        )  # fmt: skip
-        template = draw.frame.loc[~ineligible] if ineligible is not None else draw.frame
-        add_test_rows(rng, sv, template, T.JOBSEEKER_TEST_TEXT, cb)
-        plant_typos(typo_stream_rng(seed, name), sv, cb, S.LABEL_TYPOS[name])
-        surveys[name] = sv
-    return surveys
 
 
 def _assign_units(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
@@ -827,7 +782,7 @@ def write_foreign_study(out_dir: Path, *, seed: int = 2015, scale: float = 1.0) 
     out_dir = Path(out_dir)
     cb = load_codebook(DEFAULT_CODEBOOK)
     pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
-    surveys = _draw_surveys(cb, seed, scale, pii)
+    surveys, _ = draw_surveys(cb, seed, scale, pii)
     unit_index = {name: _relocate(seed, sv) for name, sv in surveys.items()}
     control = surveys["control"]
     n_control = int(control.truth["generated_respondents"])

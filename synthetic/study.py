@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import console
-from pipeline.codebook import load_codebook
+from pipeline.codebook import Codebook, load_codebook
 from pipeline.config import DEFAULT_CODEBOOK
 from pipeline.io import write_bytes, write_json, write_text
 from synthetic import scenario as S
@@ -62,28 +62,13 @@ _STEPS = ("drawing employers", "drawing candidates", "drawing control", "writing
           "writing truth and config")
 
 
-def simulate_study(
-    out_dir: Path, *, seed: int = 20140601, scale: float = 1.0, config_path: Path | None = None
-) -> dict[str, Path]:
-    """Write the synthetic example study into ``out_dir``; return name -> path."""
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
-    with console.progress("simulate", len(_STEPS)) as bar:
-
-        def step(note: str) -> None:  # a step starts: the ones before it are done
-            bar.update(_STEPS.index(note), note)
-
-        paths = _simulate_study(Path(out_dir), seed, scale, config_path, step)
-        bar.update(len(_STEPS))
-    return paths
-
-
-def _simulate_study(
-    out_dir: Path, seed: int, scale: float, config_path: Path | None,
-    step: Callable[[str], None],
-) -> dict[str, Path]:
-    cb = load_codebook(DEFAULT_CODEBOOK)
-    pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
+def draw_surveys(
+    cb: Codebook, seed: int, scale: float, pii: PiiFactory,
+    step: Callable[[str], None] = lambda note: None,
+) -> tuple[dict[str, Survey], dict[str, JobseekerDraw]]:
+    """The three surveys with the scenario's model and planted mess, before anything is
+    written: the example study's respondents for its seed (``synthetic.foreign`` moves the
+    same respondents into another study). ``step`` is told when each survey starts."""
     surveys: dict[str, Survey] = {}
     draws: dict[str, JobseekerDraw] = {}
 
@@ -124,6 +109,32 @@ def _simulate_study(
         add_test_rows(rng, sv, template, T.JOBSEEKER_TEST_TEXT, cb)
         plant_typos(typo_stream_rng(seed, name), sv, cb, S.LABEL_TYPOS[name])
         surveys[name] = sv
+    return surveys, draws
+
+
+def simulate_study(
+    out_dir: Path, *, seed: int = 20140601, scale: float = 1.0, config_path: Path | None = None
+) -> dict[str, Path]:
+    """Write the synthetic example study into ``out_dir``; return name -> path."""
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    with console.progress("simulate", len(_STEPS)) as bar:
+
+        def step(note: str) -> None:  # a step starts: the ones before it are done
+            bar.update(_STEPS.index(note), note)
+
+        paths = _simulate_study(Path(out_dir), seed, scale, config_path, step)
+        bar.update(len(_STEPS))
+    return paths
+
+
+def _simulate_study(
+    out_dir: Path, seed: int, scale: float, config_path: Path | None,
+    step: Callable[[str], None],
+) -> dict[str, Path]:
+    cb = load_codebook(DEFAULT_CODEBOOK)
+    pii = PiiFactory(np.random.default_rng(np.random.SeedSequence([seed, 0])))
+    surveys, draws = draw_surveys(cb, seed, scale, pii, step)
 
     paths = {name: out_dir / S.FILE_NAMES[name] for name in S.FILE_NAMES}
     step("writing employers")

@@ -110,7 +110,7 @@ def test_unknown_unit_names_file_row_column_value_and_suggestion(study, tmp_path
         r"of the units .*did you mean 'Hilversum'\?",
         err,
     ), err
-    assert "units.toml" in err
+    assert "spellings" in err and "[units.<id>]" in err
     # the validate stage wrote nothing; later stages never ran
     assert not (out / "data/interim/validation_report.csv").exists()
     assert not (out / "data/interim/control.csv").exists()
