@@ -1,0 +1,1 @@
+"""Reading the raw exports: file readers, value parsing, Excel error cells."""

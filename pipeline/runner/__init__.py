@@ -1,0 +1,1 @@
+"""Running the build: make targets, freshness (which stages are stale) and parallel workers."""

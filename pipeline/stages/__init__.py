@@ -1,0 +1,1 @@
+"""The pipeline's stages: ingest, validate, clean, derive, analyze, plot, render."""
