@@ -3,11 +3,11 @@
 # Stage targets have real file dependencies: a stage reruns only when its inputs, its code,
 # the codebook or the study config changed. `make report CONFIG=path/to/study.toml` runs the
 # study described by another config. Each study builds into a folder of its own named after
-# its config file, build/<name>/ (the pipeline's default output root, pipeline/config.py),
+# its config file, build/<name>/ (the pipeline's default output root, pipeline/study/config.py),
 # with make's bookkeeping in build/<name>/.make/: switching configs rebuilds nothing.
 #
 # A failed or interrupted run leaves every previous output as it was (the pipeline rolls
-# back, pipeline/transaction.py), so make must not delete targets either: no
+# back, pipeline/outputs/transaction.py), so make must not delete targets either: no
 # .DELETE_ON_ERROR, and the generated files are .PRECIOUS (kept when make is interrupted).
 # Their times stay those of the last good run, so a failed run is retried the next time.
 
@@ -36,7 +36,7 @@ ifeq ($(wildcard $(CONFIG)),)
 $(error study config not found: $(CONFIG))
 endif
 # build/<name>/ belongs to one config: another config file with the same name is refused
-# rather than mixed in (the pipeline checks the same: pipeline/config.py, claim_output_root).
+# rather than mixed in (the pipeline checks the same: pipeline/study/config.py, claim_output_root).
 CONFIG_ID := $(patsubst $(CURDIR)/%,%,$(abspath $(CONFIG)))
 CONFIG_OWNER := $(shell cat $(CONFIG_STAMP) 2>/dev/null)
 ifeq ($(CONFIG_OWNER),)
@@ -51,7 +51,7 @@ $(shell echo '$(KEY_FINGERPRINT)' | cmp -s - $(KEY_STAMP) || echo '$(KEY_FINGERP
 .PRECIOUS: $(INGESTED) $(VALIDATED) $(CLEANED) $(PROCESSED) $(RESULTS) $(FIGURES_nl) $(FIGURES_en) $(REPORT_nl) $(REPORT_en)
 endif
 
-$(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/catalog.py pipeline/make_targets.py pipeline/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/*.py)
+$(TARGETS_MK): $(STAMP) $(CONFIG_STAMP) $(CONFIG) pipeline/outputs/catalog.py pipeline/runner/make_targets.py pipeline/report/chapter.py pipeline/chapters/registry.toml $(wildcard pipeline/chapters/*/*.py)
 	@mkdir -p $(@D)
 	$(PY) -m pipeline targets --config $(CONFIG) > $@.tmp && mv $@.tmp $@
 
@@ -122,10 +122,10 @@ $(FIGURES_en) &: $(RESULTS) $(CODE_plot)
 plot: $(FIGURES_$(LANGUAGE)) ## stage: figures
 
 # The report depends on every input and all the code. Its recipe is one process that runs
-# the stages that are out of date (judged by file times as make does, pipeline/freshness.py)
+# the stages that are out of date (judged by file times as make does, pipeline/runner/freshness.py)
 # instead of one process per stage; the stage targets above still run one stage alone.
 ALL_CODE = $(sort $(foreach s,ingest validate clean derive analyze plot render,$(CODE_$(s))))
-# A journal left by a killed run (pipeline/transaction.py) makes the report out of date: the
+# A journal left by a killed run (pipeline/outputs/transaction.py) makes the report out of date: the
 # run then recovers the previous outputs (or finishes the commit) before judging the stages.
 JOURNALS = $(wildcard $(BUILD)/.werktop-rollback-*)
 $(REPORT_nl) &: $(STAMP) $(CONFIG_STAMP) $(KEY_STAMP) $(INPUTS) $(ALL_CODE) $(JOURNALS)

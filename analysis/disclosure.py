@@ -399,7 +399,7 @@ def suppress_cells(
     exact audit adds a cell wherever several totals together would still give a
     suppressed cell away (two cycles of suppressed cells joined by a single cell, say).
     For tables that share cells with other tables, see
-    ``pipeline/disclosure_control.py``.
+    ``pipeline/report/disclosure_control.py``.
 
     References
     ----------

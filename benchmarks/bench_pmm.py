@@ -42,9 +42,9 @@ from pipeline.chapters.jobseekers.chapter import (  # noqa: E402
     family_members,
     imputation_frame,
 )
-from pipeline.codebook import load_codebook  # noqa: E402
-from pipeline.io import read_csv  # noqa: E402
-from pipeline.plan import load_plan  # noqa: E402
+from pipeline.outputs.io import read_csv  # noqa: E402
+from pipeline.study.codebook import load_codebook  # noqa: E402
+from pipeline.study.plan import load_plan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = {

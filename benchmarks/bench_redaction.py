@@ -1,4 +1,4 @@
-"""Benchmark: free-text redaction (``pipeline.privacy.redact_text``) is linear in the text.
+"""Benchmark: free-text redaction (``pipeline.study.privacy.redact_text``) is linear in the text.
 
 Run with ``.venv/bin/python benchmarks/bench_redaction.py``. Times 10 kB, 1 MB and 10 MB of
 several kinds of text; the target (checked here, never in a unit test) is 10 MB of survey
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.privacy import redact_text  # noqa: E402
+from pipeline.study.privacy import redact_text  # noqa: E402
 
 SENTENCE = (
     "Ik wil graag meer maatwerk, bel me op 06-12345678 of mail jan.jansen@example.nl. "

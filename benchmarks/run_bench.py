@@ -50,8 +50,8 @@ GOALS = {"goal_seconds": 60.0, "goal_floor_ratio": 5.0, "peak_gib": 2.0,
          "make_report_import_ratio": 2.0, "noop_seconds": 1.0}
 
 IMPORT_ALL = (
-    "import pipeline.cli, pipeline.ingest, pipeline.validate, pipeline.clean, "
-    "pipeline.derive, pipeline.analyze, pipeline.plot, pipeline.render"
+    "import pipeline.cli, pipeline.stages.ingest, pipeline.stages.validate, pipeline.stages.clean, "
+    "pipeline.stages.derive, pipeline.stages.analyze, pipeline.stages.plot, pipeline.stages.render"
 )
 PARSE_FLOOR = r"""
 import sys, time, tomllib

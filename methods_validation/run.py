@@ -29,7 +29,7 @@ from scipy import stats
 
 from analysis.models import effect_and_se
 from analysis.weighting import att_effect, att_weights, propensity_scores, weighted_effect
-from pipeline import console
+from pipeline.outputs import console
 
 DEFAULT_SEED = 20140601
 N_CANDIDATES, N_CONTROL = 384, 326

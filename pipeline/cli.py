@@ -3,7 +3,7 @@
 User errors (bad input, bad config) are printed without a traceback and exit with code 2.
 ``--version`` prints the package version and the git commit; ``-q``/``--quiet`` and
 ``-v``/``--verbose`` (before or after the command) set how much is said on stderr
-(``pipeline/console.py``).
+(``pipeline/outputs/console.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import console
-from pipeline.config import (
+from pipeline.outputs import console
+from pipeline.outputs.transaction import Terminated, termination_raises, transaction
+from pipeline.outputs.version import version_text
+from pipeline.study.config import (
     LANGUAGES,
     OutputPaths,
     StudyConfig,
@@ -22,9 +24,7 @@ from pipeline.config import (
     default_output_root,
     load_config,
 )
-from pipeline.errors import UserError, os_error
-from pipeline.transaction import Terminated, termination_raises, transaction
-from pipeline.version import version_text
+from pipeline.study.errors import UserError, os_error
 
 EXIT_USER_ERROR = 2
 
@@ -33,7 +33,7 @@ def _stage(name: str) -> Callable:
     """Import a stage's run function lazily, so `--help` stays fast."""
     import importlib
 
-    module = importlib.import_module(f"pipeline.{name}")
+    module = importlib.import_module(f"pipeline.stages.{name}")
     entry = {"plot": "plot_figures", "render": "render_report"}.get(name, f"run_{name}")
     return getattr(module, entry)
 
@@ -60,7 +60,7 @@ def run_stage(
     if name in ("plot", "render"):
         summary = _stage(name)(paths, language or config.language)
     else:
-        from pipeline.config import study_codebook
+        from pipeline.study.config import study_codebook
 
         summary = _stage(name)(config, paths, study_codebook(config))
     took = time.perf_counter() - start
@@ -81,7 +81,7 @@ def _describe(summary: object) -> str:
 
 def _out(args: argparse.Namespace) -> OutputPaths:
     """``--out DIR``, or the study's own folder ``build/<config file name>/``, which must
-    belong to this config (:func:`pipeline.config.claim_output_root`). Call it after the
+    belong to this config (:func:`pipeline.study.config.claim_output_root`). Call it after the
     config loaded, so a missing or broken config claims nothing."""
     if args.out:
         return OutputPaths(Path(args.out).resolve())
@@ -95,8 +95,8 @@ def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
     """Run ``stages`` in one transaction, all or nothing: a stage that stops on bad input
     leaves the previous outputs untouched. ``logs/run_summary.json`` records what happened,
     also when it fails."""
-    from pipeline.catalog import run_summary_path
-    from pipeline.run_summary import RunSummary, recorded, stage_counts
+    from pipeline.outputs.catalog import run_summary_path
+    from pipeline.outputs.run_summary import RunSummary, recorded, stage_counts
 
     summary = RunSummary(command, (*up_to_date, *stages), config=config.path,
                          language=language, up_to_date=up_to_date)
@@ -109,7 +109,7 @@ def _run_stages(command: str, stages: tuple[str, ...], config: StudyConfig,
 def _recover(args: argparse.Namespace) -> None:
     """Undo (or finish) what a killed run left in the output folder, before anything there
     is read or judged stale, and before a bad config can stop the command."""
-    from pipeline.transaction import recover
+    from pipeline.outputs.transaction import recover
 
     # The folder as _out names it, without claiming it: a config that does not load claims
     # no build folder.
@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     language = args.lang or config.language
     stages = STAGES
     if getattr(args, "stale_only", False):
-        from pipeline.freshness import stale_stages
+        from pipeline.runner.freshness import stale_stages
 
         stages = tuple(stale_stages(config, paths, language))
     up_to_date = tuple(s for s in STAGES if s not in stages)
@@ -152,7 +152,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """Print the Makefile's variables: every artifact per stage, from the catalog."""
-    from pipeline.make_targets import makefile_variables
+    from pipeline.runner.make_targets import makefile_variables
 
     print(makefile_variables(load_config(args.config), _out(args)), end="")
     return 0
@@ -179,7 +179,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_inputs(args: argparse.Namespace) -> int:
     """Print the files a study depends on (used by the Makefile for real dependencies)."""
-    from pipeline.make_targets import study_inputs
+    from pipeline.runner.make_targets import study_inputs
 
     print(" ".join(str(f) for f in study_inputs(load_config(args.config))))
     return 0
@@ -187,10 +187,10 @@ def cmd_inputs(args: argparse.Namespace) -> int:
 
 def cmd_codebook_doc(args: argparse.Namespace) -> int:
     """Write the analysts' codebook document generated from the TOML codebook."""
-    from pipeline.codebook import load_codebook
-    from pipeline.codebook_doc import codebook_markdown
-    from pipeline.config import DEFAULT_CODEBOOK
-    from pipeline.io import write_text
+    from pipeline.outputs.io import write_text
+    from pipeline.report.codebook_doc import codebook_markdown
+    from pipeline.study.codebook import load_codebook
+    from pipeline.study.config import DEFAULT_CODEBOOK
 
     codebook = load_codebook(Path(args.codebook) if args.codebook else DEFAULT_CODEBOOK)
     write_text(Path(args.out), codebook_markdown(codebook))

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from pipeline.codebook import Instrument, Variable, normalise_label
+from pipeline.study.codebook import Instrument, Variable, normalise_label
 from synthetic import scenario as S
 
 STREAMS = {"employers": 1, "candidates": 2, "control": 3, "interviews": 4, "reference": 5}

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
+from pipeline.study.codebook import Codebook, Instrument
 from synthetic import scenario as S
 from synthetic.draws import choice_codes, ja_nee, likert_items
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.codebook import Codebook
+from pipeline.study.codebook import Codebook
 from synthetic import scenario as S
 from synthetic import texts as T
 from synthetic.mess import unit_spellings

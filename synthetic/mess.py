@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument, Variable, normalise_label
+from pipeline.study.codebook import Codebook, Instrument, Variable, normalise_label
 from synthetic import scenario as S
 from synthetic.draws import ja_nee
 from synthetic.personal_data import PiiFactory

@@ -21,8 +21,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument, load_codebook
-from pipeline.config import DEFAULT_CODEBOOK
+from pipeline.study.codebook import Codebook, Instrument, load_codebook
+from pipeline.study.config import DEFAULT_CODEBOOK
 from synthetic import scenario as S
 from synthetic.draws import choice_codes, ja_nee, likert_items, ordinal_codes
 

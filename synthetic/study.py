@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import console
-from pipeline.codebook import Codebook, load_codebook
-from pipeline.config import DEFAULT_CODEBOOK
-from pipeline.io import write_bytes, write_json, write_text
+from pipeline.outputs import console
+from pipeline.outputs.io import write_bytes, write_json, write_text
+from pipeline.study.codebook import Codebook, load_codebook
+from pipeline.study.config import DEFAULT_CODEBOOK
 from synthetic import scenario as S
 from synthetic import texts as T
 from synthetic.draws import stream_rng, typo_stream_rng

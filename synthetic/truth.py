@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
+from pipeline.study.codebook import Codebook, Instrument
 from synthetic import scenario as S
 from synthetic.draws import STREAMS
 from synthetic.model import JobseekerDraw, draw_jobseekers

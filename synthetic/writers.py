@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Variable, normalise_label
-from pipeline.config import DEFAULT_CODEBOOK, PROJECT_ROOT
+from pipeline.study.codebook import Codebook, Variable, normalise_label
+from pipeline.study.config import DEFAULT_CODEBOOK, PROJECT_ROOT
 from synthetic import scenario as S
 from synthetic.mess import Survey
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.codebook import load_codebook
-from pipeline.config import DEFAULT_CODEBOOK
-from pipeline.readers import RawExport
+from pipeline.inputs.readers import RawExport
+from pipeline.study.codebook import load_codebook
+from pipeline.study.config import DEFAULT_CODEBOOK
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +39,7 @@ def example_run() -> Path:
     what you change."""
     if not _EXAMPLE_RUN:
         from pipeline.cli import main
-        from pipeline.config import PROJECT_ROOT
+        from pipeline.study.config import PROJECT_ROOT
 
         out = Path(tempfile.mkdtemp(prefix="werktop-example-")) / "out"
         config = PROJECT_ROOT / "studies" / "example.toml"

@@ -10,10 +10,10 @@ from types import ModuleType
 
 import pandas as pd
 
-from pipeline.chapter import chapter_module as load_chapter_module
-from pipeline.chapter import load_chapters
-from pipeline.claims import claim_record, value
-from pipeline.config import OutputPaths
+from pipeline.report.chapter import chapter_module as load_chapter_module
+from pipeline.report.chapter import load_chapters
+from pipeline.report.claims import claim_record, value
+from pipeline.study.config import OutputPaths
 
 _CHAPTERS = {c.key: c for c in load_chapters()}
 

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import UserError
-from pipeline.io import write_csv
-from pipeline.privacy import MARKERS, MAX_CELL_CHARS, redact_label
-from pipeline.readers import RawExport, read_csv_export, read_export, read_xlsx_export
+from pipeline.inputs.readers import RawExport, read_csv_export, read_export, read_xlsx_export
+from pipeline.outputs.io import write_csv
+from pipeline.study.errors import UserError
+from pipeline.study.privacy import MARKERS, MAX_CELL_CHARS, redact_label
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "example" / "controlegroep.csv"
 

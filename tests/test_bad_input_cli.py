@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 RAW = PROJECT_ROOT / "data" / "raw" / "example"
@@ -31,7 +31,7 @@ REGISTER = "register_gemeenten.csv"
 
 
 #: The run summary records every attempt, a failed one too: it is the one file a failed
-#: run changes (pipeline/run_summary.py), so the snapshots of the outputs leave it out.
+#: run changes (pipeline/outputs/run_summary.py), so the snapshots of the outputs leave it out.
 SUMMARY = "logs/run_summary.json"
 
 
@@ -461,35 +461,35 @@ def test_a_read_only_output_folder_stops_and_rolls_back(good_run, tmp_path, monk
 
 
 def test_a_full_disk_stops_and_rolls_back(good_run, tmp_path, monkeypatch, capsys):
-    import pipeline.io
+    import pipeline.outputs.io
 
-    real_fsync = pipeline.io._fsync
+    real_fsync = pipeline.outputs.io._fsync
 
     def fsync(path: Path) -> None:
         if path.name.startswith(".jobseekers.sav."):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(path)
 
-    monkeypatch.setattr(pipeline.io, "_fsync", fsync)
+    monkeypatch.setattr(pipeline.outputs.io, "_fsync", fsync)
     _os_refusal(good_run, tmp_path, monkeypatch, capsys,
                 r"error: cannot write \S+/data/processed/jobseekers\.sav: the disk is full",
                 r"hint: free space on that disk, or write the outputs to another disk")
 
 
 def test_another_os_error_is_a_bug_with_a_traceback(good_run, tmp_path, monkeypatch):
-    import pipeline.io
+    import pipeline.outputs.io
 
     out = tmp_path / "out"
     shutil.copytree(good_run[0], out)
     before = _snapshot(out)
-    real_fsync = pipeline.io._fsync
+    real_fsync = pipeline.outputs.io._fsync
 
     def fsync(path: Path) -> None:
         if path.name.startswith(".jobseekers.sav."):
             raise OSError(errno.EINVAL, "Invalid argument")
         real_fsync(path)
 
-    monkeypatch.setattr(pipeline.io, "_fsync", fsync)
+    monkeypatch.setattr(pipeline.outputs.io, "_fsync", fsync)
     monkeypatch.setenv("WERKTOP_PSEUDONYM_KEY", "another key: every pseudonym changes")
     with pytest.raises(OSError, match="Invalid argument"):  # main re-raises: exit 1
         main(["run", "--config", str(EXAMPLE), "--out", str(out)])
@@ -499,12 +499,12 @@ def test_another_os_error_is_a_bug_with_a_traceback(good_run, tmp_path, monkeypa
 
 
 def test_an_unreadable_input_stops(good_run, tmp_path, monkeypatch, capsys):
-    import pipeline.readers
+    import pipeline.inputs.readers
 
     def read_csv_export(path: Path, **options: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(pipeline.readers, "read_csv_export", read_csv_export)
+    monkeypatch.setattr(pipeline.inputs.readers, "read_csv_export", read_csv_export)
     _fails_cleanly(good_run, EXAMPLE, capsys, r"error: cannot read \S+\.csv: permission denied",
                    r"hint: make the file readable for you \(ls -l \S+\.csv\)")
 

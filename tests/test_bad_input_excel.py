@@ -13,10 +13,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import pipeline.readers as readers
+import pipeline.inputs.readers as readers
 from pipeline.cli import main
-from pipeline.errors import UserError
-from pipeline.readers import read_xlsx_export
+from pipeline.inputs.readers import read_xlsx_export
+from pipeline.study.errors import UserError
 from tests.test_bad_input_cli import _study
 
 EMPLOYERS = "ondernemers.xlsx"
@@ -213,7 +213,7 @@ def test_error_cells_without_cell_references(tmp_path):
     import re
     import zipfile
 
-    from pipeline.excel_errors import ErrorCell, error_cells
+    from pipeline.inputs.excel_errors import ErrorCell, error_cells
 
     path = _error_workbook(tmp_path / "o.xlsx")
     with_refs = error_cells(path, "Enquete")
@@ -232,7 +232,7 @@ def test_error_cells_without_cell_references(tmp_path):
 
 
 def test_error_cells_found_across_chunks(tmp_path, monkeypatch):
-    import pipeline.excel_errors as excel_errors
+    import pipeline.inputs.excel_errors as excel_errors
 
     path = _error_workbook(tmp_path / "o.xlsx")
     whole = excel_errors.error_cells(path, "Enquete")
@@ -286,7 +286,7 @@ def test_cli_lists_each_error_cell_in_the_validation_report(tmp_path, capsys):
 def test_methods_chapter_labels_every_reader_issue():
     import tomllib
 
-    from pipeline.config import PROJECT_ROOT
+    from pipeline.study.config import PROJECT_ROOT
 
     for language in ("nl", "en"):
         strings = tomllib.loads((PROJECT_ROOT / "pipeline/chapters/methods"

@@ -14,10 +14,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import pipeline.readers as readers
+import pipeline.inputs.readers as readers
 from pipeline.cli import main
-from pipeline.errors import UserError
-from pipeline.readers import read_csv_export, read_xlsx_export
+from pipeline.inputs.readers import read_csv_export, read_xlsx_export
+from pipeline.study.errors import UserError
 from tests.test_bad_input_cli import CONTROL, _study
 
 

@@ -11,11 +11,11 @@ import re
 import pytest
 from front_fixtures import chapter_module, fixture_claims
 
-from pipeline.chapter import ViewInputs, load_chapters
-from pipeline.claims import claim_record, unresolved_keys, value
-from pipeline.formatting import fmt_value, fmt_values
-from pipeline.render import make_environment
-from pipeline.strings import load_strings
+from pipeline.report.chapter import ViewInputs, load_chapters
+from pipeline.report.claims import claim_record, unresolved_keys, value
+from pipeline.report.formatting import fmt_value, fmt_values
+from pipeline.report.strings import load_strings
+from pipeline.stages.render import make_environment
 
 con = chapter_module("conclusions")
 CHAPTERS = load_chapters()

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chapter import AnalysisInputs, ViewInputs, chapter_module, load_chapters
-from pipeline.plan import load_plan
+from pipeline.report.chapter import AnalysisInputs, ViewInputs, chapter_module, load_chapters
+from pipeline.study.plan import load_plan
 
 CHAPTERS = {c.key: c for c in load_chapters()}
 

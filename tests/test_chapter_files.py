@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
-from pipeline.errors import UserError
-from pipeline.strings import load_strings
+from pipeline.report.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.report.strings import load_strings
+from pipeline.study.errors import UserError
 
 
 def _copy(tmp_path: Path, file: str, old: str, new: str) -> Path:

@@ -16,9 +16,9 @@ from front_fixtures import chapter_module
 from matplotlib.figure import Figure
 from test_render import write_figures, write_results
 
-from pipeline.plan import load_plan
-from pipeline.plot import FOOTER_GID, add_footer, figure_footer, has_footer
-from pipeline.render import render_report
+from pipeline.stages.plot import FOOTER_GID, add_footer, figure_footer, has_footer
+from pipeline.stages.render import render_report
+from pipeline.study.plan import load_plan
 
 summary = chapter_module("summary")
 introduction = chapter_module("introduction")

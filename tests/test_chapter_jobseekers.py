@@ -13,9 +13,9 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.pmm import impute_pmm
-from pipeline.chapter import chapter_module
-from pipeline.errors import UserError
-from pipeline.plan import Outcome
+from pipeline.report.chapter import chapter_module
+from pipeline.study.errors import UserError
+from pipeline.study.plan import Outcome
 
 JS = chapter_module("jobseekers")
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chapter import chapter_module, load_chapters
-from pipeline.codebook import load_codebook
-from pipeline.config import PROJECT_ROOT
-from pipeline.formatting import fmt_int, fmt_number, fmt_pct
+from pipeline.report.chapter import chapter_module, load_chapters
+from pipeline.report.formatting import fmt_int, fmt_number, fmt_pct
+from pipeline.study.codebook import load_codebook
+from pipeline.study.config import PROJECT_ROOT
 
 CB = load_codebook(PROJECT_ROOT / "data" / "codebook")
 CHAPTERS = {c.key: c for c in load_chapters()}
@@ -204,7 +204,7 @@ def test_chapter_specs_declare_their_tables():
 def write_chapter_results(tables_dir: Path, stats: dict) -> None:
     """Results of the units, municipalities and Assen chapters from small in-memory frames,
     for the render and plot tests' hand-made results (tests/test_render.py)."""
-    from pipeline.chapter import AnalysisInputs
+    from pipeline.report.chapter import AnalysisInputs
 
     frames = {"units": _register(ACHIEVED, HOURS, SUPPORT, comparison=True),
               "interviews": _interviews(),

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from analysis.likert import likert_distribution
-from pipeline.charts import (
+from pipeline.report.charts import (
     bar_with_ci,
     figure_bytes,
     forest_plot,

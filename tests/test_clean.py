@@ -1,10 +1,10 @@
-"""Exclusion rules and row accounting (pipeline/clean.py), on an in-memory export."""
+"""Exclusion rules and row accounting (pipeline/stages/clean.py), on an in-memory export."""
 
 import pandas as pd
 
-from pipeline.clean import assign_exclusions, cleaned_frame, sample_flow
-from pipeline.ingest import ingest_export
-from pipeline.validate import parse_instrument
+from pipeline.stages.clean import assign_exclusions, cleaned_frame, sample_flow
+from pipeline.stages.ingest import ingest_export
+from pipeline.stages.validate import parse_instrument
 from tests.conftest import make_raw
 
 KEY = b"test-key"

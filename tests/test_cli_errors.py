@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import default_output_root
+from pipeline.study.config import default_output_root
 from synthetic import simulate_study
 
 

@@ -6,10 +6,10 @@ import tomllib
 import pytest
 
 from pipeline.cli import main
-from pipeline.codebook import load_codebook, normalise_label
-from pipeline.codebook_doc import codebook_markdown
-from pipeline.config import DEFAULT_CODEBOOK, PROJECT_ROOT
-from pipeline.errors import UserError
+from pipeline.report.codebook_doc import codebook_markdown
+from pipeline.study.codebook import load_codebook, normalise_label
+from pipeline.study.config import DEFAULT_CODEBOOK, PROJECT_ROOT
+from pipeline.study.errors import UserError
 
 
 def test_candidate_and_control_share_one_core(codebook):

@@ -1,11 +1,11 @@
-"""Study config loading (pipeline/config.py): one schema, every problem a named UserError."""
+"""Study config loading (pipeline/study/config.py): one schema, every problem a named UserError."""
 
 import re
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline.config import (
+from pipeline.study import config as config_module
+from pipeline.study.config import (
     DEFAULT_CODEBOOK,
     OutputPaths,
     claim_output_root,
@@ -13,7 +13,7 @@ from pipeline.config import (
     key_fingerprint,
     load_config,
 )
-from pipeline.errors import UserError
+from pipeline.study.errors import UserError
 
 SURVEY_INPUTS = "".join(
     f'[inputs.{name}]\npath = "{name}.csv"\nformat = "csv"\n'

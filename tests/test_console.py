@@ -1,5 +1,5 @@
 """The command line's conveniences: --version, -q/-v in either position, what each level
-shows (pipeline/console.py), progress drawn only on a terminal."""
+shows (pipeline/outputs/console.py), progress drawn only on a terminal."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from pipeline import console
 from pipeline.cli import build_parser, main
-from pipeline.config import PROJECT_ROOT
-from pipeline.version import package_version, version_text
+from pipeline.outputs import console
+from pipeline.outputs.version import package_version, version_text
+from pipeline.study.config import PROJECT_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +142,7 @@ def test_a_message_during_progress_clears_the_line_first(monkeypatch):
 
 
 def test_no_stage_prints_to_stderr_behind_the_consoles_back():
-    """Every message goes through pipeline/console.py, so -q and -v reach it."""
+    """Every message goes through pipeline/outputs/console.py, so -q and -v reach it."""
     offenders = []
     for folder in ("pipeline", "synthetic", "analysis", "methods_validation"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):

@@ -1,6 +1,6 @@
 """Crash-safe runs: after a kill at any moment, the next run puts the outputs back.
 
-The journal protocol (``pipeline/transaction.py``) is checked twice: in-process, by
+The journal protocol (``pipeline/outputs/transaction.py``) is checked twice: in-process, by
 "killing" a transaction before each of its file-system calls in turn (every later call
 is refused, as nothing runs after a real kill) and recovering; and end to end, by sending
 SIGKILL to a real ``python -m pipeline run`` at several points of a run over a previous
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import transaction as tx
 from pipeline.cli import main
-from pipeline.config import PROJECT_ROOT
-from pipeline.errors import UserError
-from pipeline.io import write_text
-from pipeline.transaction import JOURNAL_PREFIX, recover, remove, transaction
+from pipeline.outputs import transaction as tx
+from pipeline.outputs.io import write_text
+from pipeline.outputs.transaction import JOURNAL_PREFIX, recover, remove, transaction
+from pipeline.study.config import PROJECT_ROOT
+from pipeline.study.errors import UserError
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 SUMMARY = "logs/run_summary.json"
@@ -214,8 +214,8 @@ def test_a_journal_of_a_live_run_is_left_alone(tmp_path):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from pipeline.io import write_text\n"
-        "from pipeline.transaction import transaction\n"
+        "from pipeline.outputs.io import write_text\n"
+        "from pipeline.outputs.transaction import transaction\n"
         "root = Path(sys.argv[1])\n"
         "with transaction(root):\n"
         "    write_text(root / 'data' / 'a.csv', 'live')\n"

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.readers import read_export
+from pipeline.inputs.readers import read_export
 from synthetic import simulate_study
 
 SCALE_ITEMS = ("ze_lukt", "ze_gesprek", "ze_tegenslag", "ze_twijfel", "ze_vaardigheden",

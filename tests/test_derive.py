@@ -1,11 +1,11 @@
-"""Derived variables and scale scores (pipeline/derive.py), on tiny in-memory frames."""
+"""Derived variables and scale scores (pipeline/stages/derive.py), on tiny in-memory frames."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.derive import add_scales, derive_jobseekers
-from pipeline.plan import load_plan
+from pipeline.stages.derive import add_scales, derive_jobseekers
+from pipeline.study.plan import load_plan
 
 
 def _jobseekers(codebook, instrument, rows):
@@ -56,7 +56,7 @@ def test_derive_stage_imports_neither_scipy_nor_statsmodels():
     import subprocess
     import sys
 
-    code = ("import sys, pipeline.derive\n"
+    code = ("import sys, pipeline.stages.derive\n"
             "heavy = [m for m in ('scipy', 'statsmodels') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True)

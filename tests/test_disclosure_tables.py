@@ -1,4 +1,4 @@
-"""Disclosure control of the published results tables (pipeline/disclosure_control.py).
+"""Disclosure control of the published results tables (pipeline/report/disclosure_control.py).
 
 Unit tests work on hand-made tables whose expected patterns are worked out by hand from the
 rules in analysis/disclosure.py; the example-run tests scan every table a chapter declares
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from lp_audit import exposed
 
-from pipeline.chapter import TableSpec, load_chapters
-from pipeline.disclosure_control import (
+from pipeline.report.chapter import TableSpec, load_chapters
+from pipeline.report.disclosure_control import (
     DerivedCount,
     _rows_matching,
     has_suppressed,
@@ -25,7 +25,7 @@ from pipeline.disclosure_control import (
     suppress_tables,
     without_markers,
 )
-from pipeline.formatting import is_suppressed
+from pipeline.report.formatting import is_suppressed
 
 CHAPTERS = load_chapters()
 SPECS = [t for c in CHAPTERS for t in c.tables if t.suppress]
@@ -296,7 +296,7 @@ def test_stats_record_the_suppressed_tables(example_outputs):
 
 
 def test_report_shows_markers_and_names_the_tables(example_outputs):
-    from pipeline.numbering import References
+    from pipeline.report.numbering import References
 
     html = (example_outputs / "reports" / "werktop_report.html").read_text("utf-8")
     assert re.search(r'<td class="num">&lt;5</td>', html)  # a suppressed count in a table
@@ -323,9 +323,9 @@ def test_report_shows_markers_and_names_the_tables(example_outputs):
 @pytest.fixture(scope="module")
 def reanalysed(example_outputs, tmp_path_factory):
     """Re-run the analyze stage of a few chapters on the example's processed data."""
-    from pipeline.analyze import run_analyze
-    from pipeline.codebook import load_codebook
-    from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
+    from pipeline.stages.analyze import run_analyze
+    from pipeline.study.codebook import load_codebook
+    from pipeline.study.config import PROJECT_ROOT, OutputPaths, load_config
 
     config = load_config(PROJECT_ROOT / "studies" / "example.toml")
     chapters = [c for c in CHAPTERS if c.key in ("units", "employers", "appendix_jobseekers")]
@@ -345,12 +345,12 @@ def reanalysed(example_outputs, tmp_path_factory):
 def linked(example_outputs, tmp_path_factory):
     """Every chapter re-analysed on the example's processed data, with the unsuppressed
     tables kept: (the unsuppressed tables with their specs, the plan's links)."""
-    from pipeline.analyze import run_analyze
-    from pipeline.codebook import load_codebook
-    from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
-    from pipeline.disclosure_control import plan_links
-    from pipeline.io import read_csv
-    from pipeline.plan import load_plan
+    from pipeline.outputs.io import read_csv
+    from pipeline.report.disclosure_control import plan_links
+    from pipeline.stages.analyze import run_analyze
+    from pipeline.study.codebook import load_codebook
+    from pipeline.study.config import PROJECT_ROOT, OutputPaths, load_config
+    from pipeline.study.plan import load_plan
 
     config = load_config(PROJECT_ROOT / "studies" / "example.toml")
     root = tmp_path_factory.mktemp("linked")
@@ -485,8 +485,8 @@ def test_numbers_beside_markers_are_read_back_as_numbers(tmp_path):
     # 302 and 0.5 as numbers (formatted "302" and "50,0%"), and the markers as they are.
     import io
 
-    from pipeline.catalog import _numbers_beside_markers
-    from pipeline.formatting import fmt_int, fmt_pct
+    from pipeline.outputs.catalog import _numbers_beside_markers
+    from pipeline.report.formatting import fmt_int, fmt_pct
 
     frame = pd.read_csv(io.StringIO("a,b,c\n<5,x,t\n302,0.5,u\n,0.25,v\n"))
     out = _numbers_beside_markers(frame)

@@ -17,7 +17,7 @@ import pypdf
 import pytest
 
 from pipeline.cli import main
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 CONFIG = PROJECT_ROOT / "studies" / "example.toml"
 TRUTH = json.loads((PROJECT_ROOT / "data" / "raw" / "example" / "truth.json").read_text())
@@ -177,9 +177,9 @@ def test_raw_respondent_ids_never_leave_ingest(out):
 
 
 def test_outputs_are_byte_identical_on_a_second_run(out, tmp_path):
-    from pipeline.catalog import artifacts, instruments_of
-    from pipeline.chapter import load_chapters
-    from pipeline.config import OutputPaths, load_config
+    from pipeline.outputs.catalog import artifacts, instruments_of
+    from pipeline.report.chapter import load_chapters
+    from pipeline.study.config import OutputPaths, load_config
 
     again = _run(tmp_path / "again")
     first, second = _files(out), _files(again)
@@ -281,9 +281,9 @@ def test_data_packages_pass_frictionless_validate(out, folder):
 
 
 def test_catalog_lists_exactly_the_files_a_run_writes(out):
-    from pipeline.catalog import artifacts, instruments_of
-    from pipeline.chapter import load_chapters
-    from pipeline.config import OutputPaths, load_config
+    from pipeline.outputs.catalog import artifacts, instruments_of
+    from pipeline.report.chapter import load_chapters
+    from pipeline.study.config import OutputPaths, load_config
 
     config = load_config(CONFIG)
     listed = {
@@ -297,7 +297,7 @@ def test_catalog_lists_exactly_the_files_a_run_writes(out):
 def test_a_sample_of_report_numbers_traces_to_the_results(out):
     """Numbers picked from results/ (stats.json and tables), formatted the Dutch way,
     appear in the report: the templates format what the analysis wrote."""
-    from pipeline.formatting import fmt_ci, fmt_int, fmt_number, fmt_pct, fmt_pp
+    from pipeline.report.formatting import fmt_ci, fmt_int, fmt_number, fmt_pct, fmt_pp
 
     html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(

@@ -1,11 +1,11 @@
-"""write_frame_csv writes the bytes pipeline.io.write_csv writes (the reference)."""
+"""write_frame_csv writes the bytes pipeline.outputs.io.write_csv writes (the reference)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.fastcsv import write_frame_csv
-from pipeline.io import write_csv
+from pipeline.outputs.fastcsv import write_frame_csv
+from pipeline.outputs.io import write_csv
 
 TEXTS = ["", "gewoon", 'zei "ja"', "a,b", "twee\nregels", "cr\r\nlf", "los\rcr", "=SUM(A1)",
          "-5", "-5 jaar", "@x", " spatie ", "één", "'=al", "NA", None]
@@ -56,7 +56,7 @@ def test_negative_zero_and_missing_floats_keep_their_own_text(tmp_path, dtype):
 
 
 def test_rows_are_assembled_in_chunks_with_the_same_bytes(tmp_path, monkeypatch):
-    import pipeline.fastcsv as fastcsv
+    import pipeline.outputs.fastcsv as fastcsv
 
     monkeypatch.setattr(fastcsv, "CHUNK_ROWS", 7)  # 40 rows: 5 full chunks and a partial one
     frame = _frame()

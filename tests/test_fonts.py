@@ -19,11 +19,11 @@ import pypdf
 import pytest
 from fontTools.ttLib import TTFont
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 FONTS = PROJECT_ROOT / "report_templates" / "fonts"
 RENDER = (
-    "import sys; from pipeline.render import html_to_pdf; "
+    "import sys; from pipeline.stages.render import html_to_pdf; "
     "html = open(sys.argv[1], encoding='utf-8').read(); "
     "open(sys.argv[2], 'wb').write(html_to_pdf(html))"
 )
@@ -83,7 +83,7 @@ def test_pdf_bytes_are_the_same_without_any_system_font(example_outputs, empty_f
 def test_control_the_empty_fontconfig_hides_system_fonts(empty_fontconfig, tmp_path):
     """A page set in a system font renders differently without system fonts, so the
     test above would notice a report that still needed one."""
-    from pipeline.render import html_to_pdf
+    from pipeline.stages.render import html_to_pdf
 
     html = "<html><body style='font-family: sans-serif'>Werktop 2014</body></html>"
     path = tmp_path / "system.html"

@@ -33,9 +33,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from pipeline.codebook import load_codebook, normalise_label
-from pipeline.config import DEFAULT_CODEBOOK, PROJECT_ROOT
-from pipeline.readers import normalise_column
+from pipeline.inputs.readers import normalise_column
+from pipeline.study.codebook import load_codebook, normalise_label
+from pipeline.study.config import DEFAULT_CODEBOOK, PROJECT_ROOT
 from synthetic import foreign as F
 
 SURVEYS = ("employers", "candidates", "control")

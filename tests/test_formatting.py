@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.estimability import REASONS
-from pipeline.formatting import (
+from pipeline.report.formatting import (
     MISSING,
     NOT_ESTIMABLE,
     VALUE_FORMATS,
@@ -227,7 +227,7 @@ def test_formatters_are_pure():
     ],
 )
 def test_fmt_date_writes_the_month_out(x: object, nl: str, en: str) -> None:
-    from pipeline.formatting import fmt_date
+    from pipeline.report.formatting import fmt_date
 
     assert fmt_date(x, language="nl") == nl
     assert fmt_date(x, language="en") == en
@@ -235,13 +235,13 @@ def test_fmt_date_writes_the_month_out(x: object, nl: str, en: str) -> None:
 
 @pytest.mark.parametrize("x", MISSING_VALUES)
 def test_fmt_date_missing_is_a_dash(x: object) -> None:
-    from pipeline.formatting import fmt_date
+    from pipeline.report.formatting import fmt_date
 
     assert fmt_date(x) == MISSING
 
 
 def test_fmt_date_rejects_what_is_not_a_date() -> None:
-    from pipeline.formatting import fmt_date
+    from pipeline.report.formatting import fmt_date
 
     with pytest.raises(ValueError):
         fmt_date("01-11-2012")
@@ -261,14 +261,14 @@ def test_fmt_date_rejects_what_is_not_a_date() -> None:
     ],
 )
 def test_fmt_share_reads_as_words(n: int, total: int, nl: str, en: str) -> None:
-    from pipeline.formatting import fmt_share
+    from pipeline.report.formatting import fmt_share
 
     assert fmt_share(n, total, language="nl") == nl
     assert fmt_share(n, total, language="en") == en
 
 
 def test_fmt_count_word_rejects_fractions_and_missing_is_a_dash() -> None:
-    from pipeline.formatting import fmt_count_word
+    from pipeline.report.formatting import fmt_count_word
 
     assert fmt_count_word(20, "nl") == "twintig"
     assert fmt_count_word(21.0, "en") == "21"

@@ -3,11 +3,11 @@
 import os
 import time
 
-from pipeline.catalog import STAGES, artifacts, instruments_of
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
-from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
-from pipeline.freshness import stale_stages
-from pipeline.make_targets import _code
+from pipeline.outputs.catalog import STAGES, artifacts, instruments_of
+from pipeline.report.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.runner.freshness import stale_stages
+from pipeline.runner.make_targets import _code
+from pipeline.study.config import PROJECT_ROOT, OutputPaths, load_config
 
 
 def _outputs(config, paths, language="nl"):
@@ -67,8 +67,8 @@ def test_stale_only_judges_the_outputs_after_recovering_a_killed_run(tmp_path, m
     """A killed run's half-written outputs are put back before the file times are judged:
     otherwise a missing stats.json would rerun analyze, plot and render."""
     from pipeline import cli
-    from pipeline import transaction as tx
-    from pipeline.io import write_text
+    from pipeline.outputs import transaction as tx
+    from pipeline.outputs.io import write_text
 
     config = load_config("studies/example.toml")
     paths = OutputPaths(tmp_path)

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from pipeline.errors import UserError
-from pipeline.ingest import ingest_export
+from pipeline.stages.ingest import ingest_export
+from pipeline.study.errors import UserError
 from tests.conftest import make_raw
 
 
@@ -42,13 +42,13 @@ def test_free_text_is_redacted_and_test_rows_flagged(codebook):
 
 
 def test_text_csv_writer_gives_the_bytes_of_write_csv_and_reads_back(tmp_path):
-    # Reference: pipeline.io.write_csv (pandas to_csv through Python's csv writer).
+    # Reference: pipeline.outputs.io.write_csv (pandas to_csv through Python's csv writer).
     import pandas as pd
 
-    from pipeline.config import OutputPaths
-    from pipeline.fastcsv import write_frame_csv
-    from pipeline.ingest import read_ingested, writable
-    from pipeline.io import write_csv
+    from pipeline.outputs.fastcsv import write_frame_csv
+    from pipeline.outputs.io import write_csv
+    from pipeline.stages.ingest import read_ingested, writable
+    from pipeline.study.config import OutputPaths
 
     texts = ["", "gewoon", 'zei "ja"', "a,b", "twee\nregels", "cr\r\nlf", "los\rcr", "=SUM(A1)",
              "-5", "-5 jaar", "@x", " spatie ", "één", "'=al", "NA", "null"]
@@ -91,7 +91,7 @@ def test_numbers_shaped_like_personal_data_are_redacted_outside_measures(codeboo
 
 def test_a_number_inside_a_measures_range_is_a_measurement(codebook):
     # inwoners: 1,000 to 1,000,000. A valid range that admits nine digits would keep them.
-    from pipeline.ingest import safe_column
+    from pipeline.stages.ingest import safe_column
 
     values = pd.Series(["612345678", "86800", "0612345678"])
     assert safe_column(values, free_text=False, valid=(0, 1e9)).tolist() == [

@@ -1,4 +1,4 @@
-"""Atomic writers and formula safety (pipeline/io.py)."""
+"""Atomic writers and formula safety (pipeline/outputs/io.py)."""
 
 import csv
 import errno
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.errors import UserError, os_error
-from pipeline.io import (
+from pipeline.outputs.io import (
     _QUOTED_PATTERN,
     _TRIGGER_PATTERN,
     FORMULA_TRIGGERS,
@@ -25,6 +24,7 @@ from pipeline.io import (
     write_csv,
     write_text,
 )
+from pipeline.study.errors import UserError, os_error
 
 
 def _cells(path):

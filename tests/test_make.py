@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
@@ -37,8 +37,8 @@ assert sys.argv[1:3] == ["-m", "pipeline"], sys.argv
 sys.argv = ["pipeline", *sys.argv[3:]]
 stop = os.environ.get("STOP_WITH")
 if stop and sys.argv[1] == "run":
-    import pipeline.render as render
-    from pipeline.io import write_bytes
+    import pipeline.stages.render as render
+    from pipeline.outputs.io import write_bytes
 
     def render_then_stop(paths, language, chapters=None):
         write_bytes(paths.report(language, "html"), b"<p>a new report</p>")

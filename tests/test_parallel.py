@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chapter import chapter_module
-from pipeline.parallel import ordered_map, resolve_workers
-from pipeline.plan import Outcome
+from pipeline.report.chapter import chapter_module
+from pipeline.runner.parallel import ordered_map, resolve_workers
+from pipeline.study.plan import Outcome
 
 JS = chapter_module("jobseekers")
 

@@ -1,4 +1,4 @@
-"""The analysis plan loader (pipeline/plan.py): every key declared, every type checked, and
+"""The analysis plan loader (pipeline/study/plan.py): every key declared, every type checked, and
 each problem a UserError naming the file, the entry and the key."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from pipeline.config import DEFAULT_CODEBOOK
-from pipeline.errors import UserError
-from pipeline.plan import PLAN_FILE, load_plan
+from pipeline.study.config import DEFAULT_CODEBOOK
+from pipeline.study.errors import UserError
+from pipeline.study.plan import PLAN_FILE, load_plan
 
 
 def test_the_shipped_plan_loads(codebook):

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from test_render import write_results
 
-from pipeline.chapter import load_chapters
-from pipeline.errors import UserError
-from pipeline.plot import plot_figures
+from pipeline.report.chapter import load_chapters
+from pipeline.stages.plot import plot_figures
+from pipeline.study.errors import UserError
 
 
 def _bytes(paths, language: str = "nl") -> dict[str, bytes]:
@@ -93,7 +93,7 @@ def test_missing_column_is_a_user_error(tmp_path):
 def test_figure_files_lay_out_once_and_give_the_png_of_a_plain_save():
     from test_charts import CHARTS
 
-    from pipeline.figure_style import figure_bytes, figure_files
+    from pipeline.report.figure_style import figure_bytes, figure_files
 
     fig = CHARTS["likert_split"]()
     files = figure_files(fig)

@@ -1,8 +1,8 @@
-"""PII redaction and pseudonyms (pipeline/privacy.py)."""
+"""PII redaction and pseudonyms (pipeline/study/privacy.py)."""
 
 import pytest
 
-from pipeline.privacy import (
+from pipeline.study.privacy import (
     MARKERS,
     is_valid_bsn,
     is_valid_iban,
@@ -306,7 +306,7 @@ def test_no_false_positive_on_short_numbers(number, before, after):
 
 # ---------------------------------------------------------------- normalised first (issue 21)
 
-from pipeline.privacy import (  # noqa: E402
+from pipeline.study.privacy import (  # noqa: E402
     NOT_POSTCODE_LETTERS,
     is_inert,
     number_marker,

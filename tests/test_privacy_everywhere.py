@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.privacy import is_valid_bsn, is_valid_iban
+from pipeline.study.privacy import is_valid_bsn, is_valid_iban
 
 # ------------------------------------------------------------------ the planted items
 
@@ -446,7 +446,7 @@ def test_no_planted_item_reaches_any_output(planted_run):
 
 
 def test_user_error_messages_are_redacted_also_where_repr_escaped_a_character():
-    from pipeline.errors import UserError
+    from pipeline.study.errors import UserError
 
     plant = PLANTS["renamed column"]
     err = UserError(f"no column {plant.text()!r}", hint=f"the file has {[plant.text()]!r}")

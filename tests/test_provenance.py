@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pipeline import provenance
+from pipeline.outputs import provenance
 
 
 def test_sha256_of_a_file(tmp_path: Path):

@@ -7,8 +7,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from pipeline.errors import UserError
-from pipeline.readers import (
+from pipeline.inputs.readers import (
     cell_text,
     detect_delimiter,
     normalise_column,
@@ -17,6 +16,7 @@ from pipeline.readers import (
     read_sav_export,
     read_xlsx_export,
 )
+from pipeline.study.errors import UserError
 
 
 def test_cell_text_renders_like_a_user_sees_it():

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import UserError
-from pipeline.readers import read_csv_export
+from pipeline.inputs.readers import read_csv_export
+from pipeline.study.errors import UserError
 from tests.test_bad_input import EXAMPLE, damaged
 
 
@@ -89,7 +89,7 @@ XLSX = EXAMPLE.with_name("ondernemers.xlsx")
 
 
 def test_xlsx_calamine_equals_openpyxl(monkeypatch):
-    import pipeline.readers as readers
+    import pipeline.inputs.readers as readers
 
     fast = readers.read_xlsx_export(XLSX, sheet="Enquete ondernemers")
     monkeypatch.setattr(readers, "_xlsx_values", readers._xlsx_values_openpyxl)
@@ -102,7 +102,7 @@ def test_xlsx_calamine_equals_openpyxl(monkeypatch):
 def test_sav_column_text_equals_cell_text_per_cell():
     import pyreadstat
 
-    from pipeline.readers import cell_text, read_sav_export
+    from pipeline.inputs.readers import cell_text, read_sav_export
 
     sav = EXAMPLE.with_name("kandidaten.sav")
     frame, _ = pyreadstat.read_sav(str(sav), user_missing=True, apply_value_formats=False)

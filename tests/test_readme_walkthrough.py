@@ -12,7 +12,7 @@ import sys
 import pandas as pd
 import pytest
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 from synthetic.foreign import write_foreign_study
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -15,13 +15,13 @@ from conftest import example_run
 from front_fixtures import add_front_results
 from test_chapter_units import write_chapter_results
 
-from pipeline.chapter import load_chapters
-from pipeline.config import OutputPaths
-from pipeline.errors import UserError
-from pipeline.io import read_json, write_json
-from pipeline.numbering import References
-from pipeline.render import inline_svg, load_inputs, render_html, render_report
-from pipeline.strings import STRINGS_DIR
+from pipeline.outputs.io import read_json, write_json
+from pipeline.report.chapter import load_chapters
+from pipeline.report.numbering import References
+from pipeline.report.strings import STRINGS_DIR
+from pipeline.stages.render import inline_svg, load_inputs, render_html, render_report
+from pipeline.study.config import OutputPaths
+from pipeline.study.errors import UserError
 
 CHAPTERS = load_chapters()
 FIGURES = [f.name for c in CHAPTERS for f in c.figures]

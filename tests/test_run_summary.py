@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from pipeline import cli
-from pipeline.catalog import STAGES, run_summary_path
-from pipeline.config import PROJECT_ROOT, OutputPaths
-from pipeline.errors import UserError
-from pipeline.run_summary import RunSummary, recorded, stage_counts
+from pipeline.outputs.catalog import STAGES, run_summary_path
+from pipeline.outputs.run_summary import RunSummary, recorded, stage_counts
+from pipeline.study.config import PROJECT_ROOT, OutputPaths
+from pipeline.study.errors import UserError
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 
@@ -84,7 +84,7 @@ def fake_stages(monkeypatch):
         return run
 
     monkeypatch.setattr(cli, "_stage", stage)
-    monkeypatch.setattr("pipeline.codebook.load_codebook", lambda *a: None)
+    monkeypatch.setattr("pipeline.study.codebook.load_codebook", lambda *a: None)
     return failing
 
 
@@ -116,7 +116,7 @@ def test_a_bug_keeps_its_traceback_and_is_recorded_as_exit_status_1(tmp_path, fa
 
 
 def test_stale_only_records_the_stages_it_skipped(tmp_path, fake_stages, monkeypatch):
-    monkeypatch.setattr("pipeline.freshness.stale_stages", lambda *a: ["plot", "render"])
+    monkeypatch.setattr("pipeline.runner.freshness.stale_stages", lambda *a: ["plot", "render"])
     out = tmp_path / "out"
     assert cli.main(["run", "--stale-only", "--config", str(EXAMPLE), "--out", str(out)]) == 0
     status = [(s["stage"], s["status"]) for s in _read(out)["stages"]]

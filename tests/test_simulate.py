@@ -14,8 +14,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from pipeline.codebook import load_codebook, normalise_label
-from pipeline.config import DEFAULT_CODEBOOK, PROJECT_ROOT, load_config
+from pipeline.study.codebook import load_codebook, normalise_label
+from pipeline.study.config import DEFAULT_CODEBOOK, PROJECT_ROOT, load_config
 from synthetic import simulate_study
 from synthetic.scenario import FILE_NAMES
 from synthetic.writers import config_text

@@ -1,4 +1,4 @@
-"""The processed data as .sav (pipeline/spss_export.py): the file read back with pyreadstat
+"""The processed data as .sav (pipeline/outputs/spss_export.py): the file read back with pyreadstat
 holds what the CSV holds, and dates are written as pyreadstat writes ``datetime64``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from pipeline.spss_export import (
+from pipeline.outputs.spss_export import (
     SPSS_EPOCH_OFFSET,
     SPSS_SYSMIS,
     _fix_timestamp,

@@ -18,16 +18,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.analyze import run_analyze
-from pipeline.catalog import RESULT_COLUMNS, column_info, results_tables
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
 from pipeline.cli import main
-from pipeline.codebook import load_codebook
-from pipeline.config import PROJECT_ROOT, OutputPaths, load_config
-from pipeline.numbering import References
-from pipeline.plan import load_plan
-from pipeline.plot import plot_figures
-from pipeline.render import render_report
+from pipeline.outputs.catalog import RESULT_COLUMNS, column_info, results_tables
+from pipeline.report.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.report.numbering import References
+from pipeline.stages.analyze import run_analyze
+from pipeline.stages.plot import plot_figures
+from pipeline.stages.render import render_report
+from pipeline.study.codebook import load_codebook
+from pipeline.study.config import PROJECT_ROOT, OutputPaths, load_config
+from pipeline.study.plan import load_plan
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 RAW = PROJECT_ROOT / "data" / "raw" / "example"
@@ -49,8 +49,8 @@ EXTRA_CHAPTER = '''
 
 from matplotlib.figure import Figure
 
-from pipeline.chapter import Chapter, ChapterResults, FigureSpec, TableSpec
-from pipeline.view import records
+from pipeline.report.chapter import Chapter, ChapterResults, FigureSpec, TableSpec
+from pipeline.report.view import records
 
 SIZES = TableSpec("extra_sizes", ("groep", "n"), "Jobseekers per group",
                   extra_columns={"groep": ("string", "Group")})

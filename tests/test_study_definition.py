@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.clean import fill_unticked
-from pipeline.config import load_config, study_codebook
-from pipeline.errors import UserError
-from pipeline.ingest import config_exclusions, export_names, ingest_export
-from pipeline.readers import _suggest_header_row
-from pipeline.validate import ParsedInstrument, column_failure, hard_errors, parse_instrument
+from pipeline.inputs.readers import _suggest_header_row
+from pipeline.stages.clean import fill_unticked
+from pipeline.stages.ingest import config_exclusions, export_names, ingest_export
+from pipeline.stages.validate import ParsedInstrument, column_failure, hard_errors, parse_instrument
+from pipeline.study.config import load_config, study_codebook
+from pipeline.study.errors import UserError
 from tests.conftest import make_raw
 
 SURVEYS = "".join(
@@ -169,7 +169,7 @@ def test_dates_mostly_outside_the_field_period_stop_with_a_hint(codebook):
 
 
 def _issues(parsed: ParsedInstrument):
-    from pipeline.values import CellIssue
+    from pipeline.inputs.values import CellIssue
 
     return [CellIssue(0, r.column, r.value, r.issue, r.expected, r.action)
             for r in parsed.issues.itertuples(index=False)]
@@ -338,7 +338,7 @@ def test_renamed_exports_are_found_by_the_names_they_really_have(codebook):
 
 
 def _norm(text: str) -> str:
-    from pipeline.codebook import normalise_label
+    from pipeline.study.codebook import normalise_label
 
     return normalise_label(text)
 
@@ -346,7 +346,7 @@ def _norm(text: str) -> str:
 def test_a_stata_file_is_read_through_its_value_labels(tmp_path):
     import pyreadstat
 
-    from pipeline.readers import read_export
+    from pipeline.inputs.readers import read_export
 
     cb = study_codebook(_config(tmp_path))
     inst = cb.instruments["candidates"]
@@ -379,8 +379,8 @@ def test_an_exclusion_may_name_the_codebook_column_of_a_renamed_export_column(co
 def test_dutch_thousands_separators_are_not_read_as_decimal_points(tmp_path, codebook):
     """A Dutch register: 3.120 hours (thousands separator) beside 3,1 % (decimal comma).
     Reading 3.120 as 3.12 would be silently wrong by a factor of a thousand."""
-    from pipeline.readers import detect_decimal, read_export
-    from pipeline.values import ParseContext, parse_column
+    from pipeline.inputs.readers import detect_decimal, read_export
+    from pipeline.inputs.values import ParseContext, parse_column
 
     assert detect_decimal([["3.120", "3,1"], ["2.950", "6,4"], ["1.780", "2,2"]]) == ","
     assert detect_decimal([["3.120"], ["2.950"]], ";") == ","  # Dutch Excel's CSV

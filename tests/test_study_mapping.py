@@ -15,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import PROJECT_ROOT
-from pipeline.errors import UserError
-from pipeline.ingest import ingest_export, rename_columns, skip_rows
-from pipeline.privacy import pseudonymise
-from pipeline.validate import hard_errors, parse_instrument
-from pipeline.values import parse_date
+from pipeline.inputs.values import parse_date
+from pipeline.stages.ingest import ingest_export, rename_columns, skip_rows
+from pipeline.stages.validate import hard_errors, parse_instrument
+from pipeline.study.config import PROJECT_ROOT
+from pipeline.study.errors import UserError
+from pipeline.study.privacy import pseudonymise
 from tests.conftest import make_raw
 
 EXAMPLE = PROJECT_ROOT / "data" / "raw" / "example"
@@ -236,7 +236,7 @@ def _qualtrics_export(path: Path, codebook) -> pd.DataFrame:
 
 
 def normalise(text: str) -> str:
-    from pipeline.codebook import normalise_label
+    from pipeline.study.codebook import normalise_label
 
     return normalise_label(text)
 

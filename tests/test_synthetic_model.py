@@ -18,8 +18,8 @@ import pytest
 import statsmodels.api as sm
 from scipy.special import expit
 
-from pipeline.codebook import normalise_label
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.codebook import normalise_label
+from pipeline.study.config import PROJECT_ROOT
 from synthetic.draws import stream_rng
 from synthetic.model import COVARIATES, draw_jobseekers, simulate_jobseekers
 

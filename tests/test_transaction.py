@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from pipeline.config import PROJECT_ROOT
-from pipeline.io import write_text
-from pipeline.transaction import (
+from pipeline.outputs.io import write_text
+from pipeline.outputs.transaction import (
     JOURNAL_PREFIX,
     remove_stale,
     termination_raises,
     transaction,
 )
+from pipeline.study.config import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "studies" / "example.toml"
 

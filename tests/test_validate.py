@@ -1,9 +1,9 @@
-"""Validation rules and how hard errors are reported (pipeline/validate.py)."""
+"""Validation rules and how hard errors are reported (pipeline/stages/validate.py)."""
 
 import pandas as pd
 
-from pipeline.ingest import ingest_export
-from pipeline.validate import hard_errors, parse_instrument
+from pipeline.stages.ingest import ingest_export
+from pipeline.stages.validate import hard_errors, parse_instrument
 from tests.conftest import make_raw
 
 
@@ -110,7 +110,7 @@ def test_grouped_rows_use_the_files_word_for_a_row(codebook):
 def _soft_report():
     import pandas as pd
 
-    from pipeline.validate import REPORT_COLUMNS
+    from pipeline.stages.validate import REPORT_COLUMNS
 
     def issue(row, column, value, kind="unknown_label", suggestion="", instrument="control"):
         return {"instrument": instrument, "file": f"{instrument}.csv", "row": row,
@@ -125,8 +125,8 @@ def _soft_report():
 
 
 def test_soft_issues_are_grouped_with_a_count_and_the_first_rows(capsys):
-    from pipeline import console
-    from pipeline.validate import summarise_soft_issues
+    from pipeline.outputs import console
+    from pipeline.stages.validate import summarise_soft_issues
 
     console.set_verbosity(console.NORMAL)
     summarise_soft_issues(_soft_report(), where="validation_report.csv")
@@ -144,8 +144,8 @@ def test_soft_issues_are_grouped_with_a_count_and_the_first_rows(capsys):
 
 
 def test_verbose_lists_every_group_and_counts_per_instrument_quiet_only_the_count(capsys):
-    from pipeline import console
-    from pipeline.validate import summarise_soft_issues
+    from pipeline.outputs import console
+    from pipeline.stages.validate import summarise_soft_issues
 
     try:
         console.set_verbosity(console.VERBOSE)
@@ -164,7 +164,7 @@ def test_verbose_lists_every_group_and_counts_per_instrument_quiet_only_the_coun
 
 
 def test_report_values_shaped_like_personal_data_are_redacted_whatever_the_column(codebook):
-    from pipeline.validate import redacted_values
+    from pipeline.stages.validate import redacted_values
 
     rows = [{"respondent_id": "C1", "gemeente": "Zaanstad", "sollicitaties_4wk": "250"}]
     parsed = _parsed(codebook, "control", rows)

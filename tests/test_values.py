@@ -1,9 +1,15 @@
-"""Parsing one column against its codebook variable (pipeline/values.py)."""
+"""Parsing one column against its codebook variable (pipeline/inputs/values.py)."""
 
 import pandas as pd
 import pytest
 
-from pipeline.values import ACTION_ERROR, ACTION_MISSING, ParseContext, parse_column, parse_date
+from pipeline.inputs.values import (
+    ACTION_ERROR,
+    ACTION_MISSING,
+    ParseContext,
+    parse_column,
+    parse_date,
+)
 
 
 def _parse(codebook, instrument, name, values, **ctx):

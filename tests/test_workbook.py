@@ -12,10 +12,9 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.chapter import Chapter, FigureSpec, TableSpec
-from pipeline.spss_export import FIXED_TIMESTAMP as SAV_TIMESTAMP
-from pipeline.spss_export import sav_bytes
-from pipeline.workbook import (
+from pipeline.outputs.spss_export import FIXED_TIMESTAMP as SAV_TIMESTAMP
+from pipeline.outputs.spss_export import sav_bytes
+from pipeline.outputs.workbook import (
     FIXED_TIMESTAMP,
     FORMAT_COUNT,
     FORMAT_ESTIMATE,
@@ -26,6 +25,7 @@ from pipeline.workbook import (
     sheet_names,
     workbook_bytes,
 )
+from pipeline.report.chapter import Chapter, FigureSpec, TableSpec
 
 SPEC = TableSpec(
     "toy_comparison",

@@ -25,9 +25,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import UserError, os_error
-from pipeline.excel_errors import error_cells
-from pipeline.privacy import MAX_CELL_CHARS, redact_label
+from pipeline.inputs.excel_errors import error_cells
+from pipeline.study.errors import UserError, os_error
+from pipeline.study.privacy import MAX_CELL_CHARS, redact_label
 
 DELIMITERS = (";", ",", "\t", "|")
 
@@ -408,7 +408,7 @@ class _StreamLimits:
     * **Line length**: no physical line may be longer than :data:`MAX_LINE_BYTES` bytes.
       Each chunk is searched for a line break in blocks of half that length (a few
       ``bytes.find`` calls per chunk); only a block without one is measured exactly.
-    * **Cell size**: no quoted cell may hold more than :data:`pipeline.privacy.
+    * **Cell size**: no quoted cell may hold more than :data:`pipeline.study.privacy.
       MAX_CELL_CHARS` characters: the quotes of each chunk are found with numpy, and the
       bytes from a quote that starts a field to the next quote are counted (UTF-8
       continuation bytes left out). A quote that is never closed is caught after that
@@ -979,7 +979,7 @@ def read_csv_export(
     * **Too many fields**: a record with non-empty fields beyond the header. (Extra
       *empty* fields, trailing delimiters, are dropped silently.)
     * **Cell too long**: a cell longer than ``MAX_CELL_CHARS`` (1,000,000 characters,
-      :data:`pipeline.privacy.MAX_CELL_CHARS`).
+      :data:`pipeline.study.privacy.MAX_CELL_CHARS`).
     * **Header in another row** (with ``expected_columns``), or a header that is one
       column while most records have several (title rows above the header).
     * **Limits**, checked while the file is read, before it is parsed
@@ -1280,7 +1280,7 @@ def read_xlsx_export(
     when only hidden sheets hold data, the error names them (see :func:`_pick_sheet`).
     A cell that shows an Excel error (``#DIV/0!``, ``#N/A``, ``#REF!`` …) is read as empty
     and listed in ``issues`` (``kind = "excel_error"``, with its column and the error),
-    whichever engine read the values (:mod:`pipeline.excel_errors`).
+    whichever engine read the values (:mod:`pipeline.inputs.excel_errors`).
     Trailing rows that are entirely empty are formatting and are dropped
     (``meta["blank_rows_at_end"]``). Excel cells hold at most 32,767 characters, far
     below the reader's limit for a free-text cell.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.codebook import Codebook, Variable, normalise_label
+from pipeline.study.codebook import Codebook, Variable, normalise_label
 
 # What happens to a cell, as written in the validation report.
 ACTION_ERROR = "error"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.chapter import Chapter, TableSpec
-from pipeline.config import OutputPaths
-from pipeline.datapackage import package, tabular_resource
-from pipeline.errors import UserError
-from pipeline.io import read_csv
-from pipeline.provenance import provenance_path
+from pipeline.outputs.datapackage import package, tabular_resource
+from pipeline.outputs.io import read_csv
+from pipeline.outputs.provenance import provenance_path
+from pipeline.report.chapter import Chapter, TableSpec
+from pipeline.study.config import OutputPaths
+from pipeline.study.errors import UserError
 
 #: The stages in data-flow order. A stage reads only artifacts of earlier stages.
 STAGES = ("ingest", "validate", "clean", "derive", "analyze", "plot", "render")
@@ -35,7 +35,7 @@ PROCESSED_SOURCES = {
     "interviews": ("interviews",),
 }
 REPORT_FORMATS = ("html", "pdf")
-#: Every results table in one Excel workbook (``pipeline/workbook.py``), in ``results/``.
+#: Every results table in one Excel workbook (``pipeline/outputs/workbook.py``), in ``results/``.
 WORKBOOK_NAME = "tables.xlsx"
 FIGURE_FORMATS = ("png", "svg")
 
@@ -55,13 +55,14 @@ def require(path: Path, stage: str) -> Path:
 
 
 def run_summary_path(paths: OutputPaths) -> Path:
-    """``logs/run_summary.json``: what the last command did (``pipeline/run_summary.py``).
+    """``logs/run_summary.json``: what the last command did (``pipeline/outputs/run_summary.py``).
     Not an output of any stage and not reproducible (it holds durations)."""
     return paths.root / "logs" / "run_summary.json"
 
 
 def processed_sav(paths: OutputPaths, name: str) -> Path:
-    """``data/processed/<name>.sav``: the processed CSV as SPSS (``pipeline/spss_export.py``)."""
+    """``data/processed/<name>.sav``: the processed CSV as SPSS
+    (``pipeline/outputs/spss_export.py``)."""
     return paths.processed / f"{name}.sav"
 
 
@@ -141,7 +142,7 @@ class Artifact:
 
 def instruments_of(config: object) -> tuple[str, ...]:
     """The instruments a study has inputs for, in the codebook's order."""
-    from pipeline.codebook import INSTRUMENT_FILES
+    from pipeline.study.codebook import INSTRUMENT_FILES
 
     present = getattr(config, "inputs", {})
     return tuple(name for name in INSTRUMENT_FILES if name in present)
@@ -234,7 +235,7 @@ def column_info(spec: TableSpec, column: str) -> tuple[str, str]:
     except KeyError:
         raise KeyError(
             f"results table {spec.name!r}: column {column!r} is not described; add it to "
-            "RESULT_COLUMNS in pipeline/catalog.py or to the TableSpec's extra_columns"
+            "RESULT_COLUMNS in pipeline/outputs/catalog.py or to the TableSpec's extra_columns"
         ) from None
 
 
@@ -253,7 +254,7 @@ def read_results_table(paths: OutputPaths, spec: TableSpec) -> pd.DataFrame:
 def _numbers_beside_markers(frame: pd.DataFrame) -> pd.DataFrame:
     """A numeric column with disclosure-control markers ("<5", "x") is read as text; give
     its other cells back their numbers, so formatting and figures see numbers or markers."""
-    from pipeline.formatting import is_suppressed
+    from pipeline.report.formatting import is_suppressed
 
     for column in frame.columns:
         values = frame[column]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, Variable
-from pipeline.plan import AnalysisPlan, Outcome
+from pipeline.study.codebook import Codebook, Variable
+from pipeline.study.plan import AnalysisPlan, Outcome
 
 #: Columns that no codebook variable and no plan outcome describes.
 DERIVED_FIELDS = {

@@ -1,12 +1,12 @@
-"""Write a large DataFrame as CSV with the bytes ``pipeline.io.write_csv`` writes, fast.
+"""Write a large DataFrame as CSV with the bytes ``pipeline.outputs.io.write_csv`` writes, fast.
 
 ``DataFrame.to_csv`` formats and quotes every cell in Python; a million survey rows take
 ten seconds. Survey columns hold few distinct values, so here each distinct value of a
 column is rendered once (by pandas itself for numbers, by Python's csv writer for text,
-after the same formula neutralisation as :func:`pipeline.io.write_csv`) and the rows are
+after the same formula neutralisation as :func:`pipeline.outputs.io.write_csv`) and the rows are
 assembled in pyarrow (``take`` and ``binary_join_element_wise``), with no Python per row,
 :data:`CHUNK_ROWS` rows at a time so the text of the whole table is never in memory.
-A test compares the bytes with :func:`pipeline.io.write_csv` on awkward values.
+A test compares the bytes with :func:`pipeline.outputs.io.write_csv` on awkward values.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.io import atomic_write, neutralise_formulas, write_csv
+from pipeline.outputs.io import atomic_write, neutralise_formulas, write_csv
 
 #: Rows assembled and written at a time (bounds the memory the CSV text takes).
 CHUNK_ROWS = 65_536
 _CSV_SPECIAL = re.compile(r'[",\r\n]')
-_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
+_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.outputs.io.write_csv writes it
 
 
 def csv_fields(texts: list[str]) -> list[str]:
@@ -102,7 +102,8 @@ def _column_fields(series: pd.Series, neutralise: bool) -> tuple[np.ndarray, lis
 
 
 def write_frame_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
-    """Write ``frame`` as CSV: the bytes ``pipeline.io.write_csv(path, frame, neutralise=…)``
+    """Write ``frame`` as CSV: the bytes
+    ``pipeline.outputs.io.write_csv(path, frame, neutralise=…)``
     writes (UTF-8, ``\\n``, no index, formula-safe text), assembled per distinct value.
 
     Parameters
@@ -112,7 +113,7 @@ def write_frame_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True)
     frame : pandas.DataFrame
         Any table with a default index; a one-column table goes to ``write_csv``.
     neutralise : bool, default True
-        As for :func:`pipeline.io.write_csv`.
+        As for :func:`pipeline.outputs.io.write_csv`.
 
     Returns
     -------

@@ -3,7 +3,7 @@
 Every output is written to a temporary file, fsynced and renamed into place, so an
 interrupted or failed run never leaves a half-written file that make would treat as up to
 date (the temporary file is beside the output, or in the journal folder inside a
-transaction: ``pipeline/transaction.py``). An operating system that refuses to write
+transaction: ``pipeline/outputs/transaction.py``). An operating system that refuses to write
 (permission, read-only or full disk, a file where a folder should be) is a user error
 naming the output and what to do, not a traceback. CSVs are UTF-8 with ``\\n`` line
 endings and ISO dates; JSON has sorted keys.
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import os_error
-from pipeline.transaction import before_replace, make_dirs, temp_dir
+from pipeline.outputs.transaction import before_replace, make_dirs, temp_dir
+from pipeline.study.errors import os_error
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,7 +51,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 
     The temporary file is fsynced before it replaces ``path``. Inside a transaction it is
     written in the journal folder and the replaced file is journalled
-    (``pipeline/transaction.py``). The operating system refusing (permission denied, a
+    (``pipeline/outputs/transaction.py``). The operating system refusing (permission denied, a
     read-only or full disk, a file where a folder should be) raises a :class:`UserError`
     naming ``path`` and what to do; any other exception propagates unchanged.
     """

@@ -26,8 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
-from pipeline.privacy import redact_path
+from pipeline.study.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.study.privacy import redact_path
 
 #: Packages whose versions can change a number, a figure or the PDF.
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "weasyprint")

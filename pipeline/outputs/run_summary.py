@@ -2,7 +2,7 @@
 
 Written by the command line after every ``run`` and every single stage, also when it
 fails (then it is the only file the command changes: the outputs are rolled back, see
-``pipeline/transaction.py``). It holds, per stage in pipeline order:
+``pipeline/outputs/transaction.py``). It holds, per stage in pipeline order:
 
 - ``status``: ``ok``; ``failed``; ``rolled_back`` (finished, but a later stage of the same
   command failed, so its outputs were undone); ``not_run`` (after a failure);
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import console
-from pipeline.errors import UserError, os_error
-from pipeline.privacy import redact_path, redact_text
+from pipeline.outputs import console
+from pipeline.study.errors import UserError, os_error
+from pipeline.study.privacy import redact_path, redact_text
 
 #: Bumped when a key changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -131,9 +131,9 @@ class RunSummary:
                     record.status = "rolled_back"
 
     def as_dict(self) -> dict[str, Any]:
-        from pipeline.config import PROJECT_ROOT
-        from pipeline.provenance import git_commit
-        from pipeline.version import package_version
+        from pipeline.outputs.provenance import git_commit
+        from pipeline.outputs.version import package_version
+        from pipeline.study.config import PROJECT_ROOT
 
         return {
             "schema_version": SCHEMA_VERSION,
@@ -151,7 +151,7 @@ class RunSummary:
         """Write the summary (sorted keys, stages in order). A summary that cannot be
         written is a warning, never the reason a command fails (after a failed command,
         whose error says what went wrong, only a detail: ``-v``)."""
-        from pipeline.io import write_json
+        from pipeline.outputs.io import write_json
 
         try:
             write_json(path, self.as_dict())

@@ -17,7 +17,7 @@ analysts who live in SPSS:
 - **measurement level**: ordinal for ordered categories, nominal for other categories and
   strings, scale for numbers.
 - Text cells are neutralised against formula injection exactly as in the CSV
-  (:func:`pipeline.io.neutralise_formulas`), so both files hold the same text.
+  (:func:`pipeline.outputs.io.neutralise_formulas`), so both files hold the same text.
 - For a synthetic study the file label starts with ``SYNTHETIC`` and a document note says
   the data are synthetic.
 
@@ -48,12 +48,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.catalog import processed_sav
-from pipeline.codebook import Codebook
-from pipeline.config import OutputPaths
-from pipeline.datapackage import datapackage
-from pipeline.io import atomic_write, neutralise_formulas
-from pipeline.plan import AnalysisPlan
+from pipeline.outputs.catalog import processed_sav
+from pipeline.outputs.datapackage import datapackage
+from pipeline.outputs.io import atomic_write, neutralise_formulas
+from pipeline.study.codebook import Codebook
+from pipeline.study.config import OutputPaths
+from pipeline.study.plan import AnalysisPlan
 
 #: Creation date written into every .sav header (the month of the 2014 report).
 FIXED_TIMESTAMP = dt.datetime(2014, 6, 1, 0, 0, 0)

@@ -1,6 +1,6 @@
 """All-or-nothing runs: a failed or killed run leaves the previous outputs exactly as they were.
 
-Every file a stage writes goes through ``pipeline.io.atomic_write`` and every file it
+Every file a stage writes goes through ``pipeline.outputs.io.atomic_write`` and every file it
 removes through ``remove``; inside ``transaction(root)`` each of them is recorded in a
 journal first. If the body fails, the journal is played back (new files deleted, old ones
 moved back); if the process dies (``kill -9``, power loss), the next ``transaction`` on the
@@ -69,8 +69,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from pipeline import console
-from pipeline.errors import UserError, os_error
+from pipeline.outputs import console
+from pipeline.study.errors import UserError, os_error
 
 try:
     import fcntl
@@ -462,7 +462,7 @@ def remove_stale(folder: Path, patterns: Iterable[str], written: Iterable[Path])
         remove(path)
     if stale:
         names = ", ".join(p.name for p in stale)
-        from pipeline import console
+        from pipeline.outputs import console
 
         console.info(f"removed from {folder} (no longer produced by this study): {names}")
     return stale
@@ -494,7 +494,7 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 def _default_in_child() -> None:
-    """A forked worker (``pipeline/parallel.py``) ends on SIGTERM at once, as by default:
+    """A forked worker (``pipeline/runner/parallel.py``) ends on SIGTERM at once, as by default:
     its pool terminates it that way, and it has no transaction of its own."""
     for signum in TERMINATION_SIGNALS:
         if signal.getsignal(signum) is _raise_terminated:

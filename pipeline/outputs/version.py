@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.study.config import PROJECT_ROOT
 
 __all__ = ["package_version", "version_text"]
 
@@ -31,7 +31,7 @@ def version_text() -> str:
     a git checkout (``-dirty`` when tracked files have uncommitted changes)."""
     text = f"werktop-eval {package_version()}"
     if (PROJECT_ROOT / ".git").exists():  # not an unrelated repository around site-packages
-        from pipeline.provenance import UNKNOWN, git_commit
+        from pipeline.outputs.provenance import UNKNOWN, git_commit
 
         commit = git_commit(PROJECT_ROOT)["commit"]
         if commit != UNKNOWN:

@@ -4,7 +4,7 @@ Written at the end of the analyze stage from the very frames it writes as CSV:
 
 - a **README** sheet first: what the workbook is, a prominent notice when the study is
   synthetic, then one row per results table: its sheet, description, CSV file, and where it
-  appears in the report (table and figure numbers from :class:`pipeline.numbering.References`
+  appears in the report (table and figure numbers from :class:`pipeline.report.numbering.References`
   over the chapter registry; ``Chapter.exhibit_tables`` maps an exhibit to the table it
   shows, a figure names the tables it is drawn from); in the report language (the study
   config's ``[study] language``: Dutch by default, or English, :data:`TEXT`);
@@ -32,7 +32,7 @@ booleans                             stored as TRUE/FALSE
 ===================================  ==================================================
 
 Text cells a spreadsheet would run as a formula are neutralised with
-:func:`pipeline.io.neutralise_formulas` (a leading ``'``), so no cell is ever a formula.
+:func:`pipeline.outputs.io.neutralise_formulas` (a leading ``'``), so no cell is ever a formula.
 NaN is an empty cell; an infinite value (an odds ratio with an empty cell) is the text
 ``inf`` / ``-inf`` (Excel has no infinity).
 
@@ -53,10 +53,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.catalog import column_info
-from pipeline.chapter import Chapter, TableSpec
-from pipeline.io import neutralise_formulas, write_bytes
-from pipeline.numbering import References
+from pipeline.outputs.catalog import column_info
+from pipeline.outputs.io import neutralise_formulas, write_bytes
+from pipeline.report.chapter import Chapter, TableSpec
+from pipeline.report.numbering import References
 
 #: Date stamped into the workbook's properties and zip entries (the month of the 2014 report).
 FIXED_TIMESTAMP = dt.datetime(2014, 6, 1, 0, 0, 0)

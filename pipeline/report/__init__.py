@@ -1,1 +1,2 @@
-"""The report's building blocks: chapter model, numbering, views, charts, strings, formatting, claims."""
+"""The report's building blocks: the chapter model, numbering, views, charts, strings,
+formatting and claims."""

@@ -12,7 +12,7 @@ under ``pipeline/chapters/<key>/``:
 
 ``pipeline/chapters/registry.toml`` lists the folders in reading order. Adding a chapter is
 adding its folder and one line there: chapter, table and figure numbers, the table of
-contents and cross-references follow from the registry (see ``pipeline/numbering.py``).
+contents and cross-references follow from the registry (see ``pipeline/report/numbering.py``).
 
 The analyze, plot and render stages each walk the same list, so a chapter's analysis, its
 figures and its text cannot drift apart.
@@ -32,10 +32,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.errors import UserError
-from pipeline.schema import check_table, did_you_mean, strings
+from pipeline.study.errors import UserError
+from pipeline.study.schema import check_table, did_you_mean, strings
 
-CHAPTERS_DIR = Path(__file__).resolve().parent / "chapters"
+CHAPTERS_DIR = Path(__file__).resolve().parent.parent / "chapters"
 KINDS = ("front", "chapter", "appendix")
 
 
@@ -45,7 +45,7 @@ class TableSpec:
 
     ``columns`` is the contract: the analysis step must return exactly these columns (in
     this order), the plot and render stages may rely on them. Column types and descriptions
-    come from the vocabulary in ``pipeline/catalog.py``; ``extra_columns`` documents
+    come from the vocabulary in ``pipeline/outputs/catalog.py``; ``extra_columns`` documents
     columns that only this table has (name -> (frictionless type, description)).
     """
 
@@ -110,7 +110,7 @@ class FigureInputs:
 
     ``footer`` is the line every figure of a synthetic study carries (the strings'
     ``report.synthetic_footer``; None for real data). Pass it to the chart functions of
-    ``pipeline/charts.py``; the plot stage adds it to a figure drawn without it.
+    ``pipeline/report/charts.py``; the plot stage adds it to a figure drawn without it.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -280,7 +280,8 @@ def load_chapters(directory: Path = CHAPTERS_DIR) -> tuple[Chapter, ...]:
         module = _import_chapter_module(folder)
         chapter = getattr(module, "CHAPTER", None)
         if not isinstance(chapter, Chapter):
-            raise UserError(f"{folder / 'chapter.py'}: CHAPTER must be a pipeline.chapter.Chapter")
+            raise UserError(f"{folder / 'chapter.py'}: "
+                            "CHAPTER must be a pipeline.report.chapter.Chapter")
         if chapter.key != key:
             raise UserError(f"{folder / 'chapter.py'}: CHAPTER.key {chapter.key!r} != {key!r}")
         if chapter.kind not in KINDS:

@@ -1,6 +1,6 @@
 """Chart functions: tidy results table + translated labels in, matplotlib ``Figure`` out.
 
-Conventions (shared with every figure through ``pipeline/figure_style.py``, which holds
+Conventions (shared with every figure through ``pipeline/report/figure_style.py``, which holds
 the palette, the rc dictionary ``RC`` and the save options):
 
 - ``Figure`` objects rendered by the Agg canvas; no pyplot, no global backend state.
@@ -10,7 +10,7 @@ the palette, the rc dictionary ``RC`` and the save options):
   dates or version strings, so the same input gives byte-identical PNG and SVG.
 - Colours from the Okabe-Ito palette; groups are also told apart by hatching, marker
   shape or line style, so every chart reads in black and white.
-- Numbers on axes and labels go through ``pipeline.formatting`` (Dutch or English).
+- Numbers on axes and labels go through ``pipeline.report.formatting`` (Dutch or English).
 - Every chart takes an optional ``footer`` drawn in a reserved strip in the bottom
   margin (e.g. ``"SYNTHETISCHE GEGEVENS — ..."``) and never hard-codes a confidence
   level: the caller passes the label (e.g. ``"95%-betrouwbaarheidsinterval"``).
@@ -35,8 +35,8 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from analysis.likert import likert_diverging as likert_segments
-from pipeline.figure_style import DPI, OKABE_ITO, RC, SAVE_OPTIONS, name_report_font
-from pipeline.formatting import fmt_number, fmt_pct, is_missing
+from pipeline.report.figure_style import DPI, OKABE_ITO, RC, SAVE_OPTIONS, name_report_font
+from pipeline.report.formatting import fmt_number, fmt_pct, is_missing
 
 __all__ = [
     "RC",
@@ -81,7 +81,7 @@ def figure_bytes(
     -------
     bytes
         The file content: no timestamps, no software version, fixed SVG ids; SVG text
-        names the report's bundled font (:func:`pipeline.figure_style.name_report_font`).
+        names the report's bundled font (:func:`pipeline.report.figure_style.name_report_font`).
     """
     if fmt not in SAVE_OPTIONS:
         raise ValueError("fmt must be 'png' or 'svg'")

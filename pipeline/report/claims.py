@@ -18,7 +18,7 @@ in the table ``[<chapter>.claims]`` of its ``nl.toml`` and ``en.toml`` (so every
 has them): the rule applied in full (shown in a numbered list under the scorecard), the
 rule in a few words (the scorecard's rule column) and what the numbers were (or why the
 claim is not testable). Their ``{placeholders}`` are filled from ``values``: placeholder ->
-``{"value": ..., "format": ...}`` with a format of ``pipeline.formatting.VALUE_FORMATS``
+``{"value": ..., "format": ...}`` with a format of ``pipeline.report.formatting.VALUE_FORMATS``
 (``int``, ``pct``, ``number1/2/3``, ``p``, ``pp``, ``text``; a ``text`` value may be
 ``{"nl": ..., "en": ...}``). ``{level}`` (the confidence level) is always available. The
 template formats the values with the ``fmt_values`` filter; nothing is formatted here.
@@ -48,7 +48,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.formatting import VALUE_FORMATS
+from pipeline.report.formatting import VALUE_FORMATS
 
 CLAIMS = (1, 2, 3, 4, 5, 6, 7, 8)
 VERDICTS = ("supported", "not_supported", "not_testable")

@@ -6,7 +6,7 @@ a test checks that the committed document is current.
 
 from __future__ import annotations
 
-from pipeline.codebook import Codebook, Instrument, Variable
+from pipeline.study.codebook import Codebook, Instrument, Variable
 
 TYPE_TEXT = {
     "id": "identifier",

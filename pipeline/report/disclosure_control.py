@@ -10,7 +10,7 @@ All tables are protected together (:func:`suppress_tables`): every count cell of
 table, and every relation a reader can use, goes into one system that
 ``analysis.disclosure.protect_cells`` solves (see its module docstring for the
 algorithm and its limits). The relations come from the TableSpecs
-(``pipeline/chapter.py``):
+(``pipeline/report/chapter.py``):
 
 - ``suppress``: count column -> the columns computed from it (shares, CIs, means); only
   these columns hold cells that can be suppressed;
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure import PRIMARY, SECONDARY, Protection, Relation, protect_cells
-from pipeline.chapter import TableSpec
+from pipeline.report.chapter import TableSpec
 
 SECONDARY_MARKER = "x"
 
@@ -393,7 +393,7 @@ def without_markers(frame: pd.DataFrame) -> pd.DataFrame:
     Figures are drawn from the published (suppressed) tables, where those cells are
     strings in otherwise numeric columns; a figure draws nothing for them.
     """
-    from pipeline.formatting import is_suppressed
+    from pipeline.report.formatting import is_suppressed
 
     out = frame.copy()
     for column in out.columns:
@@ -408,6 +408,6 @@ def without_markers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def has_suppressed(frame: pd.DataFrame) -> bool:
     """Whether any cell of a (published) table holds a disclosure-control marker."""
-    from pipeline.formatting import is_suppressed
+    from pipeline.report.formatting import is_suppressed
 
     return bool(frame.map(is_suppressed).to_numpy().any()) if not frame.empty else False

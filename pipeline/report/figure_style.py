@@ -28,7 +28,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from pipeline.formatting import fmt_number
+from pipeline.report.formatting import fmt_number
 
 CREATOR = "werktop-eval"
 DPI = 200

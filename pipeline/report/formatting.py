@@ -329,7 +329,7 @@ def fmt_not_estimable(note: object, language: str = "nl") -> str:
     return NOT_ESTIMABLE[language]["label"].format(reason=fmt_reason(reason, language))
 
 
-#: Formats a number given to ``fmt_value`` can ask for (``pipeline/claims.py`` records use
+#: Formats a number given to ``fmt_value`` can ask for (``pipeline/report/claims.py`` records use
 #: them for the placeholders of their rule and evidence strings); ``reason`` is a
 #: not-estimable reason code, printed in words (``fmt_reason``).
 VALUE_FORMATS = ("int", "pct", "number1", "number2", "number3", "p", "pp", "text", "reason")

@@ -15,9 +15,9 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.chapter import Chapter
-from pipeline.config import LANGUAGES, PROJECT_ROOT
-from pipeline.errors import UserError
+from pipeline.report.chapter import Chapter
+from pipeline.study.config import LANGUAGES, PROJECT_ROOT
+from pipeline.study.errors import UserError
 
 STRINGS_DIR = PROJECT_ROOT / "report_templates" / "strings"
 

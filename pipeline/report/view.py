@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from pipeline.formatting import is_missing
+from pipeline.report.formatting import is_missing
 
 NBSP = "\u00a0"
 

@@ -6,7 +6,7 @@ dependencies still decide whether anything runs at all (see the Makefile's repor
 
 A stage is stale when one of its outputs (from the catalog) is missing or older than one
 of its inputs: the outputs of every earlier stage, its own code (the same lists the
-Makefile uses, :mod:`pipeline.make_targets`), and for ingest the study's raw exports,
+Makefile uses, :mod:`pipeline.runner.make_targets`), and for ingest the study's raw exports,
 config and codebook plus make's stamps (``.venv/.installed``, and in the output root
 ``.make/config`` and ``.make/key``: the pseudonym key's fingerprint). Once a stage is
 stale, every later stage is too.
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.catalog import STAGES, artifacts, instruments_of
-from pipeline.chapter import CHAPTERS_DIR, load_chapters
-from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.outputs.catalog import STAGES, artifacts, instruments_of
+from pipeline.report.chapter import CHAPTERS_DIR, load_chapters
+from pipeline.study.config import PROJECT_ROOT, OutputPaths, StudyConfig
 
 #: make's stamp of the environment: a new one rebuilds everything (as do the output root's
-#: ``.make/config`` and ``.make/key``, :class:`~pipeline.config.OutputPaths`).
+#: ``.make/config`` and ``.make/key``, :class:`~pipeline.study.config.OutputPaths`).
 VENV_STAMP = PROJECT_ROOT / ".venv" / ".installed"
 
 
@@ -50,9 +50,9 @@ def stale_stages(config: StudyConfig, paths: OutputPaths, language: str) -> list
     Returns
     -------
     list of str
-        A suffix of :data:`pipeline.catalog.STAGES` (empty when everything is up to date).
+        A suffix of :data:`pipeline.outputs.catalog.STAGES` (empty when everything is up to date).
     """
-    from pipeline.make_targets import _code, study_inputs
+    from pipeline.runner.make_targets import _code, study_inputs
 
     listed = artifacts(paths, instruments_of(config), load_chapters(CHAPTERS_DIR), (language,))
     stamps = [VENV_STAMP, paths.config_stamp, paths.key_stamp]

@@ -15,8 +15,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from pipeline import console
-from pipeline.catalog import (
+from pipeline.outputs import console
+from pipeline.outputs.catalog import (
     PROCESSED_SOURCES,
     WORKBOOK_NAME,
     check_table,
@@ -24,22 +24,22 @@ from pipeline.catalog import (
     require,
     results_datapackage,
 )
-from pipeline.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
-from pipeline.codebook import Codebook
-from pipeline.config import PROJECT_ROOT, OutputPaths, StudyConfig
-from pipeline.datapackage import synthetic_title
-from pipeline.disclosure_control import (
+from pipeline.outputs.datapackage import synthetic_title
+from pipeline.outputs.io import read_csv, read_json, write_csv, write_json
+from pipeline.outputs.provenance import build_provenance, provenance_path, provenance_stats
+from pipeline.outputs.transaction import remove_stale
+from pipeline.outputs.workbook import write_workbook
+from pipeline.report.chapter import AnalysisInputs, Chapter, SourceAbsent, load_chapters
+from pipeline.report.disclosure_control import (
     SECONDARY_MARKER,
     plan_links,
     primary_marker,
     suppress_tables,
 )
-from pipeline.io import read_csv, read_json, write_csv, write_json
-from pipeline.plan import load_plan
-from pipeline.privacy import redact_path
-from pipeline.provenance import build_provenance, provenance_path, provenance_stats
-from pipeline.transaction import remove_stale
-from pipeline.workbook import write_workbook
+from pipeline.study.codebook import Codebook
+from pipeline.study.config import PROJECT_ROOT, OutputPaths, StudyConfig
+from pipeline.study.plan import load_plan
+from pipeline.study.privacy import redact_path
 
 
 class DataSets:

@@ -28,15 +28,15 @@ from dataclasses import replace
 
 import pandas as pd
 
-from pipeline.codebook import INSTRUMENT_FILES, Codebook
-from pipeline.config import OutputPaths, StudyConfig
-from pipeline.datapackage import datapackage, synthetic_title
-from pipeline.errors import UserError
-from pipeline.fastcsv import write_frame_csv
-from pipeline.io import write_csv, write_json
-from pipeline.transaction import remove
-from pipeline.validate import ParsedInstrument, read_parsed
-from pipeline.values import blank_mask
+from pipeline.inputs.values import blank_mask
+from pipeline.outputs.datapackage import datapackage, synthetic_title
+from pipeline.outputs.fastcsv import write_frame_csv
+from pipeline.outputs.io import write_csv, write_json
+from pipeline.outputs.transaction import remove
+from pipeline.stages.validate import ParsedInstrument, read_parsed
+from pipeline.study.codebook import INSTRUMENT_FILES, Codebook
+from pipeline.study.config import OutputPaths, StudyConfig
+from pipeline.study.errors import UserError
 
 REASONS = ("excluded_by_config", "empty_row", "test_row", "missing_id", "duplicate", "break_off",
            "ineligible")

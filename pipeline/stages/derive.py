@@ -21,15 +21,15 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.scales import reverse_code, score_scale
-from pipeline.catalog import instruments_of, processed_of, require
-from pipeline.codebook import Codebook, Instrument
-from pipeline.config import OutputPaths, StudyConfig
-from pipeline.datapackage import datapackage, synthetic_title
-from pipeline.fastcsv import write_frame_csv
-from pipeline.io import read_csv, write_json
-from pipeline.plan import AnalysisPlan, derive_outcome, load_plan
-from pipeline.spss_export import write_processed_sav
-from pipeline.transaction import remove_stale
+from pipeline.outputs.catalog import instruments_of, processed_of, require
+from pipeline.outputs.datapackage import datapackage, synthetic_title
+from pipeline.outputs.fastcsv import write_frame_csv
+from pipeline.outputs.io import read_csv, write_json
+from pipeline.outputs.spss_export import write_processed_sav
+from pipeline.outputs.transaction import remove_stale
+from pipeline.study.codebook import Codebook, Instrument
+from pipeline.study.config import OutputPaths, StudyConfig
+from pipeline.study.plan import AnalysisPlan, derive_outcome, load_plan
 
 INTEGER_TYPES = ("categorical", "ordinal", "integer")
 
@@ -113,7 +113,8 @@ def run_derive(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> d
     """Build, write and drop each processed data set in turn; then the data package.
 
     Only one data set is in memory at a time: it is written as CSV
-    (:func:`pipeline.fastcsv.write_frame_csv`, the bytes of ``pipeline.io.write_csv``) and
+    (:func:`pipeline.outputs.fastcsv.write_frame_csv`, the bytes of
+    ``pipeline.outputs.io.write_csv``) and
     as ``.sav`` before the next is built. The data package needs only the column names.
     """
     plan = load_plan(codebook)

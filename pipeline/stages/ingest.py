@@ -25,19 +25,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import console
-from pipeline.catalog import require
-from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable
-from pipeline.config import OutputPaths, StudyConfig
-from pipeline.errors import UserError
-from pipeline.fastcsv import write_frame_csv
-from pipeline.io import neutralise_formulas, restore_formulas, write_json
-from pipeline.privacy import is_inert, number_marker, pseudonymise_many, redact_label, redact_value
-from pipeline.readers import RawExport, normalise_column, read_export
-from pipeline.transaction import remove
+from pipeline.inputs.readers import RawExport, normalise_column, read_export
+from pipeline.outputs import console
+from pipeline.outputs.catalog import require
+from pipeline.outputs.fastcsv import write_frame_csv
+from pipeline.outputs.io import neutralise_formulas, restore_formulas, write_json
+from pipeline.outputs.transaction import remove
+from pipeline.study.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable
+from pipeline.study.config import OutputPaths, StudyConfig
+from pipeline.study.errors import UserError
+from pipeline.study.privacy import (
+    is_inert,
+    number_marker,
+    pseudonymise_many,
+    redact_label,
+    redact_value,
+)
 
 META_COLUMNS = ["source_row", "respondent", "test_row", "config_exclusion"]
-_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.io.write_csv writes it
+_LONE_CR = re.compile(r"\r(?!\n)")  # as pipeline.outputs.io.write_csv writes it
 _NUMERIC_ONLY = re.compile(r"-?[\d.,]{0,7}")
 
 
@@ -197,7 +203,7 @@ def _safe(cell: str, valid: tuple[float, float] | None = None) -> str:
     """A cell as it may be written: personal data replaced by markers.
 
     Short numeric cells (codes, counts) cannot hold personal data and are returned as they
-    are; anything else goes through :func:`pipeline.privacy.redact_value` (a whole-cell
+    are; anything else goes through :func:`pipeline.study.privacy.redact_value` (a whole-cell
     number shaped like a BSN or phone number, then the free-text rules). ``valid`` is a
     numeric measure's declared range: a number inside it is a measurement.
     """
@@ -243,12 +249,12 @@ def safe_column(
     -----
     The column is factorised; each distinct text is checked once and the results are
     taken back to the rows. Every column goes through
-    :func:`pipeline.privacy.redact_value`: a cell that is one number shaped like a BSN or
+    :func:`pipeline.study.privacy.redact_value`: a cell that is one number shaped like a BSN or
     a Dutch phone number (``612345678``: a phone number read as a number) becomes a
     marker, and the free-text rules apply to the rest, so personal data cannot leave
     ingest through a column the codebook does not expect it in either. In a numeric
     measure only a number outside the declared range can be personal data (it is invalid
-    anyway). Values no rule can match (:func:`pipeline.privacy.is_inert`) and short
+    anyway). Values no rule can match (:func:`pipeline.study.privacy.is_inert`) and short
     numbers are passed through untouched.
     """
     codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=True)
@@ -467,7 +473,7 @@ def read_ingested(paths: OutputPaths, instrument: str) -> pd.DataFrame:
     """Read an ingested CSV back exactly as text (no type guessing, no NA conversion).
 
     Every column is a categorical of text; formula-neutralised text is restored once per
-    distinct value (:func:`pipeline.io.restore_formulas` on the categories).
+    distinct value (:func:`pipeline.outputs.io.restore_formulas` on the categories).
     """
     path = require(paths.ingested_csv(instrument), "ingest")
     frame = _read_text_csv(path)
@@ -514,7 +520,7 @@ def _text_frame(values: object) -> pd.DataFrame:
 def writable(frame: pd.DataFrame) -> pd.DataFrame:
     """An ingest frame ready for ``write_csv(..., neutralise=False)``.
 
-    What :func:`pipeline.io.write_csv` does to text cells (formula neutralisation, a lone
+    What :func:`pipeline.outputs.io.write_csv` does to text cells (formula neutralisation, a lone
     carriage return written as a line feed) is done here on each distinct value of the
     categoricals instead of on every cell; the bytes written are the same.
     """

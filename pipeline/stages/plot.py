@@ -2,7 +2,7 @@
 
 Writes ``figures/<name>.png`` and ``figures/<name>.svg`` for every figure a chapter declares
 (``pipeline/chapters/*/chapter.py``). The look and the deterministic encoding are in
-``pipeline/figure_style.py``; the drawing itself lives with the chapter that shows it.
+``pipeline/report/figure_style.py``; the drawing itself lives with the chapter that shows it.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from pipeline.catalog import read_results_table, require
-from pipeline.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
-from pipeline.charts import FOOTER_HEIGHT_IN
-from pipeline.config import OutputPaths
-from pipeline.figure_style import FORMATS, RC, figure_files
-from pipeline.io import read_json, write_bytes
-from pipeline.strings import load_strings
-from pipeline.transaction import remove_stale
+from pipeline.outputs.catalog import read_results_table, require
+from pipeline.outputs.io import read_json, write_bytes
+from pipeline.outputs.transaction import remove_stale
+from pipeline.report.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
+from pipeline.report.charts import FOOTER_HEIGHT_IN
+from pipeline.report.figure_style import FORMATS, RC, figure_files
+from pipeline.report.strings import load_strings
+from pipeline.study.config import OutputPaths
 
 #: gid of the footer text (the chart functions use the same).
 FOOTER_GID = "footer"
@@ -46,7 +46,7 @@ def has_footer(fig: Figure) -> bool:
 def add_footer(fig: Figure, footer: str) -> Figure:
     """Give a figure drawn without a footer the footer line, bottom left.
 
-    Chart functions of ``pipeline/charts.py`` draw it themselves when passed ``footer``
+    Chart functions of ``pipeline/report/charts.py`` draw it themselves when passed ``footer``
     (a text with gid ``"footer"``). Any other figure grows by a strip of
     ``FOOTER_HEIGHT_IN`` inches at the bottom that holds the line; its constrained layout
     is confined to the area above the strip, so legends and labels never overlap it.

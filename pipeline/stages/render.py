@@ -29,15 +29,21 @@ import pandas as pd
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.catalog import read_results_table, require
-from pipeline.chapter import CHAPTERS_DIR, Chapter, ViewInputs, absent_chapters, load_chapters
-from pipeline.config import LANGUAGES, PROJECT_ROOT, OutputPaths
-from pipeline.errors import UserError
-from pipeline.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
-from pipeline.io import read_json, write_bytes, write_text
-from pipeline.numbering import References
-from pipeline.strings import load_strings
-from pipeline.view import fill, join_names
+from pipeline.outputs.catalog import read_results_table, require
+from pipeline.outputs.io import read_json, write_bytes, write_text
+from pipeline.report.chapter import (
+    CHAPTERS_DIR,
+    Chapter,
+    ViewInputs,
+    absent_chapters,
+    load_chapters,
+)
+from pipeline.report.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
+from pipeline.report.numbering import References
+from pipeline.report.strings import load_strings
+from pipeline.report.view import fill, join_names
+from pipeline.study.config import LANGUAGES, PROJECT_ROOT, OutputPaths
+from pipeline.study.errors import UserError
 
 TEMPLATE_DIR = PROJECT_ROOT / "report_templates"
 STYLESHEET = TEMPLATE_DIR / "report.css"

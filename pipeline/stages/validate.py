@@ -18,16 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import console
-from pipeline.catalog import parsed_parquet, require
-from pipeline.codebook import INSTRUMENT_FILES, Codebook, Instrument, Variable, normalise_label
-from pipeline.config import OutputPaths, StudyConfig
-from pipeline.errors import UserError, cells_message, row_list
-from pipeline.ingest import read_ingested
-from pipeline.io import atomic_write, read_json, write_csv
-from pipeline.privacy import redact_value
-from pipeline.transaction import remove
-from pipeline.values import (
+from pipeline.inputs.values import (
     ACTION_ERROR,
     PARSE_FAILURES,
     CellIssue,
@@ -38,6 +29,21 @@ from pipeline.values import (
     explain_failures,
     parse_column,
 )
+from pipeline.outputs import console
+from pipeline.outputs.catalog import parsed_parquet, require
+from pipeline.outputs.io import atomic_write, read_json, write_csv
+from pipeline.outputs.transaction import remove
+from pipeline.stages.ingest import read_ingested
+from pipeline.study.codebook import (
+    INSTRUMENT_FILES,
+    Codebook,
+    Instrument,
+    Variable,
+    normalise_label,
+)
+from pipeline.study.config import OutputPaths, StudyConfig
+from pipeline.study.errors import UserError, cells_message, row_list
+from pipeline.study.privacy import redact_value
 
 REPORT_COLUMNS = [
     "instrument", "file", "row", "respondent", "column", "value",
@@ -335,7 +341,7 @@ def parse_instrument(
 def redacted_values(values: pd.Series) -> pd.Series:
     """The validation report's ``value`` column with personal data replaced by markers,
     worked out once per distinct value: the free-text rules, and a whole value that is a
-    BSN- or phone-shaped number (:func:`pipeline.privacy.redact_value`) whatever the
+    BSN- or phone-shaped number (:func:`pipeline.study.privacy.redact_value`) whatever the
     column, since an out-of-range number may be a phone number typed into a count."""
     codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
     if not len(uniques):
@@ -522,7 +528,7 @@ def read_parsed(
 def run_validate(config: StudyConfig, paths: OutputPaths, codebook: Codebook) -> dict[str, int]:
     """Validate one instrument at a time; its typed values go to ``data/interim/parsed/``
     as soon as it is done. A hard error in a later instrument undoes them: the CLI runs
-    every stage as a transaction (``pipeline/transaction.py``)."""
+    every stage as a transaction (``pipeline/outputs/transaction.py``)."""
 
     def keep(name: str, p: ParsedInstrument) -> None:
         table = parsed_table(p)

@@ -1,1 +1,2 @@
-"""What the study is: its config, codebook, analysis plan, schema, errors and personal-data rules."""
+"""What the study is: its config, codebook, analysis plan, schema, errors and personal-data
+rules."""

@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.errors import UserError
-from pipeline.schema import (
+from pipeline.study.errors import UserError
+from pipeline.study.schema import (
     Table,
     TableList,
     TableMap,

@@ -6,9 +6,9 @@ the same relative layout: ``build/<config file name>/`` by default (:func:`defau
 each study in a folder of its own), ``--out DIR`` otherwise.
 
 The config is checked against one schema (:data:`SCHEMA`: per table, setting -> validator;
-the mechanism, shared with the codebook and the analysis plan, is :mod:`pipeline.schema`).
+the mechanism, shared with the codebook and the analysis plan, is :mod:`pipeline.study.schema`).
 An unknown table or setting, a value of the wrong type or outside its range stops the run
-with a :class:`~pipeline.errors.UserError` (exit code 2) that names the setting and, for a
+with a :class:`~pipeline.study.errors.UserError` (exit code 2) that names the setting and, for a
 misspelt name, the nearest valid one. Nothing is silently ignored or coerced.
 """
 
@@ -25,21 +25,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
-from pipeline.errors import UserError
-from pipeline.privacy import redact_label
-from pipeline.schema import Invalid as _Invalid
-from pipeline.schema import boolean as _boolean
-from pipeline.schema import check_table as _check_table
-from pipeline.schema import choice as _choice
-from pipeline.schema import did_you_mean as _did_you_mean
-from pipeline.schema import expect as _expect
-from pipeline.schema import kind as _kind
-from pipeline.schema import nonempty_string as _nonempty_string
-from pipeline.schema import string as _string
-from pipeline.schema import whole as _whole
+from pipeline.study.codebook import INSTRUMENT_FILES, SURVEYS, Codebook, Unit, load_codebook
+from pipeline.study.errors import UserError
+from pipeline.study.privacy import redact_label
+from pipeline.study.schema import Invalid as _Invalid
+from pipeline.study.schema import boolean as _boolean
+from pipeline.study.schema import check_table as _check_table
+from pipeline.study.schema import choice as _choice
+from pipeline.study.schema import did_you_mean as _did_you_mean
+from pipeline.study.schema import expect as _expect
+from pipeline.study.schema import kind as _kind
+from pipeline.study.schema import nonempty_string as _nonempty_string
+from pipeline.study.schema import string as _string
+from pipeline.study.schema import whole as _whole
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 #: Where each study builds by default: ``build/<config file name without .toml>/``.
 BUILD_DIR = PROJECT_ROOT / "build"
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook"

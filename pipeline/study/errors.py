@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pipeline.privacy import redact_text
+from pipeline.study.privacy import redact_text
 
 #: How many row numbers a message about many rows lists before "…".
 ROWS_LISTED = 10
@@ -24,7 +24,7 @@ class UserError(Exception):
 
     Messages quote what the user typed (file, sheet and column names, values, settings),
     and they reach the terminal and ``logs/run_summary.json``: personal data in them is
-    redacted here (:func:`pipeline.privacy.redact_text`), whatever the message.
+    redacted here (:func:`pipeline.study.privacy.redact_text`), whatever the message.
     """
 
     def __init__(self, messages: str | Iterable[str], *, hint: str | None = None) -> None:
@@ -35,7 +35,7 @@ class UserError(Exception):
 
     def __reduce__(self) -> tuple:
         # Keep messages and hint when the error crosses a process boundary (a worker of
-        # pipeline.parallel.ordered_map raises it in the caller).
+        # pipeline.runner.parallel.ordered_map raises it in the caller).
         return (_rebuild, (self.messages, self.hint))
 
     @classmethod
@@ -65,7 +65,7 @@ def _unescape(match: re.Match[str]) -> str:
 
 
 def redact_message(text: str) -> str:
-    """A message with personal data redacted (:func:`pipeline.privacy.redact_text`), also
+    """A message with personal data redacted (:func:`pipeline.study.privacy.redact_text`), also
     where a quoted name shows its zero-width or no-break spaces as escapes (``repr``):
     the escapes are then read as the characters they stand for."""
     if "\\" in text:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, Instrument
-from pipeline.errors import UserError
-from pipeline.schema import (
+from pipeline.study.codebook import Codebook, Instrument
+from pipeline.study.errors import UserError
+from pipeline.study.schema import (
     Table,
     TableList,
     TableMap,
@@ -44,7 +44,7 @@ RULE_KEYS = {
     "count": (("mrset",), ("exclude",)),
 }
 
-#: Every key the plan may have (checked with pipeline.schema; see data/codebook/README.md).
+#: Every key the plan may have (checked with pipeline.study.schema; see data/codebook/README.md).
 PLAN_SCHEMA = {
     "outcomes": TableList(
         {

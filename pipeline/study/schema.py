@@ -6,7 +6,7 @@ the value, possibly converted, or raises :class:`Invalid` saying what was expect
 nested shape: :class:`Table` (a table with its own keys), :class:`TableList` (an array of
 tables, ``[[variables]]``) or :class:`TableMap` (a table of named entries that share one
 rule, ``[value_sets.<name>]``). :func:`check_table` walks a document against a schema and
-raises a :class:`~pipeline.errors.UserError` for the first problem, naming the file, the
+raises a :class:`~pipeline.study.errors.UserError` for the first problem, naming the file, the
 path of the key, and for an unknown key the nearest valid name. Nothing is coerced: a
 boolean must be ``true``/``false`` and a code a whole number.
 """
@@ -17,7 +17,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pipeline.errors import UserError
+from pipeline.study.errors import UserError
 
 
 class Invalid(ValueError):

@@ -12,9 +12,9 @@ import tomllib
 
 import pandas as pd
 
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
-from pipeline.codebook import Codebook
-from pipeline.view import records
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.view import records
+from pipeline.study.codebook import Codebook
 
 FEATURES_FILE = "comparison.toml"
 #: Register figures compared: (key, register column).

@@ -26,8 +26,8 @@ from analysis.items import (
     describe_numeric_items,
 )
 from analysis.multiplicity import adjust_pvalues
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
-from pipeline.view import records
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.view import records
 
 INSTRUMENT = "employers"
 TOTAL = "total"
@@ -71,7 +71,7 @@ TEST_COLUMNS = ("block", "item", "kind", "test", "statistic", "dof", "p_val", "p
 
 
 def _spec(name: str, columns: tuple[str, ...], description: str, **disclosure: Any) -> TableSpec:
-    from pipeline.catalog import RESULT_COLUMNS
+    from pipeline.outputs.catalog import RESULT_COLUMNS
 
     extra = {c: EXTRA[c] for c in columns if c not in RESULT_COLUMNS and c in EXTRA}
     return TableSpec(name, columns, description, extra_columns=extra, **disclosure)

@@ -25,8 +25,8 @@ from analysis.items import (
     describe_categorical_items,
     describe_numeric_items,
 )
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
-from pipeline.view import records
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.view import records
 
 BLOCKS = ("background", "work", "search", "self_efficacy", "treatment", "werktop", "other")
 BLOCK_OF = {

@@ -1,7 +1,7 @@
 """Chapter 8, conclusions: the claims scorecard and the study's conclusions built from it.
 
 Every chapter that re-tests a headline claim of the 2014 study puts ``claim_record`` dicts
-(``pipeline/claims.py``) in a list under ``stats[<chapter>]["claims"]``. This chapter runs
+(``pipeline/report/claims.py``) in a list under ``stats[<chapter>]["claims"]``. This chapter runs
 after them (registry order), collects every record from ``inputs.earlier`` and writes
 
 - ``claims_scorecard``: one row per record (a claim may rest on several records, e.g.
@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.chapter import (
+from pipeline.report.chapter import (
     AnalysisInputs,
     Chapter,
     ChapterResults,
@@ -33,8 +33,8 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.claims import CLAIMS, claim_strings
-from pipeline.view import records
+from pipeline.report.claims import CLAIMS, claim_strings
+from pipeline.report.view import records
 
 #: Which chapter is expected to test each claim, and the data set it rests on.
 TESTED_BY = {

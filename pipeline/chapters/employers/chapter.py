@@ -28,8 +28,8 @@ from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.multiplicity import adjust_pvalues
 from analysis.multiresponse import describe_multiresponse
 from analysis.ratings import RATING_COLUMNS, describe_rating
-from pipeline import charts
-from pipeline.chapter import (
+from pipeline.report import charts
+from pipeline.report.chapter import (
     AnalysisInputs,
     Chapter,
     ChapterResults,
@@ -38,10 +38,10 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.claims import claim_record, value
-from pipeline.disclosure_control import without_markers
-from pipeline.formatting import fmt_level
-from pipeline.view import records
+from pipeline.report.claims import claim_record, value
+from pipeline.report.disclosure_control import without_markers
+from pipeline.report.formatting import fmt_level
+from pipeline.report.view import records
 
 INSTRUMENT = "employers"
 #: Code standing for "weet niet / geen antwoord" in the Likert figures (the codebook's 9).
@@ -160,7 +160,7 @@ LABELS = {
 
 
 def _spec(name: str, columns: Sequence[str], description: str, **disclosure: Any) -> TableSpec:
-    from pipeline.catalog import RESULT_COLUMNS
+    from pipeline.outputs.catalog import RESULT_COLUMNS
 
     extra = {c: LABELS[c] for c in columns if c not in RESULT_COLUMNS and c in LABELS}
     return TableSpec(name, tuple(columns), description, extra_columns=extra, **disclosure)

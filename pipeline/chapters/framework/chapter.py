@@ -7,6 +7,6 @@ how this replication turns the framework into testable claims.
 
 from __future__ import annotations
 
-from pipeline.chapter import Chapter
+from pipeline.report.chapter import Chapter
 
 CHAPTER = Chapter(key="framework")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, SourceAbsent
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, SourceAbsent
 
 TARGETS = (("contacten", "doel_contacten"), ("regulier", "doel_regulier"), ("wep", "doel_wep"))
 

@@ -38,9 +38,9 @@ import pandas as pd
 from analysis.estimability import note_reason
 from analysis.multiplicity import adjust_pvalues
 from analysis.weighting import SMD_THRESHOLD, VR_BOUNDS
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults
-from pipeline.errors import UserError
-from pipeline.formatting import is_missing
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults
+from pipeline.report.formatting import is_missing
+from pipeline.study.errors import UserError
 
 # ``name as name``: not used here, re-exported for tests/ (``chapter_module("jobseekers")``)
 # and benchmarks/bench_pmm.py, which reach the chapter's pieces through this module.

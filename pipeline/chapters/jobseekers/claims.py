@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.estimability import note_reason
-from pipeline.claims import claim_record, value
-from pipeline.formatting import is_missing
-from pipeline.plan import Outcome
+from pipeline.report.claims import claim_record, value
+from pipeline.report.formatting import is_missing
+from pipeline.study.plan import Outcome
 
 from .common import PRIMARY_MEASURE, _f
 
@@ -76,7 +76,7 @@ def _labels(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
            truth: Mapping[str, Any] | None, wishes_coded: bool) -> list[dict]:  # fmt: skip
     """Claim records for claims 1-4 and 8 (rule and evidence keys in ``[jobseekers.claims]``
-    of this chapter's strings; shape in ``pipeline/claims.py``)."""
+    of this chapter's strings; shape in ``pipeline/report/claims.py``)."""
     kinds = {o.name: o.kind for o in members}
     by_name = {o.name: o for o in members}
     records_ = []

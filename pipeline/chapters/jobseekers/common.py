@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.estimability import not_estimable_note
-from pipeline.errors import UserError
-from pipeline.formatting import is_missing
-from pipeline.plan import AnalysisPlan, Outcome
+from pipeline.report.formatting import is_missing
+from pipeline.study.errors import UserError
+from pipeline.study.plan import AnalysisPlan, Outcome
 
 #: The outcome family compared, the treatment indicator (1 = Werktop candidate, 0 = control)
 #: and the unit column (unit fixed effects, imputation indicators).

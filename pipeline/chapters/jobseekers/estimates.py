@@ -20,7 +20,7 @@ from analysis.multiplicity import adjust_pvalues
 from analysis.pooling import rubin_combine
 from analysis.proportions import compare_proportions
 from analysis.weighting import weighted_effect
-from pipeline.plan import Outcome
+from pipeline.study.plan import Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES

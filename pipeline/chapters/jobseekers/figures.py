@@ -13,11 +13,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.weighting import SMD_THRESHOLD
-from pipeline import charts
-from pipeline.chapter import FigureInputs, FigureSpec
-from pipeline.disclosure_control import without_markers
-from pipeline.figure_style import GROUP_COLOURS, percent_axis, wrap
-from pipeline.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
+from pipeline.report import charts
+from pipeline.report.chapter import FigureInputs, FigureSpec
+from pipeline.report.disclosure_control import without_markers
+from pipeline.report.figure_style import GROUP_COLOURS, percent_axis, wrap
+from pipeline.report.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
 
 
 def draw_employment(inputs: FigureInputs) -> Figure:

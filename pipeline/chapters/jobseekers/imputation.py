@@ -20,10 +20,10 @@ from analysis.weighting import (
     propensity_scores,
     weight_summary,
 )
-from pipeline import console
-from pipeline.errors import UserError
-from pipeline.parallel import ordered_map, resolve_workers
-from pipeline.plan import Outcome
+from pipeline.outputs import console
+from pipeline.runner.parallel import ordered_map, resolve_workers
+from pipeline.study.errors import UserError
+from pipeline.study.plan import Outcome
 
 from .common import TREATMENT, UNIT
 from .estimates import _design_columns, _fixed_effects, set_estimates

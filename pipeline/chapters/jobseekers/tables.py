@@ -24,9 +24,9 @@ from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
 from analysis.sensitivity import EVALUE_COLUMNS, evalue
 from analysis.weighting import BALANCE_COLUMNS, OVERLAP_BIN_COLUMNS, WEIGHT_SUMMARY_COLUMNS
-from pipeline.chapter import AnalysisInputs, TableSpec
-from pipeline.formatting import is_missing
-from pipeline.plan import AnalysisPlan, Outcome
+from pipeline.report.chapter import AnalysisInputs, TableSpec
+from pipeline.report.formatting import is_missing
+from pipeline.study.plan import AnalysisPlan, Outcome
 
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
 

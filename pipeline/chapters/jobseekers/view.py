@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.chapter import ViewInputs
-from pipeline.view import records
+from pipeline.report.chapter import ViewInputs
+from pipeline.report.view import records
 
 
 def _with_notes(rows: list[dict], failed: list[dict], table: str,

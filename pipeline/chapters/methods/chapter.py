@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
-from pipeline.codebook import Codebook
-from pipeline.view import records
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.view import records
+from pipeline.study.codebook import Codebook
 
 FLOW = TableSpec(
     "sample_flow",
@@ -56,7 +56,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 def flow_groups(frame: pd.DataFrame, strings: dict, language: str) -> list[dict]:
     """Sample flow per instrument, in file order: raw, the exclusions, kept."""
-    from pipeline.errors import UserError
+    from pipeline.study.errors import UserError
 
     reasons = strings["reasons"]
     unknown = sorted(set(frame["step"]) - set(STEP_ORDER))

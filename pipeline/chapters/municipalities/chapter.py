@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
-from pipeline.codebook import Codebook
-from pipeline.view import grouped, records
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.view import grouped, records
+from pipeline.study.codebook import Codebook
 
 CONTINUE_PREFIX = "voortzetten_"
 EMBED_PREFIX = "borging_"

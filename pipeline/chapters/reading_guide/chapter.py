@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.chapter import Chapter
+from pipeline.report.chapter import Chapter
 
 CHAPTER = Chapter(
     key="reading_guide",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.catalog import SURVEYS
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults
+from pipeline.outputs.catalog import SURVEYS
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults
 
 
 def response(flow: pd.DataFrame) -> list[dict]:

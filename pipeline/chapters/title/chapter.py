@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.chapter import AnalysisInputs, Chapter, ChapterResults, SourceAbsent
+from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, SourceAbsent
 
 
 def analyze(inputs: AnalysisInputs) -> ChapterResults:

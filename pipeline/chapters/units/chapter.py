@@ -24,7 +24,7 @@ from analysis.efficiency import (
     unit_efficiency,
 )
 from analysis.units import goal_attainment
-from pipeline.chapter import (
+from pipeline.report.chapter import (
     AnalysisInputs,
     Chapter,
     ChapterResults,
@@ -34,12 +34,12 @@ from pipeline.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.charts import _new_figure, scatter_labelled
-from pipeline.claims import claim_record, value
-from pipeline.codebook import Codebook
-from pipeline.figure_style import OKABE_ITO, percent_axis
-from pipeline.formatting import fmt_number, fmt_p_rel, fmt_pct, is_missing
-from pipeline.view import grouped, records
+from pipeline.report.charts import _new_figure, scatter_labelled
+from pipeline.report.claims import claim_record, value
+from pipeline.report.figure_style import OKABE_ITO, percent_axis
+from pipeline.report.formatting import fmt_number, fmt_p_rel, fmt_pct, is_missing
+from pipeline.report.view import grouped, records
+from pipeline.study.codebook import Codebook
 
 INDICATORS = [
     ("contacten", "doel_contacten", "behaald_contacten"),
