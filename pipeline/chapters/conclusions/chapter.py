@@ -85,7 +85,7 @@ SCORECARD = TableSpec(
     "Claims scorecard: each headline claim of the 2014 study (design brief §1) with the "
     "verdict of every record a chapter made and the claim-level verdict",
     extra_columns={
-        "claim": ("integer", "Headline claim number (pipeline/claims.py, 1-8)"),
+        "claim": ("integer", "Headline claim number (pipeline/report/claims.py, 1-8)"),
         "part": ("integer", "Record number within the claim (1, 2, ...; a claim may rest on "
                  "several records)"),
         "chapter": ("string", "Chapter that recorded the verdict (empty: no chapter did)"),
@@ -93,7 +93,7 @@ SCORECARD = TableSpec(
         "claim_verdict": ("string", "Verdict on the whole claim: supported when every record "
                           "is supported, not_supported when any is not, else not_testable"),
         "rule": ("string", "Key of the rule applied, in [<chapter>.claims] of the recording "
-                 "chapter's strings (pipeline/claims.py)"),
+                 "chapter's strings (pipeline/report/claims.py)"),
         "short_rule": ("string", "Key of the rule in a few words, in the same strings table"),
         "evidence": ("string", "Key of what the numbers showed, or why the claim is not "
                      "testable (recording chapter's [<chapter>.claims]; for a claim no "
@@ -344,7 +344,7 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str:
     text = table.get(key)
     if not isinstance(text, str):
         raise KeyError(f"claims scorecard: no string {key!r} in {where}; add it to the "
-                       "recording chapter's nl.toml and en.toml (pipeline/claims.py)")
+                       "recording chapter's nl.toml and en.toml (pipeline/report/claims.py)")
     return text
 
 
