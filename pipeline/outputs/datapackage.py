@@ -27,8 +27,9 @@ DERIVED_FIELDS = {
     "instrument": ("string", "Instrument (employers, candidates, control, register, interviews)"),
     "file": ("string", "Name of the raw export"),
     "row": ("integer", "Row in the raw export (header = row 1; SPSS: case number)"),
-    "reason": ("string", "Exclusion reason code (see pipeline/stages/clean.py): empty_row, test_row, "
-               "missing_id, duplicate, break_off, ineligible, excluded_by_config"),
+    "reason": ("string", "Exclusion reason code (see pipeline/stages/clean.py): "
+               "excluded_by_config, empty_row, test_row, missing_id, duplicate, break_off, "
+               "ineligible"),
     "detail": ("string", "Why the rule applied to this row"),
     "label_nl": ("string", "Dutch label"),
     "label_en": ("string", "English label"),
