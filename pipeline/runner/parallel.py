@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 __all__ = ["resolve_workers", "ordered_map"]
@@ -73,13 +74,20 @@ def ordered_map(
     _TASK = task
     _return_free_memory()
     try:
+        # concurrent.futures rather than multiprocessing.Pool: Pool.terminate() can hang
+        # when a task fails while the pool's task thread is still feeding tasks (seen on a
+        # loaded machine); the executor cancels what has not started and joins cleanly.
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes=min(workers, n_tasks)) as pool:
-            # chunksize 1: tasks (imputation chains) are few and long
-            for result in pool.imap(_run, range(n_tasks), chunksize=1):
-                results.append(result)  # type: ignore[arg-type]
-                if progress is not None:
-                    progress(len(results))
+        with ProcessPoolExecutor(max_workers=min(workers, n_tasks), mp_context=ctx) as pool:
+            futures = [pool.submit(_run, i) for i in range(n_tasks)]
+            try:
+                for future in futures:  # in task order: tasks are few and long
+                    results.append(future.result())  # type: ignore[arg-type]
+                    if progress is not None:
+                        progress(len(results))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         return results
     finally:
         _TASK = None
