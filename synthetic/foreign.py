@@ -50,7 +50,13 @@ from synthetic import scenario as S
 from synthetic.mess import Survey
 from synthetic.personal_data import PiiFactory
 from synthetic.study import draw_surveys
-from synthetic.writers import _normalise_zip, csv_text, render_table, spss_file_bytes
+from synthetic.writers import (
+    _normalise_zip,
+    csv_text,
+    render_table,
+    spss_coded_column,
+    spss_file_bytes,
+)
 
 FIELD_PERIOD = ("2014-11-01", "2015-07-31")
 PSEUDONYM_KEY = "foreign-demo-key-not-secret"
@@ -464,20 +470,15 @@ def _sav_bytes(seed: int, survey: Survey, unit_index: np.ndarray, cb: Codebook) 
                 recoded[vals == book] = file_code
             vals = recoded
             code_labels = {file_code: v.label(book) for book, file_code in own.items()}
-        miss = survey.item_missing[v.name].to_numpy()
-        if miss.any():
-            codes = np.array(v.missing, dtype=float)
-            second = rng.random(int(miss.sum())) < 0.2
-            vals[miss] = np.where(second & (len(codes) > 1), codes[-1], codes[0])
-        data[h] = pd.Series(vals, dtype="float64")
-        lab = {float(c): text for c, text in sorted(code_labels.items())}
-        lab |= {float(m): cb.missing_codes[m]["nl"] for m in v.missing if m in cb.missing_codes}
-        if lab:
-            value_labels[h] = lab
+        column = spss_coded_column(
+            rng, v, vals, survey.item_missing[v.name].to_numpy(),
+            {float(c): text for c, text in sorted(code_labels.items())}, cb,
+        )
+        data[h], formats[h], measures[h] = column.values, column.format, column.measure
+        if column.value_labels:
+            value_labels[h] = column.value_labels
         if v.missing:
             missing_ranges[h] = [float(m) for m in v.missing]
-        formats[h] = "F8.1" if v.type == "number" else "F8.0"
-        measures[h] = {"categorical": "nominal", "ordinal": "ordinal"}.get(v.type, "scale")
     return spss_file_bytes(
         pd.DataFrame(data),
         file_label="Werktop 2015 kandidaten",

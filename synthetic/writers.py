@@ -19,6 +19,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -220,21 +221,15 @@ def sav_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
             )
             measures[h] = "nominal"
             continue
-        vals = col.to_numpy(dtype=float).copy()
-        miss = survey.item_missing[v.name].to_numpy()
-        if miss.any():
-            codes = np.array(v.missing, dtype=float)
-            second = rng.random(int(miss.sum())) < 0.2
-            vals[miss] = np.where(second & (len(codes) > 1), codes[-1], codes[0])
-        data[h] = pd.Series(vals, dtype="float64")
-        lab = {float(c.code): c.nl for c in v.codes}
-        lab |= {float(m): cb.missing_codes[m]["nl"] for m in v.missing if m in cb.missing_codes}
-        if lab:
-            value_labels[h] = lab
+        column = spss_coded_column(
+            rng, v, col.to_numpy(dtype=float), survey.item_missing[v.name].to_numpy(),
+            {float(c.code): c.nl for c in v.codes}, cb,
+        )
+        data[h], formats[h], measures[h] = column.values, column.format, column.measure
+        if column.value_labels:
+            value_labels[h] = column.value_labels
         if v.missing:
             missing_ranges[h] = [float(m) for m in v.missing]
-        formats[h] = "F8.1" if v.type == "number" else "F8.0"
-        measures[h] = {"categorical": "nominal", "ordinal": "ordinal"}.get(v.type, "scale")
     return spss_file_bytes(
         pd.DataFrame(data),
         file_label=inst.label_nl,
@@ -243,6 +238,36 @@ def sav_bytes(rng: np.random.Generator, survey: Survey, cb: Codebook) -> bytes:
         missing_ranges=missing_ranges,
         variable_format=formats,
         variable_measure=measures,
+    )
+
+
+class SpssColumn(NamedTuple):
+    """One numeric SPSS variable as the writers hand it to pyreadstat."""
+
+    values: pd.Series
+    value_labels: dict[float, str]
+    format: str
+    measure: str
+
+
+def spss_coded_column(
+    rng: np.random.Generator, v: Variable, values: np.ndarray, item_missing: np.ndarray,
+    code_labels: dict[float, str], cb: Codebook,
+) -> SpssColumn:
+    """A numeric column as survey tools store it: item non-response as the variable's
+    missing codes (mostly the first, a fifth the last), value labels for the answer codes
+    (``code_labels``, in the order given) and for the missing codes."""
+    vals = np.array(values, dtype=float)
+    if item_missing.any():
+        codes = np.array(v.missing, dtype=float)
+        second = rng.random(int(item_missing.sum())) < 0.2
+        vals[item_missing] = np.where(second & (len(codes) > 1), codes[-1], codes[0])
+    labels = dict(code_labels)
+    labels |= {float(m): cb.missing_codes[m]["nl"] for m in v.missing if m in cb.missing_codes}
+    return SpssColumn(
+        pd.Series(vals, dtype="float64"), labels,
+        "F8.1" if v.type == "number" else "F8.0",
+        {"categorical": "nominal", "ordinal": "ordinal"}.get(v.type, "scale"),
     )
 
 
