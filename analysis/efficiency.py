@@ -30,7 +30,8 @@ EFFICIENCY_COLUMNS = [
     "hours_per_placement", "hours_per_contact", "n_indicators", "n_targets_met",
     "mean_attainment", "min_attainment",
 ]  # fmt: skip
-ASSOCIATION_COLUMNS = ["outcome", "predictor", "n", "spearman_rho", "p_val_exact"]
+ASSOCIATION_COLUMNS = ["outcome", "predictor", "n", "spearman_rho", "p_val_exact",
+                       "p_min_exact"]
 CLASSIFICATION_COLUMNS = [
     "unit", "n_indicators", "n_targets_met", "mean_attainment", "min_attainment",
     "exceeds", "far_below",
@@ -200,7 +201,8 @@ def attainment_association(
     Returns
     -------
     pandas.DataFrame
-        One row per predictor: ``outcome, predictor, n, spearman_rho, p_val_exact``.
+        One row per predictor: ``outcome, predictor, n, spearman_rho, p_val_exact,
+        p_min_exact`` (the smallest p-value these n units can give).
 
     Notes
     -----
@@ -213,7 +215,8 @@ def attainment_association(
         res = exact_rank_correlation(_float(table, predictor), _float(table, outcome)).iloc[0]
         rows.append({"outcome": outcome, "predictor": predictor, "n": int(res["n"]),
                      "spearman_rho": float(res["spearman_rho"]),
-                     "p_val_exact": float(res["p_val_exact"])})  # fmt: skip
+                     "p_val_exact": float(res["p_val_exact"]),
+                     "p_min_exact": float(res["p_min_exact"])})  # fmt: skip
     return pd.DataFrame(rows, columns=ASSOCIATION_COLUMNS)
 
 

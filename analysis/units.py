@@ -14,7 +14,7 @@ from scipy import stats
 __all__ = ["goal_attainment", "exact_rank_correlation"]
 
 GOAL_COLUMNS = ["unit", "indicator", "target", "achieved", "attainment", "target_met"]
-RANK_CORRELATION_COLUMNS = ["n", "spearman_rho", "p_val_exact"]
+RANK_CORRELATION_COLUMNS = ["n", "spearman_rho", "p_val_exact", "p_min_exact"]
 MAX_EXACT_N = 9  # 9! = 362,880 pairings; beyond this full enumeration gets slow
 
 
@@ -85,8 +85,10 @@ def exact_rank_correlation(x: Any, y: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row: ``n`` (complete pairs), ``spearman_rho``, ``p_val_exact``. Both are
-        NaN if x or y is constant.
+        One row: ``n`` (complete pairs), ``spearman_rho``, ``p_val_exact`` and
+        ``p_min_exact``, the smallest two-sided p-value any pairing of these ranks can
+        reach (that of the perfectly concordant pairing; 2/n! without ties). All but ``n``
+        are NaN if x or y is constant.
 
     Notes
     -----
@@ -108,7 +110,7 @@ def exact_rank_correlation(x: Any, y: Any) -> pd.DataFrame:
     rx = stats.rankdata(pairs["x"].to_numpy())
     ry = stats.rankdata(pairs["y"].to_numpy())
     if np.ptp(rx) == 0 or np.ptp(ry) == 0:
-        rho, p_val = float("nan"), float("nan")
+        rho, p_val, p_min = float("nan"), float("nan"), float("nan")
     else:
         rho = float(stats.spearmanr(pairs["x"], pairs["y"]).statistic)
 
@@ -116,10 +118,14 @@ def exact_rank_correlation(x: Any, y: Any) -> pd.DataFrame:
             # Pearson correlation of (fixed) ranks == Spearman's rho of the pairing.
             return stats.pearsonr(a, b, axis=axis).statistic
 
-        res = stats.permutation_test(
-            (rx, ry), statistic, permutation_type="pairings", n_resamples=np.inf,
-            alternative="two-sided", vectorized=True,
-        )  # fmt: skip
-        p_val = float(res.pvalue)
-    return pd.DataFrame([{"n": n, "spearman_rho": rho, "p_val_exact": p_val}],
+        def exact_p(a: np.ndarray, b: np.ndarray) -> float:
+            return float(stats.permutation_test(
+                (a, b), statistic, permutation_type="pairings", n_resamples=np.inf,
+                alternative="two-sided", vectorized=True,
+            ).pvalue)  # fmt: skip
+
+        p_val = exact_p(rx, ry)
+        p_min = exact_p(np.sort(rx), np.sort(ry))
+    return pd.DataFrame([{"n": n, "spearman_rho": rho, "p_val_exact": p_val,
+                          "p_min_exact": p_min}],
                         columns=RANK_CORRELATION_COLUMNS)  # fmt: skip

@@ -38,6 +38,8 @@ from pipeline.report.chapter import (
     absent_chapters,
     load_chapters,
 )
+from pipeline.report.anchors import check as check_anchors
+from pipeline.report.anchors import stat
 from pipeline.report.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
 from pipeline.report.numbering import References
 from pipeline.report.strings import load_strings
@@ -166,6 +168,7 @@ def make_environment(language: str, chapters_dir: Path = CHAPTERS_DIR) -> Enviro
     for name, function in LANGUAGE_FILTERS.items():
         env.filters[name] = partial(function, language=language)
     env.filters["fmt_check"] = fmt_check
+    env.filters["stat"] = partial(stat, language=language)
     env.filters["fill"] = fill
     env.filters["join_names"] = join_names
     env.globals["MISSING"] = MISSING
@@ -246,6 +249,10 @@ def render_report(
     chapters = tuple(chapters) if chapters is not None else load_chapters()
     inputs = load_inputs(paths, chapters, language)
     html = render_html(inputs, language, chapters)
+    problems = check_anchors(html, inputs["tables"], language)
+    if problems:  # a template shows a copy of a statistic that is not its results row
+        raise RuntimeError("report statistics disagree with their results rows:\n  "
+                           + "\n  ".join(problems))
     pdf = html_to_pdf(html)
     html_path = write_text(paths.report(language, "html"), html)
     pdf_path = write_bytes(paths.report(language, "pdf"), pdf)

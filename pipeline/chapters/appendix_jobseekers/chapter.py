@@ -89,9 +89,9 @@ NUMERIC = TableSpec(
 TESTS = TableSpec(
     "appendix_jobseekers_tests",
     ("block", "item", "kind", "n_1", "n_2", "test", "statistic", "dof", "p_val",
-     "effect_size", "effect_size_type", "p_adj", "note"),
+     "effect_size", "effect_size_type", "p_adj", "family", "note"),
     "Appendix II: Werktop vs control per question asked of both groups, with "
-    "Benjamini-Hochberg-adjusted p across the appendix",
+    "Benjamini-Hochberg-adjusted p within the item's multiplicity family",
     extra_columns={
         "block": CATEGORICAL.extra_columns["block"],
         "item": CATEGORICAL.extra_columns["item"],
@@ -102,8 +102,10 @@ TESTS = TableSpec(
                  "not_computable (analysis/items.py)"),
         "effect_size": ("number", "Cramér's V, rank-biserial correlation or Hedges' g"),
         "effect_size_type": ("string", "Which effect size: cramers_v, rank_biserial, hedges_g"),
-        "p_adj": ("number", "Benjamini-Hochberg-adjusted p across every tested item of "
-                  "appendix II"),
+        "p_adj": ("number", "Benjamini-Hochberg-adjusted p within the item's family"),
+        "family": ("string", "Multiplicity family: 'appendix' (every tested item of appendix "
+                   "II outside a multiple-response set) or 'set:<name>' (the items of one "
+                   "multiple-response set, the family chapter 6 corrects them in)"),
     },
     may_be_empty=True,
 )
@@ -154,7 +156,7 @@ def item_specs(codebook, plan) -> list[dict]:
         out.append({
             "spec": ItemSpec(var.name, kind, codes, labels_nl, tuple(var.missing)),
             "block": block, "question_nl": var.question_nl, "question_en": var.question_en,
-            "labels_en": labels_en, "werktop_only": werktop_only,
+            "labels_en": labels_en, "werktop_only": werktop_only, "mrset": var.mrset,
         })  # fmt: skip
     return out
 
@@ -167,6 +169,18 @@ def _unit_codes(data: pd.DataFrame, codebook, items: list[dict]) -> pd.DataFrame
         return data
     position = {u.id: k for k, u in enumerate(codebook.units, start=1)}
     return data.assign(**{name: data[name].map(position) for name in units})
+
+
+def _adjust_by_family(tests: pd.DataFrame, items: list[dict]) -> pd.DataFrame:
+    """Benjamini-Hochberg per multiplicity family: the items of a multiple-response set
+    form the set's own family (as chapter 6 tests the set, so one item has one adjusted p
+    in the whole report); every other tested item belongs to the appendix family."""
+    family = {i["spec"].name: (f"set:{i['mrset']}" if i["mrset"] else "appendix")
+              for i in items}  # fmt: skip
+    tests = tests.assign(family=tests["item"].map(family).fillna("appendix"))
+    parts = [adjust_item_pvalues(part, "fdr_bh")
+             for _, part in tests.groupby("family", sort=False)]  # fmt: skip
+    return pd.concat(parts).sort_index()
 
 
 def appendix_tables(
@@ -199,8 +213,8 @@ def appendix_tables(
     cat = cat.merge(meta, on="item", how="left", sort=False)
     num = num.merge(meta, on="item", how="left", sort=False)
     if shared:
-        tests = adjust_item_pvalues(compare_items(data, shared, groups, group_order=GROUPS,
-                                                  seed=seed), "fdr_bh")  # fmt: skip
+        tests = _adjust_by_family(compare_items(data, shared, groups, group_order=GROUPS,
+                                                seed=seed), items)  # fmt: skip
     else:
         tests = pd.DataFrame(columns=[*TESTS.columns, "p_adj_method"])
     tests = tests.merge(meta[["item", "block"]], on="item", how="left", sort=False)
@@ -229,11 +243,21 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
     return ChapterResults(tables=tables, stats=stats)
 
 
+def _anchored(test: dict) -> dict:
+    """A test row for the template; an item of a multiple-response set is anchored to
+    chapter 6's row of that set (``jobseekers_channels``), so the consistency check
+    (``pipeline.report.anchors``) compares the two copies of its adjusted p."""
+    if str(test.get("family") or "").startswith("set:"):
+        return {**test, "_table": "jobseekers_channels", "p_adj_bh": test["p_adj"],
+                "in_set": True}
+    return {**test, "_table": TESTS.name, "in_set": False}
+
+
 def view(inputs: ViewInputs) -> dict:
     """Blocks -> items -> rows, for the template (one table per block)."""
     cat = inputs.tables[CATEGORICAL.name]
     num = inputs.tables[NUMERIC.name]
-    tests = {r["item"]: r for r in records(inputs.tables[TESTS.name])}
+    tests = {r["item"]: _anchored(r) for r in records(inputs.tables[TESTS.name])}
     blocks = []
     for block in BLOCKS:
         items = []

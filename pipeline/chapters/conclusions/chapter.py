@@ -61,6 +61,19 @@ CRUDE = {
     "employment": ("risk_difference", "rd_ci_low", "rd_ci_high", "crude_rd"),
     "scales": ("mean_difference", "md_ci_low", "md_ci_high", "crude_md"),
 }
+#: The measure of the crude row in ``jobseekers_effects`` each crude display reads.
+CRUDE_EFFECT_MEASURE = {"crude_rd": "risk_difference", "crude_md": "mean_difference"}
+
+
+def _effects_row(outcome: str, method: str, measure: str | None, estimate: float | None,
+                 low: float | None, high: float | None, p_adj: float | None) -> dict | None:
+    """The ``jobseekers_effects`` row a key effect is a copy of, as the template's
+    ``stat`` filter anchors it (``pipeline.report.anchors``); None without a measure."""
+    if not measure:
+        return None
+    return {"_table": "jobseekers_effects", "outcome": outcome, "method": method,
+            "measure": measure, "estimate": estimate, "ci_low": low, "ci_high": high,
+            "p_adj": p_adj}  # fmt: skip
 #: How each measure is displayed (its label and long name are in the conclusions strings,
 #: ``[conclusions.measures.<measure>]``): ``ratio`` and ``number`` with two decimals,
 #: ``pp`` a difference of proportions in percentage points, ``pct`` a proportion as a
@@ -277,19 +290,28 @@ def key_effects(earlier: Mapping[str, Any], table: pd.DataFrame) -> list[dict[st
             labels = _outcome_labels(record, crude)
             if crude is not None and spec is not None and _number(crude.get(spec[0])) is not None:
                 est, low, high, measure = spec
+                values = (_number(crude.get(est)), _number(crude.get(low)),
+                          _number(crude.get(high)))  # fmt: skip
                 out.append({
                     "claim": claim, "estimator": "crude", "outcome": outcome, **labels,
-                    "measure": measure, "estimate": _number(crude.get(est)),
-                    "ci_low": _number(crude.get(low)), "ci_high": _number(crude.get(high)),
-                    "p_adj": _number(crude.get("p_adj")), "display": measure_kind(measure),
+                    "measure": measure, "estimate": values[0],
+                    "ci_low": values[1], "ci_high": values[2],
+                    # crude comparisons are descriptive: no multiplicity correction
+                    "p_adj": None, "display": measure_kind(measure),
+                    "row": _effects_row(outcome, "crude", CRUDE_EFFECT_MEASURE.get(measure),
+                                        *values, None),
                 })  # fmt: skip
             measure = str(record.get("measure") or "")
+            own = next((o for o in record.get("outcomes") or ()
+                        if isinstance(o, Mapping) and o.get("outcome") == outcome), {})  # fmt: skip
+            low, high = _number(record.get("ci_low")), _number(record.get("ci_high"))
+            p_adj = _number(record.get("p_adj"))
             out.append({
                 "claim": claim, "estimator": "primary", "outcome": outcome, **labels,
-                "measure": measure, "estimate": estimate,
-                "ci_low": _number(record.get("ci_low")),
-                "ci_high": _number(record.get("ci_high")),
-                "p_adj": _number(record.get("p_adj")), "display": measure_kind(measure),
+                "measure": measure, "estimate": estimate, "ci_low": low, "ci_high": high,
+                "p_adj": p_adj, "display": measure_kind(measure),
+                "row": _effects_row(outcome, str(record.get("method") or "adjusted"),
+                                    own.get("measure"), estimate, low, high, p_adj),
             })  # fmt: skip
     return out
 

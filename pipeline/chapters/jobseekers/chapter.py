@@ -107,7 +107,7 @@ def analyze_frame(
         jobseekers = jobseekers[usable]
     jobseekers = jobseekers.reset_index(drop=True)
 
-    binary, scales, _ = crude_tables(jobseekers, members, alpha=alpha, method=method)
+    binary, scales = crude_tables(jobseekers, members, alpha=alpha)
     units = [u.id for u in inputs.codebook.units if (jobseekers[UNIT] == u.id).any()]
     both = jobseekers[TREATMENT].nunique() == 2
 

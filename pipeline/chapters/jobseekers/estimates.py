@@ -39,23 +39,17 @@ def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
 
 
 def crude_tables(
-    jobseekers: pd.DataFrame, members: Sequence[Outcome], *, alpha: float, method: str
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Crude binary and continuous tables; ``p_adj`` over the crude p of the whole family.
-
-    The family's count outcomes enter the crude correction with the p-value of the
-    crude Poisson rate ratio (robust SE); returned as the third value.
+    jobseekers: pd.DataFrame, members: Sequence[Outcome], *, alpha: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Crude binary and continuous tables, descriptive: their p-values are not corrected
+    for multiple testing (the family's one correction runs over the primary adjusted
+    estimates, ``p_adj`` of ``jobseekers_effects``; methods text ``tests_multiplicity``).
+    Count outcomes have their crude rows in ``jobseekers_effects`` only.
     """
     treated = jobseekers[TREATMENT] == 1
     parts: dict[str, list[pd.DataFrame]] = {"binary": [], "continuous": []}
-    count_p: dict[str, float] = {}
     for outcome in members:
         if outcome.kind == "count":
-            try:
-                count_p[outcome.name] = float(
-                    _crude_count(jobseekers, outcome.name, alpha)["p_val"])
-            except NotEstimable:
-                count_p[outcome.name] = float("nan")
             continue
         try:
             row = COMPARE[outcome.kind](
@@ -64,22 +58,16 @@ def crude_tables(
             )
         except ValueError:  # a group without respondents: a row of missing statistics
             spec = EMPLOYMENT if outcome.kind == "binary" else SCALES
-            row = pd.DataFrame([{c: float("nan") for c in spec.columns[3:-1]}])
+            row = pd.DataFrame([{c: float("nan") for c in spec.columns[3:]}])
         if (row["n_treated"] == 0).any() or (row["n_control"] == 0).any():
             # "not computable (n = 0)": say whether respondents or their answers are missing
             row["note"] = empty_group_note(jobseekers, outcome.name)
         parts[outcome.kind].append(_labelled(row, outcome))
     binary = (pd.concat(parts["binary"], ignore_index=True) if parts["binary"]
-              else pd.DataFrame(columns=EMPLOYMENT.columns[:-1]))  # fmt: skip
+              else pd.DataFrame(columns=EMPLOYMENT.columns))  # fmt: skip
     scales = (pd.concat(parts["continuous"], ignore_index=True) if parts["continuous"]
-              else pd.DataFrame(columns=SCALES.columns[:-1]))  # fmt: skip
-    order = [o.name for o in members]
-    p = {**dict(zip(binary["outcome"], binary["p_val"], strict=True)),
-         **dict(zip(scales["outcome"], scales["p_val"], strict=True)), **count_p}  # fmt: skip
-    adjusted = dict(zip(order, adjust_pvalues([p[n] for n in order], method), strict=True))
-    binary["p_adj"] = [adjusted[n] for n in binary["outcome"]]
-    scales["p_adj"] = [adjusted[n] for n in scales["outcome"]]
-    return binary, scales, {n: adjusted[n] for n in count_p}
+              else pd.DataFrame(columns=SCALES.columns))  # fmt: skip
+    return binary, scales
 
 
 def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: Any) -> dict:

@@ -23,7 +23,6 @@ from pipeline.report.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fm
 def draw_employment(inputs: FigureInputs) -> Figure:
     table = without_markers(inputs.tables["employment_comparison"])  # suppressed: no bar
     strings, language = inputs.strings, inputs.language
-    method = inputs.stats["outcome_family"]["method"]
     level = fmt_level(inputs.stats["study"]["confidence"], language)
     label_col = f"label_{language}"
     emp = strings["employment"]
@@ -56,7 +55,6 @@ def draw_employment(inputs: FigureInputs) -> Figure:
                 fontsize=8,
             )
     figs = strings["figures"]
-    method_short = strings["multiplicity"][f"{method}_short"]
     for i, r in enumerate(rows):
         top = max([0.0] + [100 * v for v in (r.p_treated, r.p_control) if not is_missing(v)])
         lines = [
@@ -65,7 +63,7 @@ def draw_employment(inputs: FigureInputs) -> Figure:
                 level=level, ci=fmt_ci(r.rd_ci_low, r.rd_ci_high, 1, language, percent=True)
             ),
         ]
-        lines.append(f"p ({method_short}) {fmt_p_rel(r.p_adj, language)}")
+        lines.append(figs["p_raw"].format(p=fmt_p_rel(r.p_val, language)))
         ax.text(
             i,
             top + y_max * 0.075,

@@ -22,12 +22,28 @@ def _with_notes(rows: list[dict], failed: list[dict], table: str,
     return rows
 
 
+def _applications(rows: list[dict], by_outcome: dict[str, dict]) -> list[dict]:
+    """The count comparisons of Table "applications": the Poisson rows are the effects
+    table's own rows (crude, and adjusted on complete cases), so one model has one result
+    in the report; each is shown before the negative-binomial row of the same data, whose
+    n and means it shares."""
+    out = []
+    for r in rows:
+        if r["method"] == "negative_binomial":
+            meth = "adjusted_cc" if r["covariates"] else "crude"
+            effect = by_outcome.get(r["outcome"], {}).get("rows", {}).get(f"{meth}:rate_ratio")
+            if effect is not None:
+                out.append({**r, "method": "poisson_robust", "effect": effect})
+        out.append(r)
+    return out
+
+
 def view(inputs: ViewInputs) -> dict:
     t = inputs.tables
     failed = inputs.stats["jobseekers"].get("not_estimable", [])
     effects = t["jobseekers_effects"]
     by_outcome: dict[str, dict] = {}
-    for r in records(effects):
+    for r in records(effects, "jobseekers_effects"):
         by_outcome.setdefault(r["outcome"], {"outcome": r["outcome"], "label_nl": r["label_nl"],
                                              "label_en": r["label_en"], "kind": r["kind"],
                                              "rows": {}})  # fmt: skip
@@ -40,18 +56,19 @@ def view(inputs: ViewInputs) -> dict:
         if r["kind"] == "categorical":
             variables[-1]["levels"].append(r)
     return {
-        "employment": records(t["employment_comparison"]),
-        "scales": records(t["scale_comparison"]),
+        "employment": records(t["employment_comparison"], "employment_comparison"),
+        "scales": records(t["scale_comparison"], "scale_comparison"),
         "effects": list(by_outcome.values()),
         "baseline": variables,
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
         "evalues": records(t["jobseekers_evalues"]),
         "applications": _with_notes(
-            records(t["jobseekers_applications"]), failed, "jobseekers_applications",
+            _applications(records(t["jobseekers_applications"]), by_outcome), failed,
+            "jobseekers_applications",
             lambda r, f: (r["outcome"], "adjusted" if r["covariates"] else "crude")
             == (f["outcome"], f["what"])),
-        "channels": records(t["jobseekers_channels"]),
+        "channels": records(t["jobseekers_channels"], "jobseekers_channels"),
         "satisfaction": _with_notes(
             records(t["jobseekers_satisfaction"]), failed, "jobseekers_satisfaction",
             lambda r, f: (r["outcome"], r["method"]) == (f["outcome"], f["what"])),
@@ -60,5 +77,5 @@ def view(inputs: ViewInputs) -> dict:
         "reliability": records(t["jobseekers_reliability"]),
         "item_rest": records(t["jobseekers_item_rest"]),
         "rm_items": records(t["jobseekers_rm_items"]),
-        "rm_rating": records(t["jobseekers_rm_rating"]),
+        "rm_rating": records(t["jobseekers_rm_rating"], "jobseekers_rm_rating"),
     }

@@ -131,6 +131,8 @@ ASSOCIATION = TableSpec(
         "spearman_rho": ("number", "Spearman's rank correlation (average ranks for ties)"),
         "p_val_exact": ("number", "Two-sided exact permutation p-value (all n! pairings); "
                         "descriptive with so few units"),
+        "p_min_exact": ("number", "Smallest two-sided exact p-value these units can give "
+                        "(the perfectly concordant pairing; 2/n! without ties)"),
     },
 )  # fmt: skip
 PROFILES = TableSpec(
@@ -340,7 +342,15 @@ def claim_targets(attainment: pd.DataFrame) -> tuple[dict, dict]:
     return record, summary
 
 
-def claim_support(association: pd.DataFrame) -> tuple[dict, dict]:
+def power_note(p_min: float, alpha: float) -> str | None:
+    """Which words describe the exact test's power (a key of ``[units]`` strings): none
+    when even the perfect ranking cannot reach ``alpha``, low otherwise (None: no test)."""
+    if not math.isfinite(p_min):
+        return None
+    return "association_power_none" if p_min >= alpha else "association_power_low"
+
+
+def claim_support(association: pd.DataFrame, alpha: float = 0.05) -> tuple[dict, dict]:
     """Claim 6: attainment goes with hours invested and with draagvlak (rule in the record)."""
     rows = {str(r["predictor"]): r for r in association.to_dict(orient="records")}
     rhos = {p: float(rows[p]["spearman_rho"]) if p in rows else math.nan for p in PREDICTORS}
@@ -352,12 +362,17 @@ def claim_support(association: pd.DataFrame) -> tuple[dict, dict]:
         verdict = "supported"
     else:
         verdict = "not_supported"
+    p_min = (float(association["p_min_exact"].min()) if "p_min_exact" in association
+             and association["p_min_exact"].notna().any() else math.nan)  # fmt: skip
     summary = {
         "rho_threshold": RHO_THRESHOLD,
         "rho": rhos,
         "p_val_exact": ps,
         "n": ns,
         "verdict": verdict,
+        "p_min_exact": p_min if math.isfinite(p_min) else None,
+        "alpha": alpha,
+        "power_note": power_note(p_min, alpha),
     }
     testable = verdict != "not_testable"
     record = claim_record(
@@ -397,7 +412,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
     unit_met = attainment.groupby("unit", sort=False)["target_met"].all()
     exceeding = [u.name for u in cb.units if bool(unit_met.get(u.id, False))]
     claim5, targets = claim_targets(attainment)
-    claim6, support = claim_support(association)
+    claim6, support = claim_support(association, inputs.alpha)
     stats = {
         "units": {
             "n_units": len(cb.units),
