@@ -31,6 +31,8 @@ from markupsafe import Markup
 
 from pipeline.outputs.catalog import read_results_table, require
 from pipeline.outputs.io import read_json, write_bytes, write_text
+from pipeline.report.anchors import check as check_anchors
+from pipeline.report.anchors import stat
 from pipeline.report.chapter import (
     CHAPTERS_DIR,
     Chapter,
@@ -38,8 +40,6 @@ from pipeline.report.chapter import (
     absent_chapters,
     load_chapters,
 )
-from pipeline.report.anchors import check as check_anchors
-from pipeline.report.anchors import stat
 from pipeline.report.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
 from pipeline.report.numbering import References
 from pipeline.report.strings import load_strings

@@ -16,7 +16,6 @@ from analysis.counts import rate_ratio
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.means import compare_means
 from analysis.models import adjusted_effect, build_design, effect_and_se
-from analysis.multiplicity import adjust_pvalues
 from analysis.pooling import rubin_combine
 from analysis.proportions import compare_proportions
 from analysis.weighting import weighted_effect
