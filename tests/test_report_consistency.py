@@ -84,7 +84,8 @@ def test_the_built_report_file_is_the_checked_one(example):
 
 def _tamper_one_copy(document: str, stat: str) -> str:
     """The document with the *second* rendered copy of ``stat`` changed by one digit."""
-    pattern = re.compile(r'(<span data-stat="' + re.escape(stat) + r'" data-fmt="[^"]*">)([^<]*)(</span>)')
+    pattern = re.compile(r'(<span data-stat="' + re.escape(stat)
+                         + r'" data-fmt="[^"]*">)([^<]*)(</span>)')
     matches = list(pattern.finditer(document))
     assert len(matches) >= 2
     m = matches[1]
