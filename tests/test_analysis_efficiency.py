@@ -90,7 +90,8 @@ def test_attainment_association_exact():
         placement_indicators=["regulier", "wep"], contact_indicator="contacten", caseload="wwb",
     ).merge(_units()[["unit", "draagvlak"]])  # fmt: skip
     res = attainment_association(eff, outcome="mean_attainment", predictors=["draagvlak", "hours"])
-    assert list(res.columns) == ["outcome", "predictor", "n", "spearman_rho", "p_val_exact"]
+    assert list(res.columns) == ["outcome", "predictor", "n", "spearman_rho", "p_val_exact",
+                                 "p_min_exact"]
     # mean attainment ranks: u4 > u1 > u2 > u3 > u5, draagvlak ranks identical -> rho = 1;
     # of the 5! = 120 pairings only the identity and its reversal reach |rho| = 1: p = 2/120
     d = res.iloc[0]

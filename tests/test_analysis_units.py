@@ -55,11 +55,21 @@ def test_exact_spearman_n5_hand():
     # Among the 5! = 120 pairings, |rho| >= 0.9 needs sum d^2 <= 2 (the identity and
     # the 4 adjacent transpositions) or, symmetrically, >= 38 (their reversals): 10 / 120.
     res = exact_rank_correlation([1, 2, 3, 4, 5], [1, 2, 3, 5, 4])
-    assert list(res.columns) == ["n", "spearman_rho", "p_val_exact"]
+    assert list(res.columns) == ["n", "spearman_rho", "p_val_exact", "p_min_exact"]
     r = res.iloc[0]
     assert r["n"] == 5
     assert r["spearman_rho"] == pytest.approx(0.9, rel=1e-12)
     assert r["p_val_exact"] == pytest.approx(10 / 120, rel=1e-12)
+    # the smallest p five untied pairs can give: only rho = +1 or -1 reach |rho| = 1
+    assert r["p_min_exact"] == pytest.approx(2 / 120, rel=1e-12)
+
+
+def test_smallest_attainable_p_with_ties():
+    # y has a tie: ranks 1, 2.5, 2.5, 4. The concordant pairing (rho = 0.9487) is reached
+    # by 2 of the 4! = 24 pairings of x (swapping the two x values facing the tie), and
+    # its reversal by 2 more: two-sided p = 4 / 24
+    res = exact_rank_correlation([1, 2, 3, 4], [1, 2, 2, 4]).iloc[0]
+    assert res["p_min_exact"] == pytest.approx(4 / 24, rel=1e-12)
     perfect = exact_rank_correlation([1, 2, 3, 4, 5], [50, 40, 30, 20, 10]).iloc[0]
     assert perfect["spearman_rho"] == pytest.approx(-1.0)
     assert perfect["p_val_exact"] == pytest.approx(2 / 120, rel=1e-12)

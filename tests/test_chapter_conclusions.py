@@ -41,13 +41,31 @@ def test_claim_verdict_rule():
     assert con.claim_verdict(["supported", "supported"]) == "supported"
     assert con.claim_verdict(["supported", "not_supported"]) == "not_supported"
     assert con.claim_verdict(["supported", "not_testable"]) == "not_testable"
+    assert con.claim_verdict(["indicative"]) == "indicative"
+    assert con.claim_verdict(["supported", "indicative"]) == "indicative"
+    assert con.claim_verdict(["indicative", "not_supported"]) == "not_supported"
+
+
+def test_sensitivity_records_show_but_do_not_decide():
+    records = {"units": {"claims": [
+        claim_record(5, "supported", rule="rule_5", evidence="evidence_5", estimate=3, total=5),
+        claim_record(5, "not_supported", rule="rule_5", evidence="evidence_5_members",
+                     estimate=3, total=7, sensitivity="sensitivity_members"),
+    ]}}  # fmt: skip
+    table = con.scorecard(records)
+    c5 = table[table["claim"] == 5]
+    assert list(c5["verdict"]) == ["supported", "not_supported"]
+    assert set(c5["claim_verdict"]) == {"supported"}
+    assert list(c5["sensitivity"]) == ["", "sensitivity_members"]
+    summary = {c["claim"]: c for c in con.claim_summary(table)}
+    assert summary[5]["n_records"] == 1 and summary[5]["n_supported"] == 1
 
 
 def test_scorecard_rows_per_record_and_unrecorded_claims():
     table = con.scorecard(_records(), {7: True})
     assert tuple(table.columns) == con.SCORECARD.columns
-    # claims 1, 5 one record each; claim 4 two; the five others one "not testable" row each
-    assert len(table) == 1 + 2 + 1 + 5
+    # claims 1, 5 one record each; claim 4 two; the eight others one "not testable" row each
+    assert len(table) == 1 + 2 + 1 + 8
     c1 = table[table["claim"] == 1].iloc[0]
     assert c1["claim_verdict"] == "supported" and c1["chapter"] == "jobseekers"
     assert math.isclose(c1["estimate"], 2.2) and bool(c1["covered"]) is True
@@ -62,7 +80,7 @@ def test_scorecard_rows_per_record_and_unrecorded_claims():
 
 def test_claim_summary_counts_supported_parts():
     summary = {c["claim"]: c for c in con.claim_summary(con.scorecard(_records()))}
-    assert [c for c in sorted(summary)] == list(range(1, 9))
+    assert [c for c in sorted(summary)] == list(range(1, 12))
     assert summary[4]["n_records"] == 2 and summary[4]["n_supported"] == 1
     assert summary[2]["n_records"] == 0 and summary[2]["evidence"] == "not_recorded"
 
@@ -78,9 +96,9 @@ def test_key_effects_take_crude_and_primary_estimates():
     assert [(e["claim"], e["display"]) for e in primary] == [(1, "ratio"), (4, "number")]
 
 
-def test_no_claims_at_all_gives_eight_untestable_rows():
+def test_no_claims_at_all_gives_eleven_untestable_rows():
     table = con.scorecard({})
-    assert len(table) == 8 and set(table["claim_verdict"]) == {"not_testable"}
+    assert len(table) == 11 and set(table["claim_verdict"]) == {"not_testable"}
     assert table["truth"].isna().all() and table["covered"].isna().all()
 
 
@@ -183,7 +201,7 @@ def test_the_dutch_scorecard_has_no_raw_keys_and_no_english():
     # numbers in Dutch format, with their measure: OR with interval, units as "n van total"
     assert "OR 2,17 [1,60; 2,96]" in text
     assert "2 van 5" in text and "2 van de 5 eenheden halen alle doelen" in text
-    assert "ver achter is een gemiddelde realisatie onder 50,0%" in text
+    assert "waarvan 1 ver (gemiddelde realisatie onder 50,0%)" in text
 
 
 def test_the_english_scorecard_has_no_raw_keys_and_no_dutch():
@@ -203,8 +221,17 @@ def test_a_missing_string_fails_loudly_instead_of_printing_the_key():
 def test_every_recorded_claim_of_the_example_resolves_in_both_languages(example_outputs):
     stats = json.loads((example_outputs / "results" / "stats.json").read_text("utf-8"))
     found = con.collect_claims(stats)
-    # every claim but 8 (free-text wishes) is recorded by a chapter of the example
-    assert {r["claim"] for _, r in found} == set(range(1, 9))
+    # every claim is recorded by a chapter of the example (8, free-text wishes, as not
+    # testable), at least ten, including those the data contradict
+    assert {r["claim"] for _, r in found} == set(range(1, 12))
+    verdicts = {r["claim"]: r["verdict"] for _, r in found if not r.get("sensitivity")}
+    assert verdicts[10] == "not_supported"  # 3 ja, 1 twijfel, 1 nee
+    assert verdicts[11] == "not_supported"  # three units put the relatiemanager in the staff
+    assert verdicts[6] == "indicative"  # five units: a description, not proof
+    assert verdicts[7] == "not_supported"  # four in five say the approach fits their needs
+    # a reasonable alternative changes a verdict: municipalities instead of units
+    members = next(r for _, r in found if r.get("sensitivity") == "sensitivity_members")
+    assert members["verdict"] != verdicts[5]
     for lang in ("nl", "en"):
         strings = load_strings(lang, CHAPTERS)
         for chapter, record in found:

@@ -73,7 +73,11 @@ def test_efficiency_and_association_by_hand():
     assert assoc["spearman_rho"].tolist() == pytest.approx([1.0, 1.0])
     assert assoc["p_val_exact"].tolist() == pytest.approx([2 / 120, 2 / 120])
     record, summary = UNITS_MOD.claim_support(assoc)
-    assert record["claim"] == 6 and record["verdict"] == "supported"
+    # five units can only indicate, never prove: the strongest result is "indicative"
+    assert record["claim"] == 6 and record["verdict"] == "indicative"
+    assert summary["p_min_exact"] == pytest.approx(2 / 120)
+    assert summary["power_note"] == "association_power_low"  # 2/120 < alpha = 0.05
+    assert UNITS_MOD.power_note(2 / 24, 0.05) == "association_power_none"  # four units
     # reversing support gives rho = -1: not supported
     eff2 = eff.assign(draagvlak=eff["draagvlak"].to_numpy()[::-1] * 0 + [1, 2, 3, 0.5, 4])
     rec2, _ = UNITS_MOD.claim_support(UNITS_MOD.unit_association(eff2))
@@ -93,16 +97,42 @@ def test_target_claim_rule():
     # u1 and u4 meet all targets, u2 misses wep (19 < 20), u3 and u5 are below:
     # 2 of 5 exceed -> not more than half -> not supported.
     att = UNITS_MOD.unit_attainment(_register(ACHIEVED, HOURS, SUPPORT), CB)
-    record, summary = UNITS_MOD.claim_targets(att)
+    records, summary = UNITS_MOD.claim_targets(att)
+    by = {(r["claim"], r["sensitivity"]): r for r in records}
     assert summary["n_exceed"] == 2 and summary["n_below"] == 3
-    # far below: u3 mean (0.5 + 0.5 + 0.5) = 0.5 is not < 0.5; u5 0.2 is.
-    assert summary["n_far_below"] == 1 and record["verdict"] == "not_supported"
-    # three exceed, two below -> supported
+    assert by[(5, None)]["verdict"] == "not_supported"
+    # far below: u3 mean (0.5 + 0.5 + 0.5) = 0.5 is not < 0.5; u5 0.2 is -> one, not two
+    assert summary["n_far_below"] == 1 and by[(9, None)]["verdict"] == "not_supported"
+    # read as "behind, some far": three below, not two
+    assert by[(9, "sensitivity_behind")]["verdict"] == "not_supported"
+    # three exceed, two below -> claim 5 supported; u3 mean 0.5 not far, u5 far: claim 9 not
     achieved = [(84, 48, 24), (70, 44, 20), (35, 20, 10), (91, 40, 30), (14, 8, 4)]
-    record, summary = UNITS_MOD.claim_targets(
+    records, summary = UNITS_MOD.claim_targets(
         UNITS_MOD.unit_attainment(_register(achieved, HOURS, SUPPORT), CB))
-    assert summary["n_exceed"] == 3 and record["verdict"] == "supported"
+    by = {(r["claim"], r["sensitivity"]): r for r in records}
+    assert summary["n_exceed"] == 3 and by[(5, None)]["verdict"] == "supported"
+    assert by[(9, None)]["verdict"] == "not_supported"
+    assert by[(9, "sensitivity_behind")]["verdict"] == "supported"
     assert summary["units_below"] == [CB.units[2].name, CB.units[4].name]
+
+
+def test_prorated_targets_follow_the_register_dates():
+    # u2 ran 182 of the others' (median) 365 days: its targets shrink by 182/365, so 36
+    # contacts meet a pro-rated target of 34.9; the durations come from the register dates
+    achieved = [(84, 48, 24), (36, 21, 11), (35, 20, 10), (91, 40, 30), (14, 8, 4)]
+    units = _register(achieved, HOURS, SUPPORT)
+    start = pd.Timestamp("2012-11-01")
+    units["startdatum"] = start
+    units["einddatum"] = start + pd.Timedelta(days=365)
+    units.loc[units["unit"] == CB.units[1].id, "einddatum"] = start + pd.Timedelta(days=182)
+    pro = UNITS_MOD.prorated_attainment(units, CB)
+    row = pro[(pro["unit"] == CB.units[1].id) & (pro["indicator"] == "contacten")].iloc[0]
+    assert row["target"] == pytest.approx(70 * 182 / 365)
+    records, _ = UNITS_MOD.claim_targets(UNITS_MOD.unit_attainment(units, CB), pro)
+    by = {(r["claim"], r["sensitivity"]): r for r in records}
+    assert by[(5, None)]["estimate"] == 2 and by[(5, None)]["verdict"] == "not_supported"
+    assert by[(5, "sensitivity_prorated")]["estimate"] == 3
+    assert by[(5, "sensitivity_prorated")]["verdict"] == "supported"
 
 
 def test_unit_survey_rates_and_empty_unit():
@@ -177,7 +207,7 @@ def test_report_shows_the_three_chapters_from_results(out):
     assert fmt_number(eff["hours_per_placement"].iloc[0], 1, "nl") in html
     assoc = pd.read_csv(tables / "unit_association.csv")
     assert fmt_number(assoc["spearman_rho"].iloc[0], 2, "nl") in html
-    assert {c["claim"] for c in stats["units"]["claims"]} == {5, 6}
+    assert {c["claim"] for c in stats["units"]["claims"]} == {5, 6, 9}
     # synthetic scenario: three units exceed, Zaanstad and MUG stay below (SCENARIO.md)
     assert stats["units"]["targets_claim"]["n_exceed"] == 3
     figs = pd.read_csv(tables / "comparison_figures.csv")

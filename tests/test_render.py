@@ -101,6 +101,25 @@ FLOW = [
 ]  # fmt: skip
 
 
+def _effects_follow(paths: OutputPaths, emp: list[dict], scales: list[dict]) -> None:
+    """The crude rows of jobseekers_effects carry the hand-made crude comparisons: one
+    statistic has one value in the whole report (the render stage checks it)."""
+    path = paths.tables / "jobseekers_effects.csv"
+    effects = pd.read_csv(path)
+    columns = {"risk_difference": ("risk_difference", "rd_ci_low", "rd_ci_high"),
+               "odds_ratio": ("odds_ratio", "or_ci_low", "or_ci_high"),
+               "mean_difference": ("mean_difference", "md_ci_low", "md_ci_high")}
+    for row in [*emp, *scales]:
+        for measure, (est, low, high) in columns.items():
+            if est not in row:
+                continue
+            sel = ((effects["outcome"] == row["outcome"]) & (effects["method"] == "crude")
+                   & (effects["measure"] == measure))  # fmt: skip
+            effects.loc[sel, ["estimate", "ci_low", "ci_high", "p_val"]] = (
+                row[est], row[low], row[high], row["p_val"])
+    effects.to_csv(path, index=False)
+
+
 def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 1234) -> OutputPaths:
     """Write a complete set of results (tables + stats.json) following the contract.
 
@@ -124,6 +143,7 @@ def write_results(root: Path, *, synthetic: bool = True, n_candidates: int = 123
         row["n_treated"] = n_candidates
     pd.DataFrame(emp).to_csv(paths.tables / "employment_comparison.csv", index=False)
     pd.DataFrame(scale_rows()).to_csv(paths.tables / "scale_comparison.csv", index=False)
+    _effects_follow(paths, emp, scale_rows())
     pd.DataFrame(
         [{"instrument": "control", "label_nl": "Enquête controlegroep",
           "label_en": "Control-group survey", "issue": "out_of_range",

@@ -40,6 +40,16 @@ The claims (design brief §1):
 7. Employers are positive but want a better fit with their needs and more administrative
    and financial support.
 8. Candidates want more customisation (maatwerk) and effort from the municipality.
+9. Results stay *far* below the targets in two municipalities.
+10. The municipalities all want to continue with (elements of) the approach.
+11. There are hardly any safeguards yet for embedding the approach structurally.
+
+Every threshold a rule uses is in ``THRESHOLDS`` (one place; the chapters read it and
+the rule texts show it). A record may be a *sensitivity* record (``sensitivity`` names the
+reasonable alternative, a key of the recording chapter's claim strings): it is shown
+under its claim but does not count in the claim's verdict. The verdict ``indicative``
+("aanwijzing") is for a claim whose rule holds on numbers too few to be evidence (a
+correlation over five units): neither green nor red.
 """
 
 from __future__ import annotations
@@ -50,8 +60,27 @@ from typing import Any
 
 from pipeline.report.formatting import VALUE_FORMATS
 
-CLAIMS = (1, 2, 3, 4, 5, 6, 7, 8)
-VERDICTS = ("supported", "not_supported", "not_testable")
+CLAIMS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+VERDICTS = ("supported", "indicative", "not_supported", "not_testable")
+
+#: Every threshold of a claim rule, in one place (the rule texts show them):
+THRESHOLDS: dict[str, float] = {
+    # claim 5/9: a unit is far below its targets when its mean attainment is below this
+    "far_below": 0.5,
+    # claim 6: |Spearman rho| of attainment with hours and with draagvlak at least this
+    "rho": 0.7,
+    # claim 7: lower CI bound of the share of employers giving a pass mark above this
+    "pass_share": 0.5,
+    # claim 7: the administrative and financial bottleneck among the TOP most named
+    "support_top": 2,
+    # claim 7: lower CI bound of the share of employers who do *not* agree that the
+    # approach fits their needs (or name misfitting candidates) above this
+    "fit_share": 0.25,
+    # claim 11: "hardly any safeguards": at most this share of the units names a
+    # structural safeguard (relatiemanager in the permanent staff, part of the
+    # employer service)
+    "safeguard_share": 0.2,
+}
 
 
 def value(x: Any, format: str) -> dict[str, Any]:
@@ -86,6 +115,7 @@ def claim_record(
     measure: str | None = None,
     truth: float | None = None,
     total: int | None = None,
+    sensitivity: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """One claim's verdict with what it rests on (shape in the module docstring).
@@ -107,6 +137,10 @@ def claim_record(
     truth
         The planted value for a synthetic study (None for real data); ``covered`` says
         whether the CI covers it.
+    sensitivity
+        For a sensitivity record: the key (in ``[<chapter>.claims]``) naming the
+        reasonable alternative it applies; such a record does not count in the claim's
+        verdict. None for a record that does.
     **extra
         Further fields the recording chapter keeps (its own template may read them).
     """
@@ -138,6 +172,7 @@ def claim_record(
         "truth": truth,
         "covered": covered,
         "total": total,
+        "sensitivity": sensitivity,
         **extra,
     }
 
@@ -153,5 +188,7 @@ def unresolved_keys(record: Mapping[str, Any], strings: Mapping[str, Any],
                     chapter: str) -> list[str]:
     """The record's rule, short-rule and evidence keys that ``strings`` lacks."""
     table = claim_strings(strings, chapter)
-    keys = (record.get("rule"), record.get("short_rule"), record.get("evidence"))
+    keys = [record.get("rule"), record.get("short_rule"), record.get("evidence")]
+    if record.get("sensitivity"):
+        keys.append(record["sensitivity"])
     return [str(k) for k in keys if not isinstance(table.get(str(k)), str)]

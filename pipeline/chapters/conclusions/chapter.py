@@ -11,8 +11,11 @@ after them (registry order), collects every record from ``inputs.earlier`` and w
   summary's scorecard) and the key effects the summary shows.
 
 Claim-level verdict rule: *supported* when every record of the claim is supported;
-*not supported* when at least one record is not supported; otherwise (no record, or some
-parts not testable) *not testable*. A claim no chapter recorded is not testable because
+*not supported* when at least one record is not supported; *indicative* when every record
+is supported or indicative and one is indicative; otherwise (no record, or some parts not
+testable) *not testable*. Sensitivity records (``sensitivity`` set: a reasonable
+alternative reading, e.g. targets pro-rated to a shorter project) are shown under their
+claim with their own verdict and do not count in the claim's verdict. A claim no chapter recorded is not testable because
 its source is absent (the study has no input for the chapter that tests it) or because no
 chapter tests it.
 """
@@ -46,12 +49,15 @@ TESTED_BY = {
     6: ("units", "units"),
     7: ("employers", "employers"),
     8: ("jobseekers", "jobseekers"),
+    9: ("units", "units"),
+    10: ("municipalities", "interviews"),
+    11: ("municipalities", "interviews"),
 }
 #: The conclusions' sections (study chapter 8) and the claims each one discusses.
 SECTIONS = {
     "beoordeling": (7, 4, 8),
-    "effectief": (1, 2, 3, 5),
-    "factoren": (6,),
+    "effectief": (1, 2, 3, 5, 9),
+    "factoren": (6, 10, 11),
 }
 #: Claims whose primary estimates the summary shows as key effects, and the crude
 #: comparisons it shows beside them: stats key (written by the jobseekers chapter) ->
@@ -87,24 +93,35 @@ MEASURES = {
     "att_rd": "pp",
     "share_grade_pass": "pct",
     "n_units_exceeding": "count",
+    "n_municipalities_exceeding": "count",
+    "n_units_far_below": "count",
+    "n_units_below": "count",
+    "n_units_continuing": "count",
+    "n_units_safeguarded": "count",
     "spearman_rho": "rho",
 }
 
 SCORECARD = TableSpec(
     "claims_scorecard",
     ("claim", "part", "chapter", "outcome", "verdict", "claim_verdict", "rule", "short_rule",
-     "evidence", "measure", "estimate", "total", "ci_low", "ci_high", "p_adj", "truth",
-     "covered"),
+     "evidence", "sensitivity", "measure", "estimate", "total", "ci_low", "ci_high", "p_adj",
+     "truth", "covered"),
     "Claims scorecard: each headline claim of the 2014 study (design brief §1) with the "
     "verdict of every record a chapter made and the claim-level verdict",
     extra_columns={
-        "claim": ("integer", "Headline claim number (pipeline/report/claims.py, 1-8)"),
+        "claim": ("integer", "Headline claim number (pipeline/report/claims.py, 1-11)"),
         "part": ("integer", "Record number within the claim (1, 2, ...; a claim may rest on "
                  "several records)"),
         "chapter": ("string", "Chapter that recorded the verdict (empty: no chapter did)"),
-        "verdict": ("string", "This record's verdict: supported, not_supported, not_testable"),
-        "claim_verdict": ("string", "Verdict on the whole claim: supported when every record "
-                          "is supported, not_supported when any is not, else not_testable"),
+        "verdict": ("string", "This record's verdict: supported, indicative, not_supported, "
+                    "not_testable"),
+        "claim_verdict": ("string", "Verdict on the whole claim from its records that are no "
+                          "sensitivity record: supported when every one is supported, "
+                          "not_supported when any is not, indicative when all are supported "
+                          "or indicative, else not_testable"),
+        "sensitivity": ("string", "Empty for a record that counts; else the key (recording "
+                        "chapter's [<chapter>.claims]) of the alternative reading this "
+                        "sensitivity record applies; it does not count in claim_verdict"),
         "rule": ("string", "Key of the rule applied, in [<chapter>.claims] of the recording "
                  "chapter's strings (pipeline/report/claims.py)"),
         "short_rule": ("string", "Key of the rule in a few words, in the same strings table"),
@@ -176,6 +193,8 @@ def claim_verdict(verdicts: list[str]) -> str:
         return "not_supported"
     if all(v == "supported" for v in verdicts):
         return "supported"
+    if all(v in ("supported", "indicative") for v in verdicts):
+        return "indicative"
     return "not_testable"
 
 
@@ -192,12 +211,13 @@ def scorecard(
     rows = []
     for claim in CLAIMS:
         entries = by_claim[claim]
-        verdict = claim_verdict([str(r.get("verdict")) for _, r in entries])
+        verdict = claim_verdict([str(r.get("verdict")) for _, r in entries
+                                 if not r.get("sensitivity")])
         if not entries:
             rows.append({
                 "claim": claim, "part": 1, "chapter": "", "outcome": "",
                 "verdict": "not_testable", "claim_verdict": verdict, "rule": "",
-                "short_rule": "",
+                "short_rule": "", "sensitivity": "",
                 "evidence": "source_absent" if absent.get(claim) else "not_recorded",
                 "measure": "", "estimate": None, "total": None, "ci_low": None, "ci_high": None,
                 "p_adj": None, "truth": None, "covered": None,
@@ -212,6 +232,7 @@ def scorecard(
                 "rule": str(record.get("rule") or ""),
                 "short_rule": str(record.get("short_rule") or ""),
                 "evidence": str(record.get("evidence") or ""),
+                "sensitivity": str(record.get("sensitivity") or ""),
                 "measure": str(record.get("measure") or ""),
                 "estimate": _number(record.get("estimate")),
                 "total": _integer(record.get("total")),
@@ -244,7 +265,7 @@ def claim_summary(table: pd.DataFrame) -> list[dict[str, Any]]:
     """One entry per claim: verdict, number of records, and how many are supported."""
     out = []
     for claim, rows in table.groupby("claim", sort=True):
-        recorded = rows[rows["chapter"] != ""]
+        recorded = rows[(rows["chapter"] != "") & (rows["sensitivity"] == "")]
         out.append({
             "claim": int(claim),
             "verdict": str(rows["claim_verdict"].iloc[0]),
@@ -398,9 +419,11 @@ def scorecard_rows(table: pd.DataFrame, stats: Mapping[str, Any],
             row["rule_text"] = _text(table_, row["rule"], where)
             row["short_text"] = _text(table_, row["short_rule"], where)
             row["evidence_text"] = _text(table_, row["evidence"], where)
+            row["sensitivity_text"] = (_text(table_, row["sensitivity"], where)
+                                       if row["sensitivity"] else "")  # fmt: skip
             row["fill"] = dict(values.get(f"{claim}.{part}", {}))
         else:
-            row["rule_text"] = row["short_text"] = ""
+            row["rule_text"] = row["short_text"] = row["sensitivity_text"] = ""
             row["evidence_text"] = _text(con["evidence"], row["evidence"],
                                          "[conclusions.evidence]")
             row["fill"] = {"chapter": {"value": con["tested_by"][f"c{claim}"],
@@ -424,8 +447,11 @@ def view(inputs: ViewInputs) -> dict:
     rows = scorecard_rows(inputs.tables["claims_scorecard"], inputs.stats, inputs.strings)
     sections = []
     verdicts = {c["claim"]: c for c in inputs.stats["conclusions"]["claims"]}
+    values = inputs.stats["conclusions"].get("values", {})
     for name, claims in SECTIONS.items():
-        sections.append({"name": name, "claims": [verdicts[c] for c in claims if c in verdicts]})
+        sections.append({"name": name, "claims": [
+            {**verdicts[c], "fill": dict(values.get(f"{c}.1", {}))}
+            for c in claims if c in verdicts]})  # fmt: skip
     return {"scorecard_rows": rows, "scorecard_measures": measures_used(rows),
             "conclusion_sections": sections}
 

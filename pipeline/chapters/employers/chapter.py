@@ -38,7 +38,7 @@ from pipeline.report.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.report.claims import claim_record, value
+from pipeline.report.claims import THRESHOLDS, claim_record, value
 from pipeline.report.disclosure_control import without_markers
 from pipeline.report.formatting import fmt_level
 from pipeline.report.view import records
@@ -96,14 +96,18 @@ WISH_CODES: dict[str, tuple[str, str, str]] = {
 }
 WISH_OTHER = "wens_overig"
 WISH_OTHER_LABELS = ("Wens: overig", "Wish: other")
-#: Claim 7 rule: share with a grade >= PASS_MARK whose lower CI bound exceeds this share,
-CLAIM_PASS_SHARE = 0.5
+#: Claim 7 rule (thresholds in pipeline.report.claims.THRESHOLDS): share with a grade >=
+#: PASS_MARK whose lower CI bound exceeds this share,
+CLAIM_PASS_SHARE = THRESHOLDS["pass_share"]
 #: ... the administrative and the financial bottleneck among the TOP most named ones ...
-CLAIM_SUPPORT_TOP = 2
+CLAIM_SUPPORT_TOP = int(THRESHOLDS["support_top"])
 CLAIM_SUPPORT_ITEMS = ("knelpunt_administratie", "knelpunt_financieel")
-#: ... and "candidates do not fit" named by a share whose lower CI bound exceeds this.
+#: ... and a wish for a better fit: the share who do not agree that the approach fits
+#: their needs, or the share naming "candidates do not fit", with a lower CI bound above
+#: this (a tenth naming a problem while four in five say it fits is no such wish).
+CLAIM_NEEDS_ITEM = "eval_behoefte"
 CLAIM_FIT_ITEM = "knelpunt_match"
-CLAIM_FIT_SHARE = 0.10
+CLAIM_FIT_SHARE = THRESHOLDS["fit_share"]
 
 LABELS = {
     "variable": ("string", "Codebook variable"),
@@ -490,8 +494,10 @@ def _outcome_labels(name: str, inst: Any, plan: Any) -> tuple[str, str]:
     return _short(var.question_nl), var.label_en
 
 
-def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
-    """Claim 7 with the rule stated in the chapter (see the module constants)."""
+def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame,
+                  agree: pd.DataFrame | None = None) -> dict[str, Any]:  # fmt: skip
+    """Claim 7 with the rule stated in the chapter (see the module constants); ``agree``
+    (the agree table) gives the share that does not agree the approach fits their needs."""
     total = rating[rating["unit"] == "total"].iloc[0]
     knel = multi[multi["set"] == "knelpunten"].set_index("item")
     params = {
@@ -512,8 +518,14 @@ def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
     support = len(ranks) == len(CLAIM_SUPPORT_ITEMS) and all(
         not pd.isna(r) and int(r) <= CLAIM_SUPPORT_TOP for r in ranks.values()
     )
-    fit = CLAIM_FIT_ITEM in knel.index and bool(knel.loc[CLAIM_FIT_ITEM, "ci_low"] >
-                                                CLAIM_FIT_SHARE)  # fmt: skip
+    needs = (agree.set_index("item").loc[CLAIM_NEEDS_ITEM]
+             if agree is not None and CLAIM_NEEDS_ITEM in set(agree["item"]) else None)
+    # not agreeing = 1 - agreeing; its lower bound is 1 - the upper bound of agreeing
+    misfit_p = None if needs is None else 1.0 - float(needs["p_agree"])
+    misfit_low = None if needs is None else 1.0 - float(needs["ci_high"])
+    fit = (CLAIM_FIT_ITEM in knel.index
+           and bool(knel.loc[CLAIM_FIT_ITEM, "ci_low"] > CLAIM_FIT_SHARE)) or (
+        misfit_low is not None and misfit_low > CLAIM_FIT_SHARE)  # fmt: skip
     verdict = "supported" if (positive and support and fit) else "not_supported"
 
     def share(item: str) -> dict[str, Any]:
@@ -533,6 +545,7 @@ def assess_claim7(rating: pd.DataFrame, multi: pd.DataFrame) -> dict[str, Any]:
         "fit": share(CLAIM_FIT_ITEM),
         "fit_low": value(float(knel.loc[CLAIM_FIT_ITEM, "ci_low"])
                          if CLAIM_FIT_ITEM in knel.index else None, "pct"),
+        "misfit": value(misfit_p, "pct"), "misfit_low": value(misfit_low, "pct"),
     }  # fmt: skip
     return claim_record(
         7, verdict, rule="rule_7", evidence="evidence_7",
@@ -575,7 +588,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
     hires = hires_table(data, codebook, inputs.alpha)
     multi = multiresponse_table(data, codebook, inputs.alpha)
     tests = group_tests(data, codebook, inputs.plan, inputs.seed)
-    claim = assess_claim7(rating, multi)
+    claim = assess_claim7(rating, multi, agree)
     total = rating[rating["unit"] == "total"].iloc[0]
     continues = categories[categories["variable"] == CONTINUE].set_index("code")
     knel = multi[multi["set"] == "knelpunten"]

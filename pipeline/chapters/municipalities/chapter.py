@@ -12,11 +12,15 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.claims import THRESHOLDS, claim_record, value
 from pipeline.report.view import grouped, records
 from pipeline.study.codebook import Codebook
 
 CONTINUE_PREFIX = "voortzetten_"
 EMBED_PREFIX = "borging_"
+#: The safeguard codes that embed the approach in the organisation (claim 11); other
+#: borging_ codes (a decision postponed) are no structural safeguard.
+STRUCTURAL_SAFEGUARDS = ("borging_formatie", "borging_werkgeversdienst")
 _THEME = {
     "theme": ("integer", "Theme code (codebook interviews.toml, variable thema)"),
     "theme_label_nl": ("string", "Theme label (Dutch)"),
@@ -142,6 +146,46 @@ def interview_continuation(interviews: pd.DataFrame, codebook: Codebook) -> pd.D
     return pd.DataFrame(rows, columns=list(CONTINUATION.columns))
 
 
+def continuation_claims(cont: pd.DataFrame) -> list[dict]:
+    """Claims 10 (every unit wants to continue) and 11 (hardly any structural
+    safeguards), with a sensitivity record for claim 10 that counts "twijfel" (continue
+    in a reduced form) as continuing. Rules in ``[municipalities.claims]``."""
+    n = len(cont)
+    known = cont["intention"].notna()
+    n_yes = int((cont["intention"] == "ja").sum())
+    n_doubt = int((cont["intention"] == "twijfel").sum())
+    n_no = int((cont["intention"] == "nee").sum())
+    testable = n > 0 and bool(known.all())
+    counts = {"yes": value(n_yes, "int"), "doubt": value(n_doubt, "int"),
+              "no": value(n_no, "int"), "total": value(n, "int"),
+              "unknown": value(int((~known).sum()), "int")}  # fmt: skip
+
+    def verdict(holds: bool) -> str:
+        return ("supported" if holds else "not_supported") if testable else "not_testable"
+
+    codes = cont["safeguards"].fillna("").str.split("; ")
+    structural = codes.map(lambda c: any(x in STRUCTURAL_SAFEGUARDS for x in c))
+    n_safe = int(structural.sum())
+    share = THRESHOLDS["safeguard_share"]
+    safe_testable = n > 0 and cont["safeguards"].notna().any()
+    return [
+        claim_record(10, verdict(n_yes == n), rule="rule_10",
+                     evidence="evidence_10" if testable else "evidence_10_unknown",
+                     values=counts, estimate=float(n_yes), total=n,
+                     measure="n_units_continuing"),
+        claim_record(10, verdict(n_yes + n_doubt == n), rule="rule_10",
+                     evidence="evidence_10" if testable else "evidence_10_unknown",
+                     values=counts, estimate=float(n_yes + n_doubt), total=n,
+                     measure="n_units_continuing", sensitivity="sensitivity_doubt"),
+        claim_record(11, ("supported" if n_safe <= share * n else "not_supported")
+                     if safe_testable else "not_testable",
+                     rule="rule_11", evidence="evidence_11" if safe_testable else "evidence_11_none",
+                     values={"safe": value(n_safe, "int"), "total": value(n, "int"),
+                             "share": value(share, "pct")},
+                     estimate=float(n_safe), total=n, measure="n_units_safeguarded"),
+    ]  # fmt: skip
+
+
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     interviews = inputs.data("interviews")
     cb = inputs.codebook
@@ -157,6 +201,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
         "n_doubt": int(counts.get("twijfel", 0)),
         "n_stop": int(counts.get("nee", 0)),
         "n_intention_unknown": int(cont["intention"].isna().sum()),
+        "claims": continuation_claims(cont),
     }}  # fmt: skip
     return ChapterResults(
         tables={"interview_matrix": matrix, "interview_codes": codes,
@@ -191,7 +236,8 @@ CHAPTER = Chapter(
               "table:interview_continuation"),
     stats=("municipalities.n_fragments", "municipalities.n_units_interviewed",
            "municipalities.n_continue", "municipalities.n_doubt", "municipalities.n_stop",
-           "municipalities.n_intention_unknown", "municipalities.n_units"),
+           "municipalities.n_intention_unknown", "municipalities.n_units",
+           "municipalities.claims"),
     analyze=analyze,
     view=view,
 )  # fmt: skip
