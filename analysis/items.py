@@ -34,6 +34,8 @@ CATEGORICAL_ITEM_COLUMNS = [
 NUMERIC_ITEM_COLUMNS = [
     "item", "group", "n", "n_missing", "mean", "sd", "median", "min", "max",
 ]  # fmt: skip
+#: Extra columns of ``describe_numeric_items``: respondents at the minimum / maximum.
+EXTREME_COUNT_COLUMNS = ["n_at_min", "n_at_max"]
 ITEM_TEST_COLUMNS = [
     "item", "kind", "group_1", "group_2", "n_1", "n_2", "test", "statistic", "dof", "p_val",
     "effect_size", "effect_size_type", "note",
@@ -264,13 +266,26 @@ def describe_numeric_items(
                     "median": agg["median"].to_numpy(dtype=float),
                     "min": agg["min"].to_numpy(dtype=float),
                     "max": agg["max"].to_numpy(dtype=float),
+                    # respondents holding the extreme value: a min or max held by one
+                    # person is that person's answer (disclosure control hides it)
+                    "n_at_min": _count_at(values, grp, agg["min"], levels),
+                    "n_at_max": _count_at(values, grp, agg["max"], levels),
                 },
-                columns=NUMERIC_ITEM_COLUMNS,
+                columns=[*NUMERIC_ITEM_COLUMNS, *EXTREME_COUNT_COLUMNS],
             )
         )
     if not frames:
-        return pd.DataFrame({c: [] for c in NUMERIC_ITEM_COLUMNS})
+        return pd.DataFrame({c: [] for c in (*NUMERIC_ITEM_COLUMNS, *EXTREME_COUNT_COLUMNS)})
     return pd.concat(frames, ignore_index=True)
+
+
+def _count_at(values: pd.Series, grp: pd.Series, extreme: pd.Series,
+              levels: Sequence[object]) -> np.ndarray:  # fmt: skip
+    """Per group, how many values equal the group's ``extreme`` (0 for an empty group)."""
+    target = grp.map(dict(zip(levels, extreme.to_numpy(dtype=float), strict=True)))
+    hit = values.to_numpy(dtype=float) == target.to_numpy(dtype=float)
+    counts = pd.Series(hit).groupby(grp, observed=False).sum().reindex(levels, fill_value=0)
+    return counts.astype("int64").to_numpy()
 
 
 def _test_one(spec: ItemSpec, a: pd.Series, b: pd.Series, seed: int) -> dict[str, Any]:

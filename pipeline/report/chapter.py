@@ -148,6 +148,9 @@ class AnalysisInputs:
     #: Worker processes for independent computations such as imputation chains
     #: (0 = one per CPU); results do not depend on it.
     workers: int = 1
+    #: The study's disclosure threshold (``[disclosure] min_cell``), for statistics a
+    #: chapter must hide itself (a minimum or maximum held by fewer respondents).
+    min_cell: int = 5
 
 
 class SourceAbsent(Exception):

@@ -387,6 +387,24 @@ def suppress_table(spec: TableSpec, frame: pd.DataFrame, min_cell: int) -> tuple
     return result.tables[spec.name], result.suppressed[spec.name]
 
 
+def mask_extremes(frame: pd.DataFrame, min_cell: int,
+                  extremes: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A minimum or maximum held by fewer than ``min_cell`` respondents is one person's
+    answer: it reads "x". ``extremes`` maps the extreme column to the column counting the
+    respondents at it (default ``min`` -> ``n_at_min``, ``max`` -> ``n_at_max``, as
+    ``analysis.items.describe_numeric_items`` writes them); the count columns are
+    dropped. With ``min_cell`` 1 nothing is hidden."""
+    extremes = dict(extremes or {"min": "n_at_min", "max": "n_at_max"})
+    out = frame.copy()
+    for column, count in extremes.items():
+        if column not in out or count not in out:
+            continue
+        hide = (pd.to_numeric(out[count], errors="coerce") < min_cell) & out[column].notna()
+        if hide.any():
+            out[column] = out[column].astype(object).where(~hide, SECONDARY_MARKER)
+    return out.drop(columns=[c for c in extremes.values() if c in out])
+
+
 def without_markers(frame: pd.DataFrame) -> pd.DataFrame:
     """A results table with its suppressed cells ("<5", "x") as missing values.
 

@@ -115,6 +115,7 @@ def run_analyze(
         alpha=config.alpha,
         multiplicity=config.multiplicity,
         workers=config.workers,
+        min_cell=config.min_cell,
         seed=config.seed,
         study=study,
         truth=read_json(config.truth) if config.synthetic and config.truth else None,

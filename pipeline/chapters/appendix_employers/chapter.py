@@ -27,6 +27,7 @@ from analysis.items import (
 )
 from analysis.multiplicity import adjust_pvalues
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.disclosure_control import mask_extremes
 from pipeline.report.view import records
 
 INSTRUMENT = "employers"
@@ -154,7 +155,8 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
     keys = list(zip(cats["item"], cats["code"], strict=True))
     cats["level_nl"] = [labels_nl[k] for k in keys]
     cats["level_en"] = [labels_en[k] for k in keys]
-    nums = _with_total(data, describe_numeric_items, num_specs, groups, order)
+    nums = mask_extremes(_with_total(data, describe_numeric_items, num_specs, groups, order),
+                         inputs.min_cell)
     for frame in (cats, nums):
         frame.insert(0, "block", frame["item"].map(block))
         frame.insert(1, "question_nl", frame["item"].map(lambda i: var_of[i].question_nl))

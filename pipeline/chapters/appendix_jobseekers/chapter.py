@@ -26,6 +26,7 @@ from analysis.items import (
     describe_numeric_items,
 )
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
+from pipeline.report.disclosure_control import mask_extremes
 from pipeline.report.view import records
 
 BLOCKS = ("background", "work", "search", "self_efficacy", "treatment", "werktop", "other")
@@ -184,9 +185,10 @@ def _adjust_by_family(tests: pd.DataFrame, items: list[dict]) -> pd.DataFrame:
 
 
 def appendix_tables(
-    data: pd.DataFrame, codebook, plan, *, seed: int
+    data: pd.DataFrame, codebook, plan, *, seed: int, min_cell: int = 1
 ) -> dict[str, pd.DataFrame]:
-    """The three appendix tables (columns as in the TableSpecs)."""
+    """The three appendix tables (columns as in the TableSpecs); a minimum or maximum
+    held by fewer than ``min_cell`` respondents reads "x" (``mask_extremes``)."""
     items = item_specs(codebook, plan)
     data = _unit_codes(data.reset_index(drop=True), codebook, items)
     groups = data["werktop"].map({1: "werktop", 0: "control"})
@@ -201,10 +203,10 @@ def appendix_tables(
         describe_categorical_items(data[werktop], only, groups[werktop],
                                    group_order=("werktop",)),
     ], ignore_index=True)  # fmt: skip
-    num = pd.concat([
+    num = mask_extremes(pd.concat([
         describe_numeric_items(data, shared, groups, group_order=GROUPS),
         describe_numeric_items(data[werktop], only, groups[werktop], group_order=("werktop",)),
-    ], ignore_index=True)  # fmt: skip
+    ], ignore_index=True), min_cell)  # fmt: skip
     english = {(i["spec"].name, c): en for i in items
                for c, en in zip(i["spec"].codes, i["labels_en"], strict=True)}  # fmt: skip
     cat = cat.rename(columns={"label": "label_nl"})
@@ -234,7 +236,7 @@ def appendix_tables(
 
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     tables = appendix_tables(inputs.data("jobseekers"), inputs.codebook, inputs.plan,
-                             seed=inputs.seed)  # fmt: skip
+                             seed=inputs.seed, min_cell=inputs.min_cell)  # fmt: skip
     tested = tables[TESTS.name]["p_val"].notna()
     stats = {"appendix_jobseekers": {"n_tested": int(tested.sum()),
                                      "n_items": int(pd.concat([tables[CATEGORICAL.name]["item"],

@@ -15,9 +15,9 @@ Claim-level verdict rule: *supported* when every record of the claim is supporte
 is supported or indicative and one is indicative; otherwise (no record, or some parts not
 testable) *not testable*. Sensitivity records (``sensitivity`` set: a reasonable
 alternative reading, e.g. targets pro-rated to a shorter project) are shown under their
-claim with their own verdict and do not count in the claim's verdict. A claim no chapter recorded is not testable because
-its source is absent (the study has no input for the chapter that tests it) or because no
-chapter tests it.
+claim with their own verdict and do not count in the claim's verdict. A claim no
+chapter recorded is not testable because its source is absent (the study has no input
+for the chapter that tests it) or because no chapter tests it.
 """
 
 from __future__ import annotations

@@ -179,7 +179,8 @@ def continuation_claims(cont: pd.DataFrame) -> list[dict]:
                      measure="n_units_continuing", sensitivity="sensitivity_doubt"),
         claim_record(11, ("supported" if n_safe <= share * n else "not_supported")
                      if safe_testable else "not_testable",
-                     rule="rule_11", evidence="evidence_11" if safe_testable else "evidence_11_none",
+                     rule="rule_11",
+                     evidence="evidence_11" if safe_testable else "evidence_11_none",
                      values={"safe": value(n_safe, "int"), "total": value(n, "int"),
                              "share": value(share, "pct")},
                      estimate=float(n_safe), total=n, measure="n_units_safeguarded"),
