@@ -70,12 +70,14 @@ def test_numeric_table_matches_r():
     res = describe_numeric_items(data, SPECS, groups)
     assert list(res.columns) == [
         "item", "group", "n", "n_missing", "mean", "sd", "median", "min", "max",
+        "n_at_min", "n_at_max",
     ]  # fmt: skip
     a = res.iloc[0]
     assert (a["item"], a["group"], a["n"], a["n_missing"]) == ("uren", "A", 7, 1)
     assert a["mean"] == pytest.approx(4.35714285714286, rel=1e-13)
     assert a["sd"] == pytest.approx(3.09184796028586, rel=1e-13)
     assert (a["median"], a["min"], a["max"]) == (3, 1, 10)
+    assert (a["n_at_min"], a["n_at_max"]) == (1, 1)  # one 1, one 10: single answers
     b = res.iloc[1]
     assert (b["n"], b["n_missing"], b["max"]) == (6, 1, 3)  # 99 is a missing code
 

@@ -494,3 +494,21 @@ def test_numbers_beside_markers_are_read_back_as_numbers(tmp_path):
     assert out["c"].tolist() == ["t", "u", "v"]
     assert fmt_int(out["a"][1]) == "302" and fmt_pct(out["b"][1], 1) == "50,0%"
     assert fmt_int(out["a"][0]) == "<5"
+
+
+def test_a_minimum_or_maximum_of_one_respondent_is_hidden():
+    from pipeline.report.disclosure_control import mask_extremes
+
+    frame = pd.DataFrame({"item": ["a", "b"], "min": [0.0, 1.0], "max": [3.0, 10.0],
+                          "n_at_min": [40, 5], "n_at_max": [2, 4]})  # fmt: skip
+    out = mask_extremes(frame, 5)
+    assert list(out.columns) == ["item", "min", "max"]
+    assert out["min"].tolist() == [0.0, 1.0] and out["max"].tolist() == ["x", "x"]
+    # no control: everything shown
+    assert mask_extremes(frame, 1)["max"].tolist() == [3.0, 10.0]
+
+
+def test_the_example_appendices_show_no_single_answer_as_min_or_max(example_outputs):
+    for name in ("appendix_employer_numeric", "appendix_jobseekers_numeric"):
+        table = pd.read_csv(example_outputs / "results" / "tables" / f"{name}.csv", dtype=str)
+        assert (table["max"] == "x").any(), name

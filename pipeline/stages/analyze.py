@@ -159,7 +159,12 @@ def run_analyze(
         config.min_cell, links=plan_links(inputs.plan),
     )
     tables = disclosure.tables
-    suppressed_cells = {name: n for name, n in disclosure.suppressed.items() if n}
+    # cells a chapter hid itself (a minimum or maximum of one respondent) count too
+    own = {name: int(frame.isin([SECONDARY_MARKER]).to_numpy().sum())
+           for name, frame in unsuppressed.items()}  # fmt: skip
+    counted = {name: disclosure.suppressed.get(name, 0) + own.get(name, 0)
+               for name in tables}  # fmt: skip
+    suppressed_cells = {name: n for name, n in counted.items() if n}
     for link in disclosure.broken_links:
         console.warn(f"analyze: disclosure control — the numbers do not fit a declared "
                      f"link, ignored: {link}")
