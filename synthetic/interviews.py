@@ -1,7 +1,8 @@
 """The interview coding: coded paraphrases from the group interviews, one row per fragment.
 
 Units that attained their targets are described with codes from the "hoog" pool, the others
-from "laag"; each unit also states its intention after the project (``voortzetten_<ja|twijfel|
+from "laag" (a code about a municipal merger only for a unit that is merging, scenario
+``herindeling``); each unit also states its intention after the project (``voortzetten_<ja|twijfel|
 nee>``, scenario ``voortzetten``); a few fragments carry personal data.
 """
 
@@ -24,19 +25,23 @@ def interviews_csv(rng: np.random.Generator, cb: Codebook, pii: PiiFactory) -> t
     rows = []
     for u in cb.units:
         attainment = S.UNITS[u.id]["attainment"]
+        merging = bool(S.UNITS[u.id].get("herindeling", False))
         p_high = 1.0 if attainment == "boven alle doelen" else 0.4 if "iets" in attainment else 0.0
         lo, hi = S.INTERVIEW_FRAGMENTS_PER_UNIT
         k = int(rng.integers(lo, hi + 1))
         n_themes = len(theme.code_values())
+        # k fragments in all, the intention fragment below included
         themes = np.concatenate(
-            [theme.code_values(), rng.choice(theme.code_values(), k - n_themes)]
+            [theme.code_values(), rng.choice(theme.code_values(), k - 1 - n_themes)]
         )
         used: set[tuple[str, str]] = set()
         for t in np.sort(themes):
             level = "hoog" if rng.random() < p_high else "laag"
-            options = [c for c in T.INTERVIEW_CODES[int(t)][level] if (level, c[0]) not in used]
+            pool = [c for c in T.INTERVIEW_CODES[int(t)][level]
+                    if merging or c[0] not in T.MERGER_CODES]  # fmt: skip
+            options = [c for c in pool if (level, c[0]) not in used]
             if not options:
-                options = T.INTERVIEW_CODES[int(t)][level]
+                options = pool
             code, text = options[int(rng.integers(0, len(options)))]
             used.add((level, code))
             speaker = T.INTERVIEW_SPEAKERS[int(rng.integers(0, len(T.INTERVIEW_SPEAKERS)))]

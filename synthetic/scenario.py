@@ -124,6 +124,7 @@ UNITS = {
         "draagvlak": 8.5,
         "attainment": "boven alle doelen",
         "voortzetten": "ja",  # intention stated in the group interview
+        "herindeling": False,  # merging municipalities: the interview may say so
         "employment_logit": 0.15,
         "share_candidates": 0.24,
         "share_control": 0.22,
@@ -141,6 +142,7 @@ UNITS = {
         "draagvlak": 5.9,
         "attainment": "iets onder de doelen",
         "voortzetten": "twijfel",  # intention stated in the group interview
+        "herindeling": False,  # merging municipalities: the interview may say so
         "employment_logit": -0.10,
         "share_candidates": 0.18,
         "share_control": 0.24,
@@ -158,6 +160,7 @@ UNITS = {
         "draagvlak": 8.1,
         "attainment": "boven alle doelen",
         "voortzetten": "ja",  # intention stated in the group interview
+        "herindeling": False,  # merging municipalities: the interview may say so
         "employment_logit": 0.30,
         "share_candidates": 0.21,
         "share_control": 0.18,
@@ -175,6 +178,7 @@ UNITS = {
         "draagvlak": 7.7,
         "attainment": "boven alle doelen",
         "voortzetten": "ja",  # intention stated in the group interview
+        "herindeling": False,  # merging municipalities: the interview may say so
         "employment_logit": 0.10,
         "share_candidates": 0.22,
         "share_control": 0.20,
@@ -192,6 +196,7 @@ UNITS = {
         "draagvlak": 4.2,
         "attainment": "ver onder de doelen",
         "voortzetten": "nee",  # intention stated in the group interview
+        "herindeling": True,  # merging municipalities: the interview may say so
         "employment_logit": -0.45,
         "share_candidates": 0.15,
         "share_control": 0.16,

@@ -194,6 +194,10 @@ INTERVIEW_CODES = {
         ],
     },
 }
+#: Codes whose text speaks of a municipal merger: only for a unit that is merging
+#: (scenario UNITS[<id>]["herindeling"]); the text of every other unit follows its own
+#: situation.
+MERGER_CODES = frozenset({"herindeling", "borging_herindeling"})
 INTERVIEW_CODES[5] = {
     "hoog": [
         (

@@ -255,3 +255,15 @@ def write_chapter_results(tables_dir: Path, stats: dict) -> None:
 
 
 CHAPTER_FIGURES = ("unit_scatter_hours", "unit_scatter_support")
+
+
+def test_a_quote_never_shows_a_redaction_marker():
+    assert MUN_MOD.without_redactions(
+        "Relatiemanager: Ondernemers zijn positief. Een kandidaat belde op [TELEFOON] en "
+        "kreeg een afspraak.") == "Relatiemanager: Ondernemers zijn positief."
+    assert MUN_MOD.without_redactions("Bel [TELEFOON].") is None
+    codes = pd.Series(["Wethouder: Besluit volgt. Mail [E-MAIL] voor info.",
+                       "Relatiemanager: Besluit volgt later."])
+    # a paraphrase that needs no cut wins over the first one
+    assert MUN_MOD._example(codes) == "Relatiemanager: Besluit volgt later."
+    assert MUN_MOD._example(codes[:1]) == "Wethouder: Besluit volgt."

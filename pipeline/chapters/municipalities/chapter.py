@@ -9,12 +9,15 @@ embedding the approach (the codebook documents the convention).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, TableSpec, ViewInputs
 from pipeline.report.claims import THRESHOLDS, claim_record, value
 from pipeline.report.view import grouped, records
 from pipeline.study.codebook import Codebook
+from pipeline.study.privacy import MARKERS
 
 CONTINUE_PREFIX = "voortzetten_"
 EMBED_PREFIX = "borging_"
@@ -49,7 +52,9 @@ CODES = TableSpec(
                    "n_fragments": ("integer", "Fragments with this code"),
                    "n_units": ("integer", "Units in whose interview the code occurs"),
                    "units": ("string", "Names of those units, in codebook order"),
-                   "example": ("string", "First paraphrase with this code (redacted)")},
+                   "example": ("string", "First paraphrase with this code that holds no "
+                               "redaction marker; else the first one without its sentences "
+                               "that hold one (redacted)")},
 )  # fmt: skip
 CONTINUATION = TableSpec(
     "interview_continuation",
@@ -109,7 +114,8 @@ def interview_codes(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFram
         "n_fragments": by.size(),
         "n_units": by["gemeente"].nunique(),
         "units": by["gemeente"].agg(lambda s: ", ".join(names.get(u, u) for u in dict.fromkeys(s))),
-        "example": by["parafrase"].first(),
+        # the first paraphrase that needs no cut, else the first one cut (rule above)
+        "example": by["parafrase"].agg(_example),
     }).reset_index()  # fmt: skip
     theme_order = {c.code: i for i, c in enumerate(themes)}
     out["_t"] = out["theme"].map(theme_order)
@@ -122,6 +128,28 @@ def interview_codes(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFram
         labels = {c: variable.text_label(c, lang) for c in out["code"].unique()}
         out[f"code_label_{lang}"] = out["code"].map(labels)
     return out.reset_index(drop=True)[list(CODES.columns)]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def without_redactions(text: object) -> str | None:
+    """A paraphrase fit to quote: its sentences that hold a redaction marker (``[E-MAIL]``,
+    ``[TELEFOON]``, ...: personal data was removed there) are dropped, since a quote with a
+    hole reads as a finding about a person; None when nothing is left."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    kept = [s for s in _SENTENCE.split(text.strip())
+            if not any(m in s for m in MARKERS.values())]  # fmt: skip
+    return " ".join(kept) or None
+
+
+def _example(paraphrases: pd.Series) -> str | None:
+    texts = [t for t in paraphrases if isinstance(t, str) and t.strip()]
+    whole = next((t for t in texts if without_redactions(t) == t.strip()), None)
+    if whole is not None:
+        return whole.strip()
+    return next((c for c in map(without_redactions, texts) if c), None)
 
 
 def interview_continuation(interviews: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -138,7 +166,8 @@ def interview_continuation(interviews: pd.DataFrame, codebook: Codebook) -> pd.D
             "unit": u.id, "unit_name": u.name,
             "intention": (str(intent["code"].iloc[0])[len(CONTINUE_PREFIX):]
                           if len(intent) else None),
-            "paraphrase": str(intent["parafrase"].iloc[0]) if len(intent) else None,
+            "paraphrase": without_redactions(intent["parafrase"].iloc[0]) if len(intent)
+            else None,
             "safeguards": "; ".join(embed) or None,
             "safeguards_nl": "; ".join(variable.text_label(c, "nl") for c in embed) or None,
             "safeguards_en": "; ".join(variable.text_label(c, "en") for c in embed) or None,
