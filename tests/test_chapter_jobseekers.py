@@ -281,3 +281,26 @@ def test_a_unit_with_respondents_in_one_group_only_stays_a_user_error(codebook):
     with pytest.raises(UserError, match="cannot be compared within every unit") as info:
         imputation.check_groups_share_units(frame, codebook)
     assert "2 Werktop candidate(s) and 0 control respondent(s)" in str(info.value)
+
+
+def test_the_headline_claim_reads_the_primary_row_when_there_is_one():
+    claims = importlib.import_module("pipeline.chapters.jobseekers.claims")
+
+    def row(method, measure, estimate, p_adj=float("nan"), primary=False):
+        return {"outcome": "werk_regulier", "method": method, "measure": measure,
+                "estimate": estimate, "ci_low": estimate - 0.1, "ci_high": estimate + 0.1,
+                "p_adj": p_adj, "primary": primary}  # fmt: skip
+
+    effects = pd.DataFrame([
+        row("crude", "odds_ratio", 2.0), row("crude", "risk_difference", 0.15),
+        row("adjusted", "odds_ratio", 1.8, p_adj=0.20),
+        row("weighted", "odds_ratio", 1.7), row("weighted", "risk_difference", 0.12),
+        row("doubly_robust", "risk_difference", 0.11, p_adj=0.001, primary=True),
+    ])  # fmt: skip
+    v = claims.outcome_verdict(effects, "werk_regulier", "binary", 0.05)
+    assert v["method"] == "doubly_robust" and v["measure"] == "risk_difference"
+    assert v["estimate"] == pytest.approx(0.11) and v["meets_rule"]
+    # without the column the adjusted odds ratio decides (p 0.20: not significant)
+    old = claims.outcome_verdict(effects.drop(columns="primary"), "werk_regulier", "binary",
+                                 0.05)  # fmt: skip
+    assert old["method"] == "adjusted" and not old["meets_rule"]

@@ -41,11 +41,29 @@ def _sign(row: Mapping | None, measure: str) -> int:
     return int(np.sign(row["estimate"] - _NULL[measure]))
 
 
+def primary_row(effects: pd.DataFrame, outcome: str) -> dict | None:
+    """The outcome's headline row: the one marked ``primary`` (e.g. a doubly robust ATT)
+    when the effects table has that column and the row carries its family-corrected p;
+    None otherwise (the adjusted row of the primary measure is the headline then)."""
+    if "primary" not in effects.columns:
+        return None
+    flag = effects["primary"].map(lambda v: str(v).strip().lower() in ("true", "1"))
+    sel = effects[(effects["outcome"] == outcome) & flag]
+    if sel.empty or is_missing(sel.iloc[0].get("p_adj")):
+        return None
+    return sel.iloc[0].to_dict()
+
+
 def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float) -> dict:
     """The rule for one outcome: direction positive, adjusted p (family-corrected) below
-    alpha, and crude, adjusted and weighted estimates of the same sign."""
+    alpha, and crude, adjusted and weighted estimates of the same sign. The headline is
+    the row marked ``primary`` where there is one (``primary_row``), else the adjusted
+    estimate of the kind's primary measure."""
     measure = PRIMARY_MEASURE[kind]
     adj = _pick(effects, outcome, "adjusted", measure)
+    head = primary_row(effects, outcome)
+    if head is not None:
+        adj, measure = head, str(head["measure"])
     crude = _pick(effects, outcome, "crude", measure)
     weighted = _pick(effects, outcome, "weighted", measure)
     signs = [_sign(r, measure) for r in (crude, adj, weighted)]
@@ -56,6 +74,7 @@ def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float
     agree = len(set(signs)) == 1 and signs[0] != 0
     return {
         "outcome": outcome, "measure": measure, "testable": testable,
+        "method": None if adj is None else str(adj["method"]),
         "direction": positive, "significant": significant, "signs_agree": agree,
         "meets_rule": bool(testable and positive and significant and agree),
         "estimate": None if adj is None else _f(adj["estimate"]),
@@ -97,8 +116,10 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
         decide = next((v for v in per if not v["meets_rule"]),
                       max(per, key=lambda v: v["p_adj"]))  # fmt: skip
         measure = {"odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
-                   "mean_difference": "adjusted_md"}[decide["measure"]]  # fmt: skip
-        extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per}
+                   "mean_difference": "adjusted_md",
+                   "risk_difference": "att_rd"}[decide["measure"]]  # fmt: skip
+        extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per,
+                                 "method": decide["method"]}
         planted = None
         if truth is not None:
             planted = _planted(truth, decide["outcome"])
