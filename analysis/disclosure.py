@@ -19,9 +19,7 @@ come from one table or several (linked tables); :func:`protect_cells` does not c
 The algorithm (:func:`protect_cells`)
 -------------------------------------
 1. **Primary**: a published count ``0 < n < min_cell`` is suppressed; a hidden cell of
-   that size is *sensitive* (it must not become computable either), and so is a hidden
-   cell of 0: the rest of a count is 0 when the count is the whole group, and a share
-   of 100% says every member of the group gave that answer.
+   that size is *sensitive* (it must not become computable either).
 2. **No relation with a single unknown**: while some relation has exactly one unknown
    cell (suppressed or hidden) and that cell is suppressed or sensitive, the relation
    would give it away: suppress another published cell of that relation, the smallest
@@ -51,10 +49,9 @@ given (a total published somewhere that no relation names, a test statistic or a
 expected count computed from the cells, a figure, or an earlier or later report on the
 same respondents can still give a cell away), and it does not protect against what a
 respondent knows about himself, against dominance (one respondent making up most of a
-total) or against an attribute shared by everyone in a published group where the table
-shows the group's categories as counts (all three respondents of a unit said "no"); a
-share of 100% next to a hidden rest is protected (step 1). Dedicated software
-(tau-argus, sdcTable) adds protection intervals and cost-optimal patterns.
+total) or against an attribute shared by everyone in a published group (all three
+respondents of a unit said "no"). Dedicated software (tau-argus, sdcTable) adds
+protection intervals and cost-optimal patterns.
 """
 
 from __future__ import annotations
@@ -280,10 +277,7 @@ def protect_cells(
     small = given & (values >= floor) & (values < min_cell)
     can_hide = eligible_ & given & ~hidden_
     primary = small & can_hide  # a published total that cannot be hidden stays
-    # a hidden rest of 0 is sensitive too: next to its published count it is a share of
-    # 100%, every member of the group gave that answer (group disclosure)
-    # (with min_cell 1 nothing is small: no control at all)
-    sensitive_hidden = (small | (given & (values == 0) & (min_cell > 1))) & hidden_
+    sensitive_hidden = small & hidden_
     suppressed = primary.copy()
 
     def free(cells: Sequence[int]) -> list[int]:

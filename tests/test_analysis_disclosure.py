@@ -207,19 +207,6 @@ def test_a_hidden_rest_is_protected_like_a_cell():
     assert not found.primary.any() and found.unprotected == ()
 
 
-def test_a_share_of_100_percent_is_protected():
-    # 25 of 25 pass: the hidden rest is 0, so "100,0%" would tell that every member of
-    # the group passed; the rest is sensitive and the count next to the total goes
-    values = [25, 0, 25]
-    found = protect_cells(values, [Relation.sum([0, 1], 2)], eligible=[True, False, False],
-                          hidden=[False, True, False])
-    assert found.suppressed.tolist() == [True, False, False]
-    # without control (min_cell 1) it stays, and a published 0 is no group disclosure here
-    assert not protect_cells(values, [Relation.sum([0, 1], 2)], min_cell=1,
-                             eligible=[True, False, False],
-                             hidden=[False, True, False]).suppressed.any()
-
-
 def test_a_cell_nothing_can_protect_is_reported():
     # A single count equal to a published total that may not be suppressed.
     found = protect_cells([3, 3], [Relation.sum([0], 1)], eligible=[True, False])
