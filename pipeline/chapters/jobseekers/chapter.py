@@ -30,6 +30,7 @@ and ``view.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,6 @@ from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
 from .figures import FIGURES
 from .imputation import (
-    BURN_IN,
-    M_IMPUTATIONS,
     PS_SEPARATION,
     PS_TRIM,
     check_groups_share_units,
@@ -90,11 +89,9 @@ METHODS = ("crude", "adjusted", "adjusted_cc", "weighted")
 
 
 # ------------------------------------------------------------------ analysis step
-def analyze_frame(
-    jobseekers: pd.DataFrame, inputs: AnalysisInputs, *, m: int = M_IMPUTATIONS,
-    burn_in: int = BURN_IN,
-) -> ChapterResults:
-    """The whole chapter on one jobseekers frame (one row per respondent)."""
+def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterResults:
+    """The whole chapter on one jobseekers frame (one row per respondent); the number of
+    imputations and MICE cycles follow the analysis plan's ``[imputation]``."""
     plan, alpha = inputs.plan, inputs.alpha
     method = plan.method(FAMILY, inputs.multiplicity)
     members = family_members(plan)
@@ -115,14 +112,15 @@ def analyze_frame(
     balance = pd.DataFrame(columns=BALANCE.columns)
     wsum = pd.DataFrame(columns=WEIGHTS.columns)
     overlap = pd.DataFrame(columns=OVERLAP.columns)
-    imputation: dict[str, Any] = {"m": 0, "burn_in": burn_in}
+    control = plan.imputation
+    imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(control)}
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
     if both:
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
-                                categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
-                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+                                categorical=categorical, alpha=alpha, seed=inputs.seed,
+                                workers=inputs.workers, control=control)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -133,6 +131,14 @@ def analyze_frame(
                 alpha=alpha,
             )
         complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
+        burn, rule = done["burn"], done["rule"]
+        imputation.update(
+            burn_in=int(burn["burn_in"]), burn_in_converged=bool(burn["converged"]),
+            r_hat_max=_f(burn["r_hat"]), r_hat_chains=int(burn["chains"]),
+            fmi_pilot=_f(rule.get("fmi")), fmi_upper=_f(rule.get("fmi_upper")),
+            m_rule=int(rule["m_rule"]) if "m_rule" in rule else None,
+            fmi_level=1.0 - control.alpha,
+        )  # fmt: skip
         imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
                           incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
