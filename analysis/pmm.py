@@ -254,12 +254,14 @@ class PMMChains:
                 state.update(j, self.k_pmm)
         return state.block()
 
-    def trace(self, i: int, cycles: int) -> np.ndarray:
-        """Chain ``i``'s trace over ``cycles`` cycles: after each cycle, the mean and the
-        standard deviation of every incomplete column's imputed values (what mice's trace
-        plots show), as a (cycles, 2 * len(todo)) array (means, then SDs, in ``todo``
-        order). The chain is the one :meth:`completed_block` runs: its state after ``t``
-        cycles is that of ``completed_block(i, t)``."""
+    def traced_block(self, i: int, cycles: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chain ``i`` run for ``cycles`` cycles: its trace and its completed block.
+
+        The trace holds, after each cycle, the mean and the standard deviation of every
+        incomplete column's imputed values (what mice's trace plots show), as a
+        (cycles, 2 * len(todo)) array (means, then SDs, in ``todo`` order). The block is
+        ``completed_block(i, cycles)``, bit for bit (tracing only reads the state).
+        """
         state = self.chain(i)
         out = np.empty((cycles, 2 * len(self.todo)))
         for t in range(cycles):
@@ -269,7 +271,7 @@ class PMMChains:
                 values = state.z[self.mis_idx[j], j + 1]
                 out[t, col] = values.mean()
                 out[t, len(self.todo) + col] = values.std()
-        return out
+        return out, state.block()
 
     def completed(self, i: int) -> pd.DataFrame:
         """Chain ``i``'s completed copy of the frame (imputed columns are float64)."""

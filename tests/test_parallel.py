@@ -111,7 +111,6 @@ def test_imputation_chains_report_progress_on_a_terminal(monkeypatch):
                         control=Imputation(m_pilot=2, m_min=3, m_max=3, burn_in_min=1,
                                            burn_in_max=4))  # fmt: skip
     text = term.getvalue()
-    assert "\ranalyze: imputation (convergence) 2/2" in text
     assert "\ranalyze: imputation (pilot) 2/2" in text
     assert "\ranalyze: imputation 1/1" in text
     assert text.endswith("\r")  # the line is erased when the chains are done

@@ -96,8 +96,18 @@ class CompletedData:
         chains' own)."""
         if self.chains is None:
             return self.observed.copy()
+        return self._frame(self.chains.completed_block(i, burn_in))
+
+    def traced(self, i: int, cycles: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """Completed data set ``i`` after ``cycles`` cycles, and its chain's trace
+        (:meth:`analysis.pmm.PMMChains.traced_block`). Needs chains."""
+        assert self.chains is not None
+        trace, block = self.chains.traced_block(i, cycles)
+        return self._frame(block), trace
+
+    def _frame(self, block: np.ndarray) -> pd.DataFrame:
+        assert self.chains is not None
         # straight from the chain's block: no copy of the whole imputation frame
-        block = self.chains.completed_block(i, burn_in)
         position = {c: j for j, c in enumerate(self.chains.columns)}
         return pd.DataFrame(
             {c: block[:, position[c]] if c in position else self.observed[c]
@@ -222,40 +232,24 @@ def imputed_analysis(
     also returns the balance, weight and overlap diagnostics and the design sizes. The
     results do not depend on ``workers``: chain ``i`` has its own seed.
 
-    How many (``control``, the analysis plan's ``[imputation]``): first the
-    ``m_pilot`` pilot chains run ``burn_in_max`` cycles, tracing the mean and SD of
-    every column's imputed values; the burn-in is the first cycle count at which the
-    traces' R-hat is below ``r_hat`` (:func:`analysis.imputation_count.burn_in_needed`).
-    Then the pilot's data sets (each chain's state after that burn-in) are analysed, the
-    largest FMI of their pooled estimates gives ``m`` by von Hippel's rule
-    (:func:`analysis.imputation_count.imputations_needed`), and data sets
-    ``m_pilot .. m - 1`` follow. Every data set is its chain after the same burn-in.
+    How many (``control``, the analysis plan's ``[imputation]``): first the ``m_pilot``
+    pilot chains run ``burn_in_max`` cycles, tracing the mean and SD of every column's
+    imputed values, and their data sets are analysed; the traces' R-hat gives the
+    burn-in (the first cycle count at which it is below ``r_hat``,
+    :func:`analysis.imputation_count.burn_in_needed`) and the pilot's largest FMI gives
+    ``m`` by von Hippel's rule (:func:`analysis.imputation_count.imputations_needed`).
+    Data sets ``m_pilot .. m - 1`` are then their chains after that burn-in (the pilot
+    chains, having run the maximum, are past it too).
     """
     source = CompletedData(jobseekers, covariates, [o.name for o in members], units,
                            m=control.m_max, seed=seed, burn_in=control.burn_in_max)
     has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
     starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
     chains = source.chains
-    n_workers = resolve_workers(workers, control.m_pilot)
-    if chains is None:
-        burn = {"burn_in": 0, "converged": True, "r_hat": float("nan"),
-                "threshold": control.r_hat, "iterations": 0, "chains": 0}  # fmt: skip
-    else:
-        with console.progress("analyze: imputation (convergence)", control.m_pilot) as bar:
-            traces = ordered_map(lambda i: chains.trace(i, control.burn_in_max),
-                                 control.m_pilot, n_workers, progress=bar.update)
-        burn = burn_in_needed(np.stack(traces), threshold=control.r_hat,
-                              minimum=control.burn_in_min).iloc[0].to_dict()
-        if not burn["converged"]:
-            console.warn(
-                f"analyze: the imputation chains did not mix within {control.burn_in_max} "
-                f"cycles (largest R-hat {burn['r_hat']:.2f}, threshold {control.r_hat}); "
-                "the data sets use the maximum"
-            )  # fmt: skip
-    burn_in = int(burn["burn_in"])
+    burn_in = control.burn_in_max  # the pilot's; then the burn-in its traces give
 
-    def task(i: int) -> dict[str, Any]:
-        frame = source.get(i, burn_in)
+    def task(i: int, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+        frame = source.get(i, burn_in) if frame is None else frame
         try:
             aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
         except NotEstimable as exc:  # no propensity score: no weighted estimates
@@ -280,13 +274,30 @@ def imputed_analysis(
                                                    categorical) for o in members}  # fmt: skip
         return result
 
+    def pilot_task(i: int) -> dict[str, Any]:
+        frame, trace = source.traced(i, control.burn_in_max)
+        return {**task(i, frame), "trace": trace}
+
+    burn: dict[str, Any] = {"burn_in": 0, "converged": True, "r_hat": float("nan"),
+                            "threshold": control.r_hat, "iterations": 0, "chains": 0}
     if chains is None:
         results = [task(0)]
         rule: dict[str, Any] = {"m": 1}
     else:
         pilot = control.m_pilot
         with console.progress("analyze: imputation (pilot)", pilot) as bar:
-            results = ordered_map(task, pilot, n_workers, progress=bar.update)
+            results = ordered_map(pilot_task, pilot, resolve_workers(workers, pilot),
+                                  progress=bar.update)  # fmt: skip
+        burn = burn_in_needed(np.stack([r.pop("trace") for r in results]),
+                              threshold=control.r_hat,
+                              minimum=control.burn_in_min).iloc[0].to_dict()  # fmt: skip
+        if not burn["converged"]:
+            console.warn(
+                f"analyze: the imputation chains did not mix within {control.burn_in_max} "
+                f"cycles (largest R-hat {burn['r_hat']:.2f}, threshold {control.r_hat}); "
+                "the data sets use the maximum"
+            )  # fmt: skip
+        burn_in = int(burn["burn_in"])
         rule = imputations_needed(pilot_fmi(results), pilot, cv=control.cv,
                                   alpha=control.alpha, m_min=control.m_min,
                                   m_max=control.m_max).iloc[0].to_dict()  # fmt: skip
