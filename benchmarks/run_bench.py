@@ -237,7 +237,8 @@ def make_report() -> dict:
         template["stages"] = _stages_run()
     finally:
         path.write_bytes(original)
-    subprocess.run(env_make, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # back in step
+    subprocess.run(env_make, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)  # back in step
     return {"full": full, "noop": noop, "template": template}
 
 
@@ -451,7 +452,7 @@ def render(results: dict) -> str:
                 f"{'yes' if t['wall'] <= g.get('template_seconds', 5.0) else 'no'} |")
     peer = results.get("peer")
     if peer:
-        lines += ["", "## Peer: R's mice + glm (scale 100)", ""]
+        lines += ["", f"## Peer: R's mice + glm (scale {peer['scale']})", ""]
         if "skipped" in peer:
             lines.append(f"Skipped: {peer['skipped']}.")
         else:
