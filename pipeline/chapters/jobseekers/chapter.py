@@ -49,6 +49,7 @@ from .claims import outcome_verdict as outcome_verdict
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
+from .intervals import replicates_per_set
 from .figures import FIGURES
 from .imputation import (
     BURN_IN,
@@ -122,7 +123,8 @@ def analyze_frame(
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
                                 categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
-                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+                                burn_in=burn_in, workers=inputs.workers,
+                                inference=plan.inference)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -165,6 +167,11 @@ def analyze_frame(
                                      outcome, covariates=covariates,
                                      categorical=categorical, alpha=alpha)  # fmt: skip
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    used = sorted({i for i in effects["interval"].dropna() if i})
+    weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
+                     bootstrap_replicates=plan.inference.bootstrap_replicates,
+                     replicates_per_set=replicates_per_set(plan.inference, imputation["m"] or 1),
+                     intervals_used="+".join(used))  # fmt: skip
     primary = pd.Series(False, index=effects.index)
     for outcome in members:
         primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
