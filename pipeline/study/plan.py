@@ -146,13 +146,17 @@ class Inference:
     bootstrap_replicates: int = 2000
 
 
+#: The rule when the plan has no ``[inference]`` table.
+DEFAULT_INFERENCE = Inference()
+
+
 @dataclass(frozen=True)
 class AnalysisPlan:
     outcomes: tuple[Outcome, ...]
     families: dict[str, Family]
     covariates: Covariates | None
     path: Path
-    inference: Inference = Inference()
+    inference: Inference = DEFAULT_INFERENCE
 
     def family(self, name: str) -> tuple[Outcome, ...]:
         """Members of a family, in plan order."""

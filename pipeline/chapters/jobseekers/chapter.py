@@ -49,7 +49,6 @@ from .claims import outcome_verdict as outcome_verdict
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
-from .intervals import replicates_per_set
 from .figures import FIGURES
 from .imputation import (
     BURN_IN,
@@ -60,6 +59,7 @@ from .imputation import (
     imputed_analysis,
 )
 from .imputation import imputation_frame as imputation_frame
+from .intervals import replicates_per_set
 from .tables import (
     APPLICATIONS,
     BALANCE,

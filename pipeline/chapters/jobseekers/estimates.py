@@ -19,7 +19,7 @@ from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.multiplicity import adjust_pvalues
 from analysis.pooling import rubin_combine
 from analysis.proportions import compare_proportions
-from pipeline.study.plan import Inference, Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
 from .intervals import pooled_interval, weighted_estimates
@@ -198,7 +198,7 @@ def set_estimates(
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
     starts: Mapping[str, Any] | None = None, weights_note: str = "",
-    inference: Inference = Inference(), m: int = 1, seed: tuple[int, int] = (0, 0),
+    inference: Inference = DEFAULT_INFERENCE, m: int = 1, seed: tuple[int, int] = (0, 0),
     trim: float = 0.99,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.

@@ -23,7 +23,7 @@ from analysis.weighting import (
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
-from pipeline.study.plan import Inference, Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import TREATMENT, UNIT
 from .estimates import _design_columns, _fixed_effects, set_estimates
@@ -182,7 +182,7 @@ def _complete_case_starts(
 def imputed_analysis(
     jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
     covariates: Sequence[str], categorical: Sequence[str], alpha: float, m: int, seed: int,
-    burn_in: int, workers: int, inference: Inference = Inference(),
+    burn_in: int, workers: int, inference: Inference = DEFAULT_INFERENCE,
 ) -> dict[str, Any]:  # fmt: skip
     """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
 
