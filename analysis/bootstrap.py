@@ -47,7 +47,7 @@ WILD_COLUMNS = [
     "n_boot", "enumerated", "weights", "alpha",
 ]  # fmt: skip
 
-#: Rows of the (B, p, n) Hessian intermediate per chunk: bounds memory (~32 MB).
+#: Elements of the rows' outer-product block per matrix product: bounds memory (~32 MB).
 _CHUNK_ELEMENTS = 4_000_000
 
 
@@ -124,27 +124,35 @@ def batched_logit(
     scale[scale == 0] = 1.0
     Xs = X / scale
     B, (n, p) = F.shape[0], Xs.shape
+    iu = np.triu_indices(p)
+    # the Hessian of every replicate is one matrix product: (B, n) weights times the
+    # (n, p(p+1)/2) upper triangles of the rows' outer products, in row blocks
+    rows_per_block = max(1, _CHUNK_ELEMENTS // len(iu[0]))
     beta = np.tile(np.asarray(start, dtype="float64") * scale, (B, 1))
     active = np.ones(B, dtype=bool)
     converged = np.zeros(B, dtype=bool)
-    chunk = max(1, _CHUNK_ELEMENTS // (p * n))
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if not len(idx):
             break
-        for lo in range(0, len(idx), chunk):
-            sel = idx[lo : lo + chunk]
-            with np.errstate(over="ignore"):
-                mu = special.expit(beta[sel] @ Xs.T)
-            Fs = F[sel]
-            grad = (Fs * (t - mu)) @ Xs
-            hess = (Xs.T[None, :, :] * (Fs * mu * (1 - mu))[:, None, :]) @ Xs
-            step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
-            beta[sel] += step
-            small = np.abs(step).max(axis=1) < tol
-            bad = ~np.isfinite(step).all(axis=1)
-            converged[sel[small]] = True
-            active[sel[small | bad]] = False
+        with np.errstate(over="ignore"):
+            mu = special.expit(beta[idx] @ Xs.T)
+        Fs = F[idx]
+        grad = (Fs * (t - mu)) @ Xs
+        W = Fs * mu * (1 - mu)
+        upper = np.zeros((len(idx), len(iu[0])))
+        for lo in range(0, n, rows_per_block):
+            blk = Xs[lo : lo + rows_per_block]
+            upper += W[:, lo : lo + rows_per_block] @ (blk[:, iu[0]] * blk[:, iu[1]])
+        hess = np.zeros((len(idx), p, p))
+        hess[:, iu[0], iu[1]] = upper
+        hess[:, iu[1], iu[0]] = upper
+        step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
+        beta[idx] += step
+        small = np.abs(step).max(axis=1) < tol
+        bad = ~np.isfinite(step).all(axis=1)
+        converged[idx[small]] = True
+        active[idx[small | bad]] = False
     return beta / scale, converged & np.isfinite(beta).all(axis=1)
 
 
