@@ -4,6 +4,7 @@ cluster x treatment interactions of the adjusted model, with the per-cluster eff
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.models import build_design
 
@@ -18,7 +20,7 @@ __all__ = ["treatment_heterogeneity", "HETEROGENEITY_COLUMNS"]
 
 HETEROGENEITY_COLUMNS = [
     "outcome", "treatment", "by", "kind", "scale", "statistic", "df", "p_val",
-    "n_used", "n_groups", "effects", "cov_type", "converged",
+    "n_used", "n_groups", "effects", "cov_type", "converged", "warnings",
 ]  # fmt: skip
 
 _FAMILIES = {"binary": ("log_or", sm.families.Binomial),
@@ -54,7 +56,9 @@ def treatment_heterogeneity(
     -----
     A sensitivity check: with few levels and few respondents per level the test has
     little power, and a rejection means the pooled effect averages different effects;
-    it does not change the pooled estimate. Complete cases.
+    it does not change the pooled estimate. Complete cases. Separation or
+    non-convergence (a level where one group has all or none with the outcome) is
+    reported in ``warnings``, not raised; the test is then not meaningful.
     """
     if kind not in _FAMILIES:
         raise ValueError("kind must be 'binary', 'continuous' or 'count'")
@@ -66,7 +70,11 @@ def treatment_heterogeneity(
     inter = d.X[:, fe] * t[:, None]
     X = np.column_stack([d.X, inter])
     scale, family = _FAMILIES[kind]
-    res = sm.GLM(d.y, X, family=family()).fit(cov_type="HC0")
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
+        warnings.simplefilter("always")
+        res = sm.GLM(d.y, X, family=family()).fit(cov_type="HC0")
+    notes = [str(w.message).strip().splitlines()[0] for w in caught
+             if issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning))]
     k = d.X.shape[1]
     b = np.asarray(res.params)[k:]
     V = np.asarray(res.cov_params())[k:, k:]
@@ -83,4 +91,5 @@ def treatment_heterogeneity(
         "n_used": len(d.y), "n_groups": df + 1,
         "effects": "; ".join(f"{lv}={e:.6g}" for lv, e in zip(levels, effects, strict=True)),
         "cov_type": "HC0", "converged": bool(getattr(res, "converged", True)),
+        "warnings": "; ".join(dict.fromkeys(notes)),
     }], columns=HETEROGENEITY_COLUMNS)  # fmt: skip
