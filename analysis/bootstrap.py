@@ -39,7 +39,7 @@ __all__ = [
 WEBB_WEIGHTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 BOOTSTRAP_COLUMNS = [
-    "outcome", "estimand", "se_scale", "estimate", "se", "ci_low", "ci_high", "p_val",
+    "outcome", "estimator", "estimand", "se_scale", "estimate", "se", "ci_low", "ci_high", "p_val",
     "n_boot", "n_failed", "ci_method", "alpha", "ess_control",
 ]  # fmt: skip
 WILD_COLUMNS = [
@@ -88,20 +88,22 @@ def frequencies(indices: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=B * n).reshape(B, n).astype("float64")
 
 
-def batched_logit(
-    X: np.ndarray, t: np.ndarray, F: np.ndarray, start: np.ndarray, *,
-    tol: float = 1e-10, max_iter: int = 50,
+def batched_glm(
+    X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.ndarray, *,
+    kind: str = "binary", tol: float = 1e-10, max_iter: int = 50,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Maximum-likelihood logits of ``t`` on ``X``, one per row of the weights ``F``.
+    """Weighted maximum-likelihood GLMs of ``y`` on ``X`` with the canonical link, one per
+    row of the weights ``W``: logit (``kind="binary"``), log-linear Poisson (``"count"``)
+    or least squares (``"continuous"``).
 
     Parameters
     ----------
     X : ndarray (n, p)
         Design, first column the intercept.
-    t : ndarray (n,)
-        0/1 response.
-    F : ndarray (B, n)
-        Frequency weights (bootstrap counts).
+    y : ndarray (n,)
+        Response (0/1 for the logit, counts for Poisson).
+    W : ndarray (B, n)
+        Weights per replicate (bootstrap counts, or counts times analytic weights).
     start : ndarray (p,)
         Starting values (e.g. the full-sample fit) for every replicate.
 
@@ -114,19 +116,21 @@ def batched_logit(
 
     Notes
     -----
-    Columns are scaled to max |x| = 1 before Newton (the fitted probabilities do not
-    change). Each step solves with the pseudo-inverse of the Hessian (symmetric), so a
-    dummy whose rows are all absent from a replicate keeps its starting value instead
-    of breaking the fit; those rows have weight 0 and no prediction of theirs is used.
+    Columns are scaled to max |x| = 1 before Newton (the fitted means do not change).
+    The Hessians of all replicates are one matrix product: the (B, n) working weights
+    times the (n, p(p+1)/2) upper triangles of the rows' outer products (in row blocks,
+    bounding memory). Each step solves with the pseudo-inverse of the Hessian, so a
+    dummy whose rows all have weight 0 in a replicate keeps its starting value instead
+    of breaking the fit; those rows carry no weight in that fit.
     """
+    if kind not in ("binary", "count", "continuous"):
+        raise ValueError("kind must be 'binary', 'count' or 'continuous'")
     X = np.asarray(X, dtype="float64")
     scale = np.abs(X).max(axis=0)
     scale[scale == 0] = 1.0
     Xs = X / scale
-    B, (n, p) = F.shape[0], Xs.shape
+    B, (n, p) = W.shape[0], Xs.shape
     iu = np.triu_indices(p)
-    # the Hessian of every replicate is one matrix product: (B, n) weights times the
-    # (n, p(p+1)/2) upper triangles of the rows' outer products, in row blocks
     rows_per_block = max(1, _CHUNK_ELEMENTS // len(iu[0]))
     beta = np.tile(np.asarray(start, dtype="float64") * scale, (B, 1))
     active = np.ones(B, dtype=bool)
@@ -135,25 +139,42 @@ def batched_logit(
         idx = np.flatnonzero(active)
         if not len(idx):
             break
+        eta = beta[idx] @ Xs.T
         with np.errstate(over="ignore"):
-            mu = special.expit(beta[idx] @ Xs.T)
-        Fs = F[idx]
-        grad = (Fs * (t - mu)) @ Xs
-        W = Fs * mu * (1 - mu)
+            if kind == "binary":
+                mu = special.expit(eta)
+                var = mu * (1 - mu)
+            elif kind == "count":
+                mu = np.exp(eta)
+                var = mu
+            else:
+                mu, var = eta, np.ones_like(eta)
+        Ws = W[idx]
+        grad = (Ws * (y - mu)) @ Xs
+        work = Ws * var
         upper = np.zeros((len(idx), len(iu[0])))
         for lo in range(0, n, rows_per_block):
             blk = Xs[lo : lo + rows_per_block]
-            upper += W[:, lo : lo + rows_per_block] @ (blk[:, iu[0]] * blk[:, iu[1]])
+            upper += work[:, lo : lo + rows_per_block] @ (blk[:, iu[0]] * blk[:, iu[1]])
         hess = np.zeros((len(idx), p, p))
         hess[:, iu[0], iu[1]] = upper
         hess[:, iu[1], iu[0]] = upper
         step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
         beta[idx] += step
-        small = np.abs(step).max(axis=1) < tol
+        small = np.abs(step).max(axis=1) < tol * np.maximum(1.0, np.abs(beta[idx]).max(axis=1))
         bad = ~np.isfinite(step).all(axis=1)
         converged[idx[small]] = True
         active[idx[small | bad]] = False
     return beta / scale, converged & np.isfinite(beta).all(axis=1)
+
+
+def batched_logit(
+    X: np.ndarray, t: np.ndarray, F: np.ndarray, start: np.ndarray, *,
+    tol: float = 1e-10, max_iter: int = 50,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`batched_glm` with ``kind="binary"``: B logits of ``t`` on ``X``, one per
+    row of the frequency weights ``F`` (B, n)."""
+    return batched_glm(X, t, F, start, kind="binary", tol=tol, max_iter=max_iter)
 
 
 Kind = Literal["binary", "continuous", "count"]
@@ -162,6 +183,42 @@ _SPECS = {
     "continuous": [("att_md", "mean_difference")],
     "count": [("att_rr", "log_rr")],
 }  # fmt: skip
+
+
+_DR_SPECS = {
+    "binary": [("att_rd", "rd"), ("att_or", "log_or"), ("att_rr", "log_rr")],
+    "continuous": [("att_md", "mean_difference")],
+    "count": [("att_rr", "log_rr")],
+}  # fmt: skip
+
+
+def _dr_control_means(
+    X: np.ndarray, y: np.ndarray, t: np.ndarray, f: np.ndarray, c: np.ndarray, kind: str,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The doubly robust control mean of every row of the weights (row 0 the full
+    sample): the canonical GLM of ``y`` fitted to the controls with weights ``c``
+    (counts x ATT weights), its predictions averaged over the treated with weights
+    ``f``. Returns the means and whether each outcome fit converged with every dummy
+    represented among the weighted controls."""
+    dummy = np.isin(X, (0.0, 1.0)).all(axis=0) & (X != 1.0).any(axis=0)
+    present = ((c > 0) @ (X != 0)) > 0
+    full_rank = (present | ~dummy).all(axis=1)
+    ybar = float(c[0] @ y / c[0].sum())
+    start = np.zeros(X.shape[1])
+    if kind == "binary":
+        start[0] = np.log(ybar / (1 - ybar)) if 0 < ybar < 1 else 0.0
+    elif kind == "count":
+        start[0] = np.log(ybar) if ybar > 0 else 0.0
+    else:
+        start[0] = ybar
+    first, ok0 = batched_glm(X, y, c[:1], start, kind=kind, max_iter=100)
+    beta, ok = batched_glm(X, y, c[1:], first[0], kind=kind)
+    beta = np.vstack([first, beta])
+    with np.errstate(over="ignore"):
+        eta = beta @ X.T
+        m = special.expit(eta) if kind == "binary" else np.exp(eta) if kind == "count" else eta
+    ft = f * t
+    return (ft * m).sum(axis=1) / ft.sum(axis=1), np.r_[ok0, ok] & full_rank
 
 
 def _contrast(mu1: np.ndarray, mu0: np.ndarray, scale: str) -> np.ndarray:
@@ -215,8 +272,10 @@ def att_bootstrap(
     n_boot: int = 500,
     seed: int | np.random.SeedSequence = 0,
     alpha: float = 0.05,
+    estimator: Literal["weighting", "dr"] = "weighting",
 ) -> pd.DataFrame:
-    """Stratified bootstrap of the PS-weighted ATT, re-fitting the propensity score.
+    """Stratified bootstrap of the PS-weighted or doubly robust ATT, re-fitting the
+    propensity score (and the outcome model) on every replicate.
 
     Parameters
     ----------
@@ -242,17 +301,26 @@ def att_bootstrap(
         See :func:`resample_indices`.
     alpha : float, default 0.05
         Interval level ``1 - alpha``.
+    estimator : {"weighting", "dr"}, default "weighting"
+        ``"weighting"``: treated mean minus the ATT-weighted control mean (as
+        :func:`analysis.weighting.att_effect`). ``"dr"``: the doubly robust ATT of
+        :func:`analysis.doubly_robust.dr_att` -- the outcome model (canonical GLM on the
+        same terms) fitted to the controls with the ATT weights, averaged over the
+        treated (g-computation); re-fitted on every replicate too.
 
     Returns
     -------
     pandas.DataFrame
-        One row per outcome and estimand (binary: ``att_rd`` and ``att_or``; continuous:
-        ``att_md``; count: ``att_rr``) with :data:`BOOTSTRAP_COLUMNS`. ``estimate`` is
+        One row per outcome and estimand (binary: ``att_rd`` and ``att_or``, and
+        ``att_rr`` for "dr"; continuous: ``att_md``; count: ``att_rr``) with
+        :data:`BOOTSTRAP_COLUMNS`. ``estimate`` is
         the full-sample estimate (ratios exponentiated); ``se`` the bootstrap SD on the
         ``se_scale`` (log for ratios); ``ci_low``/``ci_high`` the percentile interval;
         ``n_failed`` counts replicates whose PS fit did not converge (separation) or
         whose estimate is not finite: they are left out. ``ess_control`` is the Kish
-        effective sample size of the full-sample control weights (outcome's rows).
+        effective sample size of the full-sample control weights (outcome's rows). For
+        "dr", a replicate where a dummy of the outcome model has no weighted control
+        (the fit is then rank deficient, as ``dr_att`` says) is failed too.
 
     Notes
     -----
@@ -276,6 +344,8 @@ def att_bootstrap(
     """
     if not outcomes:
         raise ValueError("outcomes must name at least one outcome")
+    if estimator not in ("weighting", "dr"):
+        raise ValueError("estimator must be 'weighting' or 'dr'")
     bad = {k for k in outcomes.values() if k not in _SPECS}
     if bad:
         raise ValueError(f"kinds must be binary, continuous or count, not {sorted(bad)}")
@@ -306,18 +376,26 @@ def att_bootstrap(
         seen = ~np.isnan(y)
         y0 = np.where(seen, y, 0.0)
         f = F * seen
+        c = f * (1 - t) * w
         with np.errstate(divide="ignore", invalid="ignore"):
             mu1 = (f * t) @ y0 / (f @ t)
-            c = f * (1 - t) * w
-            mu0 = (c @ y0) / c.sum(axis=1)
+            if estimator == "weighting":
+                mu0 = (c @ y0) / c.sum(axis=1)
+                ok = converged
+            else:
+                mu0, ok_out = _dr_control_means(d.X, y0, t, f, c, kind)
+                ok = converged & ok_out[1:]
+                if not ok_out[0]:
+                    mu0[0] = np.nan
         w0 = w[0][seen & (t == 0)]
         ess = float(w0.sum() ** 2 / (w0**2).sum()) if len(w0) else float("nan")
-        for estimand, scale in _SPECS[kind]:
+        specs = _DR_SPECS[kind] if estimator == "dr" else _SPECS[kind]
+        for estimand, scale in specs:
             est = _contrast(mu1, mu0, scale)
-            reps = np.where(converged, est[1:], np.nan)
+            reps = np.where(ok, est[1:], np.nan)
             s = summarise_replicates(float(est[0]), reps, scale, alpha=alpha)
-            rows.append({"outcome": outcome, "estimand": estimand, "se_scale": scale, **s,
-                         "ci_method": "percentile", "alpha": alpha,
+            rows.append({"outcome": outcome, "estimator": estimator, "estimand": estimand,
+                         "se_scale": scale, **s, "ci_method": "percentile", "alpha": alpha,
                          "ess_control": ess})  # fmt: skip
     if not ok0[0]:
         for r in rows:

@@ -154,14 +154,11 @@ def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: 
     out["weighted_or"] = (math.log(w.loc[1, "estimate"]), w.loc[1, "se"])
     common = dict(covariates=cov, categorical=cat, fixed_effects=fe, trim=TRIM, alpha=ALPHA,
                   m=1, seed=(seed, 0))  # fmt: skip
-    sandwich = weighted_estimates(df, "werk_regulier", "binary",
-                                  rule=Inference(sandwich_min_ess=0.0), **common)  # fmt: skip
     boot = weighted_estimates(df, "werk_regulier", "binary",
                               rule=Inference(sandwich_min_ess=math.inf,
                                              bootstrap_replicates=replicates),
                               **common)  # fmt: skip
-    out["mest_rd"], out["mest_or"] = (sandwich["estimates"]["att_rd"],
-                                      sandwich["estimates"]["att_or"])  # fmt: skip
+    out["mest_rd"], out["mest_or"] = boot["sandwich"]["att_rd"], boot["sandwich"]["att_or"]
     out["boot_rd"], out["boot_or"] = boot["estimates"]["att_rd"], boot["estimates"]["att_or"]
     crude = weighted_effect(df, "werk_regulier", "werktop", np.ones(len(df)), kind="binary")
     out["crude_rd"] = (crude.loc[0, "estimate"], crude.loc[0, "se"])

@@ -57,7 +57,8 @@ def weighted_estimates(
     on them. ``seed`` is (study seed, data set number): every data set's bootstrap has
     its own stream, whichever process runs it. Returns ``{"estimates": {estimand:
     (estimate, se)} (ratios on the log scale), "interval": SANDWICH or BOOTSTRAP,
-    "ess_control": float}``. Raises :class:`analysis.estimability.NotEstimable` as
+    "ess_control": float, "sandwich": {estimand: (estimate, se)}}`` (the sandwich SEs,
+    computed either way; used by the method validation). Raises :class:`analysis.estimability.NotEstimable` as
     ``att_effect`` does.
     """
     res = att_effect(sub, outcome, TREATMENT, covariates, kind=kind,  # type: ignore[arg-type]
@@ -67,7 +68,8 @@ def weighted_estimates(
     out = {r.estimand: (math.log(r.estimate) if r.se_scale.startswith("log") else r.estimate,
                         float(r.se)) for r in res.itertuples(index=False)}  # fmt: skip
     if ess >= rule.sandwich_min_ess:
-        return {"estimates": out, "interval": SANDWICH, "ess_control": ess}
+        return {"estimates": out, "interval": SANDWICH, "ess_control": ess, "sandwich": out}
+    sandwich = dict(out)
     boot = att_bootstrap(sub, {outcome: kind}, TREATMENT, covariates,  # type: ignore[dict-item]
                          categorical=categorical, fixed_effects=fixed_effects, trim=trim,
                          n_boot=replicates_per_set(rule, m), alpha=alpha,
@@ -75,7 +77,7 @@ def weighted_estimates(
     for r in boot.itertuples(index=False):
         est, _ = out[r.estimand]
         out[r.estimand] = (est, float(r.se))
-    return {"estimates": out, "interval": BOOTSTRAP, "ess_control": ess}
+    return {"estimates": out, "interval": BOOTSTRAP, "ess_control": ess, "sandwich": sandwich}
 
 
 def pooled_interval(methods: Sequence[str]) -> str:
