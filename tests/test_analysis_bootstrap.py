@@ -11,17 +11,16 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from analysis.bootstrap import (
-    WEBB_WEIGHTS,
     att_bootstrap,
     batched_logit,
     bootstrap_replicates,
     frequencies,
     resample_indices,
     summarise_replicates,
-    wild_cluster_bootstrap,
 )
 from analysis.heterogeneity import treatment_heterogeneity
 from analysis.weighting import att_weights, propensity_scores
+from analysis.wild_bootstrap import WEBB_WEIGHTS, wild_cluster_bootstrap
 
 COV = ["leeftijd", "jaren_uitkering", "opleiding", "geslacht"]
 CAT = ["opleiding", "geslacht"]

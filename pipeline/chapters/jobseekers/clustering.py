@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.bootstrap import wild_cluster_bootstrap
 from analysis.heterogeneity import treatment_heterogeneity
 from analysis.weighting import att_weights, propensity_scores
+from analysis.wild_bootstrap import wild_cluster_bootstrap
 from pipeline.report.chapter import TableSpec
 from pipeline.study.plan import Outcome
 

@@ -58,8 +58,8 @@ def weighted_estimates(
     its own stream, whichever process runs it. Returns ``{"estimates": {estimand:
     (estimate, se)} (ratios on the log scale), "interval": SANDWICH or BOOTSTRAP,
     "ess_control": float, "sandwich": {estimand: (estimate, se)}}`` (the sandwich SEs,
-    computed either way; used by the method validation). Raises :class:`analysis.estimability.NotEstimable` as
-    ``att_effect`` does.
+    computed either way; used by the method validation). Raises
+    :class:`analysis.estimability.NotEstimable` as ``att_effect`` does.
     """
     res = att_effect(sub, outcome, TREATMENT, covariates, kind=kind,  # type: ignore[arg-type]
                      categorical=categorical, fixed_effects=fixed_effects, trim=trim,
