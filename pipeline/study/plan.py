@@ -102,6 +102,12 @@ PLAN_SCHEMA = {
             "r_hat": number(1.0, 2.0),
         }
     ),
+    "inference": Table(
+        {
+            "sandwich_min_ess": number(minimum=0),
+            "bootstrap_replicates": whole(minimum=100),
+        },
+    ),
 }
 
 
@@ -164,11 +170,27 @@ class Imputation:
 
 
 @dataclass(frozen=True)
+class Inference:
+    """How weighted estimates get their intervals (``[inference]``): the stacked
+    M-estimation sandwich when the weighted control group's Kish effective sample size is
+    at least ``sandwich_min_ess``, else a stratified bootstrap with
+    ``bootstrap_replicates`` replicates in all (spread over the imputed data sets)."""
+
+    sandwich_min_ess: float = 1000.0
+    bootstrap_replicates: int = 2000
+
+
+#: The rule when the plan has no ``[inference]`` table.
+DEFAULT_INFERENCE = Inference()
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     outcomes: tuple[Outcome, ...]
     families: dict[str, Family]
     covariates: Covariates | None
     path: Path
+    inference: Inference = DEFAULT_INFERENCE
     imputation: Imputation = Imputation()
 
     def family(self, name: str) -> tuple[Outcome, ...]:
@@ -306,7 +328,14 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
         raise UserError(f"{where}: m_pilot and m_min must not exceed m_max")
     if imputation.burn_in_min > imputation.burn_in_max:
         raise UserError(f"{where}: burn_in_min must not exceed burn_in_max")
-    return AnalysisPlan(tuple(outcomes), families, covariates, path, imputation)
+    raw_inf = doc.get("inference", {})
+    inference = Inference(
+        sandwich_min_ess=float(raw_inf.get("sandwich_min_ess", Inference.sandwich_min_ess)),
+        bootstrap_replicates=int(raw_inf.get("bootstrap_replicates",
+                                             Inference.bootstrap_replicates)),
+    )
+    return AnalysisPlan(tuple(outcomes), families, covariates, path, inference,
+                        imputation)
 
 
 def derive_outcome(frame: pd.DataFrame, outcome: Outcome, instrument: Instrument) -> pd.Series:

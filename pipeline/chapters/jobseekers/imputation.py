@@ -26,7 +26,7 @@ from analysis.weighting import (
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
-from pipeline.study.plan import Imputation, Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Imputation, Inference, Outcome
 
 from .common import TREATMENT, UNIT
 from .estimates import _design_columns, _fixed_effects, set_estimates
@@ -224,6 +224,7 @@ def imputed_analysis(
     jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
     covariates: Sequence[str], categorical: Sequence[str], alpha: float, seed: int,
     workers: int, control: Imputation = DEFAULT_CONTROL,
+    inference: Inference = DEFAULT_INFERENCE,
 ) -> dict[str, Any]:  # fmt: skip
     """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
 
@@ -247,6 +248,9 @@ def imputed_analysis(
     starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
     chains = source.chains
     burn_in = control.burn_in_max  # the pilot's; then the burn-in its traces give
+    # the bootstrap's replicates are spread over the pilot's data sets (m is not known
+    # before the pilot): every set gets the plan's total / m_pilot
+    replicate_sets = 1 if chains is None else control.m_pilot
 
     def task(i: int, frame: pd.DataFrame | None = None) -> dict[str, Any]:
         frame = source.get(i, burn_in) if frame is None else frame
@@ -261,7 +265,8 @@ def imputed_analysis(
             "estimates": set_estimates(frame, None if weights_note else aw["weight"].to_numpy(),
                                        members, has_y, covariates=covariates,
                                        categorical=categorical, alpha=alpha, starts=starts,
-                                       weights_note=weights_note),
+                                       weights_note=weights_note, inference=inference,
+                                       m=replicate_sets, seed=(seed, i), trim=PS_TRIM),
             "flags": flag, "n_trimmed": 0 if aw is None else int(aw["trimmed"].sum()),
         }  # fmt: skip
         if i == 0:
