@@ -114,15 +114,15 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     balance = pd.DataFrame(columns=BALANCE.columns)
     wsum = pd.DataFrame(columns=WEIGHTS.columns)
     overlap = pd.DataFrame(columns=OVERLAP.columns)
-    control = plan.imputation
-    imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(control)}
+    mi_plan = plan.imputation
+    imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(mi_plan)}
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
     if both:
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
                                 categorical=categorical, alpha=alpha, seed=inputs.seed,
-                                workers=inputs.workers, control=control,
+                                workers=inputs.workers, control=mi_plan,
                                 inference=plan.inference)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
@@ -140,7 +140,7 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
             r_hat_max=_f(burn["r_hat"]), r_hat_chains=int(burn["chains"]),
             fmi_pilot=_f(rule.get("fmi")), fmi_upper=_f(rule.get("fmi_upper")),
             m_rule=int(rule["m_rule"]) if "m_rule" in rule else None,
-            fmi_level=1.0 - control.alpha,
+            fmi_level=1.0 - mi_plan.alpha,
         )  # fmt: skip
         imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
@@ -178,7 +178,7 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
                      bootstrap_replicates=plan.inference.bootstrap_replicates,
                      replicates_per_set=replicates_per_set(
-                         plan.inference, control.m_pilot if imputation["m"] > 1 else 1),
+                         plan.inference, mi_plan.m_pilot if imputation["m"] > 1 else 1),
                      intervals_used="+".join(used))  # fmt: skip
     primary = pd.Series(False, index=effects.index)
     for outcome in members:
