@@ -30,6 +30,7 @@ and ``view.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -46,19 +47,19 @@ from pipeline.study.errors import UserError
 # and benchmarks/bench_pmm.py, which reach the chapter's pieces through this module.
 from .claims import _pick, _truth_stats, _wishes_coded, claims
 from .claims import outcome_verdict as outcome_verdict
+from .clustering import CLUSTERING, CLUSTERING_COLUMNS, clustering_table
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
 from .figures import FIGURES
 from .imputation import (
-    BURN_IN,
-    M_IMPUTATIONS,
     PS_SEPARATION,
     PS_TRIM,
     check_groups_share_units,
     imputed_analysis,
 )
 from .imputation import imputation_frame as imputation_frame
+from .intervals import replicates_per_set
 from .tables import (
     APPLICATIONS,
     BALANCE,
@@ -90,11 +91,9 @@ METHODS = ("crude", "adjusted", "adjusted_cc", "weighted")
 
 
 # ------------------------------------------------------------------ analysis step
-def analyze_frame(
-    jobseekers: pd.DataFrame, inputs: AnalysisInputs, *, m: int = M_IMPUTATIONS,
-    burn_in: int = BURN_IN,
-) -> ChapterResults:
-    """The whole chapter on one jobseekers frame (one row per respondent)."""
+def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterResults:
+    """The whole chapter on one jobseekers frame (one row per respondent); the number of
+    imputations and MICE cycles follow the analysis plan's ``[imputation]``."""
     plan, alpha = inputs.plan, inputs.alpha
     method = plan.method(FAMILY, inputs.multiplicity)
     members = family_members(plan)
@@ -115,14 +114,16 @@ def analyze_frame(
     balance = pd.DataFrame(columns=BALANCE.columns)
     wsum = pd.DataFrame(columns=WEIGHTS.columns)
     overlap = pd.DataFrame(columns=OVERLAP.columns)
-    imputation: dict[str, Any] = {"m": 0, "burn_in": burn_in}
+    mi_plan = plan.imputation
+    imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(mi_plan)}
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
     if both:
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
-                                categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
-                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+                                categorical=categorical, alpha=alpha, seed=inputs.seed,
+                                workers=inputs.workers, control=mi_plan,
+                                inference=plan.inference)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -133,6 +134,14 @@ def analyze_frame(
                 alpha=alpha,
             )
         complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
+        burn, rule = done["burn"], done["rule"]
+        imputation.update(
+            burn_in=int(burn["burn_in"]), burn_in_converged=bool(burn["converged"]),
+            r_hat_max=_f(burn["r_hat"]), r_hat_chains=int(burn["chains"]),
+            fmi_pilot=_f(rule.get("fmi")), fmi_upper=_f(rule.get("fmi_upper")),
+            m_rule=int(rule["m_rule"]) if "m_rule" in rule else None,
+            fmi_level=1.0 - mi_plan.alpha,
+        )  # fmt: skip
         imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
                           incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
@@ -165,6 +174,12 @@ def analyze_frame(
                                      outcome, covariates=covariates,
                                      categorical=categorical, alpha=alpha)  # fmt: skip
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    used = sorted({i for i in effects["interval"].dropna() if i})
+    weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
+                     bootstrap_replicates=plan.inference.bootstrap_replicates,
+                     replicates_per_set=replicates_per_set(
+                         plan.inference, mi_plan.m_pilot if imputation["m"] > 1 else 1),
+                     intervals_used="+".join(used))  # fmt: skip
     primary = pd.Series(False, index=effects.index)
     for outcome in members:
         primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
@@ -180,6 +195,9 @@ def analyze_frame(
     alphas, items = reliability(jobseekers, inputs, alpha)
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
+    clustering = (clustering_table(jobseekers, members, covariates=covariates,
+                                   categorical=categorical, alpha=alpha, seed=inputs.seed)
+                  if both else pd.DataFrame(columns=list(CLUSTERING_COLUMNS)))  # fmt: skip
     applications_table, applications_failed = applications(jobseekers, plan, covs, alpha)
     satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
@@ -193,6 +211,7 @@ def analyze_frame(
         "jobseekers_weights": wsum,
         "jobseekers_overlap": overlap,
         "jobseekers_evalues": ev,
+        "jobseekers_clustering": clustering,
         "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
         "jobseekers_satisfaction": satisfaction_table,
@@ -284,7 +303,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 CHAPTER = Chapter(
     key="jobseekers",
-    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES,
+    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES, CLUSTERING,
             APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
     figures=FIGURES,
     exhibits=(
@@ -297,6 +316,7 @@ CHAPTER = Chapter(
         "figure:jobseekers_forest_ratio",
         "figure:jobseekers_forest_md",
         "table:jobseekers_evalues",
+        "table:jobseekers_clustering",
         "table:jobseekers_weights",
         "figure:jobseekers_love",
         "figure:jobseekers_overlap",

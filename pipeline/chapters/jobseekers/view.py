@@ -63,6 +63,7 @@ def view(inputs: ViewInputs) -> dict:
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
         "evalues": records(t["jobseekers_evalues"]),
+        "clustering": records(t["jobseekers_clustering"]),
         "applications": _with_notes(
             _applications(records(t["jobseekers_applications"]), by_outcome), failed,
             "jobseekers_applications",
