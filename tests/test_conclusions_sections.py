@@ -148,3 +148,18 @@ def test_subsections_are_numbered_in_numbered_chapters_only() -> None:
     assert '<h3 class="label">Label</h3>' in out and "<h3>Kop</h3>" in out
     assert "<h3>8.1 Hand</h3>" in out and "<h3>8.2 Volgende</h3>" in out
     assert "<h3>Bijlage</h3>" in out
+
+
+def test_interview_synthesis_picks_the_most_shared_code_per_theme() -> None:
+    synthesis = chapter_module("municipalities").synthesis
+    codes = pd.DataFrame({
+        "theme": [1, 1, 2], "theme_label_nl": ["A", "A", "B"], "theme_label_en": ["A", "A", "B"],
+        "code_label_nl": ["een", "twee", "drie"], "code_label_en": ["one", "two", "three"],
+        "n_units": [3, 1, 1], "n_fragments": [4, 5, 2]})
+    cont = pd.DataFrame({"unit_name": ["X", "Y"], "safeguards": ["f; w", "f"],
+                         "safeguards_nl": ["F; W", "F"], "safeguards_en": ["F; W", "F"]})
+    out = synthesis(codes, cont)
+    assert [(t["codes_en"], t["n_units"], t["shared"]) for t in out["themes"]] == [
+        (["one"], 3, True), (["three"], 1, False)]
+    assert [(g["code"], g["units"]) for g in out["safeguards"]] == [("f", ["X", "Y"]),
+                                                                    ("w", ["X"])]
