@@ -69,7 +69,8 @@ def test_summary_prose_comes_before_any_table_and_reads_the_primary_row(example_
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_every_technical_term_used_is_in_the_glossary(example_outputs, language):
-    terms = chapter_module("glossary").TERMS
+    glossary_module = chapter_module("glossary")
+    terms = glossary_module.TERMS
     explained = _strings("glossary", language)["glossary"]["terms"]
     assert set(explained) <= set(terms), "an explanation without a term in TERMS"
     text = _text(_without(_html(example_outputs, language), "glossary", "literature",
@@ -86,7 +87,8 @@ def test_every_technical_term_used_is_in_the_glossary(example_outputs, language)
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_cited_works_and_the_literature_list_match(example_outputs, language):
     html = _html(example_outputs, language)
-    entries = chapter_module("literature").references()
+    stats = json.loads((example_outputs / "results" / "stats.json").read_text())
+    entries = chapter_module("literature").references(stats)
     listed = _text(_section(html, "literature"))
     body = _text(_without(html, "literature", "colophon"))
     for entry in entries:

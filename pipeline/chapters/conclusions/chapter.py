@@ -425,7 +425,7 @@ CHAPTER = Chapter(
     exhibits=("table:claims_scorecard", "table:conclusions_efficiency"),
     stats=("conclusions.claims", "conclusions.n_supported", "conclusions.n_claims",
            "conclusions.has_truth", "conclusions.values", "study.synthetic", "study.confidence",
-           "conclusions.headline", "conclusions.efficiency", "appendix_assen.ranking"),
+           "conclusions.headline", "conclusions.efficiency"),
     analyze=analyze,
     view=view,
 )

@@ -46,11 +46,25 @@ TERMS: dict[str, str] = {
 }
 
 
+#: Terms explained only when the study uses the method (a study with another multiplicity
+#: correction never mentions Holm): term key -> test on stats.json.
+WHEN: dict[str, Any] = {
+    "holm": lambda stats: stats.get("outcome_family", {}).get("method") == "holm",
+}
+
+
+def applies(key: str, stats: dict[str, Any]) -> bool:
+    """Whether term ``key`` belongs in this study's glossary (``WHEN``; default yes)."""
+    test = WHEN.get(key)
+    return True if test is None else bool(test(stats))
+
+
 def view(inputs: ViewInputs) -> dict[str, Any]:
     """The glossary's entries in the order of their term in the report language."""
     terms = inputs.strings["glossary"]["terms"]
-    entries = [{"key": key, **terms[key]} for key in TERMS if key in terms]
+    entries = [{"key": key, **terms[key]} for key in TERMS
+               if key in terms and applies(key, dict(inputs.stats))]
     return {"glossary_entries": sorted(entries, key=lambda e: e["term"].casefold())}
 
 
-CHAPTER = Chapter(key="glossary", kind="back", view=view)
+CHAPTER = Chapter(key="glossary", kind="back", view=view, stats=("outcome_family.method",))

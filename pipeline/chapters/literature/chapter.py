@@ -17,17 +17,25 @@ from pipeline.report.chapter import Chapter, ViewInputs
 REFERENCES = Path(__file__).with_name("references.toml")
 
 
-def references() -> list[dict[str, Any]]:
-    """The entries of ``references.toml``, sorted by their citation (author, year)."""
+#: Entries with ``when = "<name>"`` are listed only when the study uses that method, as
+#: the glossary that cites them (glossary/chapter.py ``WHEN``): name -> test on stats.json.
+WHEN: dict[str, Any] = {
+    "holm": lambda stats: stats.get("outcome_family", {}).get("method") == "holm",
+}
+
+
+def references(stats: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The entries of ``references.toml`` this study cites (all without ``stats``), sorted
+    by their citation (author, year)."""
     with REFERENCES.open("rb") as fh:
         entries = tomllib.load(fh)["references"]
-    return sorted(({"key": k, **v} for k, v in entries.items()),
-                  key=lambda e: e["cite"].casefold())
+    chosen = [{"key": k, **v} for k, v in entries.items()
+              if stats is None or "when" not in v or WHEN[v["when"]](stats)]
+    return sorted(chosen, key=lambda e: e["cite"].casefold())
 
 
 def view(inputs: ViewInputs) -> dict:
-    del inputs
-    return {"references": references()}
+    return {"references": references(dict(inputs.stats))}
 
 
-CHAPTER = Chapter(key="literature", kind="back", view=view)
+CHAPTER = Chapter(key="literature", kind="back", view=view, stats=("outcome_family.method",))
