@@ -88,6 +88,10 @@ def comparison_features(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FEATURES.columns))
 
 
+#: Placements are expressed per this many WWB recipients.
+PER = 1000
+
+
 def comparison_figures(units: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Register figures of evaluated and comparison units (comparison units last)."""
     listed = [*codebook.units, *codebook.comparison_units]
@@ -103,7 +107,7 @@ def comparison_figures(units: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         out[key] = (frame[column].astype("Float64").astype("float64")
                     if column in frame else float("nan"))  # fmt: skip
     placements = out["regular"] + out["wep"]  # NaN if either is missing
-    out["placements_per_caseload"] = (1000 * placements / out["caseload"]).where(
+    out["placements_per_caseload"] = (PER * placements / out["caseload"]).where(
         out["caseload"] > 0)  # fmt: skip
     return out[list(FIGURES_TABLE.columns)]
 
@@ -120,7 +124,7 @@ def comparison_ranking(figures: pd.DataFrame) -> list[dict]:
             continue
         below = evaluated[evaluated["placements_per_caseload"] < rate]
         out.append({
-            "unit": str(row["unit_name"]), "per_caseload": float(rate),
+            "unit": str(row["unit_name"]), "per_caseload": float(rate), "per": PER,
             "below": [str(n) for n in below["unit_name"]],
             "n_evaluated": int(evaluated["placements_per_caseload"].notna().sum()),
         })  # fmt: skip

@@ -415,7 +415,8 @@ def view(inputs: ViewInputs) -> dict:
         sections.append({"name": name, "claims": [verdicts[c] for c in claims if c in verdicts]})
     return {"scorecard_rows": rows, "scorecard_measures": measures_used(rows),
             "conclusion_sections": sections,
-            "efficiency_rows": records(inputs.tables["conclusions_efficiency"]),
+            "efficiency_rows": (records(inputs.tables["conclusions_efficiency"])
+                                if "conclusions_efficiency" in inputs.tables else []),
             "recommendations": recommendations(inputs.stats)}
 
 

@@ -110,6 +110,7 @@ def outlook_recommendations(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
         out.append(_rec("outlook", "learn_from_comparison",
                         unit=value(str(entry["unit"]), "text"),
                         rate=value(entry.get("per_caseload"), "number1"),
+                        per=value(entry.get("per"), "int"),
                         n_below=value(len(below), "int"),
                         n=value(entry.get("n_evaluated"), "int")))
     targets = (stats.get("units") or {}).get("targets_claim") or {}

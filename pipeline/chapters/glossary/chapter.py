@@ -2,16 +2,18 @@
 
 ``TERMS`` lists each term with the pattern that finds it in the report's text (Dutch or
 English). The explanations are the chapter's strings (``[glossary.terms.<key>]`` in
-nl.toml and en.toml: ``term`` and ``text``). tests/test_back_matter.py renders the report
+nl.toml and en.toml: ``term``, ``text`` and optionally ``cite``, the key of the work in the
+literature list that the explanation cites). tests/test_back_matter.py renders the report
 and checks that every term of ``TERMS`` found in the text outside the glossary has an
 explanation in both languages, and that every explanation belongs to a listed term.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pipeline.report.chapter import Chapter, ViewInputs
+from pipeline.report.chapter import Chapter, ViewInputs, chapter_module
 
 #: Term key -> regular expression (case-sensitive) that finds the term in the report text.
 TERMS: dict[str, str] = {
@@ -62,8 +64,11 @@ def applies(key: str, stats: dict[str, Any]) -> bool:
 def view(inputs: ViewInputs) -> dict[str, Any]:
     """The glossary's entries in the order of their term in the report language."""
     terms = inputs.strings["glossary"]["terms"]
-    entries = [{"key": key, **terms[key]} for key in TERMS
-               if key in terms and applies(key, dict(inputs.stats))]
+    # A term's ``cite`` names an entry of the literature list, cited as "(author, year)".
+    literature = chapter_module("literature", Path(__file__).resolve().parent.parent)
+    cites = {e["key"]: e["cite"] for e in literature.references()}
+    entries = [{"key": key, **terms[key], "cite_text": cites.get(terms[key].get("cite", ""))}
+               for key in TERMS if key in terms and applies(key, dict(inputs.stats))]
     return {"glossary_entries": sorted(entries, key=lambda e: e["term"].casefold())}
 
 
