@@ -88,3 +88,18 @@ def test_a_wrong_value_names_the_key_and_what_was_expected(codebook, tmp_path, o
                                                            message):
     err = _error(codebook, tmp_path, old, new)
     assert message in err, err
+
+
+def test_the_inference_rule_is_read_and_checked(codebook, tmp_path):
+    plan = load_plan(codebook)
+    assert plan.inference.sandwich_min_ess == 1000
+    assert plan.inference.bootstrap_replicates == 2000
+    err = _error(codebook, tmp_path, "bootstrap_replicates = 2000", "bootstrap_replicates = 20")
+    assert "bootstrap_replicates 20 — expected a whole number of 100 or more" in err, err
+    err = _error(codebook, tmp_path, "sandwich_min_ess = 1000", "sandwich_min_es = 1000")
+    assert "did you mean 'sandwich_min_ess'?" in err, err
+    # without an [inference] table: the documented defaults
+    path = tmp_path / "no_inference.toml"
+    text = (DEFAULT_CODEBOOK / PLAN_FILE).read_text(encoding="utf-8")
+    path.write_text(text[: text.index("[inference]")], encoding="utf-8")
+    assert load_plan(codebook, path).inference == plan.inference

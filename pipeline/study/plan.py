@@ -23,7 +23,9 @@ from pipeline.study.schema import (
     choice,
     did_you_mean,
     nonempty_string,
+    number,
     strings,
+    whole,
     whole_numbers,
 )
 
@@ -88,6 +90,12 @@ PLAN_SCHEMA = {
         },
         required=("dataset",),
     ),
+    "inference": Table(
+        {
+            "sandwich_min_ess": number(minimum=0),
+            "bootstrap_replicates": whole(minimum=100),
+        },
+    ),
 }
 
 
@@ -128,11 +136,27 @@ class Covariates:
 
 
 @dataclass(frozen=True)
+class Inference:
+    """How weighted estimates get their intervals (``[inference]``): the stacked
+    M-estimation sandwich when the weighted control group's Kish effective sample size is
+    at least ``sandwich_min_ess``, else a stratified bootstrap with
+    ``bootstrap_replicates`` replicates in all (spread over the imputed data sets)."""
+
+    sandwich_min_ess: float = 1000.0
+    bootstrap_replicates: int = 2000
+
+
+#: The rule when the plan has no ``[inference]`` table.
+DEFAULT_INFERENCE = Inference()
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     outcomes: tuple[Outcome, ...]
     families: dict[str, Family]
     covariates: Covariates | None
     path: Path
+    inference: Inference = DEFAULT_INFERENCE
 
     def family(self, name: str) -> tuple[Outcome, ...]:
         """Members of a family, in plan order."""
@@ -263,7 +287,13 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
         stray = sorted(set(covariates.categorical) - set(covariates.adjust))
         if stray:
             raise UserError(f"{where}: categorical {stray} are not in 'adjust'")
-    return AnalysisPlan(tuple(outcomes), families, covariates, path)
+    raw_inf = doc.get("inference", {})
+    inference = Inference(
+        sandwich_min_ess=float(raw_inf.get("sandwich_min_ess", Inference.sandwich_min_ess)),
+        bootstrap_replicates=int(raw_inf.get("bootstrap_replicates",
+                                             Inference.bootstrap_replicates)),
+    )
+    return AnalysisPlan(tuple(outcomes), families, covariates, path, inference)
 
 
 def derive_outcome(frame: pd.DataFrame, outcome: Outcome, instrument: Instrument) -> pd.Series:

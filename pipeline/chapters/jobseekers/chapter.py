@@ -46,6 +46,7 @@ from pipeline.study.errors import UserError
 # and benchmarks/bench_pmm.py, which reach the chapter's pieces through this module.
 from .claims import _pick, _truth_stats, _wishes_coded, claims
 from .claims import outcome_verdict as outcome_verdict
+from .clustering import CLUSTERING, CLUSTERING_COLUMNS, clustering_table
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
@@ -59,6 +60,7 @@ from .imputation import (
     imputed_analysis,
 )
 from .imputation import imputation_frame as imputation_frame
+from .intervals import replicates_per_set
 from .tables import (
     APPLICATIONS,
     BALANCE,
@@ -122,7 +124,8 @@ def analyze_frame(
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
                                 categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
-                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+                                burn_in=burn_in, workers=inputs.workers,
+                                inference=plan.inference)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -165,6 +168,11 @@ def analyze_frame(
                                      outcome, covariates=covariates,
                                      categorical=categorical, alpha=alpha)  # fmt: skip
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    used = sorted({i for i in effects["interval"].dropna() if i})
+    weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
+                     bootstrap_replicates=plan.inference.bootstrap_replicates,
+                     replicates_per_set=replicates_per_set(plan.inference, imputation["m"] or 1),
+                     intervals_used="+".join(used))  # fmt: skip
     primary = pd.Series(False, index=effects.index)
     for outcome in members:
         primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
@@ -180,6 +188,9 @@ def analyze_frame(
     alphas, items = reliability(jobseekers, inputs, alpha)
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
+    clustering = (clustering_table(jobseekers, members, covariates=covariates,
+                                   categorical=categorical, alpha=alpha, seed=inputs.seed)
+                  if both else pd.DataFrame(columns=list(CLUSTERING_COLUMNS)))  # fmt: skip
     applications_table, applications_failed = applications(jobseekers, plan, covs, alpha)
     satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
@@ -193,6 +204,7 @@ def analyze_frame(
         "jobseekers_weights": wsum,
         "jobseekers_overlap": overlap,
         "jobseekers_evalues": ev,
+        "jobseekers_clustering": clustering,
         "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
         "jobseekers_satisfaction": satisfaction_table,
@@ -284,7 +296,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 CHAPTER = Chapter(
     key="jobseekers",
-    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES,
+    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES, CLUSTERING,
             APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
     figures=FIGURES,
     exhibits=(
@@ -297,6 +309,7 @@ CHAPTER = Chapter(
         "figure:jobseekers_forest_ratio",
         "figure:jobseekers_forest_md",
         "table:jobseekers_evalues",
+        "table:jobseekers_clustering",
         "table:jobseekers_weights",
         "figure:jobseekers_love",
         "figure:jobseekers_overlap",

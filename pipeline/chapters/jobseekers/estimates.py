@@ -19,10 +19,10 @@ from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.multiplicity import adjust_pvalues
 from analysis.pooling import rubin_combine
 from analysis.proportions import compare_proportions
-from analysis.weighting import weighted_effect
-from pipeline.study.plan import Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
+from .intervals import pooled_interval, weighted_estimates
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES
 
 COMPARE = {"binary": compare_proportions, "continuous": compare_means}
@@ -86,7 +86,7 @@ def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: A
     base = {c: float("nan") for c in EFFECT_COLUMNS}
     base.update(outcome=outcome.name, label_nl=outcome.label_nl, label_en=outcome.label_en,
                 kind=outcome.kind, method=method, measure=measure, estimand=estimand,
-                note="")  # fmt: skip
+                note="", interval="")  # fmt: skip
     base.update(values)
     return base
 
@@ -198,6 +198,8 @@ def set_estimates(
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
     starts: Mapping[str, Any] | None = None, weights_note: str = "",
+    inference: Inference = DEFAULT_INFERENCE, m: int = 1, seed: tuple[int, int] = (0, 0),
+    trim: float = 0.99,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.
 
@@ -210,7 +212,10 @@ def set_estimates(
     log scale; empty when ``weights`` is None, i.e. the propensity scores gave no usable
     weights: ``weighted_not_estimable`` is then ``weights_note``, saying why).
     ``starts`` (outcome -> coefficients) only speeds up the model fits (Newton's starting
-    point); the estimates are the same maximum-likelihood fits.
+    point); the estimates are the same maximum-likelihood fits. The weighted estimates
+    and their interval method (``interval``) come from
+    :func:`.intervals.weighted_estimates` (``inference``: the plan's rule; ``m``, ``seed``:
+    the number of data sets and (study seed, this set's number) for the bootstrap).
     """
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
@@ -237,13 +242,18 @@ def set_estimates(
                 if not r["converged"]:
                     entry["note"] = r["warnings"]
         weighted: dict[str, tuple[float, float]] = {}
-        if weights is not None:
-            res = weighted_effect(sub, name, TREATMENT, weights[rows], kind=kind, alpha=alpha)
-            for w in res.itertuples(index=False):
-                est = math.log(w.estimate) if w.se_scale.startswith("log") else w.estimate
-                weighted[w.estimand] = (est, w.se)
-        entry["weighted"] = weighted
         entry["weighted_not_estimable"] = weights_note if weights is None else ""
+        entry["interval"] = ""
+        if weights is not None:
+            try:
+                w = weighted_estimates(sub, name, kind, covariates=covariates,
+                                       categorical=categorical, fixed_effects=fe, trim=trim,
+                                       alpha=alpha, rule=inference, m=m, seed=seed)
+            except NotEstimable as exc:
+                entry["weighted_not_estimable"] = exc.note
+            else:
+                weighted, entry["interval"] = w["estimates"], w["interval"]
+        entry["weighted"] = weighted
         out[name] = entry
     return out
 
@@ -327,10 +337,14 @@ def pooled_outcome_rows(
              "count": [("rate_ratio", "att_rr", "log_rr")]}[kind]  # fmt: skip
     weights_failed = next((e["weighted_not_estimable"] for e in per_set
                            if e.get("weighted_not_estimable")), "")  # fmt: skip
+    interval = pooled_interval([e.get("interval", "") for e in per_set])
     for measure_w, estimand_w, scale_w in specs:
         results = [e["weighted"][estimand_w] for e in per_set if estimand_w in e["weighted"]]
-        rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
-                                counts, alpha=alpha, not_estimable=weights_failed))  # fmt: skip
+        row = _pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
+                          counts, alpha=alpha, not_estimable=weights_failed)  # fmt: skip
+        if math.isfinite(row["estimate"]):
+            row["interval"] = interval
+        rows.append(row)
     return rows
 
 

@@ -23,7 +23,7 @@ from analysis.weighting import (
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
-from pipeline.study.plan import Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import TREATMENT, UNIT
 from .estimates import _design_columns, _fixed_effects, set_estimates
@@ -182,7 +182,7 @@ def _complete_case_starts(
 def imputed_analysis(
     jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
     covariates: Sequence[str], categorical: Sequence[str], alpha: float, m: int, seed: int,
-    burn_in: int, workers: int,
+    burn_in: int, workers: int, inference: Inference = DEFAULT_INFERENCE,
 ) -> dict[str, Any]:  # fmt: skip
     """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
 
@@ -209,7 +209,8 @@ def imputed_analysis(
             "estimates": set_estimates(frame, None if weights_note else aw["weight"].to_numpy(),
                                        members, has_y, covariates=covariates,
                                        categorical=categorical, alpha=alpha, starts=starts,
-                                       weights_note=weights_note),
+                                       weights_note=weights_note, inference=inference,
+                                       m=source.m, seed=(seed, i), trim=PS_TRIM),
             "flags": flag, "n_trimmed": 0 if aw is None else int(aw["trimmed"].sum()),
         }  # fmt: skip
         if i == 0:

@@ -47,6 +47,7 @@ def view(inputs: ViewInputs) -> dict:
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
         "evalues": records(t["jobseekers_evalues"]),
+        "clustering": records(t["jobseekers_clustering"]),
         "applications": _with_notes(
             records(t["jobseekers_applications"]), failed, "jobseekers_applications",
             lambda r, f: (r["outcome"], "adjusted" if r["covariates"] else "crude")
