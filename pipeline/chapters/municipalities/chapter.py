@@ -19,6 +19,8 @@ from pipeline.report.view import grouped, records
 from pipeline.study.codebook import Codebook
 from pipeline.study.privacy import MARKERS
 
+from .synthesis import synthesis
+
 CONTINUE_PREFIX = "voortzetten_"
 EMBED_PREFIX = "borging_"
 #: The safeguard codes that embed the approach in the organisation (claim 11); other
@@ -232,6 +234,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
         "n_stop": int(counts.get("nee", 0)),
         "n_intention_unknown": int(cont["intention"].isna().sum()),
         "claims": continuation_claims(cont),
+        "synthesis": synthesis(codes, cont),
     }}  # fmt: skip
     return ChapterResults(
         tables={"interview_matrix": matrix, "interview_codes": codes,
@@ -265,6 +268,7 @@ CHAPTER = Chapter(
     exhibits=("table:interview_matrix", "table:interview_codes",
               "table:interview_continuation"),
     stats=("municipalities.n_fragments", "municipalities.n_units_interviewed",
+           "municipalities.synthesis",
            "municipalities.n_continue", "municipalities.n_doubt", "municipalities.n_stop",
            "municipalities.n_intention_unknown", "municipalities.n_units",
            "municipalities.claims"),
