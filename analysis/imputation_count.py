@@ -18,6 +18,8 @@ __all__ = ["imputations_needed", "gelman_rubin", "burn_in_needed"]
 
 IMPUTATIONS_COLUMNS = ["fmi", "m_pilot", "alpha", "fmi_upper", "cv", "m_rule", "m_min",
                        "m_max", "m"]  # fmt: skip
+#: The rule as the report prints it.
+RULE = "m = 1 + ½ (FMI / CV)²"
 BURN_IN_COLUMNS = ["burn_in", "converged", "r_hat", "threshold", "iterations", "chains"]
 
 

@@ -5,8 +5,10 @@ per outcome, baseline rows grouped per characteristic, the other tables as recor
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from pipeline.report.chapter import ViewInputs
+from analysis.imputation_count import RULE
+from pipeline.report.chapter import ViewInputs, chapter_module
 from pipeline.report.view import records
 
 
@@ -55,7 +57,11 @@ def view(inputs: ViewInputs) -> dict:
             variables.append({**r, "levels": []})
         if r["kind"] == "categorical":
             variables[-1]["levels"].append(r)
+    literature = chapter_module("literature", Path(__file__).resolve().parent.parent)
+    cites = {e["key"]: e["cite"] for e in literature.references()}
     return {
+        # the imputation rule as printed and its source in the literature list
+        "imputation_rule": {"formula": RULE, "cite": cites["von_hippel"]},
         "employment": records(t["employment_comparison"], "employment_comparison"),
         "scales": records(t["scale_comparison"], "scale_comparison"),
         "effects": list(by_outcome.values()),
