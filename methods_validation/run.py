@@ -28,7 +28,9 @@ import pandas as pd
 from scipy import stats
 
 from analysis.models import effect_and_se
-from analysis.weighting import att_effect, att_weights, propensity_scores, weighted_effect
+from analysis.propensity import propensity_scores
+from analysis.ps_weights import att_weights
+from analysis.weighting import att_effect, weighted_effect
 from pipeline.outputs import console
 
 DEFAULT_SEED = 20140601

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.balance import SMD_THRESHOLD, VR_BOUNDS
 from analysis.estimability import note_reason
 from analysis.multiplicity import adjust_pvalues
-from analysis.weighting import SMD_THRESHOLD, VR_BOUNDS
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults
 from pipeline.report.formatting import is_missing
 from pipeline.study.errors import UserError

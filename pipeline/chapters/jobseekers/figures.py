@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.weighting import SMD_THRESHOLD
+from analysis.balance import SMD_THRESHOLD
 from pipeline.report import charts
 from pipeline.report.chapter import FigureInputs, FigureSpec
 from pipeline.report.disclosure_control import without_markers

@@ -10,16 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.balance import balance_table
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.models import effect_and_se
 from analysis.pmm import PMMChains
-from analysis.weighting import (
-    att_weights,
-    balance_table,
-    overlap_bins,
-    propensity_scores,
-    weight_summary,
-)
+from analysis.propensity import overlap_bins, propensity_scores
+from analysis.ps_weights import att_weights, weight_summary
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.balance import BALANCE_COLUMNS
 from analysis.baseline import BASELINE_COLUMNS, Characteristic, baseline_table
 from analysis.counts import COUNT_COLUMNS, compare_counts
 from analysis.estimability import NotEstimable
@@ -19,11 +20,12 @@ from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.means import MEANS_COLUMNS
 from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
 from analysis.ordinal import ORDINAL_COLUMNS, compare_ordinal
+from analysis.propensity import OVERLAP_BIN_COLUMNS
 from analysis.proportions import PROPORTION_COLUMNS
+from analysis.ps_weights import WEIGHT_SUMMARY_COLUMNS
 from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
 from analysis.sensitivity import EVALUE_COLUMNS, evalue
-from analysis.weighting import BALANCE_COLUMNS, OVERLAP_BIN_COLUMNS, WEIGHT_SUMMARY_COLUMNS
 from pipeline.report.chapter import AnalysisInputs, TableSpec
 from pipeline.report.formatting import is_missing
 from pipeline.study.plan import AnalysisPlan, Outcome
@@ -134,8 +136,9 @@ BASELINE = TableSpec(
 BALANCE = TableSpec(
     "jobseekers_balance",
     (*BALANCE_COLUMNS,),
-    "Covariate balance before and after ATT weighting (SMD with the treated group's "
-    "unweighted SD; variance ratio), first completed data set",
+    "Covariate balance before and after ATT weighting (SMD Werktop minus control over the "
+    "pooled SD of the unweighted groups; variance ratio; KS statistic), first completed "
+    "data set",
     may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "covariate": ("string", "Covariate"),
@@ -143,10 +146,14 @@ BALANCE = TableSpec(
         "type": ("string", "binary, continuous or categorical"),
         "mean_treated_w": ("number", "Weighted mean, Werktop (weights 1)"),
         "mean_control_w": ("number", "Weighted mean, control (ATT weights)"),
-        "smd_unweighted": ("number", "SMD before weighting (treated SD denominator)"),
+        "smd_unweighted": ("number", "SMD before weighting, Werktop minus control (pooled "
+                           "SD of the unweighted groups)"),
         "smd_weighted": ("number", "SMD after weighting (same denominator)"),
         "vr_unweighted": ("number", "Variance ratio before weighting (continuous only)"),
         "vr_weighted": ("number", "Variance ratio after weighting (continuous only)"),
+        "ks_unweighted": ("number", "Kolmogorov-Smirnov statistic before weighting"),
+        "ks_weighted": ("number", "Kolmogorov-Smirnov statistic after weighting (weighted "
+                        "ECDFs)"),
         "balanced_smd": ("boolean", "|SMD after weighting| < 0.1"),
         "balanced_vr": ("boolean", "Variance ratio after weighting between 0.5 and 2"),
     },
