@@ -100,15 +100,19 @@ def _level_text(inputs: FigureInputs) -> str:
     return fmt_level(inputs.stats["study"]["confidence"], inputs.language)
 
 
+#: The methods of the forest plots, in legend order (the doubly robust one is primary).
+FOREST_METHODS = ("crude", "adjusted", "weighted", "doubly_robust")
+
+
 def draw_forest(inputs: FigureInputs, measures: Sequence[str], *, log: bool) -> Figure:
     table = inputs.tables["jobseekers_effects"]
     s = inputs.strings["jobseekers"]
     lang = inputs.language
     sel = table[table["measure"].isin(measures)
-                & table["method"].isin(["crude", "adjusted", "weighted"])]  # fmt: skip
+                & table["method"].isin(FOREST_METHODS)]  # fmt: skip
     frame = sel.rename(columns={}).loc[:, ["outcome", "method", "estimate", "ci_low", "ci_high"]]
     labels = dict(zip(sel["outcome"], sel[f"label_{lang}"], strict=False))
-    methods = {m: s[f"method_{m}"] for m in ("crude", "adjusted", "weighted")}
+    methods = {m: s[f"method_{m}"] for m in FOREST_METHODS}
     return charts.forest_plot(
         frame, outcome_labels=labels, method_labels=methods,
         x_label=s["forest_ratio_axis"] if log else s["forest_md_axis"],

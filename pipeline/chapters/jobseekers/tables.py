@@ -20,9 +20,9 @@ from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.means import MEANS_COLUMNS
 from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
 from analysis.ordinal import ORDINAL_COLUMNS, compare_ordinal
-from analysis.propensity import OVERLAP_BIN_COLUMNS
+from analysis.propensity import OVERLAP_BIN_COLUMNS, OVERLAP_SUMMARY_COLUMNS
 from analysis.proportions import PROPORTION_COLUMNS
-from analysis.ps_weights import WEIGHT_SUMMARY_COLUMNS
+from analysis.ps_weights import WARNING_COLUMNS, WEIGHT_SUMMARY_COLUMNS
 from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
 from analysis.sensitivity import EVALUE_COLUMNS, evalue
@@ -68,19 +68,31 @@ SCALES = TableSpec(
 EFFECT_COLUMNS = (
     "outcome", "label_nl", "label_en", "kind", "method", "measure", "estimand",
     "estimate", "ci_low", "ci_high", "se", "se_scale", "p_val", "p_adj",
-    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note",
+    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note", "primary", "truth",
 )  # fmt: skip
 EFFECTS = TableSpec(
     "jobseekers_effects",
     EFFECT_COLUMNS,
-    "Primary family: crude, covariate-adjusted (multiple imputation, primary; complete "
-    "cases, sensitivity) and propensity-score weighted (ATT) estimates per outcome",
+    "Primary family: crude, covariate-adjusted (multiple imputation; complete cases), "
+    "propensity-score weighted (ATT), doubly robust ATT (primary where estimable) and the "
+    "weighted sensitivity analyses (Crump-trimmed ATT, overlap weights) per outcome",
     extra_columns={
         "kind": ("string", "Outcome kind: binary, continuous or count"),
-        "method": ("string", "crude, adjusted (multiple imputation, primary), adjusted_cc "
-                   "(complete cases) or weighted (propensity-score ATT weights)"),
+        "method": ("string", "crude; adjusted (regression, multiple imputation); adjusted_att "
+                   "(its average marginal effect over the treated); adjusted_cc (complete "
+                   "cases); weighted (propensity-score ATT weights); doubly_robust (ATT-"
+                   "weighted outcome regression, g-computation over the treated); "
+                   "weighted_trimmed (ATT weights within Crump et al.'s score range); "
+                   "weighted_ato (overlap weights)"),
         "measure": ("string", "odds_ratio, risk_difference, mean_difference or rate_ratio"),
-        "estimand": ("string", "What the estimate estimates, e.g. conditional_or, att_rd"),
+        "estimand": ("string", "What the estimate estimates: conditional_or / conditional_rr "
+                     "/ mean_difference (regression coefficient), ame_rd (AME over everyone, "
+                     "an ATE), ame_att_rd (AME over the treated), att_* (marginal effect on "
+                     "the treated, weighted), att_*_dr (doubly robust), att_trimmed_*, ato_*"),
+        "primary": ("boolean", "The outcome's headline estimate: the doubly robust ATT of its "
+                    "primary measure where estimable, else the adjusted estimate; p_adj runs "
+                    "over these rows"),
+        "truth": ("number", "Planted value of the row's estimand (synthetic studies only)"),
         "estimate": ("number", "Point estimate on the measure's natural scale"),
         "ci_low": ("number", "Lower confidence bound (level 1 - alpha)"),
         "ci_high": ("number", "Upper confidence bound"),
@@ -92,7 +104,7 @@ EFFECTS = TableSpec(
         "m": ("integer", "Number of imputations pooled (empty when not imputed)"),
         "fmi": ("number", "Fraction of missing information (Rubin's rules)"),
         "p_adj": ("number", "p-value adjusted across the primary family (method in "
-                  "stats.json: outcome_family.method); primary adjusted estimates only"),
+                  "stats.json: outcome_family.method); primary rows only"),
     },
 )
 BASELINE = TableSpec(
@@ -135,10 +147,10 @@ BASELINE = TableSpec(
 )
 BALANCE = TableSpec(
     "jobseekers_balance",
-    (*BALANCE_COLUMNS,),
+    (*BALANCE_COLUMNS, "smd_weighted_max_abs", "m"),
     "Covariate balance before and after ATT weighting (SMD Werktop minus control over the "
-    "pooled SD of the unweighted groups; variance ratio; KS statistic), first completed "
-    "data set",
+    "pooled SD of the unweighted groups; variance ratio; KS statistic), averaged over the "
+    "completed data sets",
     may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "covariate": ("string", "Covariate"),
@@ -154,7 +166,10 @@ BALANCE = TableSpec(
         "ks_unweighted": ("number", "Kolmogorov-Smirnov statistic before weighting"),
         "ks_weighted": ("number", "Kolmogorov-Smirnov statistic after weighting (weighted "
                         "ECDFs)"),
-        "balanced_smd": ("boolean", "|SMD after weighting| < 0.1"),
+        "balanced_smd": ("boolean", "|SMD after weighting| < 0.1 in every completed data set"),
+        "smd_weighted_max_abs": ("number", "Largest |SMD| after weighting over the completed "
+                                 "data sets"),
+        "m": ("integer", "Completed data sets the row summarises"),
         "balanced_vr": ("boolean", "Variance ratio after weighting between 0.5 and 2"),
     },
 )
@@ -186,6 +201,44 @@ OVERLAP = TableSpec(
         "bin_high": ("number", "Upper bin edge"),
         "share_treated": ("number", "Share of the Werktop candidates in the bin"),
         "share_control": ("number", "Share of the control group in the bin"),
+    },
+)
+OVERLAP_SUMMARY = TableSpec(
+    "jobseekers_overlap_summary",
+    (*OVERLAP_SUMMARY_COLUMNS,),
+    "Overlap of the propensity scores (first completed data set): ranges per group, who "
+    "lies outside the other group's range, the tails of the 0.1/0.9 rule and Crump et "
+    "al.'s (2009) trimming threshold",
+    may_be_empty=True,
+    extra_columns={
+        "ps_min_treated": ("number", "Smallest score, Werktop"),
+        "ps_max_treated": ("number", "Largest score, Werktop"),
+        "ps_min_control": ("number", "Smallest score, control"),
+        "ps_max_control": ("number", "Largest score, control"),
+        "n_control_outside": ("integer", "Controls outside the Werktop score range"),
+        "share_control_outside": ("number", "Share of the controls outside it"),
+        "n_treated_outside": ("integer", "Werktop candidates outside the control range"),
+        "share_treated_outside": ("number", "Share of the Werktop candidates outside it"),
+        "n_treated_above_0_9": ("integer", "Werktop candidates with a score above 0.9"),
+        "n_control_above_0_9": ("integer", "Controls with a score above 0.9"),
+        "n_treated_below_0_1": ("integer", "Werktop candidates with a score below 0.1"),
+        "n_control_below_0_1": ("integer", "Controls with a score below 0.1"),
+        "crump_alpha": ("number", "Crump et al.'s threshold: keep alpha <= score <= 1 - alpha"),
+        "n_outside_crump": ("integer", "Respondents outside that range"),
+    },
+)
+WARNINGS = TableSpec(
+    "jobseekers_weighting_warnings",
+    (*WARNING_COLUMNS,),
+    "Warnings of the weighted analysis: poor overlap (over 5% of the Werktop candidates "
+    "outside the control range), a control effective sample size below 10% of the "
+    "controls, |SMD| after weighting of 0.1 or more, separation; no rows when none applies",
+    may_be_empty=True,
+    extra_columns={
+        "check": ("string", "poor_overlap, small_ess, imbalance or separation"),
+        "value": ("number", "The statistic checked"),
+        "threshold": ("number", "Its threshold"),
+        "message": ("string", "What is wrong (English)"),
     },
 )
 EVALUES = TableSpec(
