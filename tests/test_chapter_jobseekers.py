@@ -124,7 +124,8 @@ def test_a_group_without_respondents_gives_not_estimable_rows():
     assert {(r["method"], r["measure"]) for r in rows} == {
         (m, k) for m in ("crude", "adjusted", "adjusted_cc", "weighted", "doubly_robust",
                          "weighted_trimmed", "weighted_ato")
-        for k in ("odds_ratio", "risk_difference")} | {("adjusted_att", "risk_difference")}  # fmt: skip
+        for k in ("odds_ratio", "risk_difference")
+    } | {("adjusted_att", "risk_difference")}  # fmt: skip
     for r in rows:
         assert r["note"] == "not estimable (too few respondents: no control respondents)"
         assert math.isnan(r["estimate"])
