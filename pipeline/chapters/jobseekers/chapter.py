@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.balance import SMD_THRESHOLD, VR_BOUNDS
+from analysis.design import HARRELL_QUANTILES, covariate_terms, rcs_knots
 from analysis.estimability import note_reason
 from analysis.multiplicity import adjust_pvalues
 from analysis.ps_weights import ESS_SHARE_MIN, OVERLAP_SHARE_MAX, weighting_warnings
@@ -94,6 +95,37 @@ METHODS = ("crude", "adjusted", "adjusted_cc", "weighted", "adjusted_att", "doub
 #: Methods whose row can be the primary estimate, in order of preference: the doubly
 #: robust ATT where it is estimable, else the adjusted (multiple imputation) estimate.
 PRIMARY_METHODS = ("doubly_robust", "adjusted")
+
+
+def model_terms(jobseekers: pd.DataFrame, covs: Any) -> tuple[pd.DataFrame, list[str], dict]:
+    """The frame with the plan's covariate terms added, their names (what every model is
+    given) and, for stats.json, each covariate's transform and spline knots.
+
+    Knots come from the observed values of both groups together (before imputation) at
+    Harrell's quantiles (:func:`analysis.design.rcs_knots`); the spline terms are then
+    imputed like any other covariate ("just another variable", von Hippel 2009).
+    """
+    transforms = covs.transforms()
+    knots: dict[str, list[float]] = {}
+    for name, kind in transforms.items():
+        if kind == "rcs":
+            try:
+                knots[name] = [float(v) for v in rcs_knots(jobseekers[name], covs.spline_knots)]
+            except ValueError as exc:
+                raise UserError(f"covariate {name!r}: {exc}",
+                                hint="use fewer spline_knots or transform = \"linear\" in "
+                                "the analysis plan's [covariates]") from exc  # fmt: skip
+    terms, names = covariate_terms(jobseekers, covs.adjust, transforms, knots)
+    if len(terms.columns):
+        jobseekers = pd.concat([jobseekers, terms], axis=1)
+    design = {
+        "transforms": transforms,
+        "spline_knots": covs.spline_knots,
+        "knot_quantiles": list(HARRELL_QUANTILES[covs.spline_knots]),
+        "knots": knots,
+        "terms": names,
+    }
+    return jobseekers, names, design
 
 
 def primary_rows(effects: pd.DataFrame, members: Sequence[Any]) -> pd.Series:
@@ -164,6 +196,9 @@ def analyze_frame(
     if not usable.all():  # (a filtered copy only when a row must go)
         jobseekers = jobseekers[usable]
     jobseekers = jobseekers.reset_index(drop=True)
+    # the plan's transforms: one set of term columns (spline knots from the pooled observed
+    # data, computed once) for the outcome, propensity-score and imputation models alike
+    jobseekers, covariates, design = model_terms(jobseekers, covs)
 
     binary, scales, _ = crude_tables(jobseekers, members, alpha=alpha, method=method)
     units = [u.id for u in inputs.codebook.units if (jobseekers[UNIT] == u.id).any()]
@@ -305,6 +340,7 @@ def analyze_frame(
             "members": [o.name for o in members],
         },
         "jobseekers": {
+            "design": design,
             "n_treated": int(treated.sum()),
             "n_control": int((~treated).sum()),
             "imputation": imputation,

@@ -138,7 +138,12 @@ def _same_level(a: Any, b: Any) -> bool:
 
 
 def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str,
-                     names: Mapping[str, str] | None = None) -> str:
+                     names: Mapping[str, str] | None = None,
+                     spline_term: str = "{name}, {j}") -> str:
+    base, _, term = str(row.covariate).partition("__rcs")
+    if term:  # a spline term of a covariate (analysis.design.term_names)
+        label = _covariate_label(row._replace(covariate=base), baseline, lang, names)
+        return spline_term.format(name=label, j=term)
     var = baseline[baseline["variable"] == row.covariate]
     name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
     name = (names or {}).get(row.covariate, name)
@@ -156,7 +161,7 @@ def draw_love(inputs: FigureInputs) -> Figure:
     strings_nl = inputs.strings["jobseekers"].get("covariates", {})
     rows = []
     for r in balance.itertuples(index=False):
-        label = _covariate_label(r, baseline_, lang, strings_nl)
+        label = _covariate_label(r, baseline_, lang, strings_nl, s["love_spline_term"])
         rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
         rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
     frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
