@@ -50,7 +50,7 @@ from .claims import _pick, _truth_stats, _wishes_coded, claims, truth_by_estiman
 from .claims import outcome_verdict as outcome_verdict
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
-from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
+from .estimates import crude_tables, estimate_outcome, not_working_rows, pooled_outcome_rows
 from .figures import FIGURES
 from .imputation import (
     BURN_IN,
@@ -65,6 +65,7 @@ from .tables import (
     APPLICATIONS,
     BALANCE,
     BASELINE,
+    BENCHMARK,
     CHANNELS,
     EFFECT_COLUMNS,
     EFFECTS,
@@ -83,6 +84,7 @@ from .tables import (
     applications,
     baseline,
     channels,
+    evalue_benchmark,
     evalues,
     reliability,
     rm_ratings,
@@ -91,7 +93,8 @@ from .tables import (
 from .view import view
 
 METHODS = ("crude", "adjusted", "adjusted_cc", "weighted", "adjusted_att", "doubly_robust",
-           "weighted_trimmed", "weighted_ato")
+           "weighted_trimmed", "weighted_ato", "adjusted_cc_not_working",
+           "doubly_robust_cc_not_working")
 #: Methods whose row can be the primary estimate, in order of preference: the doubly
 #: robust ATT where it is estimable, else the adjusted (multiple imputation) estimate.
 PRIMARY_METHODS = ("doubly_robust", "adjusted")
@@ -274,6 +277,9 @@ def analyze_frame(
             rows += estimate_outcome(jobseekers, [jobseekers], [np.ones(len(jobseekers))],
                                      outcome, covariates=covariates,
                                      categorical=categorical, alpha=alpha)  # fmt: skip
+    if both:
+        rows += not_working_rows(jobseekers, members, covariates=covariates,
+                                 categorical=categorical, alpha=alpha)
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     effects["primary"] = primary_rows(effects, members)
     effects["truth"] = planted_truth(effects, inputs.truth)
@@ -289,6 +295,7 @@ def analyze_frame(
     alphas, items = reliability(jobseekers, inputs, alpha)
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
+    benchmark = evalue_benchmark(jobseekers, members, design, categorical, ev)
     applications_table, applications_failed = applications(jobseekers, plan, covs, alpha)
     satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
@@ -304,6 +311,7 @@ def analyze_frame(
         "jobseekers_overlap_summary": overlap_sum,
         "jobseekers_weighting_warnings": warnings_table,
         "jobseekers_evalues": ev,
+        "jobseekers_evalue_benchmark": benchmark,
         "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
         "jobseekers_satisfaction": satisfaction_table,
@@ -341,6 +349,7 @@ def analyze_frame(
         },
         "jobseekers": {
             "design": design,
+            "treatment_column": TREATMENT,
             "n_treated": int(treated.sum()),
             "n_control": int((~treated).sum()),
             "imputation": imputation,
@@ -400,7 +409,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 CHAPTER = Chapter(
     key="jobseekers",
     tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, OVERLAP_SUMMARY,
-            WARNINGS, EVALUES,
+            WARNINGS, EVALUES, BENCHMARK,
             APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
     figures=FIGURES,
     exhibits=(

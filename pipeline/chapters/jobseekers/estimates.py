@@ -439,3 +439,58 @@ def estimate_outcome(
     k = _design_columns(completed[0], outcome, has_y, covariates, categorical)
     return pooled_outcome_rows(observed, per_set, outcome, k=k, covariates=covariates,
                                categorical=categorical, alpha=alpha)  # fmt: skip
+
+
+#: Secondary outcomes that work itself changes (searching, self-efficacy), compared again
+#: among the respondents not in work (neither a job nor a work-experience place), and the
+#: binary outcome that says who works.
+NOT_WORKING = ("werk_any", ("scale_zoekgedrag", "scale_eigen_effectiviteit"))
+
+
+def not_working_rows(
+    observed: pd.DataFrame, members: Sequence[Outcome], *, covariates: Sequence[str],
+    categorical: Sequence[str], alpha: float,
+) -> list[dict]:  # fmt: skip
+    """Search behaviour and self-efficacy among those not in work (complete cases): the
+    adjusted regression (``adjusted_cc_not_working``) and the doubly robust ATT
+    (``doubly_robust_cc_not_working``). Work is itself an outcome of Werktop, so this
+    conditions on a post-treatment variable: a descriptive check that the differences are
+    not only those of people who found work, not a causal estimate."""
+    working, names = NOT_WORKING
+    present = {o.name: o for o in members}
+    if working not in present or working not in observed.columns:
+        return []
+    sub = observed[observed[working] == 0]
+    fe = _fixed_effects(sub) if len(sub) else []
+    rows: list[dict] = []
+    for name in names:
+        if name not in present:
+            continue
+        outcome = present[name]
+        has_y, counts = _observed_counts(sub, name)
+        try:
+            cc = adjusted_effect(sub, name, TREATMENT, covariates, kind=outcome.kind,
+                                 categorical=categorical, fixed_effects=fe,
+                                 alpha=alpha).iloc[0]  # fmt: skip
+            rows.append(_row(outcome, "adjusted_cc_not_working", "mean_difference",
+                             "mean_difference", estimate=cc["estimate"], ci_low=cc["ci_low"],
+                             ci_high=cc["ci_high"], se=cc["se"], se_scale=cc["se_scale"],
+                             p_val=cc["p_val"], n_used=int(cc["n_used"]),
+                             n_missing=int(len(sub) - cc["n_used"]),
+                             n_treated=int(cc["n_treated"]), n_control=int(cc["n_control"])))
+        except NotEstimable as exc:
+            rows.append(_row(outcome, "adjusted_cc_not_working", "mean_difference",
+                             "mean_difference", note=exc.note, **counts))
+        try:
+            dr = dr_att(sub, name, TREATMENT, covariates, kind=outcome.kind,
+                        categorical=categorical, fixed_effects=fe, alpha=alpha).iloc[0]
+            rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
+                             "att_md_dr", estimate=dr["estimate"], ci_low=dr["ci_low"],
+                             ci_high=dr["ci_high"], se=dr["se"], se_scale=dr["se_scale"],
+                             p_val=dr["p_val"], n_used=int(dr["n_used"]),
+                             n_missing=int(len(sub) - dr["n_used"]),
+                             n_treated=int(dr["n_treated"]), n_control=int(dr["n_control"])))
+        except NotEstimable as exc:
+            rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
+                             "att_md_dr", note=exc.note, **counts))
+    return rows

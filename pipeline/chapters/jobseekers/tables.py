@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.balance import BALANCE_COLUMNS
 from analysis.baseline import BASELINE_COLUMNS, Characteristic, baseline_table
 from analysis.counts import COUNT_COLUMNS, compare_counts
+from analysis.design import covariate_terms
 from analysis.estimability import NotEstimable
 from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.means import MEANS_COLUMNS
@@ -25,7 +26,7 @@ from analysis.proportions import PROPORTION_COLUMNS
 from analysis.ps_weights import WARNING_COLUMNS, WEIGHT_SUMMARY_COLUMNS
 from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
-from analysis.sensitivity import EVALUE_COLUMNS, evalue
+from analysis.sensitivity import BENCHMARK_COLUMNS, EVALUE_COLUMNS, covariate_benchmark, evalue
 from pipeline.report.chapter import AnalysisInputs, TableSpec
 from pipeline.report.formatting import is_missing
 from pipeline.study.plan import AnalysisPlan, Outcome
@@ -257,6 +258,27 @@ EVALUES = TableSpec(
         "rr_ci_high": ("number", "Upper bound on the risk-ratio scale"),
         "evalue_estimate": ("number", "E-value of the point estimate"),
         "evalue_ci": ("number", "E-value of the confidence bound closest to 1"),
+    },
+)
+BENCHMARK = TableSpec(
+    "jobseekers_evalue_benchmark",
+    ("outcome", *BENCHMARK_COLUMNS),
+    "Benchmarks for the E-values: how strongly each numeric background characteristic goes "
+    "with taking part in Werktop and with each outcome (its 75th versus 25th percentile, "
+    "adjusted for the other characteristics; complete cases), on the E-value's risk-ratio "
+    "scale",
+    may_be_empty=True,
+    extra_columns={
+        "outcome": ("string", "The outcome, or the treatment column for the association "
+                    "with taking part"),
+        "covariate": ("string", "Background characteristic"),
+        "low": ("number", "25th percentile (observed, both groups)"),
+        "high": ("number", "75th percentile"),
+        "target": ("string", "The model's dependent variable"),
+        "kind": ("string", "binary (logit), count (Poisson) or continuous (linear)"),
+        "contrast": ("number", "Change of the linear predictor from low to high"),
+        "rr": ("number", "Risk ratio (oriented away from 1): sqrt(OR) for a common binary "
+               "outcome, exp(0.91 d) for a continuous one, as the E-values"),
     },
 )
 APPLICATIONS = TableSpec(
@@ -584,3 +606,51 @@ def evalues(effects: pd.DataFrame, observed: pd.DataFrame,
     if not rows:
         return pd.DataFrame(columns=EVALUES.columns)
     return pd.concat(rows, ignore_index=True)
+
+
+def evalue_benchmark(observed: pd.DataFrame, members: Sequence[Outcome], design: dict,
+                     categorical: Sequence[str], evalue_table: pd.DataFrame) -> pd.DataFrame:
+    """The E-values' benchmarks: every numeric covariate (linear, log1p or spline) moved
+    from its 25th to its 75th percentile, as a risk ratio with the treatment and with
+    each outcome that has an E-value (complete cases, all terms and the unit adjusted)."""
+    transforms = design["transforms"]
+    numeric = [n for n, k in transforms.items() if k != "categorical"]
+    if not numeric or evalue_table.empty:
+        return pd.DataFrame(columns=BENCHMARK.columns)
+    terms = list(design["terms"])
+    knots = design["knots"]
+    contrasts, lows_highs = {}, {}
+    for name in numeric:
+        low, high = (float(v) for v in observed[name].quantile([0.25, 0.75]))
+        two = pd.DataFrame({name: [low, high]})
+        new, names = covariate_terms(two, [name], {name: transforms[name]}, knots)
+        values = pd.concat([two, new], axis=1)
+        contrasts[name] = {t: float(values[t].iloc[1] - values[t].iloc[0]) for t in names}
+        lows_highs[name] = (low, high)
+    fe = [UNIT] if observed[UNIT].nunique() > 1 else []
+    frames = []
+    try:
+        part = covariate_benchmark(observed, TREATMENT, terms, contrasts, kind="binary",
+                                   categorical=categorical, fixed_effects=fe,
+                                   common_outcome=True, lows_highs=lows_highs)  # fmt: skip
+        frames.append(part.assign(outcome=TREATMENT))
+    except NotEstimable:
+        pass
+    kinds = {o.name: o for o in members}
+    for name in evalue_table["outcome"]:
+        o = kinds[name]
+        y = observed[name]
+        common = o.kind == "binary" and max(
+            y[observed[TREATMENT] == 1].mean(), y[observed[TREATMENT] == 0].mean()
+        ) > COMMON_OUTCOME
+        try:
+            part = covariate_benchmark(observed, name, [TREATMENT, *terms], contrasts,
+                                       kind=o.kind, categorical=categorical,
+                                       fixed_effects=fe, common_outcome=bool(common),
+                                       lows_highs=lows_highs)  # fmt: skip
+        except NotEstimable:
+            continue
+        frames.append(part.assign(outcome=name))
+    if not frames:
+        return pd.DataFrame(columns=BENCHMARK.columns)
+    return pd.concat(frames, ignore_index=True)[list(BENCHMARK.columns)]

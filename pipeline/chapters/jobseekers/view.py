@@ -29,7 +29,7 @@ EFFECT_ROWS = (
     ("adjusted_cc", None), ("weighted", None), ("doubly_robust", None),
 )
 SENSITIVITY_METHODS = ("doubly_robust", "weighted", "weighted_trimmed", "weighted_ato",
-                       "adjusted_cc")
+                       "adjusted_cc", "doubly_robust_cc_not_working", "adjusted_cc_not_working")
 PRIMARY = {"binary": "odds_ratio", "continuous": "mean_difference", "count": "rate_ratio"}
 
 
@@ -63,6 +63,14 @@ def view(inputs: ViewInputs) -> dict:
                                 (f"{m}:{PRIMARY[group['kind']]}" for m in SENSITIVITY_METHODS)
                                 if key in group["rows"]]  # fmt: skip
     truth_rows = [r for r in records(effects) if r.get("truth") is not None]
+    bench = records(t["jobseekers_evalue_benchmark"])
+    bench_covariates = list(dict.fromkeys(r["covariate"] for r in bench))
+    evalue_rows = records(t["jobseekers_evalues"])
+    for r in evalue_rows:
+        r["benchmarks"] = [next((b["rr"] for b in bench if b["outcome"] == r["outcome"]
+                                 and b["covariate"] == c), None) for c in bench_covariates]
+    treatment = inputs.stats["jobseekers"].get("treatment_column", "werktop")
+    bench_treatment = [b for b in bench if b["outcome"] == treatment]
     baseline_rows = records(t["jobseekers_baseline"])
     variables: list[dict] = []
     for r in baseline_rows:
@@ -80,7 +88,9 @@ def view(inputs: ViewInputs) -> dict:
         "baseline": variables,
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
-        "evalues": records(t["jobseekers_evalues"]),
+        "evalues": evalue_rows,
+        "benchmark_covariates": bench_covariates,
+        "benchmark_treatment": bench_treatment,
         "applications": _with_notes(
             records(t["jobseekers_applications"]), failed, "jobseekers_applications",
             lambda r, f: (r["outcome"], "adjusted" if r["covariates"] else "crude")
