@@ -205,7 +205,7 @@ def _check_groups(frame: pd.DataFrame, outcome: str, treatment: str, t: np.ndarr
         if (t == code).any():
             continue
         group = t_all == code
-        if not frame.loc[group, outcome].notna().any():
+        if group.any() and not frame.loc[group, outcome].notna().any():
             raise NotEstimable("outcome_missing",
                                f"{outcome} has no values where {treatment} = {code:g}")
         raise NotEstimable("too_few_respondents",
@@ -368,7 +368,12 @@ def _fit(design: Design, kind: Kind, start_params: Any = None) -> _Fit:
     else:
         var_mu = mu
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cov = glm_hc3(X, y, mu, var_mu)  # inf / NaN under separation: reported, not raised
+        try:
+            cov = glm_hc3(X, y, mu, var_mu)  # inf / NaN under separation: reported
+        except np.linalg.LinAlgError:  # X'WX singular: fitted weights of 0 (separation)
+            cov = np.full((X.shape[1], X.shape[1]), np.nan)
+            separation = separation or kind == "binary"
+            notes.append("singular information matrix: no standard errors")
     if not converged:
         notes.append("IRLS did not converge in 100 iterations")
     return _Fit(params, cov, False, float(len(y) - X.shape[1]), converged, separation, notes,

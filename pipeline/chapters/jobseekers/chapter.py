@@ -110,14 +110,16 @@ def model_terms(jobseekers: pd.DataFrame, covs: Any) -> tuple[pd.DataFrame, list
     """
     transforms = covs.transforms()
     knots: dict[str, list[float]] = {}
-    for name, kind in transforms.items():
+    linear_instead = []
+    for name, kind in list(transforms.items()):
         if kind == "rcs":
             try:
                 knots[name] = [float(v) for v in rcs_knots(jobseekers[name], covs.spline_knots)]
-            except ValueError as exc:
-                raise UserError(f"covariate {name!r}: {exc}",
-                                hint="use fewer spline_knots or transform = \"linear\" in "
-                                "the analysis plan's [covariates]") from exc  # fmt: skip
+            except ValueError:
+                # too few distinct values for distinct knots (a tiny study): the covariate
+                # enters linearly, and stats.json says so
+                transforms[name] = "linear"
+                linear_instead.append(name)
     terms, names = covariate_terms(jobseekers, covs.adjust, transforms, knots)
     if len(terms.columns):
         jobseekers = pd.concat([jobseekers, terms], axis=1)
@@ -127,6 +129,7 @@ def model_terms(jobseekers: pd.DataFrame, covs: Any) -> tuple[pd.DataFrame, list
         "knot_quantiles": list(HARRELL_QUANTILES[covs.spline_knots]),
         "knots": knots,
         "terms": names,
+        "rcs_as_linear": linear_instead,
     }
     return jobseekers, names, design
 
