@@ -1,4 +1,6 @@
-"""Covariate-adjusted treatment effects from regression models.
+"""Covariate-adjusted treatment effects from regression models (over 500 lines as one
+coherent thing: the design builder, the fits and their HC3 covariance share private helpers
+that the propensity, weighting and doubly robust modules reuse).
 
 One public function per use: :func:`adjusted_effect` returns a one-row tidy DataFrame for
 reporting, :func:`effect_and_se` returns the estimate and standard error on the scale where

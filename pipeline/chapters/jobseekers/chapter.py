@@ -51,6 +51,7 @@ from .claims import outcome_verdict as outcome_verdict
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, not_working_rows, pooled_outcome_rows
+from .evalues import evalue_benchmark, evalues
 from .figures import FIGURES
 from .imputation import (
     BURN_IN,
@@ -84,8 +85,6 @@ from .tables import (
     applications,
     baseline,
     channels,
-    evalue_benchmark,
-    evalues,
     reliability,
     rm_ratings,
     satisfaction,
