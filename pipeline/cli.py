@@ -211,10 +211,26 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+#: What each exit code means (``--help`` and README). Every problem a user can fix, in how
+#: the tool was called, in the study config or codebook, in an input file and its data, or
+#: with a file the operating system refused, is exit 2 with a message and no traceback;
+#: scripts and make treat them alike (fix the input, rerun). 1 is only ever a bug.
+EXIT_CODES_HELP = """exit codes:
+  0    done
+  1    a bug in werktop-eval (a traceback follows; please report it)
+  2    a problem to fix on your side: the command line, the study config or codebook,
+       an input file or its data, or a file the operating system refused; the message
+       names the file, row, column or setting and what was expected
+  130  interrupted (Ctrl-C); 128+N stopped by signal N (SIGTERM, SIGHUP)
+A run that stops for any reason leaves the previous outputs as they were."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="werktop-eval: reproducible evaluation of the Werktop approach.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction,
                         help="print the version (and git commit) and exit")

@@ -1,6 +1,9 @@
 """A foreign study: exports made the way real survey tools write them, for a study that is
 not the 2014 one.
 
+One module on purpose: the exports, their quirks and the study config that reads them
+must agree cell for cell, so they are written side by side.
+
 ``write_foreign_study(out_dir)`` writes a synthetic "Werktop 2015" pilot with three units
 (Doetinchem; Berg en Dal, merged in 2015 from Groesbeek, Millingen aan de Rijn and Ubbergen;
 Zaanstad), fieldwork from 2014-11-01 to 2015-07-31, and a study config (``study.toml``) in

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import pipeline.inputs.readers as readers
+import pipeline.inputs.xlsx_reader as xlsx_reader
 from pipeline.cli import main
 from pipeline.inputs.readers import read_xlsx_export
 from pipeline.study.errors import UserError
@@ -27,7 +27,7 @@ SHEET = "Enquete ondernemers"
 def engine(request, monkeypatch) -> str:
     """Run the test with each Excel engine (openpyxl: as if calamine could not open it)."""
     if request.param == "openpyxl":
-        monkeypatch.setattr(readers, "_xlsx_values", readers._xlsx_values_openpyxl)
+        monkeypatch.setattr(xlsx_reader, "_xlsx_values", xlsx_reader._xlsx_values_openpyxl)
     return request.param
 
 
@@ -65,7 +65,7 @@ def test_both_engines_agree_on_the_sheet(tmp_path, monkeypatch):
     path = _workbook(tmp_path / "o.xlsx", [("oud", "hidden", OLD), ("Leeg", "visible", []),
                                            ("Enquete", "visible", NEW)])
     fast = read_xlsx_export(path)
-    monkeypatch.setattr(readers, "_xlsx_values", readers._xlsx_values_openpyxl)
+    monkeypatch.setattr(xlsx_reader, "_xlsx_values", xlsx_reader._xlsx_values_openpyxl)
     slow = read_xlsx_export(path)
     assert fast.meta.pop("engine") == "calamine" and slow.meta.pop("engine") == "openpyxl"
     assert fast.meta == slow.meta and fast.rows == slow.rows and fast.columns == slow.columns
@@ -201,7 +201,7 @@ def test_error_cells_are_read_as_missing_and_listed(tmp_path, engine):
 def test_both_engines_find_the_same_error_cells(tmp_path, monkeypatch):
     path = _error_workbook(tmp_path / "o.xlsx")
     fast = read_xlsx_export(path)
-    monkeypatch.setattr(readers, "_xlsx_values", readers._xlsx_values_openpyxl)
+    monkeypatch.setattr(xlsx_reader, "_xlsx_values", xlsx_reader._xlsx_values_openpyxl)
     slow = read_xlsx_export(path)
     assert fast.meta.pop("engine") == "calamine" and slow.meta.pop("engine") == "openpyxl"
     assert fast.rows == slow.rows and fast.columns == slow.columns and fast.meta == slow.meta

@@ -14,7 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import pipeline.inputs.readers as readers
+import pipeline.inputs.csv_limits as csv_limits
+import pipeline.inputs.csv_reader as csv_reader
+import pipeline.inputs.xlsx_reader as xlsx_reader
 from pipeline.cli import main
 from pipeline.inputs.readers import read_csv_export, read_xlsx_export
 from pipeline.study.errors import UserError
@@ -31,13 +33,13 @@ def _write(tmp_path: Path, data: bytes | str, name: str = "x.csv") -> Path:
 def chunks(monkeypatch) -> list[tuple[int, int]]:
     """Every chunk the reader checks, as (start, end) byte offsets."""
     seen: list[tuple[int, int]] = []
-    feed = readers._StreamLimits.feed
+    feed = csv_limits._StreamLimits.feed
 
     def spy(self, buf, start, end):
         seen.append((start, end))
         return feed(self, buf, start, end)
 
-    monkeypatch.setattr(readers._StreamLimits, "feed", spy)
+    monkeypatch.setattr(csv_limits._StreamLimits, "feed", spy)
     return seen
 
 
@@ -49,18 +51,25 @@ def no_parsing(monkeypatch) -> None:
         raise AssertionError("the file was parsed before the limit stopped it")
 
     for name in ("detect_delimiter", "_read_fast", "_parse_records"):
-        monkeypatch.setattr(readers, name, parsed)
+        monkeypatch.setattr(csv_reader, name, parsed)
+
+
+def _limit(monkeypatch, name: str, value: int) -> None:
+    """Lower a limit in every reader module that checks it."""
+    for module in (csv_limits, csv_reader, xlsx_reader):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, value)
 
 
 def _small(monkeypatch, *, columns: int | None = None, line: int | None = None,
            cell: int | None = None, chunk: int = 64) -> None:
     if columns is not None:
-        monkeypatch.setattr(readers, "MAX_COLUMNS", columns)
+        _limit(monkeypatch, "MAX_COLUMNS", columns)
     if line is not None:
-        monkeypatch.setattr(readers, "MAX_LINE_BYTES", line)
+        _limit(monkeypatch, "MAX_LINE_BYTES", line)
     if cell is not None:
-        monkeypatch.setattr(readers, "MAX_CELL_CHARS", cell)
-    monkeypatch.setattr(readers, "READ_CHUNK_BYTES", chunk)
+        _limit(monkeypatch, "MAX_CELL_CHARS", cell)
+    monkeypatch.setattr(csv_limits, "READ_CHUNK_BYTES", chunk)
 
 
 # ------------------------------------------------------------------ header width
@@ -133,9 +142,9 @@ def test_xlsx_header_too_wide(tmp_path, monkeypatch):
     wb.active.append(["id", "a", "b", "c"])
     wb.active.append([1, 2, 3, 4])
     wb.save(path)
-    monkeypatch.setattr(readers, "MAX_COLUMNS", 3)
-    for values in (readers._xlsx_values, readers._xlsx_values_openpyxl):
-        monkeypatch.setattr(readers, "_xlsx_values", values)
+    _limit(monkeypatch, "MAX_COLUMNS", 3)
+    for values in (xlsx_reader._xlsx_values, xlsx_reader._xlsx_values_openpyxl):
+        monkeypatch.setattr(xlsx_reader, "_xlsx_values", values)
         with pytest.raises(UserError, match=r"row 1\) has 4 columns; this pipeline reads "
                                             r"at most 3 columns"):
             read_xlsx_export(path)
@@ -176,7 +185,7 @@ def test_file_without_line_breaks_stops_after_the_limit(tmp_path, chunks, no_par
     with pytest.raises(UserError, match=r"dump\.csv, line 1: the line is longer than "
                                         r"10,000,000 bytes"):
         read_csv_export(path, delimiter=",")
-    assert chunks[-1][1] <= readers.READ_CHUNK_BYTES  # stopped in the first chunk
+    assert chunks[-1][1] <= csv_limits.READ_CHUNK_BYTES  # stopped in the first chunk
 
 
 # ------------------------------------------------------------------ cell size

@@ -272,3 +272,16 @@ def test_an_output_folder_that_is_a_file_is_exit_2_not_a_traceback(study, tmp_pa
                                        "--out", str(inside)))
     assert f"{inside / 'data' / 'interim'} is a file, not a folder" in err
     assert not list(inside.glob(".werktop-rollback-*"))
+
+
+def test_help_states_the_exit_codes_the_cli_uses(capsys):
+    """--help lists each exit code, and the one for a user's problem is the one main returns."""
+    from pipeline import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    for code in ("0", "1", str(cli.EXIT_USER_ERROR), "130"):
+        assert f"\n  {code} " in text
+    assert cli.main(["fingerprint", "--config", "no/such/study.toml"]) == cli.EXIT_USER_ERROR == 2

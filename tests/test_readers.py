@@ -7,9 +7,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from pipeline.inputs.csv_dialect import detect_delimiter
 from pipeline.inputs.readers import (
     cell_text,
-    detect_delimiter,
     normalise_column,
     read_csv_export,
     read_export,

@@ -89,11 +89,11 @@ XLSX = EXAMPLE.with_name("ondernemers.xlsx")
 
 
 def test_xlsx_calamine_equals_openpyxl(monkeypatch):
-    import pipeline.inputs.readers as readers
+    import pipeline.inputs.xlsx_reader as xlsx_reader
 
-    fast = readers.read_xlsx_export(XLSX, sheet="Enquete ondernemers")
-    monkeypatch.setattr(readers, "_xlsx_values", readers._xlsx_values_openpyxl)
-    slow = readers.read_xlsx_export(XLSX, sheet="Enquete ondernemers")
+    fast = xlsx_reader.read_xlsx_export(XLSX, sheet="Enquete ondernemers")
+    monkeypatch.setattr(xlsx_reader, "_xlsx_values", xlsx_reader._xlsx_values_openpyxl)
+    slow = xlsx_reader.read_xlsx_export(XLSX, sheet="Enquete ondernemers")
     assert fast.meta.pop("engine") == "calamine" and slow.meta.pop("engine") == "openpyxl"
     assert fast.columns == slow.columns and fast.rows == slow.rows
     assert fast.source_rows == slow.source_rows and fast.meta == slow.meta

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.inputs.readers import _suggest_header_row
+from pipeline.inputs.export import _suggest_header_row
 from pipeline.stages.clean import fill_unticked
 from pipeline.stages.ingest import config_exclusions, export_names, ingest_export
 from pipeline.stages.validate import ParsedInstrument, column_failure, hard_errors, parse_instrument
@@ -379,7 +379,8 @@ def test_an_exclusion_may_name_the_codebook_column_of_a_renamed_export_column(co
 def test_dutch_thousands_separators_are_not_read_as_decimal_points(tmp_path, codebook):
     """A Dutch register: 3.120 hours (thousands separator) beside 3,1 % (decimal comma).
     Reading 3.120 as 3.12 would be silently wrong by a factor of a thousand."""
-    from pipeline.inputs.readers import detect_decimal, read_export
+    from pipeline.inputs.csv_dialect import detect_decimal
+    from pipeline.inputs.readers import read_export
     from pipeline.inputs.values import ParseContext, parse_column
 
     assert detect_decimal([["3.120", "3,1"], ["2.950", "6,4"], ["1.780", "2,2"]]) == ","

@@ -1,6 +1,6 @@
 """The cells of an Excel sheet that show an error (``#DIV/0!``, ``#N/A``, ``#REF!`` …).
 
-Neither Excel engine of :mod:`pipeline.inputs.readers` tells an error cell apart from an empty
+Neither Excel engine of :mod:`pipeline.inputs.xlsx_reader` tells an error cell apart from an empty
 one in the values it returns (calamine returns ``""``; openpyxl the error's text, the same
 as a text cell that reads ``#N/A``), so both ask this module, which reads the sheet's XML
 in the workbook: an error cell is written ``<c r="B7" t="e"><v>#DIV/0!</v></c>``. Both

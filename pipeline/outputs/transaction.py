@@ -1,5 +1,8 @@
 """All-or-nothing runs: a failed or killed run leaves the previous outputs exactly as they were.
 
+One module on purpose: the journal format, its playback after a crash and the signal
+handling must change together, or a killed run could leave a mix of old and new outputs.
+
 Every file a stage writes goes through ``pipeline.outputs.io.atomic_write`` and every file it
 removes through ``remove``; inside ``transaction(root)`` each of them is recorded in a
 journal first. If the body fails, the journal is played back (new files deleted, old ones

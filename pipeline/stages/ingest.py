@@ -1,5 +1,9 @@
 """Ingest stage: raw exports -> ``data/interim/ingested/<instrument>.csv`` + ``.meta.json``.
 
+One module on purpose: it is the only place raw ids and unredacted text exist, so every
+step that touches them (matching, renames, exclusions, redaction, pseudonyms) stays in one
+file a privacy review can read end to end.
+
 Reads each export in its own format, matches its columns to the codebook, and makes the
 data safe to write: free text is redacted, raw respondent ids are replaced by pseudonyms and
 test rows are flagged (the raw id is needed to recognise them, and it does not leave this

@@ -1,5 +1,8 @@
 """Validate stage: check every ingested value against the codebook.
 
+One module on purpose: every rule that decides whether a value is an error, a recode or
+fine is here, in one reading order, so the validation report and its rules cannot drift.
+
 Hard errors (an unknown unit name, a broken register) stop the run with exit code 2 and a
 message naming file, row, column, value and what was expected; all errors of a file are
 collected (up to a limit) before stopping, and nothing is written. Soft issues (an

@@ -1,5 +1,8 @@
 """Load the codebook: one TOML file per instrument under the codebook directory.
 
+One module on purpose: the codebook's schema, its loading (includes, value sets) and its
+cross-checks describe one data contract and change together.
+
 The codebook is the data contract. For every variable it gives the name, question text in
 Dutch and English, type, codes with Dutch and English labels, missing-value codes, valid
 range, scale membership and reverse wording. See ``data/codebook/README.md``.

@@ -1,5 +1,8 @@
 """Study configuration (a TOML file) and the one place where output paths are derived.
 
+One module on purpose: :data:`SCHEMA` declares every study setting in one table, so a
+reader finds every key a study config may hold, with its type and default, in one file.
+
 Relative paths in a study config are resolved against the directory of the config file, so a
 study folder can be moved as a whole. Every generated file lives under one output root with
 the same relative layout: ``build/<config file name>/`` by default (:func:`default_output_root`:

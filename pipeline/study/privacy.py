@@ -1,5 +1,8 @@
 """Personal data: redaction of free text and pseudonymous respondent ids.
 
+One module on purpose: every pattern that recognises personal data and every place it is
+applied are reviewed together; a second copy of a pattern elsewhere would be a leak.
+
 Respondents type personal data into free-text answers: citizen service numbers (BSN),
 e-mail addresses, phone numbers, bank account numbers (IBAN) and addresses. Every free-text
 value is redacted at ingest, before anything is written, so none of it can reach an
