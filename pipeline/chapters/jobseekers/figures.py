@@ -138,12 +138,7 @@ def _same_level(a: Any, b: Any) -> bool:
 
 
 def _covariate_label(row: Any, baseline: pd.DataFrame, lang: str,
-                     names: Mapping[str, str] | None = None,
-                     spline_term: str = "{name}, {j}") -> str:
-    base, _, term = str(row.covariate).partition("__rcs")
-    if term:  # a spline term of a covariate (analysis.design.term_names)
-        label = _covariate_label(row._replace(covariate=base), baseline, lang, names)
-        return spline_term.format(name=label, j=term)
+                     names: Mapping[str, str] | None = None) -> str:
     var = baseline[baseline["variable"] == row.covariate]
     name = str(var[f"label_{lang}"].iloc[0]) if len(var) else str(row.covariate)
     name = (names or {}).get(row.covariate, name)
@@ -160,10 +155,22 @@ def draw_love(inputs: FigureInputs) -> Figure:
     s, lang = inputs.strings["jobseekers"], inputs.language
     strings_nl = inputs.strings["jobseekers"].get("covariates", {})
     rows = []
-    for r in balance.itertuples(index=False):
-        label = _covariate_label(r, baseline_, lang, strings_nl, s["love_spline_term"])
-        rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
-        rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
+    # a spline's terms are summarised per covariate: its largest |SMD| over the covariate
+    # and its spline terms (every term has its own row in jobseekers_balance)
+    base = balance["covariate"].astype(str).str.partition("__rcs")[0]
+    has_terms = set(base[balance["covariate"].astype(str).str.contains("__rcs")])
+    for r, b in zip(balance.itertuples(index=False), base, strict=True):
+        if b in has_terms and str(r.covariate) != b:
+            continue
+        label = _covariate_label(r, baseline_, lang, strings_nl)
+        unweighted, weighted = r.smd_unweighted, r.smd_weighted
+        if b in has_terms:
+            terms = balance[base == b]
+            unweighted = terms["smd_unweighted"].abs().max()
+            weighted = terms["smd_weighted"].abs().max()
+            label = s["love_spline_term"].format(name=label)
+        rows.append({"covariate": label, "sample": "unweighted", "smd": unweighted})
+        rows.append({"covariate": label, "sample": "weighted", "smd": weighted})
     frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
     return charts.love_plot(
         frame, sample_labels={"unweighted": s["love_before"], "weighted": s["love_after"]},
