@@ -244,14 +244,34 @@ class PMMChains:
             raise IndexError(f"chain {i} of {self.m}")
         return _Chain(self, np.random.default_rng(self.seeds[i]))
 
-    def completed_block(self, i: int) -> np.ndarray:
+    def completed_block(self, i: int, burn_in: int | None = None) -> np.ndarray:
         """Chain ``i``'s completed imputation columns (n x len(columns), float64, in
-        column order: each column is contiguous)."""
+        column order: each column is contiguous) after ``burn_in`` cycles (default: the
+        chains' ``burn_in``)."""
         state = self.chain(i)
-        for _ in range(self.burn_in if self.todo else 0):
+        for _ in range(self.burn_in if burn_in is None else burn_in) if self.todo else ():
             for j in self.todo:
                 state.update(j, self.k_pmm)
         return state.block()
+
+    def traced_block(self, i: int, cycles: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chain ``i`` run for ``cycles`` cycles: its trace and its completed block.
+
+        The trace holds, after each cycle, the mean and the standard deviation of every
+        incomplete column's imputed values (what mice's trace plots show), as a
+        (cycles, 2 * len(todo)) array (means, then SDs, in ``todo`` order). The block is
+        ``completed_block(i, cycles)``, bit for bit (tracing only reads the state).
+        """
+        state = self.chain(i)
+        out = np.empty((cycles, 2 * len(self.todo)))
+        for t in range(cycles):
+            for j in self.todo:
+                state.update(j, self.k_pmm)
+            for col, j in enumerate(self.todo):
+                values = state.z[self.mis_idx[j], j + 1]
+                out[t, col] = values.mean()
+                out[t, len(self.todo) + col] = values.std()
+        return out, state.block()
 
     def completed(self, i: int) -> pd.DataFrame:
         """Chain ``i``'s completed copy of the frame (imputed columns are float64)."""

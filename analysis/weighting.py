@@ -366,7 +366,8 @@ def att_effect(
             b, g = np.log(mu1 / mu0), np.array([1 / mu1, -1 / mu0])
         else:
             b, g = mu1 - mu0, np.array([1.0, -1.0])
-        se = float(np.sqrt(g @ v @ g))
+        with np.errstate(invalid="ignore"):  # NaN under separation: reported, not warned
+            se = float(np.sqrt(g @ v @ g))
         lo, hi = b - z * se, b + z * se
         with np.errstate(divide="ignore", invalid="ignore"):
             p = float(2 * stats.norm.sf(abs(b / se)))

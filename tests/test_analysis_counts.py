@@ -86,3 +86,27 @@ def test_errors():
         rate_ratio(FRAME, "y", "g", covariates=["nope"])
     with pytest.raises(ValueError):
         rate_ratio(FRAME, "y", "g", model="zip")
+
+
+def test_poisson_on_covariate_patterns_is_the_fit_on_every_row():
+    """rate_ratio's Poisson fit on the distinct covariate patterns (sufficient statistics)
+    against statsmodels' GLM with HC0 on every row, as rate_ratio fitted it before."""
+    import statsmodels.api as sm
+
+    from analysis.counts import _poisson_hc0_grouped
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame({"g": rng.integers(0, 2, n), "unit": rng.integers(0, 4, n),
+                          "age": rng.integers(20, 60, n)})  # fmt: skip
+    mu = np.exp(0.2 + 0.3 * frame["g"] + 0.1 * frame["unit"] - 0.01 * frame["age"])
+    frame["y"] = rng.negative_binomial(2, 2 / (2 + mu))  # overdispersed counts
+    r = rate_ratio(frame, "y", "g", covariates=["unit", "age"], categorical=["unit"]).iloc[0]
+    x = pd.get_dummies(frame["unit"], prefix="unit", drop_first=True, dtype="float64")
+    x = pd.concat([pd.DataFrame({"const": 1.0, "treated": frame["g"].astype(float)}),
+                   x, frame[["age"]].astype(float)], axis=1)  # fmt: skip
+    full = sm.GLM(frame["y"].astype(float), x, family=sm.families.Poisson()).fit(cov_type="HC0")
+    assert np.log(r["rate_ratio"]) == pytest.approx(full.params["treated"], abs=1e-8)
+    assert r["se_log_rr"] == pytest.approx(full.bse["treated"], rel=1e-8)
+    b, se, converged = _poisson_hc0_grouped(frame["y"].to_numpy(float), x)
+    assert converged and b == pytest.approx(full.params["treated"], abs=1e-8)

@@ -236,3 +236,22 @@ def test_mi_mean_recovers_the_true_mean_where_the_complete_case_mean_is_biased()
     mc_se = mi.std(ddof=1) / np.sqrt(reps)  # Monte Carlo error of the average
     assert abs(mi.mean() - 1.0) < 3 * mc_se
     assert cc.mean() < 1.0 - 10 * cc.std(ddof=1) / np.sqrt(reps)  # the bias is real
+
+
+def test_tracing_a_chain_changes_nothing_in_it():
+    from analysis.pmm import PMMChains
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
+                          "c": rng.integers(0, 3, size=200).astype(float)})  # fmt: skip
+    frame.loc[rng.random(200) < 0.2, "a"] = np.nan
+    frame.loc[rng.random(200) < 0.1, "c"] = np.nan
+    chains = PMMChains(frame, ["a", "b", "c"], m=3, seed=9, burn_in=4)
+    trace, block = chains.traced_block(1, 6)
+    np.testing.assert_array_equal(block, chains.completed_block(1, 6))
+    assert trace.shape == (6, 4)  # two incomplete columns: mean and SD of each
+    # the last cycle's trace is the mean and SD of the block's imputed values
+    for col, j in enumerate(chains.todo):
+        imputed = block[chains.mis_idx[j], j]
+        assert trace[-1, col] == pytest.approx(imputed.mean() - chains.shift[j])
+        assert trace[-1, 2 + col] == pytest.approx(imputed.std())

@@ -1,8 +1,9 @@
 """Reduced simulation study (methods_validation.run): loose bounds, runs in seconds.
 
-The full study (500 studies per scenario) is in docs/method_validation.md; here 60 studies
-per scenario check that the estimators behave as documented and that the crude comparison
-fails, with bounds wide enough for Monte-Carlo error (coverage MCSE about 0.03 at n = 60).
+The full study (500 studies per scenario) is in docs/method_validation.md; here 30 studies
+per scenario (100 bootstrap replicates each) check that the estimators behave as
+documented and that the crude comparison fails, with bounds wide enough for Monte-Carlo
+error (coverage MCSE about 0.04 at n = 30).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from methods_validation import run as mv
 
 @pytest.fixture(scope="module")
 def study():
-    return mv.run(60, seed=12345)
+    return mv.run(30, seed=12345, replicates=100, n_truth=60_000)
+
+
+FAST = dict(replicates=50, n_truth=20_000)
 
 
 def test_truths_are_consistent(study):
@@ -25,6 +29,22 @@ def test_truths_are_consistent(study):
     assert tn["patt_rd"] == 0.0 and tn["patt_or"] == pytest.approx(1.0)
     # non-collapsibility: the marginal OR lies between 1 and the conditional OR
     assert 1.0 < te["patt_or"] < 2.0 and 0.05 < te["patt_rd"] < 0.2
+    # probability limits of the chapter's specification: near, not at, the planted values
+    assert 1.9 < te["plim_conditional_or"] < 2.15
+    assert abs(te["plim_patt_rd"] - te["patt_rd"]) < 0.01
+    assert abs(tn["plim_conditional_or"] - 1.0) < 0.05 and abs(tn["plim_patt_rd"]) < 0.01
+
+
+def test_the_validation_reads_the_chapters_specification():
+    from pipeline.study.codebook import load_codebook
+    from pipeline.study.config import DEFAULT_CODEBOOK
+    from pipeline.study.plan import load_plan
+
+    covs = load_plan(load_codebook(DEFAULT_CODEBOOK)).covariates
+    spec = mv.chapter_spec()
+    assert spec["covariates"] == list(covs.adjust)
+    assert spec["categorical"] == list(covs.categorical)
+    assert spec["fixed_effects"] == list(covs.fixed_effects)
 
 
 def test_adjusted_and_weighted_cover(study):
@@ -34,13 +54,15 @@ def test_adjusted_and_weighted_cover(study):
         assert e.loc[key, "coverage"] >= 0.85
         assert n.loc[key, "rejection"] <= 0.15
         assert 0.75 < e.loc[key, "se_ratio"] < 1.3
-    for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or"):
+    for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or", "boot_rd", "boot_or"):
         assert e.loc[key, "coverage"] >= 0.80
         assert n.loc[key, "rejection"] <= 0.20
     # unbiased within 4 Monte-Carlo SEs (log-OR has a small finite-sample bias)
-    for key in ("adjusted_ame", "weighted_rd"):
+    for key in ("adjusted_ame", "weighted_rd", "boot_rd"):
         assert abs(e.loc[key, "bias"]) < 4 * e.loc[key, "bias_mcse"] + 0.005
-    assert (eff["n_failed"] == 0).all() and (eff["n_studies"] == 60).all()
+    # the bootstrap and the sandwich estimate the same thing: identical point estimates
+    assert e.loc["boot_rd", "mean_estimate"] == pytest.approx(e.loc["mest_rd", "mean_estimate"])
+    assert (eff["n_failed"] == 0).all() and (eff["n_studies"] == 30).all()
 
 
 def test_crude_comparison_fails(study):
@@ -60,9 +82,10 @@ def test_power_with_planted_effect(study):
 def test_markdown_report(study, tmp_path):
     eff, nul, large, meta = study
     meta = meta | {"command": "python -m methods_validation.run --studies 60"}
-    text = mv.render_markdown(eff, nul, large, meta)
-    assert "Studies per scenario: **60**" in text and "seed **12345**" in text
-    assert text.count("| Adjusted logit (HC3) |") == 3
+    text = mv.render_markdown(eff, nul, large, meta, meta["large_null"])
+    assert "Studies per scenario: **30**" in text and "seed **12345**" in text
+    assert text.count("| Adjusted logit (HC3) |") == 4
+    assert "stratified bootstrap" in text and "probability limit" in text
     assert "python -m methods_validation.run --studies 60" in text
     out = tmp_path / "sub" / "mv.md"
     mv.write_atomic(out, text)
@@ -70,9 +93,10 @@ def test_markdown_report(study, tmp_path):
 
 
 def test_scenarios_are_deterministic():
-    a = mv.run_scenario(2.0, 3, seed=99)
-    b = mv.run_scenario(2.0, 3, seed=99)
+    a = mv.run_scenario(2.0, 3, seed=99, **FAST)
+    b = mv.run_scenario(2.0, 3, seed=99, workers=2, **FAST)
     np.testing.assert_array_equal(a["estimate"].to_numpy(), b["estimate"].to_numpy())
+    np.testing.assert_array_equal(a["se"].to_numpy(), b["se"].to_numpy())
     assert len(a) == 3 * len(mv.METHODS)
 
 
@@ -90,10 +114,10 @@ def test_progress_only_on_a_terminal_and_the_same_numbers(monkeypatch):
 
     pipe = io.StringIO()
     monkeypatch.setattr("sys.stderr", pipe)
-    quiet = mv.run_scenario(2.0, 2, seed=99)
+    quiet = mv.run_scenario(2.0, 2, seed=99, **FAST)
     assert pipe.getvalue() == ""
     term = Terminal()
     monkeypatch.setattr("sys.stderr", term)
-    shown = mv.run_scenario(2.0, 2, seed=99, label="planted effect")
+    shown = mv.run_scenario(2.0, 2, seed=99, label="planted effect", **FAST)
     assert "\rmethod validation: planted effect 2/2" in term.getvalue()
     np.testing.assert_array_equal(quiet["estimate"].to_numpy(), shown["estimate"].to_numpy())

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.report.chapter import chapter_module
 from pipeline.runner.parallel import ordered_map, resolve_workers
-from pipeline.study.plan import Outcome
+from pipeline.study.plan import Imputation, Outcome
 
 JS = chapter_module("jobseekers")
 
@@ -67,11 +67,13 @@ def test_imputed_analysis_gives_identical_numbers_with_one_or_two_workers():
                Outcome(name="score", dataset="jobseekers", kind="continuous",
                        family="primary", label_nl="s", label_en="s", description="s",
                        rule="item")]  # fmt: skip
-    kwargs = dict(covariates=["leeftijd"], categorical=[], alpha=0.05, m=4, seed=11,
-                  burn_in=2)  # fmt: skip
+    control = Imputation(m_pilot=2, m_min=4, m_max=4, burn_in_min=2, burn_in_max=4)
+    kwargs = dict(covariates=["leeftijd"], categorical=[], alpha=0.05, seed=11,
+                  control=control)  # fmt: skip
     one = JS.imputed_analysis(frame, members, [1, 2, 3], workers=1, **kwargs)
     two = JS.imputed_analysis(frame, members, [1, 2, 3], workers=2, **kwargs)
     assert one["m"] == two["m"] == 4
+    assert one["burn"] == two["burn"] and one["rule"] == two["rule"]
     for a, b in zip(one["sets"], two["sets"], strict=True):
         # exact (repr: NaN == NaN): same chains, same fits
         assert repr(a["estimates"]) == repr(b["estimates"])
@@ -105,7 +107,10 @@ def test_imputation_chains_report_progress_on_a_terminal(monkeypatch):
     members = [Outcome(name="werk", dataset="jobseekers", kind="binary", family="primary",
                        label_nl="w", label_en="w", description="w", rule="item")]
     JS.imputed_analysis(frame, members, [1, 2, 3], workers=1, covariates=["leeftijd"],
-                        categorical=[], alpha=0.05, m=3, seed=5, burn_in=1)
+                        categorical=[], alpha=0.05, seed=5,
+                        control=Imputation(m_pilot=2, m_min=3, m_max=3, burn_in_min=1,
+                                           burn_in_max=4))  # fmt: skip
     text = term.getvalue()
-    assert "\ranalyze: imputation 3/3" in text
+    assert "\ranalyze: imputation (pilot) 2/2" in text
+    assert "\ranalyze: imputation 1/1" in text
     assert text.endswith("\r")  # the line is erased when the chains are done

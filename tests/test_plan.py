@@ -122,3 +122,18 @@ def test_a_wrong_transform_is_refused(codebook, tmp_path, new, message):
 def test_spline_knots_are_checked(codebook, tmp_path):
     assert "spline_knots" in _error(codebook, tmp_path, "spline_knots = 4", "spline_knots = 2")
     assert "3 to 7" in _error(codebook, tmp_path, "spline_knots = 4", "spline_knots = 9")
+
+
+def test_the_inference_rule_is_read_and_checked(codebook, tmp_path):
+    plan = load_plan(codebook)
+    assert plan.inference.sandwich_min_ess == 1000
+    assert plan.inference.bootstrap_replicates == 2000
+    err = _error(codebook, tmp_path, "bootstrap_replicates = 2000", "bootstrap_replicates = 20")
+    assert "bootstrap_replicates 20 — expected a whole number of 100 or more" in err, err
+    err = _error(codebook, tmp_path, "sandwich_min_ess = 1000", "sandwich_min_es = 1000")
+    assert "did you mean 'sandwich_min_ess'?" in err, err
+    # without an [inference] table: the documented defaults
+    path = tmp_path / "no_inference.toml"
+    text = (DEFAULT_CODEBOOK / PLAN_FILE).read_text(encoding="utf-8")
+    path.write_text(text[: text.index("[inference]")], encoding="utf-8")
+    assert load_plan(codebook, path).inference == plan.inference

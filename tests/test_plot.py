@@ -103,3 +103,69 @@ def test_figure_files_lay_out_once_and_give_the_png_of_a_plain_save():
     assert files == figure_files(CHARTS["likert_split"]())  # deterministic
     svg = files["svg"].decode("utf-8")
     assert svg.startswith("<?xml") and "'Report Sans'" in svg
+
+
+def _counting(chapters, drawn: list[str]):
+    """The chapters with every figure's draw function counting its calls in ``drawn``."""
+    from dataclasses import replace
+
+    def counted(spec):
+        def draw(inputs):
+            drawn.append(spec.name)
+            return spec.draw(inputs)
+        return replace(spec, draw=draw)
+
+    return tuple(replace(c, figures=tuple(counted(f) for f in c.figures)) for c in chapters)
+
+
+def test_plot_redraws_only_figures_whose_inputs_changed(tmp_path, monkeypatch):
+    import json
+
+    import pipeline.stages.plot as plot_stage
+    from pipeline.report.strings import load_strings
+
+    paths = write_results(tmp_path)
+    drawn: list[str] = []
+    chapters = _counting(load_chapters(), drawn)
+    declared = sorted(f.name for c in chapters for f in c.figures)
+    plot_figures(paths, "nl", chapters)
+    assert sorted(drawn) == declared
+    first = _bytes(paths)
+    drawn.clear()
+    plot_figures(paths, "nl", chapters)  # nothing changed: every figure from its files
+    assert drawn == [] and _bytes(paths) == first
+
+    # a string one figure read: that figure (and any other that read it) is redrawn
+    cache = json.loads(plot_stage.figure_cache_path(paths, "nl").read_text())
+    log = cache["figures"]["unit_attainment"]["strings"]
+    leaf = next(p for p, h in log.items() if h not in (None, "table", "present")
+                and not p.endswith("*") and "synthetic_footer" not in p)
+    readers = sorted(n for n, e in cache["figures"].items() if leaf in e["strings"])
+    strings = load_strings("nl", chapters)
+    node = strings
+    *parents, last = leaf.split("\x1f")
+    for part in parents:
+        node = node[part]
+    node[last] = str(node[last]) + " (gewijzigd)"
+    strings["zz_unused"] = {"text": "nobody reads this"}
+    monkeypatch.setattr(plot_stage, "load_strings", lambda *a, **k: strings)
+    plot_figures(paths, "nl", chapters)
+    assert sorted(drawn) == readers and "unit_attainment" in readers
+    changed = _bytes(paths)
+    assert changed["unit_attainment.svg"] != first["unit_attainment.svg"]
+    assert all(changed[f"{n}.svg"] == first[f"{n}.svg"] for n in declared if n not in readers)
+
+    # a changed table: the figures drawn from it
+    drawn.clear()
+    table = pd.read_csv(paths.tables / "unit_attainment.csv")
+    table.loc[0, "attainment"] = 2.5
+    table.to_csv(paths.tables / "unit_attainment.csv", index=False)
+    plot_figures(paths, "nl", chapters)
+    users = sorted(f.name for c in chapters for f in c.figures if "unit_attainment" in f.tables)
+    assert sorted(drawn) == users
+
+    # a figure file changed by hand is drawn again, not trusted
+    drawn.clear()
+    (paths.figures / "employment_comparison.png").write_bytes(b"not a png")
+    plot_figures(paths, "nl", chapters)
+    assert drawn == ["employment_comparison"]

@@ -18,6 +18,7 @@ from pipeline.outputs.datapackage import package, tabular_resource
 from pipeline.outputs.io import read_csv
 from pipeline.outputs.provenance import provenance_path
 from pipeline.report.chapter import Chapter, TableSpec
+from pipeline.report.figure_cache import figure_cache_path
 from pipeline.study.config import OutputPaths
 from pipeline.study.errors import UserError
 
@@ -211,6 +212,9 @@ def artifacts(
                 for fmt in FIGURE_FORMATS:
                     path = paths.figures_for(language) / f"{fig.name}.{fmt}"
                     out.append(Artifact(path, "plot", fig.name, language))
+        out.append(Artifact(figure_cache_path(paths, language), "plot",
+                            "what each figure read: the plot stage redraws only figures whose "
+                            "tables, stats, strings or code changed", language))
     for language in languages:
         for fmt in REPORT_FORMATS:
             out.append(

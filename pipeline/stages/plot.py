@@ -7,6 +7,7 @@ Writes ``figures/<name>.png`` and ``figures/<name>.svg`` for every figure a chap
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ from pipeline.outputs.io import read_json, write_bytes
 from pipeline.outputs.transaction import remove_stale
 from pipeline.report.chapter import Chapter, FigureInputs, absent_chapters, load_chapters
 from pipeline.report.charts import FOOTER_HEIGHT_IN
+from pipeline.report.figure_cache import (
+    RECIPE,
+    RecordingStrings,
+    figure_cache_path,
+    file_digest,
+    inputs_digest,
+    read_cache,
+    strings_unchanged,
+)
 from pipeline.report.figure_style import FORMATS, RC, figure_files
 from pipeline.report.strings import load_strings
 from pipeline.study.config import OutputPaths
@@ -73,6 +83,26 @@ def add_footer(fig: Figure, footer: str) -> Figure:
     return fig
 
 
+def _cached_files(entry: Mapping[str, Any] | None, key: str, strings: Mapping[str, Any],
+                  targets: Mapping[str, Path]) -> dict[str, bytes] | None:  # fmt: skip
+    """The figure's files as the last run wrote them, if nothing it read has changed
+    since (and the files are still those bytes); else None: draw it."""
+    if not entry or entry.get("inputs") != key:
+        return None
+    if not strings_unchanged(strings, entry.get("strings", {})):
+        return None
+    files = {}
+    for fmt, target in targets.items():
+        try:
+            data = target.read_bytes()
+        except OSError:
+            return None
+        if file_digest(data) != entry.get("files", {}).get(fmt):
+            return None
+        files[fmt] = data
+    return files
+
+
 def plot_figures(
     paths: OutputPaths, language: str, chapters: Sequence[Chapter] | None = None
 ) -> list[Path]:
@@ -88,16 +118,30 @@ def plot_figures(
     needed = dict.fromkeys(t for c in drawable for f in c.figures for t in f.tables)
     tables = {name: read_results_table(paths, specs[name]) for name in needed}
     written: list[Path] = []
+    cache_path = figure_cache_path(paths, language)
+    cache, new_cache = read_cache(cache_path), {"recipe": RECIPE, "figures": {}}
     with matplotlib.rc_context(RC):
         for chapter in drawable:
             for figure in chapter.figures:
                 own = {name: tables[name] for name in figure.tables}
-                fig = figure.draw(FigureInputs(own, strings, stats, language, footer))
-                if footer:
-                    add_footer(fig, footer)
-                files = figure_files(fig)
-                for fmt, target in figure_paths(paths, figure.name, language).items():
+                targets = figure_paths(paths, figure.name, language)
+                key = inputs_digest(own, stats, language, footer)
+                files = _cached_files(cache.get("figures", {}).get(figure.name), key, strings,
+                                      targets)  # fmt: skip
+                if files is None:  # draw it, recording the strings it reads
+                    recording = RecordingStrings(strings)
+                    fig = figure.draw(FigureInputs(own, recording, stats, language, footer))
+                    if footer:
+                        add_footer(fig, footer)
+                    files = figure_files(fig)
+                    entry = {"inputs": key, "strings": recording.log}
+                else:
+                    entry = cache["figures"][figure.name]
+                entry["files"] = {fmt: file_digest(files[fmt]) for fmt in targets}
+                new_cache["figures"][figure.name] = entry
+                for fmt, target in targets.items():
                     written.append(write_bytes(target, files[fmt]))
+    write_bytes(cache_path, (json.dumps(new_cache, sort_keys=True, indent=1) + "\n").encode())
     # figures an earlier run drew and this one does not (a chapter whose source is absent)
     remove_stale(paths.figures_for(language), [f"*.{fmt}" for fmt in FORMATS], written)
     return written

@@ -23,6 +23,7 @@ from pipeline.study.schema import (
     choice,
     did_you_mean,
     nonempty_string,
+    number,
     strings,
     whole,
     whole_numbers,
@@ -96,6 +97,24 @@ PLAN_SCHEMA = {
         },
         required=("dataset",),
     ),
+    "imputation": Table(
+        {
+            "m_pilot": whole(2),
+            "m_min": whole(2),
+            "m_max": whole(2),
+            "cv": number(0.001, 1.0),
+            "alpha": number(0.001, 0.5),
+            "burn_in_min": whole(1),
+            "burn_in_max": whole(4),
+            "r_hat": number(1.0, 2.0),
+        }
+    ),
+    "inference": Table(
+        {
+            "sandwich_min_ess": number(minimum=0),
+            "bootstrap_replicates": whole(minimum=100),
+        },
+    ),
 }
 
 
@@ -145,11 +164,50 @@ class Covariates:
 
 
 @dataclass(frozen=True)
+class Imputation:
+    """How many imputations and MICE cycles (``[imputation]``; defaults when absent).
+
+    ``m`` follows von Hippel's (2020) two-stage rule from a pilot of ``m_pilot``
+    imputations with target coefficient of variation ``cv`` of the standard errors and
+    the FMI's upper ``1 - alpha`` bound, bounded by ``m_min`` and ``m_max``
+    (:func:`analysis.imputation_count.imputations_needed`). The burn-in is the first
+    cycle count from ``burn_in_min`` on at which every trace's Gelman-Rubin R-hat is
+    below ``r_hat``, at most ``burn_in_max`` (:func:`analysis.imputation_count.burn_in_needed`).
+    """
+
+    m_pilot: int = 5
+    m_min: int = 5
+    m_max: int = 100
+    cv: float = 0.05
+    alpha: float = 0.05
+    burn_in_min: int = 5
+    burn_in_max: int = 20
+    r_hat: float = 1.1
+
+
+@dataclass(frozen=True)
+class Inference:
+    """How weighted estimates get their intervals (``[inference]``): the stacked
+    M-estimation sandwich when the weighted control group's Kish effective sample size is
+    at least ``sandwich_min_ess``, else a stratified bootstrap with
+    ``bootstrap_replicates`` replicates in all (spread over the imputed data sets)."""
+
+    sandwich_min_ess: float = 1000.0
+    bootstrap_replicates: int = 2000
+
+
+#: The rule when the plan has no ``[inference]`` table.
+DEFAULT_INFERENCE = Inference()
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     outcomes: tuple[Outcome, ...]
     families: dict[str, Family]
     covariates: Covariates | None
     path: Path
+    inference: Inference = DEFAULT_INFERENCE
+    imputation: Imputation = Imputation()
 
     def family(self, name: str) -> tuple[Outcome, ...]:
         """Members of a family, in plan order."""
@@ -299,7 +357,20 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
         stray = sorted(set(covariates.categorical) - set(covariates.adjust))
         if stray:
             raise UserError(f"{where}: categorical {stray} are not in 'adjust'")
-    return AnalysisPlan(tuple(outcomes), families, covariates, path)
+    imputation = Imputation(**doc.get("imputation", {}))
+    where = f"{path} [imputation]"
+    if not imputation.m_pilot <= imputation.m_max or not imputation.m_min <= imputation.m_max:
+        raise UserError(f"{where}: m_pilot and m_min must not exceed m_max")
+    if imputation.burn_in_min > imputation.burn_in_max:
+        raise UserError(f"{where}: burn_in_min must not exceed burn_in_max")
+    raw_inf = doc.get("inference", {})
+    inference = Inference(
+        sandwich_min_ess=float(raw_inf.get("sandwich_min_ess", Inference.sandwich_min_ess)),
+        bootstrap_replicates=int(raw_inf.get("bootstrap_replicates",
+                                             Inference.bootstrap_replicates)),
+    )
+    return AnalysisPlan(tuple(outcomes), families, covariates, path, inference,
+                        imputation)
 
 
 def derive_outcome(frame: pd.DataFrame, outcome: Outcome, instrument: Instrument) -> pd.Series:

@@ -30,6 +30,7 @@ and ``view.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -48,20 +49,20 @@ from pipeline.study.errors import UserError
 # and benchmarks/bench_pmm.py, which reach the chapter's pieces through this module.
 from .claims import _pick, _truth_stats, _wishes_coded, claims, truth_by_estimand
 from .claims import outcome_verdict as outcome_verdict
+from .clustering import CLUSTERING, CLUSTERING_COLUMNS, clustering_table
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
 from .estimates import crude_tables, estimate_outcome, not_working_rows, pooled_outcome_rows
 from .evalues import evalue_benchmark, evalues
 from .figures import FIGURES
 from .imputation import (
-    BURN_IN,
-    M_IMPUTATIONS,
     PS_SEPARATION,
     PS_TRIM,
     check_groups_share_units,
     imputed_analysis,
 )
 from .imputation import imputation_frame as imputation_frame
+from .intervals import replicates_per_set
 from .tables import (
     APPLICATIONS,
     BALANCE,
@@ -185,11 +186,9 @@ def planted_truth(effects: pd.DataFrame, truth: Mapping[str, Any] | None) -> pd.
 
 
 # ------------------------------------------------------------------ analysis step
-def analyze_frame(
-    jobseekers: pd.DataFrame, inputs: AnalysisInputs, *, m: int = M_IMPUTATIONS,
-    burn_in: int = BURN_IN,
-) -> ChapterResults:
-    """The whole chapter on one jobseekers frame (one row per respondent)."""
+def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterResults:
+    """The whole chapter on one jobseekers frame (one row per respondent); the number of
+    imputations and MICE cycles follow the analysis plan's ``[imputation]``."""
     plan, alpha = inputs.plan, inputs.alpha
     method = plan.method(FAMILY, inputs.multiplicity)
     members = family_members(plan)
@@ -215,7 +214,8 @@ def analyze_frame(
     overlap = pd.DataFrame(columns=OVERLAP.columns)
     overlap_sum = pd.DataFrame(columns=OVERLAP_SUMMARY.columns)
     warnings_table = pd.DataFrame(columns=WARNINGS.columns)
-    imputation: dict[str, Any] = {"m": 0, "burn_in": burn_in}
+    mi_plan = plan.imputation
+    imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(mi_plan)}
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
                                  "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1],
                                  "tail_high": 0.9, "overlap_share_max": OVERLAP_SHARE_MAX,
@@ -223,8 +223,9 @@ def analyze_frame(
     if both:
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
-                                categorical=categorical, alpha=alpha, m=m, seed=inputs.seed,
-                                burn_in=burn_in, workers=inputs.workers)  # fmt: skip
+                                categorical=categorical, alpha=alpha, seed=inputs.seed,
+                                workers=inputs.workers, control=mi_plan,
+                                inference=plan.inference)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -235,6 +236,14 @@ def analyze_frame(
                 alpha=alpha,
             )
         complete_rows = int(jobseekers[covariates].notna().all(axis=1).sum())
+        burn, rule = done["burn"], done["rule"]
+        imputation.update(
+            burn_in=int(burn["burn_in"]), burn_in_converged=bool(burn["converged"]),
+            r_hat_max=_f(burn["r_hat"]), r_hat_chains=int(burn["chains"]),
+            fmi_pilot=_f(rule.get("fmi")), fmi_upper=_f(rule.get("fmi_upper")),
+            m_rule=int(rule["m_rule"]) if "m_rule" in rule else None,
+            fmi_level=1.0 - mi_plan.alpha,
+        )  # fmt: skip
         imputation.update(m=done["m"], rows=len(jobseekers),
                           complete_cases=complete_rows,
                           incomplete_rows=len(jobseekers) - complete_rows)  # fmt: skip
@@ -283,6 +292,12 @@ def analyze_frame(
         rows += not_working_rows(jobseekers, members, covariates=covariates,
                                  categorical=categorical, alpha=alpha)
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    used = sorted({i for i in effects["interval"].dropna() if i})
+    weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
+                     bootstrap_replicates=plan.inference.bootstrap_replicates,
+                     replicates_per_set=replicates_per_set(
+                         plan.inference, mi_plan.m_pilot if imputation["m"] > 1 else 1),
+                     intervals_used="+".join(used))  # fmt: skip
     effects["primary"] = primary_rows(effects, members)
     effects["truth"] = planted_truth(effects, inputs.truth)
     primary = effects["primary"]
@@ -298,6 +313,9 @@ def analyze_frame(
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
     benchmark = evalue_benchmark(jobseekers, members, design, categorical, ev)
+    clustering = (clustering_table(jobseekers, members, covariates=covariates,
+                                   categorical=categorical, alpha=alpha, seed=inputs.seed)
+                  if both else pd.DataFrame(columns=list(CLUSTERING_COLUMNS)))  # fmt: skip
     applications_table, applications_failed = applications(jobseekers, plan, covs, alpha)
     satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
@@ -314,6 +332,7 @@ def analyze_frame(
         "jobseekers_weighting_warnings": warnings_table,
         "jobseekers_evalues": ev,
         "jobseekers_evalue_benchmark": benchmark,
+        "jobseekers_clustering": clustering,
         "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
         "jobseekers_satisfaction": satisfaction_table,
@@ -411,7 +430,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 CHAPTER = Chapter(
     key="jobseekers",
     tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, OVERLAP_SUMMARY,
-            WARNINGS, EVALUES, BENCHMARK,
+            WARNINGS, EVALUES, BENCHMARK, CLUSTERING,
             APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
     figures=FIGURES,
     exhibits=(
@@ -425,6 +444,7 @@ CHAPTER = Chapter(
         "figure:jobseekers_forest_md",
         "table:jobseekers_sensitivity",
         "table:jobseekers_evalues",
+        "table:jobseekers_clustering",
         "figure:jobseekers_love",
         "figure:jobseekers_overlap",
         "table:jobseekers_weights",

@@ -23,9 +23,10 @@ from analysis.propensity import trim_rule
 from analysis.proportions import compare_proportions
 from analysis.ps_weights import ato_weights
 from analysis.weighting import weighted_effect
-from pipeline.study.plan import Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
+from .intervals import pooled_interval, weighted_estimates
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES
 
 COMPARE = {"binary": compare_proportions, "continuous": compare_means}
@@ -97,7 +98,7 @@ def _row(outcome: Outcome, method: str, measure: str, estimand: str, **values: A
     base = {c: float("nan") for c in EFFECT_COLUMNS}
     base.update(outcome=outcome.name, label_nl=outcome.label_nl, label_en=outcome.label_en,
                 kind=outcome.kind, method=method, measure=measure, estimand=estimand,
-                note="")  # fmt: skip
+                note="", interval="")  # fmt: skip
     base.update(values)
     return base
 
@@ -221,7 +222,9 @@ def set_estimates(
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
     starts: Mapping[str, Any] | None = None, weights_note: str = "",
-    scores: np.ndarray | None = None, ps_params: Any = None, trim: float | None = 0.99,
+    scores: np.ndarray | None = None, ps_params: Any = None,
+    inference: Inference = DEFAULT_INFERENCE, m: int = 1, seed: tuple[int, int] = (0, 0),
+    trim: float = 0.99,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.
 
@@ -237,6 +240,9 @@ def set_estimates(
     ``weighted_trimmed`` (ATT weights on the rows within Crump et al.'s score range) and
     ``weighted_ato`` (overlap weights). ``starts`` (outcome -> coefficients) and
     ``ps_params`` only speed up the fits (Newton's starting point).
+    The weighted estimates and their interval method (``interval``) come from
+    :func:`.intervals.weighted_estimates` (``inference``: the plan's rule; ``m``, ``seed``:
+    the number of data sets and (study seed, this set's number) for the bootstrap).
     """
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
@@ -266,9 +272,19 @@ def set_estimates(
                 entry["ame_att"] = (r["ame_att"], r["ame_att_se"])
                 if not r["converged"]:
                     entry["note"] = r["warnings"]
-        entry["weighted"] = ({} if weights is None
-                             else _weighted(sub, name, kind, weights[rows], alpha))  # fmt: skip
+        weighted: dict[str, tuple[float, float]] = {}
         entry["weighted_not_estimable"] = weights_note if weights is None else ""
+        entry["interval"] = ""
+        if weights is not None:
+            try:
+                w = weighted_estimates(sub, name, kind, covariates=covariates,
+                                       categorical=categorical, fixed_effects=fe, trim=trim,
+                                       alpha=alpha, rule=inference, m=m, seed=seed)
+            except NotEstimable as exc:
+                entry["weighted_not_estimable"] = exc.note
+            else:
+                weighted, entry["interval"] = w["estimates"], w["interval"]
+        entry["weighted"] = weighted
         entry["dr"], entry["dr_not_estimable"] = {}, weights_note if weights is None else ""
         for method in SENSITIVITY:
             entry[method] = {}
@@ -375,10 +391,14 @@ def pooled_outcome_rows(
     specs = ATT_SPECS[kind]
     weights_failed = next((e["weighted_not_estimable"] for e in per_set
                            if e.get("weighted_not_estimable")), "")  # fmt: skip
+    interval = pooled_interval([e.get("interval", "") for e in per_set])
     for measure_w, estimand_w, scale_w in specs:
         results = [e["weighted"][estimand_w] for e in per_set if estimand_w in e["weighted"]]
-        rows.append(_pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
-                                counts, alpha=alpha, not_estimable=weights_failed))  # fmt: skip
+        row = _pooled_row(outcome, "weighted", measure_w, estimand_w, scale_w, results,
+                          counts, alpha=alpha, not_estimable=weights_failed)  # fmt: skip
+        if math.isfinite(row["estimate"]):
+            row["interval"] = interval
+        rows.append(row)
     # ---- AME over the treated from the adjusted model (an ATT, model-based)
     if kind == "binary":
         ame_att = [e["ame_att"] for e in per_set if e.get("ame_att") is not None]

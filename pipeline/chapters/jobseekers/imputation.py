@@ -8,25 +8,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.balance import balance_table
 from analysis.estimability import NotEstimable, not_estimable_note
+from analysis.imputation_count import burn_in_needed, imputations_needed
 from analysis.models import effect_and_se
 from analysis.pmm import PMMChains
+from analysis.pooling import rubin_combine
 from analysis.propensity import overlap_bins, overlap_summary, propensity_scores, trim_rule
 from analysis.ps_weights import att_weights, weight_summary
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
-from pipeline.study.plan import Outcome
+from pipeline.study.plan import DEFAULT_INFERENCE, Imputation, Inference, Outcome
 
 from .common import TREATMENT, UNIT
 from .estimates import TRIM_RULE, _design_columns, _fixed_effects, set_estimates
 
-#: Multiple imputation: number of completed data sets and MICE cycles per chain.
-M_IMPUTATIONS = 20
+#: Multiple imputation: the chains' default burn-in (the chapter takes the number of data
+#: sets and of MICE cycles from the analysis plan's [imputation], see ``imputed_analysis``).
 BURN_IN = 10
+#: The analysis plan's default [imputation] (von Hippel's rule, R-hat burn-in).
+DEFAULT_CONTROL = Imputation()
 #: Trimming rule of the ATT weights: control propensity scores above this are capped.
 PS_TRIM = 0.99
 #: The note of weighted estimates whose propensity scores separate the groups.
@@ -82,12 +87,23 @@ class CompletedData:
             self.chains = PMMChains(slim, columns, m=m, seed=seed, burn_in=burn_in)
             self.m = m
 
-    def get(self, i: int) -> pd.DataFrame:
-        """Completed data set ``i`` (0 <= i < m)."""
+    def get(self, i: int, burn_in: int | None = None) -> pd.DataFrame:
+        """Completed data set ``i`` (0 <= i < m) after ``burn_in`` cycles (default: the
+        chains' own)."""
         if self.chains is None:
             return self.observed.copy()
+        return self._frame(self.chains.completed_block(i, burn_in))
+
+    def traced(self, i: int, cycles: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """Completed data set ``i`` after ``cycles`` cycles, and its chain's trace
+        (:meth:`analysis.pmm.PMMChains.traced_block`). Needs chains."""
+        assert self.chains is not None
+        trace, block = self.chains.traced_block(i, cycles)
+        return self._frame(block), trace
+
+    def _frame(self, block: np.ndarray) -> pd.DataFrame:
+        assert self.chains is not None
         # straight from the chain's block: no copy of the whole imputation frame
-        block = self.chains.completed_block(i)
         position = {c: j for j, c in enumerate(self.chains.columns)}
         return pd.DataFrame(
             {c: block[:, position[c]] if c in position else self.observed[c]
@@ -165,10 +181,36 @@ def _complete_case_starts(
     return starts, ps_start
 
 
+def pilot_fmi(sets: Sequence[dict[str, Any]]) -> float:
+    """The largest fraction of missing information over every estimate pooled from the
+    completed data sets ``sets`` (adjusted fits, AMEs, weighted comparisons), by Rubin's
+    rules with large-sample degrees of freedom (:func:`analysis.pooling.rubin_combine`);
+    0 when nothing could be pooled."""
+    per_key: dict[tuple, list[tuple[float, float]]] = {}
+    for s in sets:
+        for name, entry in s["estimates"].items():
+            pairs = [("fit", entry["fit"]), ("ame", entry["ame"])]
+            pairs += [(f"weighted:{k}", v) for k, v in entry["weighted"].items()]
+            for key, value in pairs:
+                if value is not None:
+                    per_key.setdefault((name, key), []).append(value)
+    fmis = [0.0]
+    for values in per_key.values():
+        est = [float(v[0]) for v in values]
+        var = [float(v[1]) ** 2 for v in values]
+        if len(values) == len(sets) and np.isfinite(est).all() and np.isfinite(var).all():
+            try:
+                fmis.append(float(rubin_combine(est, var)["fmi"].iloc[0]))
+            except ValueError:  # e.g. zero total variance: no information to lose
+                continue
+    return max(fmis)
+
+
 def imputed_analysis(
     jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
-    covariates: Sequence[str], categorical: Sequence[str], alpha: float, m: int, seed: int,
-    burn_in: int, workers: int,
+    covariates: Sequence[str], categorical: Sequence[str], alpha: float, seed: int,
+    workers: int, control: Imputation = DEFAULT_CONTROL,
+    inference: Inference = DEFAULT_INFERENCE,
 ) -> dict[str, Any]:  # fmt: skip
     """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
 
@@ -176,14 +218,28 @@ def imputed_analysis(
     every outcome's adjusted and weighted fits, and returns only those numbers; data set 0
     also returns the balance, weight and overlap diagnostics and the design sizes. The
     results do not depend on ``workers``: chain ``i`` has its own seed.
+
+    How many (``control``, the analysis plan's ``[imputation]``): first the ``m_pilot``
+    pilot chains run ``burn_in_max`` cycles, tracing the mean and SD of every column's
+    imputed values, and their data sets are analysed; the traces' R-hat gives the
+    burn-in (the first cycle count at which it is below ``r_hat``,
+    :func:`analysis.imputation_count.burn_in_needed`) and the pilot's largest FMI gives
+    ``m`` by von Hippel's rule (:func:`analysis.imputation_count.imputations_needed`).
+    Data sets ``m_pilot .. m - 1`` are then their chains after that burn-in (the pilot
+    chains, having run the maximum, are past it too).
     """
-    source = CompletedData(jobseekers, covariates, [o.name for o in members], units, m=m,
-                           seed=seed, burn_in=burn_in)  # fmt: skip
+    source = CompletedData(jobseekers, covariates, [o.name for o in members], units,
+                           m=control.m_max, seed=seed, burn_in=control.burn_in_max)
     has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
     starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
+    chains = source.chains
+    burn_in = control.burn_in_max  # the pilot's; then the burn-in its traces give
+    # the bootstrap's replicates are spread over the pilot's data sets (m is not known
+    # before the pilot): every set gets the plan's total / m_pilot
+    replicate_sets = 1 if chains is None else control.m_pilot
 
-    def task(i: int) -> dict[str, Any]:
-        frame = source.get(i)
+    def task(i: int, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+        frame = source.get(i, burn_in) if frame is None else frame
         try:
             aw, flag = att_weights_of(frame, covariates, categorical, ps_start)
         except NotEstimable as exc:  # no propensity score: no weighted estimates
@@ -196,9 +252,10 @@ def imputed_analysis(
             "estimates": set_estimates(frame, aw["weight"].to_numpy() if usable else None,
                                        members, has_y, covariates=covariates,
                                        categorical=categorical, alpha=alpha, starts=starts,
-                                       weights_note=weights_note,
+                                       weights_note=weights_note, inference=inference,
+                                       m=replicate_sets, seed=(seed, i), trim=PS_TRIM,
                                        scores=aw["ps"].to_numpy() if usable else None,
-                                       ps_params=flag.get("params"), trim=PS_TRIM),
+                                       ps_params=flag.get("params")),
             "flags": flag, "n_trimmed": 0 if aw is None else int(aw["trimmed"].sum()),
         }  # fmt: skip
         if aw is not None:
@@ -216,7 +273,36 @@ def imputed_analysis(
                                                    categorical) for o in members}  # fmt: skip
         return result
 
-    with console.progress("analyze: imputation", source.m) as bar:
-        results = ordered_map(task, source.m, resolve_workers(workers, source.m),
-                              progress=bar.update)  # fmt: skip
-    return {"m": source.m, "sets": results}
+    def pilot_task(i: int) -> dict[str, Any]:
+        frame, trace = source.traced(i, control.burn_in_max)
+        return {**task(i, frame), "trace": trace}
+
+    burn: dict[str, Any] = {"burn_in": 0, "converged": True, "r_hat": float("nan"),
+                            "threshold": control.r_hat, "iterations": 0, "chains": 0}
+    if chains is None:
+        results = [task(0)]
+        rule: dict[str, Any] = {"m": 1}
+    else:
+        pilot = control.m_pilot
+        with console.progress("analyze: imputation (pilot)", pilot) as bar:
+            results = ordered_map(pilot_task, pilot, resolve_workers(workers, pilot),
+                                  progress=bar.update)  # fmt: skip
+        burn = burn_in_needed(np.stack([r.pop("trace") for r in results]),
+                              threshold=control.r_hat,
+                              minimum=control.burn_in_min).iloc[0].to_dict()  # fmt: skip
+        if not burn["converged"]:
+            console.warn(
+                f"analyze: the imputation chains did not mix within {control.burn_in_max} "
+                f"cycles (largest R-hat {burn['r_hat']:.2f}, threshold {control.r_hat}); "
+                "the data sets use the maximum"
+            )  # fmt: skip
+        burn_in = int(burn["burn_in"])
+        rule = imputations_needed(pilot_fmi(results), pilot, cv=control.cv,
+                                  alpha=control.alpha, m_min=control.m_min,
+                                  m_max=control.m_max).iloc[0].to_dict()  # fmt: skip
+        more = int(rule["m"]) - pilot
+        if more > 0:
+            with console.progress("analyze: imputation", more) as bar:
+                results += ordered_map(lambda i: task(pilot + i), more,
+                                       resolve_workers(workers, more), progress=bar.update)
+    return {"m": len(results), "sets": results, "rule": rule, "burn": burn}

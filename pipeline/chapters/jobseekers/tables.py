@@ -68,7 +68,8 @@ SCALES = TableSpec(
 EFFECT_COLUMNS = (
     "outcome", "label_nl", "label_en", "kind", "method", "measure", "estimand",
     "estimate", "ci_low", "ci_high", "se", "se_scale", "p_val", "p_adj",
-    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note", "primary", "truth",
+    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note", "interval", "primary",
+    "truth",
 )  # fmt: skip
 EFFECTS = TableSpec(
     "jobseekers_effects",
@@ -103,6 +104,10 @@ EFFECTS = TableSpec(
                       "cases, a missing covariate)"),
         "m": ("integer", "Number of imputations pooled (empty when not imputed)"),
         "fmi": ("number", "Fraction of missing information (Rubin's rules)"),
+        "interval": ("string", "Interval method of the weighted rows: m_estimation_sandwich "
+                     "(effective control n at least the plan's [inference] "
+                     "sandwich_min_ess) or stratified_bootstrap (re-fitting the propensity "
+                     "score; bootstrap variance pooled with Rubin's rules)"),
         "p_adj": ("number", "p-value adjusted across the primary family (method in "
                   "stats.json: outcome_family.method); primary rows only"),
     },

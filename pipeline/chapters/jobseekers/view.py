@@ -91,6 +91,7 @@ def view(inputs: ViewInputs) -> dict:
         "evalues": evalue_rows,
         "benchmark_covariates": bench_covariates,
         "benchmark_treatment": bench_treatment,
+        "clustering": records(t["jobseekers_clustering"]),
         "applications": _with_notes(
             records(t["jobseekers_applications"]), failed, "jobseekers_applications",
             lambda r, f: (r["outcome"], "adjusted" if r["covariates"] else "crude")
