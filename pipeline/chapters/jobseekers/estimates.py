@@ -411,9 +411,12 @@ def pooled_outcome_rows(
                       if e.get("dr_not_estimable")), "")  # fmt: skip
     for measure_w, estimand_w, scale_w in specs:
         results = [e["dr"][estimand_w] for e in per_set if estimand_w in e.get("dr", {})]
-        rows.append(_pooled_row(outcome, "doubly_robust", measure_w, f"{estimand_w}_dr",
-                                scale_w, results or nan_pair, counts, alpha=alpha,
-                                not_estimable=dr_failed))  # fmt: skip
+        row = _pooled_row(outcome, "doubly_robust", measure_w, f"{estimand_w}_dr", scale_w,
+                          results or nan_pair, counts, alpha=alpha,
+                          not_estimable=dr_failed)  # fmt: skip
+        if math.isfinite(row["estimate"]):  # stacked M-estimation over both models
+            row["interval"] = "m_estimation_sandwich"
+        rows.append(row)
     kept = [e["trimmed_counts"] for e in per_set if "trimmed_counts" in e]
     trimmed_counts = dict(counts)
     if kept:
