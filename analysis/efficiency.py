@@ -19,6 +19,7 @@ __all__ = [
     "unit_efficiency",
     "attainment_association",
     "evaluate_target_claim",
+    "placement_costs",
 ]
 
 TARGETS_PER_CASELOAD_COLUMNS = [
@@ -329,3 +330,67 @@ def evaluate_target_claim(
         columns=CLAIM_COLUMNS,
     )  # fmt: skip
     return units, claim
+
+
+PLACEMENT_COST_COLUMNS = [
+    "unit", "hours_a", "hours_b", "hours", "placements", "placements_per_100_hours",
+    "cost", "cost_per_placement",
+]  # fmt: skip
+
+
+def placement_costs(
+    units: pd.DataFrame,
+    *,
+    hours: tuple[str, str],
+    placements: Sequence[str],
+    rates: tuple[float | None, float | None] = (None, None),
+    total_label: str = "total",
+) -> pd.DataFrame:
+    """Placements per 100 hours invested and cost per placement, per unit and in total.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per unit (unique ``unit`` column).
+    hours : (str, str)
+        The two hour columns (e.g. municipality, consultancy); ``hours = a + b``.
+    placements : sequence of str
+        Columns whose sum is the unit's placements (regular jobs + work-experience places).
+    rates : (float or None, float or None)
+        Hourly rate of each hour column. With both given, ``cost = a * rate_a + b *
+        rate_b``; otherwise cost and cost per placement are NaN (never a partial cost).
+    total_label : str
+        ``unit`` value of the total row (the sums over units with complete hours and
+        placements; its ratios are ratios of the sums, not means of the unit ratios).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``PLACEMENT_COST_COLUMNS``: one row per unit (input order) and the total row.
+        ``placements_per_100_hours = 100 * placements / hours`` (NaN when hours are 0 or
+        missing), ``cost_per_placement = cost / placements`` (NaN without placements).
+    """
+    a = pd.to_numeric(units[hours[0]], errors="coerce").astype("float64").to_numpy()
+    b = pd.to_numeric(units[hours[1]], errors="coerce").astype("float64").to_numpy()
+    placed = np.sum(
+        [pd.to_numeric(units[c], errors="coerce").astype("float64").to_numpy()
+         for c in placements], axis=0,
+    )  # fmt: skip
+    complete = np.isfinite(a) & np.isfinite(b) & np.isfinite(placed)
+    a_all = np.append(a, a[complete].sum())
+    b_all = np.append(b, b[complete].sum())
+    placed_all = np.append(placed, placed[complete].sum())
+    total = a_all + b_all
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_100 = np.where(total > 0, 100 * placed_all / total, np.nan)
+        if rates[0] is not None and rates[1] is not None:
+            cost = a_all * float(rates[0]) + b_all * float(rates[1])
+        else:
+            cost = np.full(len(total), np.nan)
+        per_placement = np.where(placed_all > 0, cost / placed_all, np.nan)
+    return pd.DataFrame({
+        "unit": [*units["unit"].astype(str), total_label],
+        "hours_a": a_all, "hours_b": b_all, "hours": total, "placements": placed_all,
+        "placements_per_100_hours": per_100, "cost": cost,
+        "cost_per_placement": per_placement,
+    }, columns=PLACEMENT_COST_COLUMNS)  # fmt: skip

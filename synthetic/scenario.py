@@ -79,6 +79,16 @@ FIELD_PERIOD = {
     "control": ("2014-03-10", "2014-05-30"),
 }
 TEST_ROW_DATE = "2014-02-14"
+# How each survey's respondents were recruited, as the example config states it
+# ([recruitment.<survey>]): invented for the synthetic study, like every number here.
+# ``invited`` lies above the rows each export holds (SAMPLE_SIZES plus planted mess).
+RECRUITMENT = {
+    "employers": {"invited": 620, "approach": "all", "mode": "mixed"},
+    "candidates": {"invited": 560, "approach": "all", "mode": "mixed"},
+    "control": {"invited": 1200, "approach": "register_sample", "mode": "web"},
+}
+# Hourly rates for the cost per placement ([costs]), invented for the synthetic study.
+HOURLY_RATES = {"municipality": 60.0, "consultancy": 95.0}
 
 # Headers as the exports write them: codebook name -> header (case / surrounding spaces).
 # Names not listed are written as in the codebook. SPSS names cannot contain spaces.

@@ -394,7 +394,27 @@ test_id_pattern = "^\\\\s*(test|tst|dummy)"
 # the unsuppressed tables to results/unsuppressed/ (never publish it).
 min_cell = 5
 keep_unsuppressed = false
-"""
+
+[costs]
+# Hourly rates (euro) of the hours the register records, for the cost per placement in
+# chapter 8. SYNTHETIC: invented for this example; leave them out if you do not know them.
+hourly_rate_municipality = {rate_municipality}
+hourly_rate_consultancy = {rate_consultancy}
+{recruitment}"""
+
+
+def _recruitment_text() -> str:
+    """The [recruitment.<survey>] tables of the example config (scenario.RECRUITMENT), each
+    survey's period its field period (scenario.FIELD_PERIOD)."""
+    text = ("\n# How each survey's respondents were recruited (methods chapter; the response "
+            "rate is the\n# records received / invited). SYNTHETIC: invented for this example. "
+            "Every setting is\n# optional; what is left out is reported as \"not given\".\n")
+    for name, spec in S.RECRUITMENT.items():
+        first, last = S.FIELD_PERIOD[name]
+        text += (f"\n[recruitment.{name}]\ninvited = {spec['invited']}\n"
+                 f'approach = "{spec["approach"]}"\nmode = "{spec["mode"]}"\n'
+                 f'period = ["{first}", "{last}"]\n')
+    return text
 
 
 def config_text(config_path: Path, paths: dict[str, Path], seed: int) -> str:
@@ -412,6 +432,9 @@ def config_text(config_path: Path, paths: dict[str, Path], seed: int) -> str:
         codebook=f'codebook = "{rel(DEFAULT_CODEBOOK)}"\n' if inside else "",
         scenario=rel(paths["scenario"]),
         truth=rel(paths["truth"]),
+        rate_municipality=S.HOURLY_RATES["municipality"],
+        rate_consultancy=S.HOURLY_RATES["consultancy"],
+        recruitment=_recruitment_text(),
     )
     for name in S.FILE_NAMES:
         text += f'\n[inputs.{name}]\npath = "{rel(paths[name])}"\n'

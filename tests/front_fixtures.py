@@ -6,6 +6,7 @@ results follow the contract of these chapters too (stats keys and results tables
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 import pandas as pd
@@ -75,8 +76,15 @@ def add_front_results(paths: OutputPaths, stats: dict) -> None:
         "values": conclusions.scorecard_values(earlier),
         "has_truth": True,
         "units_line": conclusions.units_line(stats),
+        # the summary's prose (conclusions/headline.py); no register: no doelmatigheid
+        "headline": importlib.import_module(
+            conclusions.__name__.rsplit(".", 1)[0] + ".headline").headline(earlier),
+        "efficiency": {"available": False},
     }  # fmt: skip
     table.to_csv(paths.tables / "claims_scorecard.csv", index=False)
+    efficiency = next(t for t in conclusions.CHAPTER.tables if t.name == "conclusions_efficiency")
+    pd.DataFrame(columns=list(efficiency.columns)).to_csv(
+        paths.tables / "conclusions_efficiency.csv", index=False)
     appendix = _CHAPTERS["appendix_jobseekers"]
     specs = {t.name: t for t in appendix.tables}
     item = {"block": "background", "item": "geslacht", "question_nl": "Wat is uw geslacht?",

@@ -133,3 +133,36 @@ def test_target_claim_missing_is_not_testable():
     empty = goal_attainment(_units().iloc[:0], INDICATORS)
     _, none = evaluate_target_claim(empty)
     assert none.iloc[0]["verdict"] == "not testable"
+
+
+# --------------------------------------------------------------------------- placement costs
+
+
+def test_placement_costs_hand_computed() -> None:
+    from analysis.efficiency import placement_costs
+
+    units = pd.DataFrame({"unit": ["a", "b", "c"], "h1": [100.0, 300.0, np.nan],
+                          "h2": [50.0, 50.0, 10.0], "reg": [3, 4, 1], "wep": [0, 3, 1]})
+    out = placement_costs(units, hours=("h1", "h2"), placements=("reg", "wep"),
+                          rates=(60.0, 100.0))
+    assert list(out["unit"]) == ["a", "b", "c", "total"]
+    # a: 150 hours, 3 placements -> 2 per 100 hours; cost 100*60 + 50*100 = 11,000
+    assert out.loc[0, "placements_per_100_hours"] == pytest.approx(2.0)
+    assert out.loc[0, "cost_per_placement"] == pytest.approx(11000 / 3)
+    # c has missing hours: no ratio and left out of the total (never a partial sum)
+    assert np.isnan(out.loc[2, "hours"]) and np.isnan(out.loc[2, "cost_per_placement"])
+    # total over a and b: 500 hours, 10 placements; cost 400*60 + 100*100 = 34,000
+    assert out.loc[3, "hours"] == 500 and out.loc[3, "placements"] == 10
+    assert out.loc[3, "placements_per_100_hours"] == pytest.approx(2.0)
+    assert out.loc[3, "cost_per_placement"] == pytest.approx(3400.0)
+
+
+def test_placement_costs_without_rates_has_no_cost() -> None:
+    from analysis.efficiency import placement_costs
+
+    units = pd.DataFrame({"unit": ["a"], "h1": [10.0], "h2": [0.0], "reg": [0], "wep": [0]})
+    out = placement_costs(units, hours=("h1", "h2"), placements=("reg", "wep"),
+                          rates=(60.0, None))
+    assert out["cost"].isna().all()
+    assert out.loc[0, "placements_per_100_hours"] == 0.0
+    assert np.isnan(out.loc[0, "cost_per_placement"])  # no placements: no cost per one

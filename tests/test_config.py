@@ -258,3 +258,32 @@ def test_each_study_builds_in_a_folder_named_after_its_config(tmp_path, monkeypa
         claim_output_root(paths, second)
     assert "rename one of the configs" in caught.value.hint and "--out" in caught.value.hint
     assert paths.config_stamp.read_text(encoding="utf-8") == f"{first}\n"
+
+
+# --------------------------------------------------------------------------- costs, recruitment
+
+
+def test_costs_and_recruitment_are_optional_and_checked(tmp_path):
+    config = load_config(_write(tmp_path, SYNTHETIC + INPUTS))
+    assert config.hourly_rates == {} and config.recruitment == {}  # not given: stays absent
+    text = SYNTHETIC + INPUTS + (
+        "[costs]\nhourly_rate_municipality = 60\nhourly_rate_consultancy = 92.5\n"
+        '[recruitment.control]\ninvited = 900\napproach = "register_sample"\n'
+        'period = ["2014-03-01", "2014-05-31"]\n'
+    )
+    config = load_config(_write(tmp_path, text))
+    assert config.hourly_rates == {"hourly_rate_municipality": 60.0,
+                                   "hourly_rate_consultancy": 92.5}
+    assert config.recruitment["control"]["invited"] == 900
+    assert "mode" not in config.recruitment["control"]
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ("[costs]\nhourly_rate_municipality = 0\n", "above 0"),
+    ('[costs]\nhourly_rate = 60\n', "unknown setting 'hourly_rate'"),
+    ("[recruitment.kandidaten]\ninvited = 5\n", "candidates"),
+    ('[recruitment.control]\napproach = "lottery"\n', "random_sample"),
+    ("[recruitment.control]\ninvited = 0\n", "invited"),
+])
+def test_costs_and_recruitment_refuse_bad_settings(tmp_path, extra, words):
+    assert words in _error(tmp_path, SYNTHETIC + INPUTS + extra)

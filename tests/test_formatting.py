@@ -38,13 +38,13 @@ MISSING_VALUES = [None, float("nan"), np.nan, np.float64("nan"), pd.NA, ""]
         (3.14159, 2, "3,14", "3.14"),
         (1234.5, 1, "1.234,5", "1,234.5"),
         (1234567.891, 2, "1.234.567,89", "1,234,567.89"),
-        (-1234.5, 1, "-1.234,5", "-1,234.5"),
+        (-1234.5, 1, "−1.234,5", "−1,234.5"),
         (-0.04, 1, "0,0", "0.0"),  # rounds to zero: no negative zero
         (-0.0, 2, "0,00", "0.00"),
         (0.125, 2, "0,13", "0.13"),  # half away from zero on the printed value
         (2.675, 2, "2,68", "2.68"),  # binary 2.67499.. but printed 2.675
-        (-0.125, 2, "-0,13", "-0.13"),
-        (-2.5, 0, "-3", "-3"),
+        (-0.125, 2, "−0,13", "−0.13"),
+        (-2.5, 0, "−3", "−3"),
         (2.5, 0, "3", "3"),
         (0.5, 0, "1", "1"),
         (1.005, 2, "1,01", "1.01"),
@@ -53,7 +53,7 @@ MISSING_VALUES = [None, float("nan"), np.nan, np.float64("nan"), pd.NA, ""]
         (12, 2, "12,00", "12.00"),
         (1e-7, 3, "0,000", "0.000"),
         (np.float64(0.3333), 2, "0,33", "0.33"),
-        (np.int64(-42), 0, "-42", "-42"),
+        (np.int64(-42), 0, "−42", "−42"),
         (Decimal("7.25"), 1, "7,3", "7.3"),
         ("1.5", 0, "2", "2"),
     ],
@@ -87,7 +87,7 @@ def test_not_missing():
 
 def test_infinity():
     assert fmt_number(math.inf, 2, "nl") == "∞"
-    assert fmt_number(-math.inf, 2, "en") == "-∞"
+    assert fmt_number(-math.inf, 2, "en") == "−∞"
     assert fmt_ci(0.5, math.inf, 2, "nl") == "[0,50; ∞]"
 
 
@@ -97,7 +97,7 @@ def test_infinity():
         (0, "0", "0"),
         (7, "7", "7"),
         (1234, "1.234", "1,234"),
-        (-1234, "-1.234", "-1,234"),
+        (-1234, "−1.234", "−1,234"),
         (12345678901234567890, "12.345.678.901.234.567.890", "12,345,678,901,234,567,890"),
         (np.int64(9_007_199_254_740_993), "9.007.199.254.740.993", "9,007,199,254,740,993"),
         (310.0, "310", "310"),  # integer counts read from CSV as floats
@@ -119,7 +119,7 @@ def test_fmt_int(x, nl, en):
         (1.6, 0, "160%", "160%"),
         (12.345, 1, "1.234,5%", "1,234.5%"),
         (0, 0, "0%", "0%"),
-        (-0.052, 1, "-5,2%", "-5.2%"),
+        (-0.052, 1, "−5,2%", "−5.2%"),
         (-0.0001, 1, "0,0%", "0.0%"),
     ],
 )
@@ -130,7 +130,7 @@ def test_fmt_pct(p, decimals, nl, en):
 
 def test_fmt_pp():
     assert fmt_pp(0.14596643488262664, 1, "nl") == "14,6"
-    assert fmt_pp(-0.0089, 1, "en") == "-0.9"
+    assert fmt_pp(-0.0089, 1, "en") == "−0.9"
     assert fmt_pp(0.00049, 1, "nl") == "0,0"
 
 
@@ -170,7 +170,7 @@ def test_fmt_p_other_precision():
     [
         (1.2, 3.4, 1, "[1,2; 3,4]", "[1.2, 3.4]"),
         (1.5982, 2.9561, 2, "[1,60; 2,96]", "[1.60, 2.96]"),
-        (-0.25, 0.125, 2, "[-0,25; 0,13]", "[-0.25, 0.13]"),
+        (-0.25, 0.125, 2, "[−0,25; 0,13]", "[−0.25, 0.13]"),
         (-0.001, 0.004, 2, "[0,00; 0,00]", "[0.00, 0.00]"),
         (1234.5, 5678.25, 1, "[1.234,5; 5.678,3]", "[1,234.5, 5,678.3]"),
     ],
@@ -182,7 +182,7 @@ def test_fmt_ci(low, high, decimals, nl, en):
 
 def test_fmt_ci_percent_points():
     assert fmt_ci(0.0961, 0.1958, 1, "nl", percent=True) == "[9,6; 19,6]"
-    assert fmt_ci(-0.0089, 0.1131, 1, "en", percent=True) == "[-0.9, 11.3]"
+    assert fmt_ci(-0.0089, 0.1131, 1, "en", percent=True) == "[−0.9, 11.3]"
 
 
 def test_fmt_check():
@@ -306,3 +306,21 @@ def test_every_reason_has_words_in_every_language_and_is_a_value_format() -> Non
     assert fmt_value("separation", "reason", "nl") == "volledige scheiding"
     assert fmt_value("label", "reason", "en") == MISSING  # the phrase is not a reason
     assert fmt_value(None, "reason", "en") == MISSING
+
+
+def test_negative_numbers_have_a_true_minus_and_ascii_minus_reverses_it():
+    from pipeline.report.formatting import MINUS, ascii_minus
+
+    for text in (fmt_number(-0.62, 2), fmt_pct(-0.052), fmt_pp(-0.1), fmt_ci(-1.5, -0.5, 1)):
+        assert MINUS in text and "-" not in text
+    assert ascii_minus(fmt_number(-1234.5, 1, "en")) == "-1,234.5"
+
+
+def test_percent_kinds_have_one_precision_each():
+    from pipeline.report.formatting import fmt_pct_kind
+
+    assert fmt_pct_kind(0.93456, "share") == "93,5%"
+    assert fmt_pct_kind(1.3714, "attainment") == "137%"
+    assert fmt_pct_kind(0.5, "threshold", "en") == "50%"
+    with pytest.raises(ValueError):
+        fmt_pct_kind(0.5, "other")

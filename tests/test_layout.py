@@ -121,3 +121,84 @@ def test_no_text_outside_the_page_box(example_outputs):
             if x < SIDE - 2 or end > width - SIDE + 6:
                 outside.append(f"page {i + 1}: {text.strip()[:30]!r} at x = {x:.0f}")
     assert not outside, outside[:10]
+
+
+# ---------------------------------------------------------------- page breaks
+# Checked on WeasyPrint's own layout boxes (the same layout the PDF is drawn from): every
+# fragment of a table on a page holds at least MIN_ROWS body rows (or the whole table, if
+# it is shorter), and no heading is the last thing on a page.
+
+MIN_ROWS = 3
+
+
+def _walk(box, ancestors=()):  # noqa: ANN001, ANN202
+    """Every box under ``box`` in document order, with its ancestor boxes."""
+    yield box, ancestors
+    for child in getattr(box, "children", ()):
+        yield from _walk(child, (*ancestors, box))
+
+
+def _body_rows(table) -> int:  # noqa: ANN001
+    return sum(1 for b, up in _walk(table)
+               if type(b).__name__ == "TableRowBox" and up and up[-1].element_tag == "tbody")
+
+
+_BLOCKS = ("h1", "h2", "h3", "h4", "p", "td", "th", "li", "dd", "dt", "caption",
+           "figcaption", "svg")
+_HEADINGS = ("h2", "h3", "h4", "caption")
+
+
+def layout_problems(html: str) -> list[str]:
+    """Table fragments with fewer than ``MIN_ROWS`` body rows (of a longer table) and pages
+    whose last text is a heading, as 'page N: ...' lines."""
+    from weasyprint import HTML
+
+    from pipeline.stages.render import TEMPLATE_DIR
+
+    document = HTML(string=html, base_url=str(TEMPLATE_DIR)).render()
+    totals: dict[int, int] = {}
+    fragments: list[tuple[int, str, int, int]] = []
+    problems = []
+    for number, page in enumerate(document.pages, start=1):
+        last = None
+        for box, up in _walk(page._page_box):
+            if any(type(a).__name__ == "MarginBox" for a in up):
+                continue
+            if type(box).__name__ == "TableBox":
+                rows = _body_rows(box)
+                key = id(box.element)
+                totals[key] = totals.get(key, 0) + rows
+                fragments.append((number, box.element.get("id") or box.element.tag, key, rows))
+            if type(box).__name__ == "TextBox" and box.text.strip():
+                block = next((a.element_tag for a in reversed(up) if a.element_tag in _BLOCKS),
+                             None)
+                last = (block, box.text.strip())
+        if last is not None and last[0] in _HEADINGS:
+            problems.append(f"page {number}: ends with heading {last[1][:40]!r}")
+    for number, name, key, rows in fragments:
+        if totals[key] > rows and rows < MIN_ROWS:
+            problems.append(f"page {number}: table {name} fragment with {rows} of "
+                            f"{totals[key]} body rows")
+    return problems
+
+
+def test_layout_problems_are_found() -> None:
+    """A table forced across a page with one row on the second page, and a heading pushed
+    to the foot of a page, are both reported."""
+    rows = "".join(f"<tr><td>{i}</td></tr>" for i in range(6))
+    table = f"<table id='t'><thead><tr><th>h</th></tr></thead><tbody>{rows}</tbody></table>"
+    html = ("<html><body><p style='height: 230mm; margin: 0'>x</p><h3>Kop</h3>"
+            "<div style='break-before: page'></div>"
+            f"<p style='height: 236mm; margin: 0'>x</p>{table}</body></html>")
+    problems = layout_problems(html)
+    assert any("ends with heading 'Kop'" in p for p in problems), problems
+    assert any("table t fragment" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_no_short_table_fragment_and_no_heading_at_a_page_foot(example_outputs, language):
+    name = "werktop_report.html" if language == "nl" else "werktop_report_en.html"
+    path = example_outputs / "reports" / name
+    if not path.exists():
+        pytest.skip(f"{name} is not built by this run")
+    assert layout_problems(path.read_text(encoding="utf-8")) == []

@@ -36,7 +36,9 @@ from pipeline.study.errors import UserError
 from pipeline.study.schema import check_table, did_you_mean, strings
 
 CHAPTERS_DIR = Path(__file__).resolve().parent.parent / "chapters"
-KINDS = ("front", "chapter", "appendix")
+#: front: unnumbered, before the chapters, not in the contents; back: unnumbered, after
+#: them, in the contents unless ``in_toc=False`` (literature, glossary, colophon).
+KINDS = ("front", "chapter", "appendix", "back")
 
 
 @dataclass(frozen=True)

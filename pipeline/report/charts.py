@@ -244,6 +244,9 @@ def likert_diverging(
     footer: str | None = None,
     language: str = "nl",
     width: float = 7.0,
+    reverse_items: Sequence[Any] = (),
+    reverse_suffix: str = "",
+    suppressed_label: str | None = None,
 ) -> Figure:
     """Diverging stacked bars of Likert items with a separate N/A column.
 
@@ -273,12 +276,33 @@ def likert_diverging(
         Number formatting.
     width : float
         Figure width in inches; the height grows with the number of items.
+    reverse_items : sequence, optional
+        Negatively worded items (the codebook's ``reverse = true``: agreeing is
+        unfavourable). Their answers are mirrored (level k drawn as the opposite level), so
+        that unfavourable answers are on the negative side in the negative colours for
+        every item; their label gets ``reverse_suffix``.
+    suppressed_label : str, optional
+        When given, levels whose share is missing in an item that has valid answers
+        (suppressed by disclosure control) are shown together as one grey hatched segment
+        at the outer end of their side, with this legend entry; their total share is the
+        rest of 100% of the valid answers (published anyway as n valid minus the shown
+        counts). Levels suppressed on both sides are marked by the label's text instead.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _check_columns(dist, ["item", "level", "label", "pct", "pct_na"], "dist")
+    reverse = [i for i in reverse_items if i in set(dist["item"])]
+    if reverse:
+        order = _ordered(dist["level"])
+        mirror = dict(zip(order, order[::-1], strict=True))
+        names = dict(zip(dist["level"], dist["label"], strict=False))
+        flip = dist["item"].isin(reverse)
+        dist = dist.assign(level=dist["level"].where(~flip, dist["level"].map(mirror)))
+        dist = dist.assign(label=dist["level"].map(names))
+        item_labels = {i: _label(item_labels, i) + (reverse_suffix if i in reverse else "")
+                       for i in _ordered(dist["item"])}  # fmt: skip
     seg = likert_segments(dist, neutral=neutral, neutral_mode=neutral_mode)
     items = _ordered(dist["item"])
     levels = _ordered(dist["level"])
@@ -324,6 +348,8 @@ def likert_diverging(
         if not valid.get(item, False):
             ax.text(0, y_of[item], no_data_label, ha="center", va="center", fontsize=8,
                     color="#444444", style="italic")  # fmt: skip
+    if suppressed_label is not None:
+        _suppressed_segments(ax, seg, dist, items, y_of, valid, bar_h, suppressed_label)
     ax.axvline(0, color="#222222", linewidth=0.9, zorder=3)
     ax.set_xlim(-span, span)
     ax.xaxis.set_major_formatter(_pct_formatter(language, absolute=True))
@@ -387,6 +413,41 @@ def likert_diverging(
     return fig
 
 
+def _suppressed_segments(ax, seg: pd.DataFrame, dist: pd.DataFrame, items: list,  # noqa: ANN001
+                         y_of: Mapping[Any, int], valid: pd.Series, bar_h: float,
+                         label: str) -> None:
+    """Grey hatched segments for the suppressed levels of each item (see
+    ``likert_diverging``); one legend entry for all of them."""
+    drawn = False
+    for item in items:
+        if not valid.get(item, False):
+            continue
+        rows = dist[dist["item"] == item]
+        hidden = rows[rows["pct"].isna()]
+        if hidden.empty:
+            continue
+        share = max(0.0, 100.0 - float(rows["pct"].sum()))
+        parts = seg[(seg["item"] == item) & seg["level"].isin(hidden["level"])]
+        sides = set(parts["side"]) - {"neutral"}
+        y = y_of[item]
+        if len(sides) == 1 and share > 0:
+            mine = seg[seg["item"] == item]
+            if sides == {"negative"}:
+                edge = float(np.nanmin(mine["start"].to_numpy(dtype=float), initial=0.0))
+                left = edge - share
+            else:
+                left = float(np.nanmax(mine["end"].to_numpy(dtype=float), initial=0.0))
+            ax.barh([y], [share], left=[left], height=bar_h, color="#bdbdbd", hatch="////",
+                    edgecolor="white", linewidth=0.6, zorder=2,
+                    label=None if drawn else label)  # fmt: skip
+        else:
+            ax.text(0, y + bar_h / 2 + 0.05, label, ha="center", va="top", fontsize=6.5,
+                    color="#444444", style="italic")  # fmt: skip
+            if not drawn:
+                ax.barh([], [], color="#bdbdbd", hatch="////", label=label)
+        drawn = True
+
+
 # --------------------------------------------------------------------------- estimates
 
 
@@ -404,6 +465,9 @@ def forest_plot(
     footer: str | None = None,
     language: str = "nl",
     width: float = 7.0,
+    primary: Any | None = None,
+    truth: Mapping[Any, float] | None = None,
+    truth_label: str = "",
 ) -> Figure:
     """Point estimates with confidence intervals per outcome, several methods side by side.
 
@@ -429,6 +493,13 @@ def forest_plot(
         Decimals of the tick labels.
     footer, language, width
         As in the other charts.
+    primary : optional
+        The method whose estimates are the primary ones: drawn most prominently (larger
+        filled marker, thicker interval, on top, first in the legend); the others are drawn
+        thinner and lighter.
+    truth : mapping outcome -> value, optional
+        A synthetic study's planted true values, marked on their outcome's row with a
+        distinct marker (legend entry ``truth_label``).
 
     Returns
     -------
@@ -456,12 +527,23 @@ def forest_plot(
             xs.append(est)
             lo_err.append(est - float(lo) if ok else 0.0)
             hi_err.append(float(hi) - est if ok else 0.0)
+        main = primary is not None and method == primary
+        faint = primary is not None and not main
+        colour = SERIES_COLOURS[j % len(SERIES_COLOURS)]
         ax.errorbar(
             xs, ys, xerr=[lo_err, hi_err], fmt=SERIES_MARKERS[j % len(SERIES_MARKERS)],
-            color=SERIES_COLOURS[j % len(SERIES_COLOURS)], markersize=5.5, capsize=2.5,
-            elinewidth=1.2, linestyle="none", label=_label(method_labels, method), zorder=3,
-            mfc="white" if j % 2 else SERIES_COLOURS[j % len(SERIES_COLOURS)],
+            color=colour, markersize=8 if main else 4.5 if faint else 5.5,
+            capsize=3.5 if main else 2, elinewidth=2.6 if main else 0.9 if faint else 1.2,
+            linestyle="none", zorder=5 if main else 3, alpha=0.55 if faint else 1.0,
+            label=_label(method_labels, method),
+            mfc="white" if faint or (primary is None and j % 2) else colour,
         )  # fmt: skip
+    planted = [(outcomes.index(o), float(v)) for o, v in (truth or {}).items()
+               if o in outcomes and _finite(v) and (not log_scale or float(v) > 0)]
+    if planted:
+        ax.scatter([v for _, v in planted], [y for y, _ in planted], marker="D", s=46,
+                   facecolor="none", edgecolor="#000000", linewidth=1.4, zorder=6,
+                   label=truth_label or None)  # fmt: skip
     if log_scale:
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -476,8 +558,13 @@ def forest_plot(
     ax.set_axisbelow(True)
     ax.set_xlabel(x_label)
     if methods:
-        sub.legend(loc="outside lower center", ncols=min(k, 4), frameon=False, title=ci_label,
-                   title_fontsize=8.5)  # fmt: skip
+        handles, names = ax.get_legend_handles_labels()
+        if primary is not None and _label(method_labels, primary) in names:
+            first = names.index(_label(method_labels, primary))
+            order = [first, *[i for i in range(len(names)) if i != first]]
+            handles, names = [handles[i] for i in order], [names[i] for i in order]
+        sub.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4),
+                   frameon=False, title=ci_label, title_fontsize=8.5)  # fmt: skip
     return fig
 
 

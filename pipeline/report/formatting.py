@@ -11,8 +11,10 @@ Conventions:
   what a reader expects from the printed number: 0.125 -> 0.13, 2.675 -> 2.68, -0.125 -> -0.13
   (Python's ``round``/``format`` work on the binary value and would give 0.12 and 2.67).
 - A value that rounds to zero is printed without a sign (never ``-0,0``).
-- Missing values (None, NaN, pandas NA) become an en dash ``"–"``; infinities ``"∞"``/``"-∞"``.
-- The minus sign is ASCII ``-`` so that numbers copied from the report paste into a spreadsheet.
+- Missing values (None, NaN, pandas NA) become an en dash ``"–"``; infinities ``"∞"``/``"−∞"``.
+- A negative number has a true minus sign, U+2212 (``"−5,2"``), not a hyphen: the report is
+  typeset text (issue 17). Data files (CSV, workbook) never pass through these functions
+  and keep ASCII ``-``; :func:`ascii_minus` turns report text back for a spreadsheet.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from numbers import Real
 from analysis.estimability import REASONS, note_reason
 
 MISSING = "–"  # en dash
+MINUS = "\u2212"  # the true minus sign of every negative number in the report
 LANGUAGES = ("nl", "en")
 P_FLOOR = Decimal("0.001")
 
@@ -89,13 +92,18 @@ def _format_decimal(d: Decimal, decimals: int, language: str) -> str:
     if d.is_nan():
         return MISSING
     if d.is_infinite():
-        return "-∞" if d < 0 else "∞"
+        return f"{MINUS}∞" if d < 0 else "∞"
     if decimals < 0:
         raise ValueError(f"decimals must be >= 0, got {decimals}")
     q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if q == 0:
         q = abs(q)  # no negative zero
-    return _localise(f"{q:,.{decimals}f}", language)
+    return _localise(f"{q:,.{decimals}f}", language).replace("-", MINUS)
+
+
+def ascii_minus(text: str) -> str:
+    """Report text with the true minus sign replaced by ASCII ``-`` (for parsing)."""
+    return text.replace(MINUS, "-")
 
 
 def fmt_number(x: object, decimals: int = 1, language: str = "nl") -> str:
@@ -122,6 +130,21 @@ def fmt_pct(p: object, decimals: int = 1, language: str = "nl") -> str:
         return MISSING
     text = _format_decimal(_to_decimal(p) * 100, decimals, language)
     return text if "∞" in text else f"{text}%"
+
+
+#: One precision per kind of percentage, report-wide (issue 17): a share of respondents or
+#: records (an estimate from a sample) has one decimal, everywhere; attainment of a target
+#: (achieved / target, a count ratio of whole placements) and a rule's threshold (50%) are
+#: whole percentages. Templates ask for a kind, never for a number of decimals:
+#: ``{{ x | fmt_pct_kind("share") }}``.
+PERCENT_DECIMALS = {"share": 1, "attainment": 0, "threshold": 0}
+
+
+def fmt_pct_kind(p: object, kind: str, language: str = "nl") -> str:
+    """A proportion as a percentage with the precision of its kind (``PERCENT_DECIMALS``)."""
+    if kind not in PERCENT_DECIMALS:
+        raise ValueError(f"percentage kind {kind!r} — expected one of {tuple(PERCENT_DECIMALS)}")
+    return fmt_pct(p, PERCENT_DECIMALS[kind], language)
 
 
 def fmt_pp(x: object, decimals: int = 1, language: str = "nl") -> str:
@@ -379,6 +402,7 @@ LANGUAGE_FILTERS = {
     "fmt_number": fmt_number,
     "fmt_int": fmt_int,
     "fmt_pct": fmt_pct,
+    "fmt_pct_kind": fmt_pct_kind,
     "fmt_level": fmt_level,
     "fmt_pp": fmt_pp,
     "fmt_p": fmt_p,

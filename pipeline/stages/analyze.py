@@ -95,6 +95,13 @@ def study_stats(config: StudyConfig) -> dict:
         "scenario": _relative(config.scenario) if config.scenario else None,
         "field_period": ([d.isoformat() for d in config.field_period]
                          if config.field_period else None),
+        # [costs] and [recruitment.<survey>] as given (absent: not given).
+        "costs": dict(config.hourly_rates),
+        "recruitment": {
+            survey: {key: ([d.isoformat() for d in value] if key == "period" else value)
+                     for key, value in spec.items()}
+            for survey, spec in config.recruitment.items()
+        },
     }
 
 

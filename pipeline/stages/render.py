@@ -39,6 +39,7 @@ from pipeline.report.chapter import (
     load_chapters,
 )
 from pipeline.report.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
+from pipeline.report.headings import number_headings
 from pipeline.report.numbering import References
 from pipeline.report.strings import load_strings
 from pipeline.report.view import fill, join_names
@@ -200,7 +201,9 @@ def render_html(inputs: dict, language: str, chapters: Sequence[Chapter]) -> str
         context.update(added)
     chapters_dir = chapters[0].directory.parent if chapters else CHAPTERS_DIR
     env = make_environment(language, chapters_dir)
-    return env.get_template("base.html.j2").render(context)
+    html = env.get_template("base.html.j2").render(context)
+    numbers = {c.key: context["ref"].chapter(c.key) for c in chapters if c.kind == "chapter"}
+    return number_headings(html, numbers)
 
 
 @contextmanager

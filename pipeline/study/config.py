@@ -119,6 +119,12 @@ class StudyConfig:
     units: tuple[StudyUnit, ...] = ()
     # First and last day of fieldwork (ISO); None: the codebook's date ranges apply.
     field_period: tuple[dt.date, dt.date] | None = None
+    # [costs]: hourly rates (per hour invested by the municipality / the consultancy) for
+    # the cost per placement (chapter 8); absent: the report says the rate is not given.
+    hourly_rates: dict[str, float] = field(default_factory=dict)
+    # [recruitment.<survey>]: how each survey's respondents were recruited (invited,
+    # approach, mode, period); absent settings are reported as "not given".
+    recruitment: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def has(self, instrument: str) -> bool:
         """Whether the study has an export for this instrument (register and interviews
@@ -275,6 +281,20 @@ def _labels(value: object) -> dict[str, dict[str, int]]:
     return out
 
 
+def _rate(value: object) -> float:
+    expected = "an amount per hour, a number above 0 (e.g. 62.5)"
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    _expect(is_number, expected, value, show_kind=True)
+    _expect(value > 0, expected, value)  # type: ignore[operator]
+    return float(value)  # type: ignore[arg-type]
+
+
+#: How a survey's respondents were approached ([recruitment.<survey>] approach); the
+#: report words each (methods chapter strings).
+RECRUITMENT_APPROACHES = ("all", "random_sample", "register_sample", "referred",
+                          "self_selected")
+RECRUITMENT_MODES = ("web", "phone", "paper", "face_to_face", "mixed")
+
 _Validator = Callable[[object], object]
 
 #: Every setting a study config may have: table -> setting -> validator (converts or raises).
@@ -323,6 +343,16 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
     "units": {
         "aliases": _text_table('spelling = unit id, e.g. "Gemeente Hilversum" = "hilversum"'),
     },
+    "costs": {
+        "hourly_rate_municipality": _rate,
+        "hourly_rate_consultancy": _rate,
+    },
+    "recruitment": {  # each [recruitment.<survey>]
+        "invited": _whole(1),
+        "approach": _choice(RECRUITMENT_APPROACHES),
+        "mode": _choice(RECRUITMENT_MODES),
+        "period": _period,
+    },
     "unit": {  # each [units.<id>]
         "name": _nonempty_string,
         "members": _names,
@@ -331,7 +361,8 @@ SCHEMA: dict[str, dict[str, _Validator]] = {
         "comparison": _boolean,
     },
 }
-TABLES = ("study", "privacy", "analysis", "cleaning", "disclosure", "inputs", "units")
+TABLES = ("study", "privacy", "analysis", "cleaning", "disclosure", "inputs", "units", "costs",
+          "recruitment")
 REQUIRED_SETTINGS = {"input": ("path", "format"), "unit": ("name",)}
 # Reader options that only mean something for some formats.
 FORMAT_ONLY = {"sheet": ("xlsx",), "delimiter": ("csv",), "header_row": ("csv", "xlsx")}
@@ -458,6 +489,21 @@ def _units(doc: object, where: str) -> tuple[dict[str, str], tuple[StudyUnit, ..
     return aliases, tuple(units)
 
 
+def _recruitment(doc: object, where: str) -> dict[str, dict[str, object]]:
+    """``[recruitment.<survey>]``: one table per survey (``SURVEYS``), every setting
+    optional; what is not given stays absent (the report says "not given")."""
+    if not isinstance(doc, dict):
+        raise UserError(f"{where} [recruitment]: expected one table per survey, got {_kind(doc)}")
+    out: dict[str, dict[str, object]] = {}
+    for name, table in doc.items():
+        if name not in SURVEYS:
+            raise UserError(f"{where}: unknown table [recruitment.{name}] — "
+                            f"{_did_you_mean(name, SURVEYS)}")
+        values = _check_table(table, SCHEMA["recruitment"], f"{where} [recruitment.{name}]")
+        out[name] = dict(values)
+    return {name: out[name] for name in SURVEYS if name in out}
+
+
 def _pseudonym_key(privacy: dict[str, object], synthetic: bool, where: str) -> bytes:
     """The key from the environment; from the config file only for a synthetic study."""
     env = str(privacy.get("pseudonym_key_env", DEFAULT_KEY_ENV))
@@ -544,6 +590,8 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         doc.get("disclosure", {}), SCHEMA["disclosure"], f"{path} [disclosure]"
     )
     inputs = _inputs(doc.get("inputs", {}), base, str(path))
+    costs = _check_table(doc.get("costs", {}), SCHEMA["costs"], f"{path} [costs]")
+    recruitment = _recruitment(doc.get("recruitment", {}), str(path))
     synthetic = bool(study.get("synthetic", False))
     return StudyConfig(
         path=path.resolve(),
@@ -569,6 +617,8 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         truth=_study_file(study, "truth", base, f"{path} [study]"),
         min_cell=int(disclosure.get("min_cell", 5)),  # type: ignore[call-overload]
         keep_unsuppressed=bool(disclosure.get("keep_unsuppressed", False)),
+        hourly_rates={k: float(v) for k, v in costs.items()},  # type: ignore[arg-type]
+        recruitment=recruitment,
     )
 
 

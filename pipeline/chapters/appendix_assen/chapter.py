@@ -88,6 +88,10 @@ def comparison_features(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FEATURES.columns))
 
 
+#: Placements are expressed per this many WWB recipients.
+PER = 1000
+
+
 def comparison_figures(units: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Register figures of evaluated and comparison units (comparison units last)."""
     listed = [*codebook.units, *codebook.comparison_units]
@@ -103,9 +107,28 @@ def comparison_figures(units: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         out[key] = (frame[column].astype("Float64").astype("float64")
                     if column in frame else float("nan"))  # fmt: skip
     placements = out["regular"] + out["wep"]  # NaN if either is missing
-    out["placements_per_caseload"] = (1000 * placements / out["caseload"]).where(
+    out["placements_per_caseload"] = (PER * placements / out["caseload"]).where(
         out["caseload"] > 0)  # fmt: skip
     return out[list(FIGURES_TABLE.columns)]
+
+
+def comparison_ranking(figures: pd.DataFrame) -> list[dict]:
+    """For each comparison unit with a known rate: the evaluated units that placed fewer
+    people per 1,000 WWB recipients (``placements_per_caseload`` of ``figures``; the main
+    text discusses a comparison unit wherever this list is not empty)."""
+    evaluated = figures[figures["comparison"] == 0]
+    out = []
+    for _, row in figures[figures["comparison"] == 1].iterrows():  # a handful of units
+        rate = row["placements_per_caseload"]
+        if pd.isna(rate):
+            continue
+        below = evaluated[evaluated["placements_per_caseload"] < rate]
+        out.append({
+            "unit": str(row["unit_name"]), "per_caseload": float(rate), "per": PER,
+            "below": [str(n) for n in below["unit_name"]],
+            "n_evaluated": int(evaluated["placements_per_caseload"].notna().sum()),
+        })  # fmt: skip
+    return out
 
 
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
@@ -116,6 +139,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
     stats = {"appendix_assen": {
         "comparison_units": [u.name for u in cb.comparison_units],
         "comparison_units_in_register": present,
+        "ranking": comparison_ranking(figures),
     }}  # fmt: skip
     return ChapterResults(
         tables={"comparison_features": comparison_features(cb), "comparison_figures": figures},
@@ -145,7 +169,8 @@ CHAPTER = Chapter(
     sources=("register",),
     tables=(FEATURES, FIGURES_TABLE),
     exhibits=("table:comparison_features", "table:comparison_figures"),
-    stats=("appendix_assen.comparison_units", "appendix_assen.comparison_units_in_register"),
+    stats=("appendix_assen.comparison_units", "appendix_assen.comparison_units_in_register",
+           "appendix_assen.ranking"),
     analyze=analyze,
     view=view,
 )

@@ -36,6 +36,10 @@ from pipeline.report.chapter import (
 from pipeline.report.claims import CLAIMS, claim_strings
 from pipeline.report.view import records
 
+from .efficiency import EFFICIENCY, analyze_efficiency
+from .headline import headline
+from .recommendations import recommendations
+
 #: Which chapter is expected to test each claim, and the data set it rests on.
 TESTED_BY = {
     1: ("jobseekers", "jobseekers"),
@@ -323,6 +327,7 @@ def _absent_sources(inputs: AnalysisInputs) -> dict[int, bool]:
 
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     table = scorecard(inputs.earlier, _absent_sources(inputs))
+    efficiency, efficiency_stats = analyze_efficiency(inputs)
     stats = {
         "conclusions": {
             "claims": claim_summary(table),
@@ -333,9 +338,13 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
             "values": scorecard_values(inputs.earlier),
             "has_truth": bool(table["truth"].notna().any()),
             "units_line": units_line(inputs.earlier),
+            # The summary's prose (headline.py) and section 8.2 (efficiency.py).
+            "headline": headline(inputs.earlier),
+            "efficiency": efficiency_stats,
         }
     }
-    return ChapterResults(tables={"claims_scorecard": table}, stats=stats)
+    return ChapterResults(tables={"claims_scorecard": table,
+                                  "conclusions_efficiency": efficiency}, stats=stats)
 
 
 def measure_kind(measure: str) -> str:
@@ -408,15 +417,19 @@ def view(inputs: ViewInputs) -> dict:
     for name, claims in SECTIONS.items():
         sections.append({"name": name, "claims": [verdicts[c] for c in claims if c in verdicts]})
     return {"scorecard_rows": rows, "scorecard_measures": measures_used(rows),
-            "conclusion_sections": sections}
+            "conclusion_sections": sections,
+            "efficiency_rows": (records(inputs.tables["conclusions_efficiency"])
+                                if "conclusions_efficiency" in inputs.tables else []),
+            "recommendations": recommendations(inputs.stats)}
 
 
 CHAPTER = Chapter(
     key="conclusions",
-    tables=(SCORECARD,),
-    exhibits=("table:claims_scorecard",),
+    tables=(SCORECARD, EFFICIENCY),
+    exhibits=("table:claims_scorecard", "table:conclusions_efficiency"),
     stats=("conclusions.claims", "conclusions.n_supported", "conclusions.n_claims",
-           "conclusions.has_truth", "conclusions.values", "study.synthetic", "study.confidence"),
+           "conclusions.has_truth", "conclusions.values", "study.synthetic", "study.confidence",
+           "conclusions.headline", "conclusions.efficiency"),
     analyze=analyze,
     view=view,
 )

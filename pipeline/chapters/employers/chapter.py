@@ -599,6 +599,8 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
                 "fit_share": CLAIM_FIT_SHARE,
             },
             "claims": [claim],
+            # Negatively worded items (codebook reverse = true), for the Likert figures.
+            "reverse_items": [v.name for v in _instrument(codebook).variables if v.reverse],
         }
     }
     tables = {
@@ -633,6 +635,8 @@ def _draw_likert(inputs: FigureInputs, block: str) -> Figure:
     return charts.likert_diverging(
         dist, neutral=3, item_labels=labels, axis_label=s["likert_axis"],
         na_label=s["na_label"], footer=_footer(inputs), language=lang,
+        reverse_items=inputs.stats["employers"].get("reverse_items", ()),
+        reverse_suffix=s["reverse_suffix"], suppressed_label=s["suppressed_label"],
     )  # fmt: skip
 
 

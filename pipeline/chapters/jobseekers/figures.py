@@ -34,8 +34,10 @@ def draw_employment(inputs: FigureInputs) -> Figure:
         for v in (r.p_treated, r.p_control)
         if not is_missing(v) and math.isfinite(v)
     ]
+    effects = inputs.tables.get("jobseekers_effects")
+    primary_rd = primary_rd_rows(effects) if effects is not None else {}
     y_max = min(100.0, max([10.0, *tops]) * 1.45)
-    y_max = max(y_max, max(tops, default=0) + 20)
+    y_max = max(y_max, max(tops, default=0) + (32 if primary_rd else 20))
 
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -66,6 +68,13 @@ def draw_employment(inputs: FigureInputs) -> Figure:
             ),
         ]
         lines.append(f"p ({method_short}) {fmt_p_rel(r.p_adj, language)}")
+        adjusted = primary_rd.get(r.outcome)
+        if adjusted is not None:  # the primary (adjusted, on the treated) estimate too
+            lines += [
+                figs["difference_adjusted"].format(rd=fmt_pp(adjusted.estimate, 1, language)),
+                figs["difference_ci"].format(level=level, ci=fmt_ci(
+                    adjusted.ci_low, adjusted.ci_high, 1, language, percent=True)),
+            ]
         ax.text(
             i,
             top + y_max * 0.075,
@@ -88,6 +97,20 @@ def draw_employment(inputs: FigureInputs) -> Figure:
     ax.tick_params(axis="x", length=0)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
     return fig
+
+
+def primary_rd_rows(effects: pd.DataFrame) -> dict[str, Any]:
+    """Per outcome, the primary risk-difference row of the effects table: the row marked
+    ``primary`` on the risk-difference scale where the table has that column, else the
+    propensity-weighted effect on the treated (the ATT; the summary reads the same row,
+    pipeline/chapters/conclusions/headline.py)."""
+    rd = effects[effects["measure"] == "risk_difference"]
+    if "primary" in rd.columns and rd["primary"].astype("boolean").fillna(False).any():
+        rd = rd[rd["primary"].astype("boolean").fillna(False)]
+    else:
+        rd = rd[rd["method"] == "weighted"]
+    return {str(r.outcome): r for r in rd.itertuples(index=False)
+            if not is_missing(r.estimate)}
 
 
 def _footer(inputs: FigureInputs) -> str | None:
@@ -113,12 +136,36 @@ def draw_forest(inputs: FigureInputs, measures: Sequence[str], *, log: bool) -> 
     frame = sel.rename(columns={}).loc[:, ["outcome", "method", "estimate", "ci_low", "ci_high"]]
     labels = dict(zip(sel["outcome"], sel[f"label_{lang}"], strict=False))
     methods = {m: s[f"method_{m}"] for m in FOREST_METHODS}
+    truth = planted_values(inputs.stats, set(frame["outcome"])) if log else {}
     return charts.forest_plot(
         frame, outcome_labels=labels, method_labels=methods,
         x_label=s["forest_ratio_axis"] if log else s["forest_md_axis"],
         ci_label=s["forest_ci"].format(level=_level_text(inputs)), log_scale=log,
-        footer=_footer(inputs), language=lang,
+        footer=_footer(inputs), language=lang, primary=primary_method(sel),
+        truth=truth, truth_label=s["forest_truth"],
     )  # fmt: skip
+
+
+def primary_method(effects: pd.DataFrame) -> str:
+    """The method of the primary estimates: the rows the chapter marks ``primary`` (when
+    the effects table has that column and they share one method), else the adjusted
+    model, on which the chapter's verdicts rest."""
+    if "primary" in effects.columns:
+        marked = effects.loc[effects["primary"].astype("boolean").fillna(False), "method"]
+        if marked.nunique() == 1:
+            return str(marked.iloc[0])
+    return "adjusted"
+
+
+def planted_values(stats: Mapping[str, Any], outcomes: set[str]) -> dict[str, float]:
+    """A synthetic study's planted values on the primary estimate's scale, by outcome,
+    as the chapter's claim records carry them (``truth`` beside ``estimate``)."""
+    out: dict[str, float] = {}
+    for record in (stats.get("jobseekers") or {}).get("claims") or ():
+        outcome, planted = record.get("outcome"), record.get("truth")
+        if outcome in outcomes and isinstance(planted, (int, float)) and math.isfinite(planted):
+            out[str(outcome)] = float(planted)
+    return out
 
 
 def draw_forest_ratio(inputs: FigureInputs) -> Figure:
@@ -197,7 +244,8 @@ def draw_overlap(inputs: FigureInputs) -> Figure:
 
 
 FIGURES = (
-    FigureSpec("employment_comparison", ("employment_comparison",), draw_employment),
+    FigureSpec("employment_comparison", ("employment_comparison", "jobseekers_effects"),
+               draw_employment),
     FigureSpec("jobseekers_love", ("jobseekers_balance", "jobseekers_baseline"), draw_love),
     FigureSpec("jobseekers_overlap", ("jobseekers_overlap",), draw_overlap),
     FigureSpec("jobseekers_forest_ratio", ("jobseekers_effects",), draw_forest_ratio),

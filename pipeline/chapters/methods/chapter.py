@@ -89,6 +89,7 @@ CHAPTER = Chapter(
     tables=(QUALITY, FLOW),
     exhibits=("table:sample_flow", "table:validation_summary"),
     stats=("outcome_family.method", "outcome_family.size", "disclosure.min_cell",
+           "summary.response",
            "disclosure.marker", "disclosure.secondary_marker", "disclosure.suppressed_cells"),
     analyze=analyze,
     view=view,

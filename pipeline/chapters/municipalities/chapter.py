@@ -15,6 +15,8 @@ from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults, Tab
 from pipeline.report.view import grouped, records
 from pipeline.study.codebook import Codebook
 
+from .synthesis import synthesis
+
 CONTINUE_PREFIX = "voortzetten_"
 EMBED_PREFIX = "borging_"
 _THEME = {
@@ -157,6 +159,7 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
         "n_doubt": int(counts.get("twijfel", 0)),
         "n_stop": int(counts.get("nee", 0)),
         "n_intention_unknown": int(cont["intention"].isna().sum()),
+        "synthesis": synthesis(codes, cont),
     }}  # fmt: skip
     return ChapterResults(
         tables={"interview_matrix": matrix, "interview_codes": codes,
@@ -190,6 +193,7 @@ CHAPTER = Chapter(
     exhibits=("table:interview_matrix", "table:interview_codes",
               "table:interview_continuation"),
     stats=("municipalities.n_fragments", "municipalities.n_units_interviewed",
+           "municipalities.synthesis",
            "municipalities.n_continue", "municipalities.n_doubt", "municipalities.n_stop",
            "municipalities.n_intention_unknown", "municipalities.n_units"),
     analyze=analyze,
