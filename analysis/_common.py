@@ -66,3 +66,56 @@ def not_computable_note(n_treated: int, n_control: int, minimum: int = 1) -> str
     """
     k = min(n_treated, n_control)
     return f"not computable (n = {k})" if k < minimum else ""
+
+
+def as_treatment(values: Any, name: str = "treatment") -> np.ndarray:
+    """A treatment indicator as a float array of 0.0 / 1.0 (NaN where missing).
+
+    Accepted codings, checked on the non-missing values:
+
+    - numbers 0 and 1 (any numeric dtype, nullable ones included) and booleans
+      (False = 0, True = 1);
+    - text that reads as the numbers 0 and 1 (``"0"``, ``"1"``, ``"1.0"``, surrounding
+      blanks ignored), as an export of a 0/1 column stored as text gives;
+    - a two-level pandas Categorical: its first declared category is the control (0),
+      the second the treated (1). A Categorical states which level is which; plain text
+      such as ``"ja"`` / ``"nee"`` does not, so it is refused rather than guessed.
+
+    Anything else (three levels, a one-level Categorical column, text that is not 0/1)
+    raises ValueError naming the column and the values found. The input is not modified.
+    """
+    s = pd.Series(values, copy=False)
+    if s.ndim != 1:
+        raise ValueError(f"{name!r} must be one-dimensional")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        if len(cats) != 2:
+            raise ValueError(
+                f"treatment {name!r}: a Categorical treatment needs exactly two categories "
+                f"(first = control, second = treated), got {cats}")
+        return np.where(s.isna(), np.nan, s.cat.codes.to_numpy()).astype("float64")
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        observed = s.dropna()
+        text = observed.astype(str).str.strip()
+        numeric = pd.to_numeric(text, errors="coerce")
+        bools = observed.map(lambda v: isinstance(v, (bool, np.bool_)))
+        numeric = numeric.where(~bools, observed.where(bools).astype("float64"))
+        if numeric.isna().any() or not numeric.isin((0.0, 1.0)).all():
+            found = sorted(map(str, observed.unique()))[:6]
+            raise ValueError(
+                f"treatment {name!r} must be coded 0/1 (numbers, booleans, text '0'/'1' or "
+                f"a two-level Categorical: first category = control); found {found}")
+        out = np.full(len(s), np.nan)
+        out[s.notna().to_numpy()] = numeric.to_numpy(dtype="float64")
+        return out
+    try:
+        arr = s.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"treatment {name!r} must be coded 0/1") from exc
+    ok = ~np.isnan(arr)
+    if not np.isin(arr[ok], (0.0, 1.0)).all():
+        found = sorted(np.unique(arr[ok]).tolist())[:6]
+        raise ValueError(
+            f"treatment {name!r} must be coded 0/1 (numbers, booleans, text '0'/'1' or a "
+            f"two-level Categorical: first category = control); found {found}")
+    return arr

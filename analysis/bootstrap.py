@@ -281,13 +281,13 @@ def att_bootstrap(
     treatment : str
         0/1 treatment column.
     covariates, categorical, fixed_effects
-        The propensity-score model, as in :func:`analysis.weighting.propensity_scores`.
+        The propensity-score model, as in :func:`analysis.propensity.propensity_scores`.
     strata : sequence of str, default ()
         Columns crossed with the treatment to form the resampling strata (e.g. the unit);
         the treatment group is always a stratum.
     trim : float or None, default 0.99
         Cap on the control propensity score before the ATT odds weight ``e / (1 - e)``
-        (as :func:`analysis.weighting.att_weights`).
+        (as :func:`analysis.ps_weights.att_weights`).
     n_boot : int, default 500
         Bootstrap replicates.
     seed : int or numpy.random.SeedSequence

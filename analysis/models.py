@@ -1,4 +1,6 @@
-"""Covariate-adjusted treatment effects from regression models.
+"""Covariate-adjusted treatment effects from regression models (over 500 lines as one
+coherent thing: the design builder, the fits and their HC3 covariance share private helpers
+that the propensity, weighting and doubly robust modules reuse).
 
 One public function per use: :func:`adjusted_effect` returns a one-row tidy DataFrame for
 reporting, :func:`effect_and_se` returns the estimate and standard error on the scale where
@@ -22,6 +24,7 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
+from analysis._common import as_treatment
 from analysis.estimability import NotEstimable
 
 __all__ = ["adjusted_effect", "effect_and_se", "MODEL_COLUMNS"]
@@ -100,8 +103,10 @@ def build_design(
 
     Categorical covariates and fixed effects become 0/1 dummies with the first level
     (declared category order, else the smallest code) as reference; a categorical
-    covariate with one level among the complete rows adds no column. Raises ValueError
-    when a column is missing or the treatment is not 0/1 (the caller's mistake), and
+    covariate with one level among the complete rows adds no column. The treatment is
+    read by :func:`analysis._common.as_treatment` (0/1, booleans, text "0"/"1" or a
+    two-level Categorical). Raises ValueError when a column is missing or the treatment
+    has another coding (the caller's mistake), and
     :class:`analysis.estimability.NotEstimable` (a ValueError) when the data cannot
     support the model, checked in this order:
 
@@ -147,10 +152,9 @@ def build_design(
     blocks: list[tuple[str, Any]] = [("Intercept", None)]
     treat_col = None
     if treatment:
-        t = _numeric(column(treatment))
-        if not np.isin(t, (0.0, 1.0)).all():
-            raise ValueError(f"treatment {treatment!r} must be coded 0/1")
-        _check_groups(frame, outcome, treatment, t)
+        t_all = as_treatment(frame[treatment], treatment)  # 0/1, bool, "0"/"1", Categorical
+        t = t_all if everyone else t_all[complete]
+        _check_groups(frame, outcome, treatment, t, t_all)
         blocks.append((treatment, t))
         treat_col = 1
     for name in [*covariates, *fixed_effects]:
@@ -180,7 +184,11 @@ def build_design(
     del XT
     # rank of the small p x p cross-product: the same answer for any design that is not
     # nearly collinear, without a singular value decomposition of the n x p matrix
-    if np.linalg.matrix_rank(X.T @ X, hermitian=True) < X.shape[1]:
+    # (scaled to unit diagonal first, so covariates in large units are not mistaken
+    # for collinear ones)
+    xtx = X.T @ X
+    root = np.sqrt(np.diag(xtx))
+    if np.linalg.matrix_rank(xtx / root / root[:, None], hermitian=True) < X.shape[1]:
         raise NotEstimable(
             "collinear",
             "design matrix is rank deficient (collinear covariates, or a level / unit "
@@ -192,13 +200,14 @@ def build_design(
                   n_dropped=len(frame) - n_used)  # fmt: skip
 
 
-def _check_groups(frame: pd.DataFrame, outcome: str, treatment: str, t: np.ndarray) -> None:
+def _check_groups(frame: pd.DataFrame, outcome: str, treatment: str, t: np.ndarray,
+                  t_all: np.ndarray) -> None:
     """Both treatment groups need complete rows: say why one has none."""
     for code in (1.0, 0.0):
         if (t == code).any():
             continue
-        group = frame[treatment] == code
-        if not frame.loc[group, outcome].notna().any():
+        group = t_all == code
+        if group.any() and not frame.loc[group, outcome].notna().any():
             raise NotEstimable("outcome_missing",
                                f"{outcome} has no values where {treatment} = {code:g}")
         raise NotEstimable("too_few_respondents",
@@ -361,7 +370,12 @@ def _fit(design: Design, kind: Kind, start_params: Any = None) -> _Fit:
     else:
         var_mu = mu
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cov = glm_hc3(X, y, mu, var_mu)  # inf / NaN under separation: reported, not raised
+        try:
+            cov = glm_hc3(X, y, mu, var_mu)  # inf / NaN under separation: reported
+        except np.linalg.LinAlgError:  # X'WX singular: fitted weights of 0 (separation)
+            cov = np.full((X.shape[1], X.shape[1]), np.nan)
+            separation = separation or kind == "binary"
+            notes.append("singular information matrix: no standard errors")
     if not converged:
         notes.append("IRLS did not converge in 100 iterations")
     return _Fit(params, cov, False, float(len(y) - X.shape[1]), converged, separation, notes,
@@ -375,7 +389,7 @@ def _separated(mu: np.ndarray, caught: list[warnings.WarningMessage]) -> bool:
     )
 
 
-def _ame(design: Design, fit: _Fit) -> tuple[float, float]:
+def _ame(design: Design, fit: _Fit, over: np.ndarray | None = None) -> tuple[float, float]:
     """Counterfactual-prediction AME of the treatment on the probability scale.
 
     ``AME = mean_i [expit(x_i1'b) - expit(x_i0'b)]``, where ``x_i1`` / ``x_i0`` are row i
@@ -383,10 +397,13 @@ def _ame(design: Design, fit: _Fit) -> tuple[float, float]:
     ``mean_i [p_i1 (1 - p_i1) x_i1 - p_i0 (1 - p_i0) x_i0]``. Both linear predictors come
     from one product ``X b`` (no copies of X): ``x_i0'b = x_i'b - t_i b_t`` and
     ``x_i1'b = x_i0'b + b_t``; the gradient is ``X'(d1 - d0) / n`` with its treatment
-    entry ``mean(d1)`` (``d = p (1 - p)``).
+    entry ``mean(d1)`` (``d = p (1 - p)``). ``over`` (a boolean mask of rows) averages
+    over those rows only: the treated rows give the AME over the treated (an ATT on the
+    risk-difference scale, model-based); the default averages over everyone (an ATE).
+    The SE treats the averaging rows as fixed (the delta method on the coefficients).
     """
     j, b = design.treat_col, fit.params
-    X = design.X
+    X = design.X if over is None else design.X[over]
     eta0 = X @ b - X[:, j] * b[j]
     p1, p0 = special.expit(eta0 + b[j]), special.expit(eta0)
     d1, d0 = p1 * (1 - p1), p0 * (1 - p0)
@@ -410,7 +427,7 @@ def effect_and_se(
     *,
     kind: Kind,
     categorical: Sequence[str] = (),
-    fixed_effects: Sequence[str] = ("unit",),
+    fixed_effects: Sequence[str] = (),
     start_params: Sequence[float] | np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Treatment estimate and SE on the scale where Rubin's rules apply.
@@ -427,8 +444,8 @@ def effect_and_se(
         Outcome type: logit, OLS or Poisson model.
     categorical : sequence of str, default ()
         Covariates entered as dummies (first level is the reference).
-    fixed_effects : sequence of str, default ("unit",)
-        Columns entered as fixed-effect dummies.
+    fixed_effects : sequence of str, default ()
+        Columns entered as fixed-effect dummies (none unless the caller names them).
     start_params : array-like of float, optional
         Starting values for the logit / Poisson fit, e.g. ``params`` of the fit on the
         previous imputed data set (a warm start saves Newton iterations; the estimate is
@@ -441,7 +458,9 @@ def effect_and_se(
         ``estimand``; ``scale`` ("log_or", "mean_difference" or "log_rr");
         ``estimate`` and ``se`` on that scale; ``use_t`` and ``df_resid`` (complete-data
         degrees of freedom, for Barnard-Rubin); ``ame`` and ``ame_se`` (risk-difference
-        AME for binary outcomes, else NaN); ``n_used``, ``n_dropped_missing``,
+        AME over everyone, an ATE, for binary outcomes, else NaN); ``ame_att`` and
+        ``ame_att_se`` (the AME over the treated rows, an ATT; binary only);
+        ``n_used``, ``n_dropped_missing``,
         ``converged``, ``separation``, ``warnings``; ``params`` (tuple of all
         coefficients, in design order, for ``start_params`` of the next call).
 
@@ -453,7 +472,10 @@ def effect_and_se(
     design = build_design(frame, outcome, treatment, covariates, categorical, fixed_effects)
     fit = _fit(design, kind, start_params)
     j = design.treat_col
-    ame, ame_se = _ame(design, fit) if kind == "binary" else (float("nan"), float("nan"))
+    nan = float("nan")
+    ame, ame_se = _ame(design, fit) if kind == "binary" else (nan, nan)
+    treated = design.X[:, j] == 1
+    ame_att, ame_att_se = _ame(design, fit, treated) if kind == "binary" else (nan, nan)
     with np.errstate(invalid="ignore"):  # NaN under separation: reported, not warned
         se = float(np.sqrt(fit.cov[j, j]))
     return {
@@ -465,6 +487,8 @@ def effect_and_se(
         "df_resid": fit.df_resid,
         "ame": ame,
         "ame_se": ame_se,
+        "ame_att": ame_att,
+        "ame_att_se": ame_att_se,
         "n_used": len(design.y),
         "n_dropped_missing": design.n_dropped,
         "n_treated": int(design.X[:, j].sum()),
@@ -492,10 +516,10 @@ def adjusted_effect(
     *,
     kind: Kind,
     categorical: Sequence[str] = (),
-    fixed_effects: Sequence[str] = ("unit",),
+    fixed_effects: Sequence[str] = (),
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Covariate-adjusted effect of a 0/1 treatment, with unit fixed effects.
+    """Covariate-adjusted effect of a 0/1 treatment (fixed effects as named by the caller).
 
     Parameters
     ----------
@@ -512,8 +536,8 @@ def adjusted_effect(
     categorical : sequence of str, default ()
         Covariates entered as 0/1 dummies, the first level (declared category order of a
         pandas Categorical, else the smallest code) being the reference.
-    fixed_effects : sequence of str, default ("unit",)
-        Columns entered as fixed-effect dummies (same coding).
+    fixed_effects : sequence of str, default ()
+        Columns entered as fixed-effect dummies (same coding); none unless named.
     alpha : float, default 0.05
         Confidence level ``1 - alpha``.
 

@@ -12,7 +12,8 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["evalue", "evalue_rr", "evalue_or", "evalue_smd", "EVALUE_COLUMNS"]
+__all__ = ["evalue", "evalue_rr", "evalue_or", "evalue_smd", "covariate_benchmark",
+           "EVALUE_COLUMNS", "BENCHMARK_COLUMNS"]
 
 EVALUE_COLUMNS = [
     "measure", "estimate", "ci_low", "ci_high", "transformation",
@@ -211,3 +212,75 @@ def evalue(
     if measure == "smd":
         return evalue_smd(estimate, ci_low, ci_high)
     raise ValueError("measure must be 'rr', 'or' or 'smd'")
+
+
+BENCHMARK_COLUMNS = ["covariate", "low", "high", "target", "kind", "contrast", "rr"]
+
+
+def covariate_benchmark(
+    frame: pd.DataFrame,
+    target: str,
+    terms: list[str],
+    contrasts: dict[str, dict[str, float]],
+    *,
+    kind: Literal["binary", "continuous", "count"],
+    categorical: tuple[str, ...] | list[str] = (),
+    fixed_effects: tuple[str, ...] | list[str] = (),
+    common_outcome: bool = False,
+    lows_highs: dict[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:
+    """How strongly observed covariates go with ``target``, on the risk-ratio scale of an
+    E-value (a benchmark for it: VanderWeele & Ding 2017, section 6).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per person (complete cases over ``target`` and ``terms`` are used).
+    target : str
+        The outcome, or the treatment (a 0/1 column, ``kind="binary"``).
+    terms : list of str
+        The model's terms (all covariates, spline terms included), adjusted for each other.
+    contrasts : dict
+        Covariate label -> {term: change in that term} for the comparison, e.g. age at
+        its 75th versus its 25th percentile: the change of ``leeftijd`` and of each of its
+        spline terms between the two ages.
+    kind : {"binary", "continuous", "count"}
+        Logit, linear or Poisson model of ``target``.
+    categorical, fixed_effects
+        As :func:`analysis.models.build_design`.
+    common_outcome : bool
+        Binary target with prevalence above about 15%: the odds ratio is converted with
+        ``sqrt(OR)`` (as :func:`evalue_or`), else taken as a risk ratio.
+    lows_highs : dict, optional
+        Covariate label -> (low, high) values compared, for the ``low``/``high`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BENCHMARK_COLUMNS`, one row per contrast: ``contrast`` the change of the
+        linear predictor (log-OR, log-RR or mean difference), ``rr`` its risk ratio,
+        oriented away from 1 (``max(RR, 1 / RR)``): binary OR -> ``sqrt(OR)`` if common;
+        count ``exp``; continuous ``exp(0.91 d)`` with ``d`` the change over the SD of
+        ``target`` (as :func:`evalue_smd`).
+    """
+    from analysis.models import _fit, build_design
+
+    d = build_design(frame, target, None, terms, list(categorical), list(fixed_effects))
+    fit = _fit(d, kind)
+    coef = dict(zip(d.names, fit.params, strict=True))
+    rows = []
+    for label, change in contrasts.items():
+        missing = [t for t in change if t not in coef]
+        if missing:
+            raise ValueError(f"contrast {label!r}: terms {missing} are not in the model")
+        lp = float(sum(coef[t] * v for t, v in change.items()))
+        if kind == "binary":
+            rr = math.exp(lp / 2) if common_outcome else math.exp(lp)
+        elif kind == "count":
+            rr = math.exp(lp)
+        else:
+            rr = math.exp(_SMD_FACTOR * lp / float(d.y.std(ddof=1)))
+        low, high = (lows_highs or {}).get(label, (float("nan"), float("nan")))
+        rows.append({"covariate": label, "low": low, "high": high, "target": target,
+                     "kind": kind, "contrast": lp, "rr": max(rr, 1 / rr)})  # fmt: skip
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)

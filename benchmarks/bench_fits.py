@@ -104,7 +104,9 @@ def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def run(size: str, repeat: int, complete_cases: bool) -> dict[str, Any]:
     from analysis.models import effect_and_se
-    from analysis.weighting import att_weights, propensity_scores, weighted_effect
+    from analysis.propensity import propensity_scores
+    from analysis.ps_weights import att_weights
+    from analysis.weighting import weighted_effect
 
     covariates, categorical = _plan()
     t0 = time.perf_counter()
@@ -152,7 +154,7 @@ def _warm(
 ) -> None:
     """Warm starts: start values from the fits on "another imputation" (seed 2)."""
     from analysis.models import effect_and_se
-    from analysis.weighting import propensity_scores
+    from analysis.propensity import propensity_scores
 
     other = _complete(raw, covariates, complete_cases, seed=2)
     worst = 0.0

@@ -32,7 +32,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.models import build_design, effect_and_se
-from analysis.weighting import att_effect, att_weights, propensity_scores, weighted_effect
+from analysis.propensity import propensity_scores
+from analysis.ps_weights import att_weights
+from analysis.weighting import att_effect, weighted_effect
 from pipeline.chapters.jobseekers.intervals import replicates_per_set, weighted_estimates
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers

@@ -19,7 +19,8 @@ from analysis.bootstrap import (
     summarise_replicates,
 )
 from analysis.heterogeneity import treatment_heterogeneity
-from analysis.weighting import att_weights, propensity_scores
+from analysis.propensity import propensity_scores
+from analysis.ps_weights import att_weights
 from analysis.wild_bootstrap import WEBB_WEIGHTS, wild_cluster_bootstrap
 
 COV = ["leeftijd", "jaren_uitkering", "opleiding", "geslacht"]

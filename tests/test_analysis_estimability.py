@@ -17,7 +17,8 @@ from analysis.groups import compare_k_groups
 from analysis.items import ItemSpec, compare_items
 from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.ordinal import compare_ordinal, ordinal_logit
-from analysis.weighting import propensity_scores, weighted_effect
+from analysis.propensity import propensity_scores
+from analysis.weighting import weighted_effect
 
 
 def _frame(n: int = 120, seed: int = 3) -> pd.DataFrame:

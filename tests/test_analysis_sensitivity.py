@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from analysis.sensitivity import EVALUE_COLUMNS, evalue, evalue_or, evalue_rr, evalue_smd
@@ -83,3 +84,34 @@ def test_dispatch_and_validation():
         evalue_rr(2.0, 2.5, 3.0)
     with pytest.raises(ValueError, match="positive"):
         evalue_rr(-1.0)
+
+
+def test_covariate_benchmark_against_statsmodels():
+    import numpy as np
+    import statsmodels.formula.api as smf
+    from scipy import special
+
+    from analysis.sensitivity import covariate_benchmark
+
+    rng = np.random.default_rng(8)
+    n = 2000
+    df = pd.DataFrame({"x": rng.normal(40, 10, n), "z": rng.binomial(1, 0.5, n)})
+    df["y"] = rng.binomial(1, special.expit(-1 + 0.04 * (df["x"] - 40) + 0.5 * df["z"]))
+    df["c"] = rng.poisson(np.exp(0.2 + 0.02 * df["x"]))
+    df["s"] = 0.03 * df["x"] + rng.normal(0, 1, n)
+    contrast = {"x": {"x": 15.0}}
+    ref = smf.logit("y ~ x + z", df).fit(disp=0).params["x"] * 15
+    out = covariate_benchmark(df, "y", ["x", "z"], contrast, kind="binary",
+                              common_outcome=True).iloc[0]  # fmt: skip
+    assert out["contrast"] == pytest.approx(ref, rel=1e-6)
+    assert out["rr"] == pytest.approx(np.exp(abs(ref) / 2), rel=1e-6)  # sqrt(OR), common
+    rare = covariate_benchmark(df, "y", ["x", "z"], contrast, kind="binary").iloc[0]
+    assert rare["rr"] == pytest.approx(np.exp(abs(ref)), rel=1e-6)
+    ref_c = smf.poisson("c ~ x + z", df).fit(disp=0).params["x"] * 15
+    cnt = covariate_benchmark(df, "c", ["x", "z"], contrast, kind="count").iloc[0]
+    assert cnt["rr"] == pytest.approx(np.exp(abs(ref_c)), rel=1e-6)
+    ref_s = smf.ols("s ~ x + z", df).fit().params["x"] * 15
+    cont = covariate_benchmark(df, "s", ["x", "z"], contrast, kind="continuous").iloc[0]
+    assert cont["rr"] == pytest.approx(np.exp(0.91 * abs(ref_s) / df["s"].std()), rel=1e-6)
+    with pytest.raises(ValueError, match="not in the model"):
+        covariate_benchmark(df, "y", ["z"], contrast, kind="binary")

@@ -13,22 +13,17 @@ from scipy import stats
 from statsmodels.tools.numdiff import approx_fprime
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from analysis.balance import BALANCE_COLUMNS, balance_table
 from analysis.models import build_design
-from analysis.weighting import (
-    BALANCE_COLUMNS,
+from analysis.propensity import (
     OVERLAP_BIN_COLUMNS,
     OVERLAP_SUMMARY_COLUMNS,
-    WEIGHT_SUMMARY_COLUMNS,
-    WEIGHTED_EFFECT_COLUMNS,
-    att_effect,
-    att_weights,
-    balance_table,
     overlap_bins,
     overlap_summary,
     propensity_scores,
-    weight_summary,
-    weighted_effect,
 )
+from analysis.ps_weights import WEIGHT_SUMMARY_COLUMNS, att_weights, weight_summary
+from analysis.weighting import WEIGHTED_EFFECT_COLUMNS, att_effect, weighted_effect
 
 # Tiny data set: 3 treated (weight 1), 4 controls with weights 0.5, 1, 2, 0.5.
 TINY = pd.DataFrame({
@@ -112,8 +107,15 @@ def test_att_weights_and_trimming():
     assert aw["trimmed"].tolist() == [False, True, False, False, False]  # treated never trimmed
     none = att_weights([0.5, 0.995], [1, 0], trim=None)
     assert none["weight"].iloc[1] == pytest.approx(199.0)
-    with pytest.raises(ValueError, match="strictly"):
-        att_weights([0.0, 0.5], [0, 1])
+    # a control with a score of exactly 0 resembles no treated person: weight 0, no error
+    zero = att_weights([0.0, 0.5], [0, 1])
+    assert zero["weight"].tolist() == [0.0, 1.0]
+    # a control with a score of 1 has an infinite odds weight: capped, or refused
+    assert att_weights([1.0, 0.5], [0, 1])["weight"].iloc[0] == pytest.approx(99.0)
+    with pytest.raises(ValueError, match="score of 1"):
+        att_weights([1.0, 0.5], [0, 1], trim=None)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        att_weights([1.2, 0.5], [0, 1])
 
 
 def test_weight_summary_kish_by_hand():
@@ -136,9 +138,17 @@ def test_balance_table_by_hand():
     assert list(bt.columns) == BALANCE_COLUMNS
     x = bt.iloc[0]
     # treated x = 1, 2, 6: mean 3, var (4 + 1 + 9)/2 = 7 (ddof=1)
-    # control weighted mean (0.5*2 + 4 + 2*6 + 0.5*8)/4 = 5.25; unweighted 5
-    assert x["smd_unweighted"] == pytest.approx((3 - 5) / np.sqrt(7))
-    assert x["smd_weighted"] == pytest.approx((3 - 5.25) / np.sqrt(7))
+    # control weighted mean (0.5*2 + 4 + 2*6 + 0.5*8)/4 = 5.25; unweighted 5, var 20/3
+    # SMD denominator: the pooled unweighted SD sqrt((7 + 20/3) / 2), before and after
+    pooled = np.sqrt((7 + 20 / 3) / 2)
+    assert x["smd_unweighted"] == pytest.approx((3 - 5) / pooled)
+    assert x["smd_weighted"] == pytest.approx((3 - 5.25) / pooled)
+    # KS: treated ECDF steps at 1, 2, 6 (1/3 each); control at 2, 4, 6, 8 (1/4 each)
+    # unweighted gap largest at x in [2, 4): 2/3 - 1/4 = 5/12
+    assert x["ks_unweighted"] == pytest.approx(5 / 12)
+    # weighted control ECDF (w 0.5, 1, 2, 0.5 over 4): 0.125, 0.375, 0.875, 1
+    # gaps: x=1: 1/3; x=2: 2/3 - 0.125; x=4: 2/3 - 0.375; x=6: 1 - 0.875
+    assert x["ks_weighted"] == pytest.approx(2 / 3 - 0.125)
     # control unweighted var of 2, 4, 6, 8 = 20/3 -> VR 7 / (20/3)
     assert x["vr_unweighted"] == pytest.approx(7 / (20 / 3))
     # weighted (reliability) var: sum(w)/(sum(w)^2 - sum(w^2)) * sum(w (x - m)^2)
@@ -146,12 +156,14 @@ def test_balance_table_by_hand():
     assert x["vr_weighted"] == pytest.approx(7 / (4 / (16 - 5.5) * ss))
     assert x["type"] == "continuous" and not x["balanced_smd"] and bool(x["balanced_vr"])
     b = bt.iloc[1]
-    # binary: treated p = 1/3, sd sqrt(2/9); control weighted p = (0.5 + 1)/4 = 0.375
+    # binary: treated p = 1/3, var 2/9; control unweighted p = 1/2 (var 1/4), weighted
+    # p = (0.5 + 1)/4 = 0.375
     assert b["type"] == "binary" and np.isnan(b["vr_weighted"]) and pd.isna(b["balanced_vr"])
-    assert b["smd_weighted"] == pytest.approx((1 / 3 - 0.375) / np.sqrt(2 / 9))
+    assert b["smd_weighted"] == pytest.approx((1 / 3 - 0.375) / np.sqrt((2 / 9 + 1 / 4) / 2))
     cat = bt[bt["covariate"] == "cat"]
     assert cat["level"].tolist() == ["a", "b"]
-    # level "a": treated 2/3; control (row 6 missing) a among w 0.5,1,2 -> 2/3.5
+    # level "a": treated 2/3 (var 2/9); control (row 6 missing) b, b, a: 1/3 (var 2/9),
+    # weighted among w 0.5, 1, 2 -> 2/3.5
     a = cat.iloc[0]
     assert a["n_control"] == 3 and a["mean_control_w"] == pytest.approx(2 / 3.5)
     assert a["smd_weighted"] == pytest.approx((2 / 3 - 2 / 3.5) / np.sqrt(2 / 9))
@@ -171,7 +183,8 @@ def _ps_frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
 def test_propensity_scores_match_formula_glm():
     df = _ps_frame()
     df.loc[[3, 8], "age"] = np.nan
-    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
+    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"],
+                           fixed_effects=["unit"])  # fmt: skip
     ref = smf.glm("t ~ age + C(edu) + C(unit)", data=df.dropna(),
                   family=sm.families.Binomial()).fit()  # fmt: skip
     np.testing.assert_allclose(ps.dropna().to_numpy(), ref.fittedvalues.to_numpy(), rtol=1e-8)
@@ -185,7 +198,8 @@ def test_weighting_balances_the_ps_model_covariates():
     # ATT odds weights make every PS-model covariate balanced (|SMD| < 0.1), although the
     # unweighted groups differ.
     df = _ps_frame(n=3000)
-    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
+    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"],
+                           fixed_effects=["unit"])  # fmt: skip
     aw = att_weights(ps, df["t"], trim=None)
     bt = balance_table(df, ["age", "edu", "unit"], "t", aw["weight"],
                        categorical=["edu", "unit"])  # fmt: skip
@@ -207,6 +221,10 @@ def test_overlap_bins_and_summary_by_hand():
     assert s["n_control_outside"] == 2 and s["share_control_outside"] == 0.5
     # control range [0.02, 0.95]: every treated inside
     assert s["n_treated_outside"] == 0 and s["n_treated"] == 4
+    # tails of the 0.1 / 0.9 rule: treated 0.05 below, none above 0.9 (0.9 is not above);
+    # controls 0.02 below and 0.95 above
+    assert (s["n_treated_below_0_1"], s["n_treated_above_0_9"]) == (1, 0)
+    assert (s["n_control_below_0_1"], s["n_control_above_0_9"]) == (1, 1)
 
 
 def _outcome_frame(n: int = 500, seed: int = 4) -> pd.DataFrame:
@@ -354,7 +372,8 @@ def test_weighted_effect_boundary_mean_falls_back_to_statsmodels():
 def test_propensity_scores_equal_previous_glm_irls(seed):
     df = _ps_frame(n=600, seed=seed)
     df.loc[[1, 7, 9], "edu"] = np.nan
-    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
+    ps = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"],
+                           fixed_effects=["unit"])  # fmt: skip
     d = build_design(df, "t", None, ["age", "edu"], ["edu"], ["unit"])
     # the previous fit, exactly as it was called
     res = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(maxiter=100)
@@ -366,10 +385,10 @@ def test_propensity_scores_equal_previous_glm_irls(seed):
 
 def test_propensity_scores_warm_start():
     other, df = _ps_frame(n=500, seed=21), _ps_frame(n=500, seed=22)
-    start = propensity_scores(other, "t", ["age", "edu"], categorical=["edu"]).attrs["params"]
-    cold = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"])
-    warm = propensity_scores(df, "t", ["age", "edu"], categorical=["edu"],
-                             start_params=start)  # fmt: skip
+    kw = {"categorical": ["edu"], "fixed_effects": ["unit"]}
+    start = propensity_scores(other, "t", ["age", "edu"], **kw).attrs["params"]
+    cold = propensity_scores(df, "t", ["age", "edu"], **kw)
+    warm = propensity_scores(df, "t", ["age", "edu"], start_params=start, **kw)
     np.testing.assert_allclose(warm.to_numpy(), cold.to_numpy(), rtol=1e-10)
 
 

@@ -122,8 +122,10 @@ def test_a_group_without_respondents_gives_not_estimable_rows():
                                _outcome("werk", "binary"), covariates=["leeftijd"],
                                categorical=[], alpha=0.05)  # fmt: skip
     assert {(r["method"], r["measure"]) for r in rows} == {
-        (m, k) for m in ("crude", "adjusted", "adjusted_cc", "weighted")
-        for k in ("odds_ratio", "risk_difference")}  # fmt: skip
+        (m, k) for m in ("crude", "adjusted", "adjusted_cc", "weighted", "doubly_robust",
+                         "weighted_trimmed", "weighted_ato")
+        for k in ("odds_ratio", "risk_difference")
+    } | {("adjusted_att", "risk_difference")}  # fmt: skip
     for r in rows:
         assert r["note"] == "not estimable (too few respondents: no control respondents)"
         assert math.isnan(r["estimate"])
@@ -179,7 +181,7 @@ def test_an_outcome_missing_in_one_group_gives_rows_that_say_so():
     rows = JS.estimate_outcome(frame, [frame], [np.ones(len(frame))],
                                _outcome("werk", "binary"), covariates=["leeftijd"],
                                categorical=[], alpha=0.05)  # fmt: skip
-    assert len(rows) == 8
+    assert len(rows) == 15  # 7 methods x 2 measures and the AME over the treated
     for r in rows:
         assert r["note"] == ("not estimable (outcome missing in a group: no control respondent "
                              "has a value)")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline.report.chapter import chapter_module, load_chapters
-from pipeline.report.formatting import fmt_int, fmt_number, fmt_pct, fmt_pct_kind
+from pipeline.report.formatting import fmt_int, fmt_number, fmt_pct
 from pipeline.study.codebook import load_codebook
 from pipeline.study.config import PROJECT_ROOT
 

@@ -231,11 +231,13 @@ def test_holm_adjustment_across_the_outcome_family_by_hand(out):
     stats = json.loads((out / "results/stats.json").read_text())
     family = stats["outcome_family"]
     assert family["method"] == "holm" and family["size"] == len(family["members"]) == 7
-    # the correction runs over the primary (multiply imputed, adjusted) estimates
+    # the correction runs over the primary estimates (the doubly robust ATT, multiply
+    # imputed), one per outcome, marked in the `primary` column
     effects = pd.read_csv(out / "results/tables/jobseekers_effects.csv")
     primary = effects[effects["p_adj"].notna()]
     assert list(primary["outcome"]) == family["members"]
-    assert set(primary["method"]) == {"adjusted"}
+    assert set(primary["method"]) == {"doubly_robust"}
+    assert primary["primary"].all() and effects["primary"].sum() == len(primary)
     p = dict(zip(primary["outcome"], primary["p_val"], strict=True))
     got = dict(zip(primary["outcome"], primary["p_adj"], strict=True))
     # Holm (1979): sort ascending, multiply the j-th smallest by (m - j + 1), cap at 1,
@@ -256,9 +258,11 @@ def test_jobseekers_chapter_states_adjusted_estimates_beside_the_planted_truth(o
     claims = {c["claim"]: c for c in js["claims"]}
     assert set(claims) == {1, 2, 3, 4, 8}
     one = claims[1]
-    assert one["measure"] == "conditional_or" and one["truth"] == 2.0
+    # decided by the primary (doubly robust) estimate: its truth is the marginal ATT OR
+    planted = truth["clean_candidates"]["marginal_odds_ratio"]
+    assert one["measure"] == "att_or_dr" and one["truth"] == pytest.approx(planted)
     assert one["ci_low"] < one["estimate"] < one["ci_high"]
-    assert one["covered"] is (one["ci_low"] <= 2.0 <= one["ci_high"])
+    assert one["covered"] is (one["ci_low"] <= planted <= one["ci_high"])
     assert claims[8]["verdict"] == "not_testable"
     # the adjusted OR is closer to the planted conditional OR than the crude one
     adj = js["effects"]["werk_regulier"]["adjusted_odds_ratio"]
@@ -269,7 +273,11 @@ def test_jobseekers_chapter_states_adjusted_estimates_beside_the_planted_truth(o
     html = (out / "reports/werktop_report.html").read_text(encoding="utf-8")
     assert 'id="jobseekers"' in html
     text = re.sub(r"<[^>]+>", "", html)  # statistics sit in their data-stat anchors
-    assert f"{adj['estimate']:.2f}".replace(".", ",") + " keer zo groot" in text
+    assert ("voorwaardelijke odds ratio van " + f"{adj['estimate']:.2f}".replace(".", ",")
+            in text)  # fmt: skip
+    # every estimate with a planted value is printed beside it
+    effects = pd.read_csv(out / "results/tables/jobseekers_effects.csv")
+    assert effects["truth"].notna().sum() >= 8
     assert "Synthetische gegevens" in html or "synthetische gegevens" in html
 
 

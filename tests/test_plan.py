@@ -90,6 +90,40 @@ def test_a_wrong_value_names_the_key_and_what_was_expected(codebook, tmp_path, o
     assert message in err, err
 
 
+def test_covariate_transforms(codebook, tmp_path):
+    covs = load_plan(codebook).covariates
+    assert covs is not None and covs.spline_knots == 4
+    transforms = covs.transforms()
+    assert transforms["leeftijd"] == transforms["jaren_uitkering"] == "rcs"
+    assert transforms["geslacht"] == "categorical"
+    # the plan's names equal the ones analysis.design understands
+    from analysis.design import TRANSFORMS as DESIGN_TRANSFORMS
+    from pipeline.study.plan import TRANSFORMS
+
+    assert TRANSFORMS == DESIGN_TRANSFORMS
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ('transform = { leeftijd = "spline", jaren_uitkering = "rcs" }',
+         "transform: 'leeftijd' = 'spline' — expected one of"),
+        ('transform = { leeftijdd = "rcs", jaren_uitkering = "rcs" }',
+         "transform ['leeftijdd'] are not in 'adjust'"),
+        ('transform = { geslacht = "log1p", jaren_uitkering = "rcs" }',
+         "a categorical covariate cannot be log1p or rcs"),
+    ],
+)
+def test_a_wrong_transform_is_refused(codebook, tmp_path, new, message):
+    old = 'transform = { leeftijd = "rcs", jaren_uitkering = "rcs" }'
+    assert message in _error(codebook, tmp_path, old, new)
+
+
+def test_spline_knots_are_checked(codebook, tmp_path):
+    assert "spline_knots" in _error(codebook, tmp_path, "spline_knots = 4", "spline_knots = 2")
+    assert "3 to 7" in _error(codebook, tmp_path, "spline_knots = 4", "spline_knots = 9")
+
+
 def test_the_inference_rule_is_read_and_checked(codebook, tmp_path):
     plan = load_plan(codebook)
     assert plan.inference.sandwich_min_ess == 1000

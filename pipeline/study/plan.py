@@ -30,6 +30,11 @@ from pipeline.study.schema import (
 )
 
 PLAN_FILE = "analysis_plan.toml"
+#: How a covariate enters every model (analysis.design): as is, log(1 + x), a restricted
+#: cubic spline, or categorical (dummies).
+TRANSFORMS = ("linear", "log1p", "rcs", "categorical")
+#: Knots of a restricted cubic spline unless the plan says otherwise (Harrell's default).
+SPLINE_KNOTS = 4
 KINDS = ("binary", "continuous", "count", "ordinal")
 RULES = ("code_in", "scale", "item", "count")
 METHODS = ("holm", "fdr_bh", "none", "study")
@@ -87,6 +92,8 @@ PLAN_SCHEMA = {
             "adjust": strings,
             "categorical": strings,
             "fixed_effects": strings,
+            "transform": TableMap(choice(TRANSFORMS)),
+            "spline_knots": whole(3),
         },
         required=("dataset",),
     ),
@@ -145,6 +152,15 @@ class Covariates:
     adjust: tuple[str, ...]
     categorical: tuple[str, ...]
     fixed_effects: tuple[str, ...]
+    #: covariate -> "log1p" or "rcs" (the rest linear or, if in ``categorical``, dummies)
+    transform: tuple[tuple[str, str], ...] = ()
+    spline_knots: int = SPLINE_KNOTS
+
+    def transforms(self) -> dict[str, str]:
+        """Covariate -> transform, every covariate (categorical ones "categorical")."""
+        given = dict(self.transform)
+        return {name: "categorical" if name in self.categorical else given.get(name, "linear")
+                for name in self.adjust}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -308,11 +324,30 @@ def load_plan(codebook: Codebook, path: Path | None = None) -> AnalysisPlan:
     if "covariates" in doc:
         raw = doc["covariates"]
         where = f"{path} [covariates]"
+        transform = dict(raw.get("transform", {}))
+        adjust = tuple(raw.get("adjust", ()))
+        categorical = tuple(dict.fromkeys([*raw.get("categorical", ()),
+                                           *(n for n, t in transform.items()
+                                             if t == "categorical")]))  # fmt: skip
+        stray = sorted(set(transform) - set(adjust))
+        if stray:
+            raise UserError(f"{where}: transform {stray} are not in 'adjust'")
+        clash = sorted(n for n, t in transform.items() if t in ("log1p", "rcs")
+                       and n in raw.get("categorical", ()))  # fmt: skip
+        if clash:
+            raise UserError(f"{where}: transform {clash}: a categorical covariate cannot be "
+                            "log1p or rcs")
+        knots = int(raw.get("spline_knots", SPLINE_KNOTS))
+        if knots > 7:
+            raise UserError(f"{where}: spline_knots {knots} — expected 3 to 7")
         covariates = Covariates(
             dataset=raw["dataset"],
-            adjust=tuple(raw.get("adjust", ())),
-            categorical=tuple(raw.get("categorical", ())),
+            adjust=adjust,
+            categorical=categorical,
             fixed_effects=tuple(raw.get("fixed_effects", ())),
+            transform=tuple((n, t) for n, t in transform.items()
+                            if t in ("log1p", "rcs")),  # fmt: skip
+            spline_knots=knots,
         )
         inst = codebook.instruments[DATASET_INSTRUMENTS[covariates.dataset][0]]
         for key in ("adjust", "fixed_effects"):

@@ -36,21 +36,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.balance import SMD_THRESHOLD, VR_BOUNDS
+from analysis.design import HARRELL_QUANTILES, covariate_terms, rcs_knots
 from analysis.estimability import note_reason
 from analysis.multiplicity import adjust_pvalues
-from analysis.weighting import SMD_THRESHOLD, VR_BOUNDS
+from analysis.ps_weights import ESS_SHARE_MIN, OVERLAP_SHARE_MAX, weighting_warnings
 from pipeline.report.chapter import AnalysisInputs, Chapter, ChapterResults
 from pipeline.report.formatting import is_missing
 from pipeline.study.errors import UserError
 
 # ``name as name``: not used here, re-exported for tests/ (``chapter_module("jobseekers")``)
 # and benchmarks/bench_pmm.py, which reach the chapter's pieces through this module.
-from .claims import _pick, _truth_stats, _wishes_coded, claims
+from .claims import _pick, _truth_stats, _wishes_coded, claims, truth_by_estimand
 from .claims import outcome_verdict as outcome_verdict
 from .clustering import CLUSTERING, CLUSTERING_COLUMNS, clustering_table
 from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _f, family_members
 from .estimates import _crude_rows as _crude_rows
-from .estimates import crude_tables, estimate_outcome, pooled_outcome_rows
+from .estimates import crude_tables, estimate_outcome, not_working_rows, pooled_outcome_rows
+from .evalues import evalue_benchmark, evalues
 from .figures import FIGURES
 from .imputation import (
     PS_SEPARATION,
@@ -64,6 +67,7 @@ from .tables import (
     APPLICATIONS,
     BALANCE,
     BASELINE,
+    BENCHMARK,
     CHANNELS,
     EFFECT_COLUMNS,
     EFFECTS,
@@ -71,23 +75,114 @@ from .tables import (
     EVALUES,
     ITEMS,
     OVERLAP,
+    OVERLAP_SUMMARY,
     RELIABILITY,
     RM_ITEMS,
     RM_RATING,
     SATISFACTION,
     SCALES,
+    WARNINGS,
     WEIGHTS,
     applications,
     baseline,
     channels,
-    evalues,
     reliability,
     rm_ratings,
     satisfaction,
 )
 from .view import view
 
-METHODS = ("crude", "adjusted", "adjusted_cc", "weighted")
+METHODS = ("crude", "adjusted", "adjusted_cc", "weighted", "adjusted_att", "doubly_robust",
+           "weighted_trimmed", "weighted_ato", "adjusted_cc_not_working",
+           "doubly_robust_cc_not_working")
+#: Methods whose row can be the primary estimate, in order of preference: the doubly
+#: robust ATT where it is estimable, else the adjusted (multiple imputation) estimate.
+PRIMARY_METHODS = ("doubly_robust", "adjusted")
+
+
+def model_terms(jobseekers: pd.DataFrame, covs: Any) -> tuple[pd.DataFrame, list[str], dict]:
+    """The frame with the plan's covariate terms added, their names (what every model is
+    given) and, for stats.json, each covariate's transform and spline knots.
+
+    Knots come from the observed values of both groups together (before imputation) at
+    Harrell's quantiles (:func:`analysis.design.rcs_knots`); the spline terms are then
+    imputed like any other covariate ("just another variable", von Hippel 2009).
+    """
+    transforms = covs.transforms()
+    knots: dict[str, list[float]] = {}
+    linear_instead = []
+    for name, kind in list(transforms.items()):
+        if kind == "rcs":
+            try:
+                knots[name] = [float(v) for v in rcs_knots(jobseekers[name], covs.spline_knots)]
+            except ValueError:
+                # too few distinct values for distinct knots (a tiny study): the covariate
+                # enters linearly, and stats.json says so
+                transforms[name] = "linear"
+                linear_instead.append(name)
+    terms, names = covariate_terms(jobseekers, covs.adjust, transforms, knots)
+    if len(terms.columns):
+        jobseekers = pd.concat([jobseekers, terms], axis=1)
+    design = {
+        "transforms": transforms,
+        "spline_knots": covs.spline_knots,
+        "knot_quantiles": list(HARRELL_QUANTILES[covs.spline_knots]),
+        "knots": knots,
+        "terms": names,
+        "rcs_as_linear": linear_instead,
+    }
+    return jobseekers, names, design
+
+
+def primary_rows(effects: pd.DataFrame, members: Sequence[Any]) -> pd.Series:
+    """True on the one row per outcome that is the headline estimate: the doubly robust
+    ATT of the outcome's primary measure where it has an estimate, else the adjusted one."""
+    primary = pd.Series(False, index=effects.index)
+    for outcome in members:
+        for method in PRIMARY_METHODS:
+            sel = ((effects["outcome"] == outcome.name) & (effects["method"] == method)
+                   & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
+            if sel.any() and effects.loc[sel, "estimate"].notna().all():
+                primary |= sel
+                break
+        else:  # neither has an estimate: the adjusted row carries the note
+            primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
+                        & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
+    return primary
+
+
+def balance_over_sets(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One balance row per covariate (level): the statistics averaged over the completed
+    data sets, ``smd_weighted_max_abs`` the largest |SMD| after weighting in any of them,
+    ``balanced_smd`` judged on that largest value, ``m`` the number of data sets."""
+    keys = ["covariate", "level"]
+    stacked = pd.concat(
+        [t.assign(level=t["level"].astype("string"), _set=i) for i, t in enumerate(tables)],
+        ignore_index=True)
+    numeric = ["n_treated", "n_control", "mean_treated", "mean_control", "mean_treated_w",
+               "mean_control_w", "smd_unweighted", "smd_weighted", "vr_unweighted",
+               "vr_weighted", "ks_unweighted", "ks_weighted"]  # fmt: skip
+    first = tables[0].assign(level=tables[0]["level"].astype("string"))[[*keys, "type"]]
+    grouped = stacked.groupby(keys, sort=False, dropna=False)
+    means = grouped[numeric].mean().reset_index()
+    means["smd_weighted_max_abs"] = grouped["smd_weighted"].apply(
+        lambda x: x.abs().max()).to_numpy()
+    out = first.merge(means, on=keys, how="left", sort=False)
+    out["m"] = len(tables)
+    out["balanced_smd"] = out["smd_weighted_max_abs"] < SMD_THRESHOLD
+    cont = out["type"] == "continuous"
+    out["balanced_vr"] = pd.array([
+        bool(VR_BOUNDS[0] < v < VR_BOUNDS[1]) if c else pd.NA
+        for v, c in zip(out["vr_weighted"], cont, strict=True)], dtype="boolean")
+    return out[list(BALANCE.columns)]
+
+
+def planted_truth(effects: pd.DataFrame, truth: Mapping[str, Any] | None) -> pd.Series:
+    """The planted value of each row's estimand in a synthetic study (NaN otherwise)."""
+    values = truth_by_estimand(truth)
+    return pd.Series([values.get((o, e), float("nan"))
+                      for o, e in zip(effects["outcome"], effects["estimand"], strict=True)],
+                     index=effects.index, dtype="float64")  # fmt: skip
 
 
 # ------------------------------------------------------------------ analysis step
@@ -105,6 +200,9 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     if not usable.all():  # (a filtered copy only when a row must go)
         jobseekers = jobseekers[usable]
     jobseekers = jobseekers.reset_index(drop=True)
+    # the plan's transforms: one set of term columns (spline knots from the pooled observed
+    # data, computed once) for the outcome, propensity-score and imputation models alike
+    jobseekers, covariates, design = model_terms(jobseekers, covs)
 
     binary, scales = crude_tables(jobseekers, members, alpha=alpha)
     units = [u.id for u in inputs.codebook.units if (jobseekers[UNIT] == u.id).any()]
@@ -114,10 +212,14 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     balance = pd.DataFrame(columns=BALANCE.columns)
     wsum = pd.DataFrame(columns=WEIGHTS.columns)
     overlap = pd.DataFrame(columns=OVERLAP.columns)
+    overlap_sum = pd.DataFrame(columns=OVERLAP_SUMMARY.columns)
+    warnings_table = pd.DataFrame(columns=WARNINGS.columns)
     mi_plan = plan.imputation
     imputation: dict[str, Any] = {"m": 0, "burn_in": 0, "m_rule": None, **asdict(mi_plan)}
     weighting: dict[str, Any] = {"trim": PS_TRIM, "smd_threshold": SMD_THRESHOLD,
-                                 "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1]}  # fmt: skip
+                                 "vr_low": VR_BOUNDS[0], "vr_high": VR_BOUNDS[1],
+                                 "tail_high": 0.9, "overlap_share_max": OVERLAP_SHARE_MAX,
+                                 "ess_share_min": ESS_SHARE_MIN}  # fmt: skip
     if both:
         check_groups_share_units(jobseekers, inputs.codebook)
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
@@ -152,27 +254,43 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
             # model): no weighting diagnostics; the weighted rows say why
             weighting["not_estimable"] = no_scores
         else:
-            balance, wsum, overlap = first["balance"], first["weights"], first["overlap"]
-            balance["level"] = balance["level"].astype("string")
+            balance = balance_over_sets([s["balance"] for s in sets])
+            wsum, overlap = first["weights"], first["overlap"]
+            overlap_sum = first["overlap_summary"]
             control = wsum[wsum["group"] == "control"].iloc[0]
+            ov = overlap_sum.iloc[0]
             weighting.update(
+                n_treated_above_0_9=int(ov["n_treated_above_0_9"]),
+                n_control_above_0_9=int(ov["n_control_above_0_9"]),
+                n_treated_outside=int(ov["n_treated_outside"]),
+                n_control_outside=int(ov["n_control_outside"]),
+                crump_alpha=float(np.mean([s["crump"]["alpha"] for s in sets])),
+                n_outside_crump=float(np.mean([s["crump"]["n_outside"] for s in sets])),
+                balance_m=len(sets),
                 n_trimmed=sum(s["n_trimmed"] for s in sets) / len(sets),
                 ess_control=_f(control["ess"]), design_effect=_f(control["design_effect"]),
                 n_control=int(control["n"]),
                 n_covariate_rows=len(balance),
                 n_balanced_smd=int(balance["balanced_smd"].sum()),
                 max_abs_smd_before=_f(balance["smd_unweighted"].abs().max()),
-                max_abs_smd_after=_f(balance["smd_weighted"].abs().max()),
+                max_abs_smd_after=_f(balance["smd_weighted_max_abs"].max()),
                 ps_converged=all(f["converged"] for f in flags),
                 ps_separation=any(f["separation"] for f in flags),
             )  # fmt: skip
             if weighting["ps_separation"]:  # diagnostics, but no weighted estimates
                 weighting["not_estimable"] = PS_SEPARATION
+            # balance judged on the largest |SMD| over the imputed data sets, as in the table
+            warnings_table = weighting_warnings(
+                overlap_sum, wsum, balance.assign(smd_weighted=balance["smd_weighted_max_abs"]),
+                separation=weighting["ps_separation"])
     else:
         for outcome in members:
             rows += estimate_outcome(jobseekers, [jobseekers], [np.ones(len(jobseekers))],
                                      outcome, covariates=covariates,
                                      categorical=categorical, alpha=alpha)  # fmt: skip
+    if both:
+        rows += not_working_rows(jobseekers, members, covariates=covariates,
+                                 categorical=categorical, alpha=alpha)
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     used = sorted({i for i in effects["interval"].dropna() if i})
     weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
@@ -180,10 +298,9 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
                      replicates_per_set=replicates_per_set(
                          plan.inference, mi_plan.m_pilot if imputation["m"] > 1 else 1),
                      intervals_used="+".join(used))  # fmt: skip
-    primary = pd.Series(False, index=effects.index)
-    for outcome in members:
-        primary |= ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
-                    & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
+    effects["primary"] = primary_rows(effects, members)
+    effects["truth"] = planted_truth(effects, inputs.truth)
+    primary = effects["primary"]
     p_primary = effects.loc[primary, "p_val"]
     effects["p_adj"] = float("nan")
     if p_primary.notna().all() and len(p_primary):
@@ -195,6 +312,7 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     alphas, items = reliability(jobseekers, inputs, alpha)
     rm_items, rm_rating = rm_ratings(jobseekers, inputs, alpha)
     ev = evalues(effects, jobseekers, members)
+    benchmark = evalue_benchmark(jobseekers, members, design, categorical, ev)
     clustering = (clustering_table(jobseekers, members, covariates=covariates,
                                    categorical=categorical, alpha=alpha, seed=inputs.seed)
                   if both else pd.DataFrame(columns=list(CLUSTERING_COLUMNS)))  # fmt: skip
@@ -210,7 +328,10 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
         "jobseekers_balance": balance,
         "jobseekers_weights": wsum,
         "jobseekers_overlap": overlap,
+        "jobseekers_overlap_summary": overlap_sum,
+        "jobseekers_weighting_warnings": warnings_table,
         "jobseekers_evalues": ev,
+        "jobseekers_evalue_benchmark": benchmark,
         "jobseekers_clustering": clustering,
         "jobseekers_applications": applications_table,
         "jobseekers_channels": channels(jobseekers, inputs, alpha),
@@ -248,11 +369,16 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
             "members": [o.name for o in members],
         },
         "jobseekers": {
+            "design": design,
+            "treatment_column": TREATMENT,
             "n_treated": int(treated.sum()),
             "n_control": int((~treated).sum()),
             "imputation": imputation,
             "weighting": weighting,
             "effects": primary_stats,
+            # outcome -> the key in ``effects`` of its headline (primary) estimate
+            "primary": {str(r.outcome): f"{r.method}_{r.measure}"
+                        for r in effects[effects["primary"]].itertuples(index=False)},
             "wishes_coded": wishes_coded,
             "truth": _truth_stats(inputs.truth),
             "claims": claim_list,
@@ -303,7 +429,8 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 CHAPTER = Chapter(
     key="jobseekers",
-    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, EVALUES, CLUSTERING,
+    tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, OVERLAP_SUMMARY,
+            WARNINGS, EVALUES, BENCHMARK, CLUSTERING,
             APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
     figures=FIGURES,
     exhibits=(
@@ -315,11 +442,12 @@ CHAPTER = Chapter(
         "table:jobseekers_effects",
         "figure:jobseekers_forest_ratio",
         "figure:jobseekers_forest_md",
+        "table:jobseekers_sensitivity",
         "table:jobseekers_evalues",
         "table:jobseekers_clustering",
-        "table:jobseekers_weights",
         "figure:jobseekers_love",
         "figure:jobseekers_overlap",
+        "table:jobseekers_weights",
         "table:jobseekers_applications",
         "table:jobseekers_channels",
         "table:jobseekers_satisfaction",
@@ -329,6 +457,7 @@ CHAPTER = Chapter(
     exhibit_tables={
         "employment_tests": "employment_comparison",
         "employment_effects": "employment_comparison",
+        "jobseekers_sensitivity": "jobseekers_effects",
     },
     stats=("employment", "scales", "outcome_family.method", "outcome_family.size",
            "study.confidence", "jobseekers.n_treated", "jobseekers.n_control",

@@ -26,6 +26,10 @@ CLAIM_OUTCOMES = {
     4: ("scale_bejegening", "tevreden_meerwaarde"),
 }
 RULE = "direction_holm_signs"
+#: The scorecard's measure of a claim decided by a primary row, by the row's estimand.
+CLAIM_MEASURE = {"conditional_or": "conditional_or", "conditional_rr": "conditional_rr",
+                 "mean_difference": "adjusted_md", "att_or_dr": "att_or_dr",
+                 "att_rr_dr": "att_rr_dr", "att_md_dr": "att_md_dr"}  # fmt: skip
 _NULL = {"odds_ratio": 1.0, "rate_ratio": 1.0, "mean_difference": 0.0, "risk_difference": 0.0}
 
 
@@ -41,32 +45,26 @@ def _sign(row: Mapping | None, measure: str) -> int:
     return int(np.sign(row["estimate"] - _NULL[measure]))
 
 
-def primary_row(effects: pd.DataFrame, outcome: str) -> dict | None:
-    """The outcome's headline row: the one marked ``primary`` (e.g. a doubly robust ATT)
-    when the effects table has that column and the row carries its family-corrected p;
-    None otherwise (the adjusted row of the primary measure is the headline then)."""
-    if "primary" not in effects.columns:
-        return None
-    flag = effects["primary"].map(lambda v: str(v).strip().lower() in ("true", "1"))
-    sel = effects[(effects["outcome"] == outcome) & flag]
-    if sel.empty or is_missing(sel.iloc[0].get("p_adj")):
-        return None
-    return sel.iloc[0].to_dict()
+def _primary(effects: pd.DataFrame, outcome: str, measure: str) -> dict | None:
+    """The outcome's headline row (``primary``: the doubly robust ATT where estimable),
+    else its adjusted row (tables written before the column existed)."""
+    if "primary" in effects.columns:
+        sel = effects[(effects["outcome"] == outcome) & effects["primary"].astype(bool)]
+        if not sel.empty:
+            return sel.iloc[0].to_dict()
+    return _pick(effects, outcome, "adjusted", measure)
 
 
 def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float) -> dict:
-    """The rule for one outcome: direction positive, adjusted p (family-corrected) below
-    alpha, and crude, adjusted and weighted estimates of the same sign. The headline is
-    the row marked ``primary`` where there is one (``primary_row``), else the adjusted
-    estimate of the kind's primary measure."""
+    """The rule for one outcome: direction positive, the primary estimate's p
+    (family-corrected) below alpha, and crude, adjusted, weighted and primary (doubly
+    robust) estimates of the same sign."""
     measure = PRIMARY_MEASURE[kind]
-    adj = _pick(effects, outcome, "adjusted", measure)
-    head = primary_row(effects, outcome)
-    if head is not None:
-        adj, measure = head, str(head["measure"])
+    adj = _primary(effects, outcome, measure)
     crude = _pick(effects, outcome, "crude", measure)
     weighted = _pick(effects, outcome, "weighted", measure)
-    signs = [_sign(r, measure) for r in (crude, adj, weighted)]
+    regression = _pick(effects, outcome, "adjusted", measure)
+    signs = [_sign(r, measure) for r in (crude, adj, weighted, regression)]
     p_adj = None if adj is None or is_missing(adj["p_adj"]) else float(adj["p_adj"])
     testable = adj is not None and p_adj is not None
     positive = signs[1] > 0
@@ -83,6 +81,9 @@ def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float
         "p_adj": p_adj,
         "crude": None if crude is None else _f(crude["estimate"]),
         "weighted": None if weighted is None else _f(weighted["estimate"]),
+        "adjusted": None if regression is None else _f(regression["estimate"]),
+        "primary_method": None if adj is None else adj.get("method"),
+        "primary_estimand": None if adj is None else adj.get("estimand"),
     }  # fmt: skip
 
 
@@ -115,14 +116,17 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
         # the deciding outcome: the one that fails the rule, else the largest p_adj
         decide = next((v for v in per if not v["meets_rule"]),
                       max(per, key=lambda v: v["p_adj"]))  # fmt: skip
-        measure = {"odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
-                   "mean_difference": "adjusted_md",
-                   "risk_difference": "att_rd"}[decide["measure"]]  # fmt: skip
+        measure = CLAIM_MEASURE.get(decide["primary_estimand"], {
+            "odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
+            "mean_difference": "adjusted_md"}[decide["measure"]])  # fmt: skip
         extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per,
-                                 "method": decide["method"]}
+                                 "method": decide["primary_method"]}
         planted = None
         if truth is not None:
-            planted = _planted(truth, decide["outcome"])
+            estimand = decide["primary_estimand"] or {
+                "odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
+                "mean_difference": "mean_difference"}[decide["measure"]]  # fmt: skip
+            planted = truth_by_estimand(truth).get((decide["outcome"], estimand))
             if decide["outcome"] == "werk_regulier":
                 w = _pick(effects, "werk_regulier", "weighted", "risk_difference")
                 att = _true_att_rd(truth)
@@ -142,6 +146,7 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
             "n_met": value(sum(v["meets_rule"] for v in per), "int"),
             "crude": value(decide["crude"], "number2"),
             "weighted": value(decide["weighted"], "number2"),
+            "adjusted": value(decide["adjusted"], "number2"),
         }  # fmt: skip
         records_.append(claim_record(
             claim, verdict, rule=RULE,
@@ -197,6 +202,38 @@ def _planted(truth: Mapping[str, Any], outcome: str) -> float | None:
     except (KeyError, TypeError, ValueError):
         return None
     return None  # latent-trait effects are not on the scale-mean scale
+
+
+def truth_by_estimand(truth: Mapping[str, Any] | None) -> dict[tuple[str, str], float]:
+    """(outcome, estimand) -> planted value, for the estimands the scenario defines.
+
+    Regular job: the conditional OR of the generator's logit; the ATT risk difference and
+    marginal ATT OR over the (clean) candidates, which the weighted, doubly robust and
+    adjusted-over-the-treated estimates all target. Applications: the gamma-Poisson
+    model's rate ratio, conditional and, with a log link and one multiplicative effect,
+    also the ATT rate ratio (the generator's cap at 60 applications ignored). Trimmed and
+    overlap-weighted estimates target other populations: no planted value.
+    """
+    if not truth:
+        return {}
+    out: dict[tuple[str, str], float] = {}
+    conditional = _planted(truth, "werk_regulier")
+    if conditional is not None:
+        out[("werk_regulier", "conditional_or")] = conditional
+    att = truth.get("true_att_regular_job", {})
+    for key in ("clean_candidates", "generated_candidates", "population"):
+        if key in att:
+            for estimand in ("att_rd", "att_rd_dr", "ame_att_rd"):
+                out[("werk_regulier", estimand)] = float(att[key]["risk_difference"])
+            if "marginal_odds_ratio" in att[key]:
+                for estimand in ("att_or", "att_or_dr"):
+                    out[("werk_regulier", estimand)] = float(att[key]["marginal_odds_ratio"])
+            break
+    rr = _planted(truth, "sollicitaties_4wk")
+    if rr is not None:
+        for estimand in ("conditional_rr", "att_rr", "att_rr_dr"):
+            out[("sollicitaties_4wk", estimand)] = rr
+    return out
 
 
 def _true_att_rd(truth: Mapping[str, Any]) -> float | None:

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.heterogeneity import treatment_heterogeneity
-from analysis.weighting import att_weights, propensity_scores
+from analysis.propensity import propensity_scores
+from analysis.ps_weights import att_weights
 from analysis.wild_bootstrap import wild_cluster_bootstrap
 from pipeline.report.chapter import TableSpec
 from pipeline.study.plan import Outcome

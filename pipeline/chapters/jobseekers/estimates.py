@@ -13,11 +13,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import rate_ratio
+from analysis.doubly_robust import dr_att
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.means import compare_means
 from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.pooling import rubin_combine
+from analysis.propensity import trim_rule
 from analysis.proportions import compare_proportions
+from analysis.ps_weights import ato_weights
+from analysis.weighting import weighted_effect
 from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
@@ -31,6 +35,14 @@ MEASURES = {"binary": ("odds_ratio", "risk_difference"), "continuous": ("mean_di
 #: The note of a logit whose fit separates: its estimate is not meaningful
 #: (``analysis.models.adjusted_effect``, Notes).
 SEPARATION = not_estimable_note("separation", "some fitted probabilities are 0 or 1")
+#: The ATT-weighted / doubly robust rows per outcome kind: (measure, estimand, SE scale).
+ATT_SPECS = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", "att_rd", "rd")],
+             "continuous": [("mean_difference", "att_md", "mean_difference")],
+             "count": [("rate_ratio", "att_rr", "log_rr")]}  # fmt: skip
+#: Weighted sensitivity analyses: method -> the estimand prefix its rows carry.
+SENSITIVITY = {"weighted_trimmed": "att_trimmed", "weighted_ato": "ato"}
+#: Trimming rule of the trimmed sensitivity analysis (analysis.propensity.trim_rule).
+TRIM_RULE = "crump"
 
 
 def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
@@ -180,41 +192,59 @@ def _observed_counts(observed: pd.DataFrame, name: str) -> tuple[np.ndarray, dic
                        n_control=int((treated == 0)[has_y].sum()))  # fmt: skip
 
 
+def _weighted(sub: pd.DataFrame, name: str, kind: str, weights: np.ndarray,
+              alpha: float) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """estimand -> (estimate, SE) of a weighted comparison, ratios on the log scale."""
+    res = weighted_effect(sub, name, TREATMENT, weights, kind=kind, alpha=alpha)
+    out = {}
+    for w in res.itertuples(index=False):
+        with np.errstate(divide="ignore"):
+            est = float(np.log(w.estimate)) if w.se_scale.startswith("log") else w.estimate
+        out[w.estimand] = (est, w.se)
+    return out
+
+
 def set_estimates(
     frame: pd.DataFrame, weights: np.ndarray | None, outcomes: Sequence[Outcome],
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
     categorical: Sequence[str], alpha: float,
     starts: Mapping[str, Any] | None = None, weights_note: str = "",
+    scores: np.ndarray | None = None, ps_params: Any = None,
     inference: Inference = DEFAULT_INFERENCE, m: int = 1, seed: tuple[int, int] = (0, 0),
     trim: float = 0.99,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Everything one completed data set contributes to the pooled estimates.
 
     Per outcome (analysed on the rows where it was observed): the adjusted model's
-    ``fit`` (estimate, SE on the pooling scale), ``ame`` (binary: AME and SE, else None),
-    ``note`` (non-convergence), ``not_estimable`` (the note saying why the model has no
-    estimate in this data set: :class:`~analysis.estimability.NotEstimable`, or complete
-    separation, under which the logit's estimate is not meaningful; else "") and
-    ``weighted`` (estimand -> (estimate, SE) of the weighted comparison, ratios on the
-    log scale; empty when ``weights`` is None, i.e. the propensity scores gave no usable
-    weights: ``weighted_not_estimable`` is then ``weights_note``, saying why).
-    ``starts`` (outcome -> coefficients) only speeds up the model fits (Newton's starting
-    point); the estimates are the same maximum-likelihood fits. The weighted estimates
-    and their interval method (``interval``) come from
+    ``fit`` (estimate, SE on the pooling scale), ``ame`` (binary: AME over everyone and
+    SE, else None), ``ame_att`` (binary: AME over the treated), ``note``
+    (non-convergence), ``not_estimable`` (why the model has no estimate in this data set:
+    :class:`~analysis.estimability.NotEstimable`, or complete separation; else "") and
+    ``weighted`` (estimand -> (estimate, SE) of the ATT-weighted comparison, ratios on the
+    log scale; empty when ``weights`` is None: ``weighted_not_estimable`` then says why).
+    With ``scores`` (the propensity scores of this data set) also ``dr`` (the doubly
+    robust ATT, :func:`analysis.doubly_robust.dr_att`, with ``dr_not_estimable``),
+    ``weighted_trimmed`` (ATT weights on the rows within Crump et al.'s score range) and
+    ``weighted_ato`` (overlap weights). ``starts`` (outcome -> coefficients) and
+    ``ps_params`` only speed up the fits (Newton's starting point).
+    The weighted estimates and their interval method (``interval``) come from
     :func:`.intervals.weighted_estimates` (``inference``: the plan's rule; ``m``, ``seed``:
     the number of data sets and (study seed, this set's number) for the bootstrap).
     """
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
     treated = frame[TREATMENT].to_numpy()
+    keep = trim_rule(scores, rule=TRIM_RULE)[0] if scores is not None else None
+    ato = (ato_weights(scores, treated)["weight"].to_numpy() if scores is not None
+           else None)  # fmt: skip
     for outcome in outcomes:
         name, kind = outcome.name, outcome.kind
         rows = has_y[name]
         if not ((treated[rows] == 1).any() and (treated[rows] == 0).any()):
             continue  # not computable: pooled_outcome_rows says so
         sub = frame.loc[rows]
-        entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None, "note": "",
-                                 "not_estimable": ""}  # fmt: skip
+        entry: dict[str, Any] = {"fit": (float("nan"), float("nan")), "ame": None,
+                                 "ame_att": None, "note": "", "not_estimable": ""}  # fmt: skip
         try:
             r = effect_and_se(sub, name, TREATMENT, covariates, kind=kind,
                               categorical=categorical, fixed_effects=fe,
@@ -226,6 +256,7 @@ def set_estimates(
                 entry["not_estimable"] = SEPARATION
             else:
                 entry["fit"], entry["ame"] = (r["estimate"], r["se"]), (r["ame"], r["ame_se"])
+                entry["ame_att"] = (r["ame_att"], r["ame_att_se"])
                 if not r["converged"]:
                     entry["note"] = r["warnings"]
         weighted: dict[str, tuple[float, float]] = {}
@@ -241,6 +272,29 @@ def set_estimates(
             else:
                 weighted, entry["interval"] = w["estimates"], w["interval"]
         entry["weighted"] = weighted
+        entry["dr"], entry["dr_not_estimable"] = {}, weights_note if weights is None else ""
+        for method in SENSITIVITY:
+            entry[method] = {}
+        if weights is not None and scores is not None:
+            try:
+                dr = dr_att(sub, name, TREATMENT, covariates, kind=kind,
+                            categorical=categorical, fixed_effects=fe, trim=trim,
+                            alpha=alpha, ps_start=ps_params)  # fmt: skip
+            except NotEstimable as exc:
+                entry["dr_not_estimable"] = exc.note
+            else:
+                for d in dr.itertuples(index=False):
+                    est = math.log(d.estimate) if d.se_scale.startswith("log") else d.estimate
+                    entry["dr"][d.estimand] = (est, d.se)
+            kept = keep[rows]
+            t_kept = treated[rows][kept]
+            entry["trimmed_counts"] = {"n_used": int(kept.sum()),
+                                       "n_treated": int((t_kept == 1).sum()),
+                                       "n_control": int((t_kept == 0).sum())}  # fmt: skip
+            if (t_kept == 1).any() and (t_kept == 0).any():
+                entry["weighted_trimmed"] = _weighted(sub.loc[kept], name, kind,
+                                                      weights[rows][kept], alpha)  # fmt: skip
+            entry["weighted_ato"] = _weighted(sub, name, kind, ato[rows], alpha)
         out[name] = entry
     return out
 
@@ -275,9 +329,11 @@ def pooled_outcome_rows(
     measure = PRIMARY_MEASURE[kind]
     if not (counts["n_treated"] > 0 and counts["n_control"] > 0):
         note = empty_group_note(observed, name)
-        for method in ("adjusted", "adjusted_cc", "weighted"):
+        for method in ("adjusted", "adjusted_cc", "weighted", "adjusted_att", "doubly_robust",
+                       *SENSITIVITY):
             for m in MEASURES[kind]:
-                rows.append(_row(outcome, method, m, "", note=note, **counts))
+                if method != "adjusted_att" or m == "risk_difference":
+                    rows.append(_row(outcome, method, m, "", note=note, **counts))
         return rows
     fe = _fixed_effects(observed)
     # ---- adjusted, multiple imputation (primary)
@@ -319,9 +375,7 @@ def pooled_outcome_rows(
             rows.append(_row(outcome, "adjusted_cc", m, estimand if m == measure else "ame_rd",
                              note=exc.note, **counts))
     # ---- propensity-score weighting (ATT), pooled over the completed data sets
-    specs = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", "att_rd", "rd")],
-             "continuous": [("mean_difference", "att_md", "mean_difference")],
-             "count": [("rate_ratio", "att_rr", "log_rr")]}[kind]  # fmt: skip
+    specs = ATT_SPECS[kind]
     weights_failed = next((e["weighted_not_estimable"] for e in per_set
                            if e.get("weighted_not_estimable")), "")  # fmt: skip
     interval = pooled_interval([e.get("interval", "") for e in per_set])
@@ -332,6 +386,37 @@ def pooled_outcome_rows(
         if math.isfinite(row["estimate"]):
             row["interval"] = interval
         rows.append(row)
+    # ---- AME over the treated from the adjusted model (an ATT, model-based)
+    if kind == "binary":
+        ame_att = [e["ame_att"] for e in per_set if e.get("ame_att") is not None]
+        rows.append(_pooled_row(outcome, "adjusted_att", "risk_difference", "ame_att_rd", "rd",
+                                ame_att or [(float("nan"), float("nan"))], counts,
+                                alpha=alpha, note=note, not_estimable=failed))  # fmt: skip
+    # ---- doubly robust ATT (primary where estimable) and the weighted sensitivity rows
+    nan_pair = [(float("nan"), float("nan"))]
+    dr_failed = next((e["dr_not_estimable"] for e in per_set
+                      if e.get("dr_not_estimable")), "")  # fmt: skip
+    for measure_w, estimand_w, scale_w in specs:
+        results = [e["dr"][estimand_w] for e in per_set if estimand_w in e.get("dr", {})]
+        row = _pooled_row(outcome, "doubly_robust", measure_w, f"{estimand_w}_dr", scale_w,
+                          results or nan_pair, counts, alpha=alpha,
+                          not_estimable=dr_failed)  # fmt: skip
+        if math.isfinite(row["estimate"]):  # stacked M-estimation over both models
+            row["interval"] = "m_estimation_sandwich"
+        rows.append(row)
+    kept = [e["trimmed_counts"] for e in per_set if "trimmed_counts" in e]
+    trimmed_counts = dict(counts)
+    if kept:
+        trimmed_counts.update({k: int(round(np.mean([c[k] for c in kept])))
+                               for k in ("n_used", "n_treated", "n_control")})  # fmt: skip
+    for method, prefix in SENSITIVITY.items():
+        for measure_w, estimand_w, scale_w in specs:
+            results = [e[method][estimand_w] for e in per_set if estimand_w in e.get(method, {})]
+            rows.append(_pooled_row(
+                outcome, method, measure_w, estimand_w.replace("att", prefix, 1), scale_w,
+                results or nan_pair,
+                trimmed_counts if method == "weighted_trimmed" else counts, alpha=alpha,
+                not_estimable=weights_failed))  # fmt: skip
     return rows
 
 
@@ -364,3 +449,58 @@ def estimate_outcome(
     k = _design_columns(completed[0], outcome, has_y, covariates, categorical)
     return pooled_outcome_rows(observed, per_set, outcome, k=k, covariates=covariates,
                                categorical=categorical, alpha=alpha)  # fmt: skip
+
+
+#: Secondary outcomes that work itself changes (searching, self-efficacy), compared again
+#: among the respondents not in work (neither a job nor a work-experience place), and the
+#: binary outcome that says who works.
+NOT_WORKING = ("werk_any", ("scale_zoekgedrag", "scale_eigen_effectiviteit"))
+
+
+def not_working_rows(
+    observed: pd.DataFrame, members: Sequence[Outcome], *, covariates: Sequence[str],
+    categorical: Sequence[str], alpha: float,
+) -> list[dict]:  # fmt: skip
+    """Search behaviour and self-efficacy among those not in work (complete cases): the
+    adjusted regression (``adjusted_cc_not_working``) and the doubly robust ATT
+    (``doubly_robust_cc_not_working``). Work is itself an outcome of Werktop, so this
+    conditions on a post-treatment variable: a descriptive check that the differences are
+    not only those of people who found work, not a causal estimate."""
+    working, names = NOT_WORKING
+    present = {o.name: o for o in members}
+    if working not in present or working not in observed.columns:
+        return []
+    sub = observed[observed[working] == 0]
+    fe = _fixed_effects(sub) if len(sub) else []
+    rows: list[dict] = []
+    for name in names:
+        if name not in present:
+            continue
+        outcome = present[name]
+        has_y, counts = _observed_counts(sub, name)
+        try:
+            cc = adjusted_effect(sub, name, TREATMENT, covariates, kind=outcome.kind,
+                                 categorical=categorical, fixed_effects=fe,
+                                 alpha=alpha).iloc[0]  # fmt: skip
+            rows.append(_row(outcome, "adjusted_cc_not_working", "mean_difference",
+                             "mean_difference", estimate=cc["estimate"], ci_low=cc["ci_low"],
+                             ci_high=cc["ci_high"], se=cc["se"], se_scale=cc["se_scale"],
+                             p_val=cc["p_val"], n_used=int(cc["n_used"]),
+                             n_missing=int(len(sub) - cc["n_used"]),
+                             n_treated=int(cc["n_treated"]), n_control=int(cc["n_control"])))
+        except NotEstimable as exc:
+            rows.append(_row(outcome, "adjusted_cc_not_working", "mean_difference",
+                             "mean_difference", note=exc.note, **counts))
+        try:
+            dr = dr_att(sub, name, TREATMENT, covariates, kind=outcome.kind,
+                        categorical=categorical, fixed_effects=fe, alpha=alpha).iloc[0]
+            rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
+                             "att_md_dr", estimate=dr["estimate"], ci_low=dr["ci_low"],
+                             ci_high=dr["ci_high"], se=dr["se"], se_scale=dr["se_scale"],
+                             p_val=dr["p_val"], n_used=int(dr["n_used"]),
+                             n_missing=int(len(sub) - dr["n_used"]),
+                             n_treated=int(dr["n_treated"]), n_control=int(dr["n_control"])))
+        except NotEstimable as exc:
+            rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
+                             "att_md_dr", note=exc.note, **counts))
+    return rows

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.weighting import SMD_THRESHOLD
+from analysis.balance import SMD_THRESHOLD
 from pipeline.report import charts
 from pipeline.report.chapter import FigureInputs, FigureSpec
 from pipeline.report.disclosure_control import without_markers
@@ -121,15 +121,19 @@ def _level_text(inputs: FigureInputs) -> str:
     return fmt_level(inputs.stats["study"]["confidence"], inputs.language)
 
 
+#: The methods of the forest plots, in legend order (the doubly robust one is primary).
+FOREST_METHODS = ("crude", "adjusted", "weighted", "doubly_robust")
+
+
 def draw_forest(inputs: FigureInputs, measures: Sequence[str], *, log: bool) -> Figure:
     table = inputs.tables["jobseekers_effects"]
     s = inputs.strings["jobseekers"]
     lang = inputs.language
     sel = table[table["measure"].isin(measures)
-                & table["method"].isin(["crude", "adjusted", "weighted"])]  # fmt: skip
+                & table["method"].isin(FOREST_METHODS)]  # fmt: skip
     frame = sel.rename(columns={}).loc[:, ["outcome", "method", "estimate", "ci_low", "ci_high"]]
     labels = dict(zip(sel["outcome"], sel[f"label_{lang}"], strict=False))
-    methods = {m: s[f"method_{m}"] for m in ("crude", "adjusted", "weighted")}
+    methods = {m: s[f"method_{m}"] for m in FOREST_METHODS}
     truth = planted_values(inputs.stats, set(frame["outcome"])) if log else {}
     return charts.forest_plot(
         frame, outcome_labels=labels, method_labels=methods,
@@ -196,10 +200,22 @@ def draw_love(inputs: FigureInputs) -> Figure:
     s, lang = inputs.strings["jobseekers"], inputs.language
     strings_nl = inputs.strings["jobseekers"].get("covariates", {})
     rows = []
-    for r in balance.itertuples(index=False):
+    # a spline's terms are summarised per covariate: its largest |SMD| over the covariate
+    # and its spline terms (every term has its own row in jobseekers_balance)
+    base = balance["covariate"].astype(str).str.partition("__rcs")[0]
+    has_terms = set(base[balance["covariate"].astype(str).str.contains("__rcs")])
+    for r, b in zip(balance.itertuples(index=False), base, strict=True):
+        if b in has_terms and str(r.covariate) != b:
+            continue
         label = _covariate_label(r, baseline_, lang, strings_nl)
-        rows.append({"covariate": label, "sample": "unweighted", "smd": r.smd_unweighted})
-        rows.append({"covariate": label, "sample": "weighted", "smd": r.smd_weighted})
+        unweighted, weighted = r.smd_unweighted, r.smd_weighted
+        if b in has_terms:
+            terms = balance[base == b]
+            unweighted = terms["smd_unweighted"].abs().max()
+            weighted = terms["smd_weighted"].abs().max()
+            label = s["love_spline_term"].format(name=label)
+        rows.append({"covariate": label, "sample": "unweighted", "smd": unweighted})
+        rows.append({"covariate": label, "sample": "weighted", "smd": weighted})
     frame = pd.DataFrame(rows, columns=["covariate", "sample", "smd"])
     return charts.love_plot(
         frame, sample_labels={"unweighted": s["love_before"], "weighted": s["love_after"]},

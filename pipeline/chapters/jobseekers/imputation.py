@@ -11,25 +11,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.balance import balance_table
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.imputation_count import burn_in_needed, imputations_needed
 from analysis.models import effect_and_se
 from analysis.pmm import PMMChains
 from analysis.pooling import rubin_combine
-from analysis.weighting import (
-    att_weights,
-    balance_table,
-    overlap_bins,
-    propensity_scores,
-    weight_summary,
-)
+from analysis.propensity import overlap_bins, overlap_summary, propensity_scores, trim_rule
+from analysis.ps_weights import att_weights, weight_summary
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
 from pipeline.study.plan import DEFAULT_INFERENCE, Imputation, Inference, Outcome
 
 from .common import TREATMENT, UNIT
-from .estimates import _design_columns, _fixed_effects, set_estimates
+from .estimates import TRIM_RULE, _design_columns, _fixed_effects, set_estimates
 
 #: Multiple imputation: the chains' default burn-in (the chapter takes the number of data
 #: sets and of MICE cycles from the analysis plan's [imputation], see ``imputed_analysis``).
@@ -147,24 +143,14 @@ def att_weights_of(frame: pd.DataFrame, covariates: Sequence[str],
                    start: Any = None) -> tuple[pd.DataFrame, dict]:
     """Propensity scores and ATT weights (control PS capped at ``PS_TRIM``) of one data set.
 
-    Scores of exactly 0 or 1 mean that some background characteristic separates the groups
-    completely (no overlap): weighting cannot compare them, which is the user's data to
-    fix or report, not a bug, so it stops with a :class:`UserError`.
+    A control whose score is 0 gets weight 0; scores near 0 or 1 are not an error. When
+    the propensity model separates the groups (no finite maximum: some combination of
+    background characteristics occurs in one group only), ``attrs["separation"]`` says so
+    and the weighted estimates are reported as not estimable.
     """
     ps = propensity_scores(frame, TREATMENT, covariates, categorical=categorical,
                            fixed_effects=_fixed_effects(frame),
                            start_params=start)  # fmt: skip
-    p = ps.to_numpy(dtype=float)
-    extreme = int(((p <= 0) | (p >= 1)).sum())
-    if extreme:
-        raise UserError(
-            f"poor overlap between Werktop candidates and the control group: {extreme} "
-            "respondent(s) have a propensity score of exactly 0 or 1, so some combination of "
-            f"background characteristics ({', '.join(covariates)}) occurs in one group only",
-            hint="check the baseline table (data/processed/jobseekers.csv) for a category "
-            "that only one group has; merge rare categories in the export, or leave those "
-            "respondents out of the study ([inputs.<name>.exclude] in the study config)",
-        )
     return att_weights(ps, frame[TREATMENT], trim=PS_TRIM), dict(ps.attrs)
 
 
@@ -261,20 +247,28 @@ def imputed_analysis(
         # scores that (nearly) separate the groups give no meaningful weights: the
         # diagnostics show them, the weighted estimates say they are not estimable
         weights_note = flag.get("not_estimable") or (PS_SEPARATION if flag["separation"] else "")
+        usable = aw is not None and not weights_note
         result: dict[str, Any] = {
-            "estimates": set_estimates(frame, None if weights_note else aw["weight"].to_numpy(),
+            "estimates": set_estimates(frame, aw["weight"].to_numpy() if usable else None,
                                        members, has_y, covariates=covariates,
                                        categorical=categorical, alpha=alpha, starts=starts,
                                        weights_note=weights_note, inference=inference,
-                                       m=replicate_sets, seed=(seed, i), trim=PS_TRIM),
+                                       m=replicate_sets, seed=(seed, i), trim=PS_TRIM,
+                                       scores=aw["ps"].to_numpy() if usable else None,
+                                       ps_params=flag.get("params")),
             "flags": flag, "n_trimmed": 0 if aw is None else int(aw["trimmed"].sum()),
         }  # fmt: skip
+        if aw is not None:
+            # balance on every completed data set (the chapter summarises over them)
+            result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
+                                              aw["weight"], categorical=[*categorical, UNIT])
+            keep, low, _ = trim_rule(aw["ps"].to_numpy(), rule=TRIM_RULE)
+            result["crump"] = {"alpha": low, "n_outside": int((~keep).sum())}
         if i == 0:
             if aw is not None:
-                result["balance"] = balance_table(frame, [*covariates, UNIT], frame[TREATMENT],
-                                                  aw["weight"], categorical=[*categorical, UNIT])
                 result["weights"] = weight_summary(aw["weight"], aw["treated"], aw["trimmed"])
                 result["overlap"] = overlap_bins(aw["ps"], aw["treated"], bins=20)
+                result["overlap_summary"] = overlap_summary(aw["ps"], aw["treated"])
             result["k"] = {o.name: _design_columns(frame, o, has_y[o.name], covariates,
                                                    categorical) for o in members}  # fmt: skip
         return result

@@ -1,17 +1,19 @@
 """Chapter 6's results tables: the TableSpec of every table it writes, and the tables
 beside the effect estimates (baseline characteristics, scale reliability, search channels,
-satisfaction, applications, the relationship-manager ratings and the E-values).
+satisfaction, applications and the relationship-manager ratings; the E-values are in
+``evalues.py``). Over 500 lines because it is one catalogue: a TableSpec per results
+table with its column descriptions, read best in one place.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.balance import BALANCE_COLUMNS
 from analysis.baseline import BASELINE_COLUMNS, Characteristic, baseline_table
 from analysis.counts import COUNT_COLUMNS, compare_counts
 from analysis.estimability import NotEstimable
@@ -19,16 +21,16 @@ from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.means import MEANS_COLUMNS
 from analysis.multiresponse import COMPARE_COLUMNS, compare_multiresponse
 from analysis.ordinal import ORDINAL_COLUMNS, compare_ordinal
+from analysis.propensity import OVERLAP_BIN_COLUMNS, OVERLAP_SUMMARY_COLUMNS
 from analysis.proportions import PROPORTION_COLUMNS
+from analysis.ps_weights import WARNING_COLUMNS, WEIGHT_SUMMARY_COLUMNS
 from analysis.ratings import RATING_COLUMNS, describe_rating
 from analysis.reliability import reliability_by_group
-from analysis.sensitivity import EVALUE_COLUMNS, evalue
-from analysis.weighting import BALANCE_COLUMNS, OVERLAP_BIN_COLUMNS, WEIGHT_SUMMARY_COLUMNS
+from analysis.sensitivity import BENCHMARK_COLUMNS, EVALUE_COLUMNS
 from pipeline.report.chapter import AnalysisInputs, TableSpec
-from pipeline.report.formatting import is_missing
-from pipeline.study.plan import AnalysisPlan, Outcome
+from pipeline.study.plan import AnalysisPlan
 
-from .common import FAMILY, PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
+from .common import FAMILY, TREATMENT, UNIT, _labelled, empty_group_note
 
 #: An outcome counts as common (E-value of an OR via sqrt(OR)) above this prevalence.
 COMMON_OUTCOME = 0.15
@@ -68,19 +70,32 @@ SCALES = TableSpec(
 EFFECT_COLUMNS = (
     "outcome", "label_nl", "label_en", "kind", "method", "measure", "estimand",
     "estimate", "ci_low", "ci_high", "se", "se_scale", "p_val", "p_adj",
-    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note", "interval",
+    "n_used", "n_missing", "n_treated", "n_control", "m", "fmi", "note", "interval", "primary",
+    "truth",
 )  # fmt: skip
 EFFECTS = TableSpec(
     "jobseekers_effects",
     EFFECT_COLUMNS,
-    "Primary family: crude, covariate-adjusted (multiple imputation, primary; complete "
-    "cases, sensitivity) and propensity-score weighted (ATT) estimates per outcome",
+    "Primary family: crude, covariate-adjusted (multiple imputation; complete cases), "
+    "propensity-score weighted (ATT), doubly robust ATT (primary where estimable) and the "
+    "weighted sensitivity analyses (Crump-trimmed ATT, overlap weights) per outcome",
     extra_columns={
         "kind": ("string", "Outcome kind: binary, continuous or count"),
-        "method": ("string", "crude, adjusted (multiple imputation, primary), adjusted_cc "
-                   "(complete cases) or weighted (propensity-score ATT weights)"),
+        "method": ("string", "crude; adjusted (regression, multiple imputation); adjusted_att "
+                   "(its average marginal effect over the treated); adjusted_cc (complete "
+                   "cases); weighted (propensity-score ATT weights); doubly_robust (ATT-"
+                   "weighted outcome regression, g-computation over the treated); "
+                   "weighted_trimmed (ATT weights within Crump et al.'s score range); "
+                   "weighted_ato (overlap weights)"),
         "measure": ("string", "odds_ratio, risk_difference, mean_difference or rate_ratio"),
-        "estimand": ("string", "What the estimate estimates, e.g. conditional_or, att_rd"),
+        "estimand": ("string", "What the estimate estimates: conditional_or / conditional_rr "
+                     "/ mean_difference (regression coefficient), ame_rd (AME over everyone, "
+                     "an ATE), ame_att_rd (AME over the treated), att_* (marginal effect on "
+                     "the treated, weighted), att_*_dr (doubly robust), att_trimmed_*, ato_*"),
+        "primary": ("boolean", "The outcome's headline estimate: the doubly robust ATT of its "
+                    "primary measure where estimable, else the adjusted estimate; p_adj runs "
+                    "over these rows"),
+        "truth": ("number", "Planted value of the row's estimand (synthetic studies only)"),
         "estimate": ("number", "Point estimate on the measure's natural scale"),
         "ci_low": ("number", "Lower confidence bound (level 1 - alpha)"),
         "ci_high": ("number", "Upper confidence bound"),
@@ -96,7 +111,7 @@ EFFECTS = TableSpec(
                      "sandwich_min_ess) or stratified_bootstrap (re-fitting the propensity "
                      "score; bootstrap variance pooled with Rubin's rules)"),
         "p_adj": ("number", "p-value adjusted across the primary family (method in "
-                  "stats.json: outcome_family.method); primary adjusted estimates only"),
+                  "stats.json: outcome_family.method); primary rows only"),
     },
 )
 BASELINE = TableSpec(
@@ -139,9 +154,10 @@ BASELINE = TableSpec(
 )
 BALANCE = TableSpec(
     "jobseekers_balance",
-    (*BALANCE_COLUMNS,),
-    "Covariate balance before and after ATT weighting (SMD with the treated group's "
-    "unweighted SD; variance ratio), first completed data set",
+    (*BALANCE_COLUMNS, "smd_weighted_max_abs", "m"),
+    "Covariate balance before and after ATT weighting (SMD Werktop minus control over the "
+    "pooled SD of the unweighted groups; variance ratio; KS statistic), averaged over the "
+    "completed data sets",
     may_be_empty=True,  # not estimable in a degenerate study (too few respondents)
     extra_columns={
         "covariate": ("string", "Covariate"),
@@ -149,11 +165,18 @@ BALANCE = TableSpec(
         "type": ("string", "binary, continuous or categorical"),
         "mean_treated_w": ("number", "Weighted mean, Werktop (weights 1)"),
         "mean_control_w": ("number", "Weighted mean, control (ATT weights)"),
-        "smd_unweighted": ("number", "SMD before weighting (treated SD denominator)"),
+        "smd_unweighted": ("number", "SMD before weighting, Werktop minus control (pooled "
+                           "SD of the unweighted groups)"),
         "smd_weighted": ("number", "SMD after weighting (same denominator)"),
         "vr_unweighted": ("number", "Variance ratio before weighting (continuous only)"),
         "vr_weighted": ("number", "Variance ratio after weighting (continuous only)"),
-        "balanced_smd": ("boolean", "|SMD after weighting| < 0.1"),
+        "ks_unweighted": ("number", "Kolmogorov-Smirnov statistic before weighting"),
+        "ks_weighted": ("number", "Kolmogorov-Smirnov statistic after weighting (weighted "
+                        "ECDFs)"),
+        "balanced_smd": ("boolean", "|SMD after weighting| < 0.1 in every completed data set"),
+        "smd_weighted_max_abs": ("number", "Largest |SMD| after weighting over the completed "
+                                 "data sets"),
+        "m": ("integer", "Completed data sets the row summarises"),
         "balanced_vr": ("boolean", "Variance ratio after weighting between 0.5 and 2"),
     },
 )
@@ -187,6 +210,44 @@ OVERLAP = TableSpec(
         "share_control": ("number", "Share of the control group in the bin"),
     },
 )
+OVERLAP_SUMMARY = TableSpec(
+    "jobseekers_overlap_summary",
+    (*OVERLAP_SUMMARY_COLUMNS,),
+    "Overlap of the propensity scores (first completed data set): ranges per group, who "
+    "lies outside the other group's range, the tails of the 0.1/0.9 rule and Crump et "
+    "al.'s (2009) trimming threshold",
+    may_be_empty=True,
+    extra_columns={
+        "ps_min_treated": ("number", "Smallest score, Werktop"),
+        "ps_max_treated": ("number", "Largest score, Werktop"),
+        "ps_min_control": ("number", "Smallest score, control"),
+        "ps_max_control": ("number", "Largest score, control"),
+        "n_control_outside": ("integer", "Controls outside the Werktop score range"),
+        "share_control_outside": ("number", "Share of the controls outside it"),
+        "n_treated_outside": ("integer", "Werktop candidates outside the control range"),
+        "share_treated_outside": ("number", "Share of the Werktop candidates outside it"),
+        "n_treated_above_0_9": ("integer", "Werktop candidates with a score above 0.9"),
+        "n_control_above_0_9": ("integer", "Controls with a score above 0.9"),
+        "n_treated_below_0_1": ("integer", "Werktop candidates with a score below 0.1"),
+        "n_control_below_0_1": ("integer", "Controls with a score below 0.1"),
+        "crump_alpha": ("number", "Crump et al.'s threshold: keep alpha <= score <= 1 - alpha"),
+        "n_outside_crump": ("integer", "Respondents outside that range"),
+    },
+)
+WARNINGS = TableSpec(
+    "jobseekers_weighting_warnings",
+    (*WARNING_COLUMNS,),
+    "Warnings of the weighted analysis: poor overlap (over 5% of the Werktop candidates "
+    "outside the control range), a control effective sample size below 10% of the "
+    "controls, |SMD| after weighting of 0.1 or more, separation; no rows when none applies",
+    may_be_empty=True,
+    extra_columns={
+        "check": ("string", "poor_overlap, small_ess, imbalance or separation"),
+        "value": ("number", "The statistic checked"),
+        "threshold": ("number", "Its threshold"),
+        "message": ("string", "What is wrong (English)"),
+    },
+)
 EVALUES = TableSpec(
     "jobseekers_evalues",
     (*LABELS, *EVALUE_COLUMNS),
@@ -203,6 +264,27 @@ EVALUES = TableSpec(
         "rr_ci_high": ("number", "Upper bound on the risk-ratio scale"),
         "evalue_estimate": ("number", "E-value of the point estimate"),
         "evalue_ci": ("number", "E-value of the confidence bound closest to 1"),
+    },
+)
+BENCHMARK = TableSpec(
+    "jobseekers_evalue_benchmark",
+    ("outcome", *BENCHMARK_COLUMNS),
+    "Benchmarks for the E-values: how strongly each numeric background characteristic goes "
+    "with taking part in Werktop and with each outcome (its 75th versus 25th percentile, "
+    "adjusted for the other characteristics; complete cases), on the E-value's risk-ratio "
+    "scale",
+    may_be_empty=True,
+    extra_columns={
+        "outcome": ("string", "The outcome, or the treatment column for the association "
+                    "with taking part"),
+        "covariate": ("string", "Background characteristic"),
+        "low": ("number", "25th percentile (observed, both groups)"),
+        "high": ("number", "75th percentile"),
+        "target": ("string", "The model's dependent variable"),
+        "kind": ("string", "binary (logit), count (Poisson) or continuous (linear)"),
+        "contrast": ("number", "Change of the linear predictor from low to high"),
+        "rr": ("number", "Risk ratio (oriented away from 1): sqrt(OR) for a common binary "
+               "outcome, exp(0.91 d) for a continuous one, as the E-values"),
     },
 )
 APPLICATIONS = TableSpec(
@@ -507,30 +589,3 @@ def rm_ratings(jobseekers: pd.DataFrame, inputs: AnalysisInputs,
     values = treated["rm_cijfer"] if "rm_cijfer" in treated.columns else pd.Series(dtype=float)
     rating = describe_rating(values.to_numpy(dtype="float64"), alpha=alpha, total_label="treated")
     return dist, rating
-
-
-def evalues(effects: pd.DataFrame, observed: pd.DataFrame,
-            members: Sequence[Outcome]) -> pd.DataFrame:  # fmt: skip
-    """E-values of the primary adjusted estimates (continuous: SMD = MD / pooled SD)."""
-    rows = []
-    for outcome in members:
-        sel = ((effects["outcome"] == outcome.name) & (effects["method"] == "adjusted")
-               & (effects["measure"] == PRIMARY_MEASURE[outcome.kind]))  # fmt: skip
-        r = effects[sel].iloc[0]
-        if is_missing(r["estimate"]) or is_missing(r["ci_low"]):
-            continue
-        y = observed[outcome.name]
-        t, c = y[observed[TREATMENT] == 1].dropna(), y[observed[TREATMENT] == 0].dropna()
-        if outcome.kind == "binary":
-            common = max(t.mean(), c.mean()) > COMMON_OUTCOME
-            ev = evalue(r["estimate"], r["ci_low"], r["ci_high"], measure="or",
-                        common_outcome=bool(common))  # fmt: skip
-        elif outcome.kind == "count":
-            ev = evalue(r["estimate"], r["ci_low"], r["ci_high"], measure="rr")
-        else:
-            sd = math.sqrt((t.var(ddof=1) + c.var(ddof=1)) / 2)
-            ev = evalue(r["estimate"] / sd, r["ci_low"] / sd, r["ci_high"] / sd, measure="smd")
-        rows.append(_labelled(ev, outcome))
-    if not rows:
-        return pd.DataFrame(columns=EVALUES.columns)
-    return pd.concat(rows, ignore_index=True)

@@ -40,6 +40,30 @@ def _applications(rows: list[dict], by_outcome: dict[str, dict]) -> list[dict]:
     return out
 
 
+#: The effects table's rows per outcome, in order: (method, measures shown); the weighted
+#: sensitivity analyses have their own table (``sensitivity``).
+EFFECT_ROWS = (
+    ("crude", None), ("adjusted", None), ("adjusted_att", ("risk_difference",)),
+    ("adjusted_cc", None), ("weighted", None), ("doubly_robust", None),
+)
+SENSITIVITY_METHODS = ("doubly_robust", "weighted", "weighted_trimmed", "weighted_ato",
+                       "adjusted_cc", "doubly_robust_cc_not_working", "adjusted_cc_not_working")
+PRIMARY = {"binary": "odds_ratio", "continuous": "mean_difference", "count": "rate_ratio"}
+
+
+def _display(group: dict) -> list[dict]:
+    """The outcome's effect rows in table order (measure by measure), present rows only."""
+    measures = (["odds_ratio", "risk_difference"] if group["kind"] == "binary"
+                else [PRIMARY[group["kind"]]])  # fmt: skip
+    out = []
+    for measure in measures:
+        for method, only in EFFECT_ROWS:
+            row = group["rows"].get(f"{method}:{measure}")
+            if row is not None and (only is None or measure in only):
+                out.append({**row, "first_of_measure": not out or out[-1]["measure"] != measure})
+    return out
+
+
 def view(inputs: ViewInputs) -> dict:
     t = inputs.tables
     failed = inputs.stats["jobseekers"].get("not_estimable", [])
@@ -50,6 +74,21 @@ def view(inputs: ViewInputs) -> dict:
                                              "label_en": r["label_en"], "kind": r["kind"],
                                              "rows": {}})  # fmt: skip
         by_outcome[r["outcome"]]["rows"][f"{r['method']}:{r['measure']}"] = r
+    for group in by_outcome.values():
+        group["display"] = _display(group)
+        group["primary"] = next((r for r in group["rows"].values() if r.get("primary")), None)
+        group["sensitivity"] = [group["rows"][key] for key in
+                                (f"{m}:{PRIMARY[group['kind']]}" for m in SENSITIVITY_METHODS)
+                                if key in group["rows"]]  # fmt: skip
+    truth_rows = [r for r in records(effects) if r.get("truth") is not None]
+    bench = records(t["jobseekers_evalue_benchmark"])
+    bench_covariates = list(dict.fromkeys(r["covariate"] for r in bench))
+    evalue_rows = records(t["jobseekers_evalues"])
+    for r in evalue_rows:
+        r["benchmarks"] = [next((b["rr"] for b in bench if b["outcome"] == r["outcome"]
+                                 and b["covariate"] == c), None) for c in bench_covariates]
+    treatment = inputs.stats["jobseekers"].get("treatment_column", "werktop")
+    bench_treatment = [b for b in bench if b["outcome"] == treatment]
     baseline_rows = records(t["jobseekers_baseline"])
     variables: list[dict] = []
     for r in baseline_rows:
@@ -65,10 +104,15 @@ def view(inputs: ViewInputs) -> dict:
         "employment": records(t["employment_comparison"], "employment_comparison"),
         "scales": records(t["scale_comparison"], "scale_comparison"),
         "effects": list(by_outcome.values()),
+        "truth_rows": truth_rows,
+        "overlap_summary": next(iter(records(t["jobseekers_overlap_summary"])), None),
+        "weighting_warnings": records(t["jobseekers_weighting_warnings"]),
         "baseline": variables,
         "balance": records(t["jobseekers_balance"]),
         "weights": records(t["jobseekers_weights"]),
-        "evalues": records(t["jobseekers_evalues"]),
+        "evalues": evalue_rows,
+        "benchmark_covariates": bench_covariates,
+        "benchmark_treatment": bench_treatment,
         "clustering": records(t["jobseekers_clustering"]),
         "applications": _with_notes(
             _applications(records(t["jobseekers_applications"]), by_outcome), failed,
