@@ -66,6 +66,12 @@ def test_primary_effect_prefers_the_marked_row() -> None:
     assert headline.primary_effect(effects)[0] == "dr_risk_difference"
     del effects["dr_risk_difference"]
     assert headline.primary_effect(effects)[0] == "weighted_risk_difference"
+    # the chapter's shape: the primary row is the doubly robust odds ratio; the summary
+    # takes the same fit's risk difference
+    effects = {"weighted_risk_difference": {"estimate": 0.1},
+               "doubly_robust_odds_ratio": {"estimate": 3.7, "primary": True},
+               "doubly_robust_risk_difference": {"estimate": 0.17, "primary": False}}
+    assert headline.primary_effect(effects)[0] == "doubly_robust_risk_difference"
 
 
 def test_truth_sentence_only_for_a_synthetic_study() -> None:

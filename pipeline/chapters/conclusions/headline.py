@@ -55,15 +55,19 @@ def _number(x: Any) -> float | None:
 def primary_effect(effects: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
     """The primary risk-difference estimate of one outcome, and its key.
 
-    The entry the jobseekers chapter marks ``primary`` (the headline estimate, once the
-    chapter marks one) on the risk-difference scale; until then the propensity-weighted
-    effect on the treated (``weighted_risk_difference``, the ATT). This is the one place
-    that chooses it: switching the summary to another estimate is a change here.
+    The method of the entry the jobseekers chapter marks ``primary`` (the doubly robust
+    ATT where estimable), on the risk-difference scale; without one (not estimable, or
+    results written before the column existed) the propensity-weighted effect on the
+    treated (``weighted_risk_difference``, the ATT). This is the one place that chooses it.
     """
     for key, entry in effects.items():
-        if (isinstance(entry, Mapping) and entry.get("primary") is True
-                and key.endswith("risk_difference")):
-            return key, entry
+        if isinstance(entry, Mapping) and entry.get("primary") is True:
+            # the primary method's estimate on the risk-difference scale (the primary
+            # row of a binary outcome is its odds ratio; both come from one fit)
+            method = key.removesuffix("_odds_ratio").removesuffix("_risk_difference")
+            same = effects.get(f"{method}_risk_difference")
+            if isinstance(same, Mapping) and same.get("estimate") is not None:
+                return f"{method}_risk_difference", same
     entry = effects.get("weighted_risk_difference")
     return ("weighted_risk_difference", entry) if isinstance(entry, Mapping) else None
 

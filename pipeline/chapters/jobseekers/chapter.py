@@ -105,8 +105,9 @@ def model_terms(jobseekers: pd.DataFrame, covs: Any) -> tuple[pd.DataFrame, list
     given) and, for stats.json, each covariate's transform and spline knots.
 
     Knots come from the observed values of both groups together (before imputation) at
-    Harrell's quantiles (:func:`analysis.design.rcs_knots`); the spline terms are then
-    imputed like any other covariate ("just another variable", von Hippel 2009).
+    Harrell's quantiles (:func:`analysis.design.rcs_knots`); the chains impute the covariate
+    itself and its terms are computed from the imputed values (passive imputation,
+    ``imputation.CompletedData``).
     """
     transforms = covs.transforms()
     knots: dict[str, list[float]] = {}
@@ -225,7 +226,7 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
         done = imputed_analysis(jobseekers, members, units, covariates=covariates,
                                 categorical=categorical, alpha=alpha, seed=inputs.seed,
                                 workers=inputs.workers, control=mi_plan,
-                                inference=plan.inference)  # fmt: skip
+                                inference=plan.inference, design=design)  # fmt: skip
         sets, first = done["sets"], done["sets"][0]
         for outcome in members:
             rows += pooled_outcome_rows(
@@ -353,6 +354,10 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
                         for k in ("estimate", "ci_low", "ci_high", "p_val", "p_adj",
                                   "n_used", "n_missing", "n_treated", "n_control")
                     }  # fmt: skip
+                    # the headline row of the outcome (its method's other measures are
+                    # the same estimate on another scale) and what it estimates
+                    entry[f"{meth}_{measure}"]["primary"] = bool(r.get("primary", False))
+                    entry[f"{meth}_{measure}"]["estimand"] = r.get("estimand")
                     if note_reason(r["note"]):
                         entry[f"{meth}_{measure}"]["not_estimable"] = r["note"]
         primary_stats[outcome.name] = entry

@@ -5,13 +5,14 @@ in worker processes (``imputed_analysis``); and the checks that stop before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.balance import balance_table
+from analysis.design import covariate_terms, term_names
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.imputation_count import burn_in_needed, imputations_needed
 from analysis.models import effect_and_se
@@ -75,10 +76,23 @@ class CompletedData:
     def __init__(
         self, jobseekers: pd.DataFrame, covariates: Sequence[str], outcomes: Sequence[str],
         units: Sequence[str], *, m: int, seed: int, burn_in: int = BURN_IN,
+        design: Mapping[str, Any] | None = None,
     ) -> None:  # fmt: skip
-        frame, columns = imputation_frame(jobseekers, covariates, outcomes, units)
+        # Passive imputation of transformed covariates: a spline or log term is a fixed
+        # function of its covariate, so the chains impute the covariate itself and the terms
+        # are computed from it in every completed data set. Imputed as variables of their
+        # own, each term is predicted almost exactly by its siblings, and the chains stay
+        # where they started (R-hat far above 1.1 on the example).
+        self.transforms = {c: t for c, t in (design or {}).get("transforms", {}).items()
+                           if t in ("rcs", "log1p")}  # fmt: skip
+        self.knots = dict((design or {}).get("knots", {}))
+        derived = {t for c in self.transforms
+                   for t in term_names(c, self.transforms[c], self.knots.get(c)) if t != c}
+        imputed = list(dict.fromkeys(
+            [c for c in covariates if c not in derived] + list(self.transforms)))
+        frame, columns = imputation_frame(jobseekers, imputed, outcomes, units)
         columns = [c for c in columns if frame[c].notna().any()]
-        self.keep = list(dict.fromkeys([TREATMENT, UNIT, *covariates, *outcomes]))
+        self.keep = list(dict.fromkeys([TREATMENT, UNIT, *imputed, *covariates, *outcomes]))
         self.chains: PMMChains | None = None
         self.observed = jobseekers[self.keep]
         self.m = 1
@@ -105,11 +119,16 @@ class CompletedData:
         assert self.chains is not None
         # straight from the chain's block: no copy of the whole imputation frame
         position = {c: j for j, c in enumerate(self.chains.columns)}
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {c: block[:, position[c]] if c in position else self.observed[c]
              for c in self.keep},
             index=self.observed.index,
         )  # fmt: skip
+        if self.transforms:  # the terms of the imputed covariates (passive imputation)
+            terms, _ = covariate_terms(frame, list(self.transforms), self.transforms,
+                                       self.knots)  # fmt: skip
+            frame[list(terms.columns)] = terms
+        return frame
 
 
 def check_groups_share_units(jobseekers: pd.DataFrame, codebook: Any) -> None:
@@ -210,7 +229,7 @@ def imputed_analysis(
     jobseekers: pd.DataFrame, members: Sequence[Outcome], units: Sequence[str], *,
     covariates: Sequence[str], categorical: Sequence[str], alpha: float, seed: int,
     workers: int, control: Imputation = DEFAULT_CONTROL,
-    inference: Inference = DEFAULT_INFERENCE,
+    inference: Inference = DEFAULT_INFERENCE, design: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Impute, weight and fit, one completed data set at a time (in ``workers`` processes).
 
@@ -229,7 +248,8 @@ def imputed_analysis(
     chains, having run the maximum, are past it too).
     """
     source = CompletedData(jobseekers, covariates, [o.name for o in members], units,
-                           m=control.m_max, seed=seed, burn_in=control.burn_in_max)
+                           m=control.m_max, seed=seed, burn_in=control.burn_in_max,
+                           design=design)
     has_y = {o.name: jobseekers[o.name].notna().to_numpy() for o in members}
     starts, ps_start = _complete_case_starts(jobseekers, members, covariates, categorical)
     chains = source.chains
