@@ -1,5 +1,8 @@
 """Chapter 5: how employers (ondernemers) assess Werktop.
 
+One module on purpose: the chapter's tables, its claim 7 rule and its view all read the
+same employer survey columns with one missing-data rule, stated once below.
+
 Descriptive chapter on the employer survey: who the employers are, how they rate the
 approach and the relatiemanager (Likert items, rapportcijfer), how many people they hired,
 which bottlenecks and wishes they name, whether they want to continue, and exploratory

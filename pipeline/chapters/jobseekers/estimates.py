@@ -1,6 +1,9 @@
 """Chapter 6's effect estimates per outcome: the crude tables and rows, the adjusted and
 weighted fits one completed data set contributes (``set_estimates``), and their pooling
 with Rubin's rules beside the complete-case sensitivity fit (``pooled_outcome_rows``).
+
+One module on purpose: what one data set contributes and how the contributions are pooled
+must name the same estimates, methods and measures, so they are read side by side.
 """
 
 from __future__ import annotations
