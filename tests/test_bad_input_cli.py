@@ -117,22 +117,32 @@ def test_truncated_file_stops(good_run, tmp_path, capsys):
     _fails_cleanly(good_run, config, capsys, CONTROL, r"(?i)truncat|ends|short")
 
 
+#: The interview coding's last line (its last record; line 1 is the header) and the
+#: first field of that record, read from the committed example, so the tests follow the
+#: generator.
+_CODING = (RAW / INTERVIEWS).read_bytes()
+LAST_LINE = _CODING.count(b"\n")
+LAST_ID = _CODING.rstrip(b"\n").rsplit(b"\n", 1)[1].split(b",", 1)[0]
+
+
 def _cut_interviews(at: Callable[[bytes], int]) -> Callable[[bytes], bytes]:
     """The interview coding cut off at a position found in its bytes."""
     return lambda data: data[: at(data)]
 
 
 def test_interviews_cut_off_mid_record_stops(good_run, tmp_path, capsys):
-    cut = _cut_interviews(lambda d: d.rindex(b"F065,MUG,Voortzetting") + 20)
+    cut = _cut_interviews(lambda d: d.rindex(LAST_ID + b",MUG,Voortzetting") + 20)
     config = _study(tmp_path, {INTERVIEWS: cut})
-    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 66 \(line 66\)",
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS,
+                   rf"row {LAST_LINE} \(line {LAST_LINE}\)",
                    r"3 of 5 fields", r"cut off")
 
 
 def test_interviews_cut_off_in_a_quoted_answer_stops(good_run, tmp_path, capsys):
     cut = _cut_interviews(lambda d: d.rindex(b"wordt pas na de herindeling"))
     config = _study(tmp_path, {INTERVIEWS: cut})
-    _fails_cleanly(good_run, config, capsys, INTERVIEWS, r"row 65 \(line 65\)",
+    _fails_cleanly(good_run, config, capsys, INTERVIEWS,
+                   rf"row {LAST_LINE - 1} \(line {LAST_LINE - 1}\)",
                    r"ends inside a quoted field", r"cut off")
 
 
@@ -152,11 +162,11 @@ def test_interviews_cut_off_in_the_last_answer_is_listed(tmp_path):
     report = pd.read_csv(out / "data/interim/validation_report.csv", keep_default_na=False)
     cut = report[report["issue"] == "possibly_truncated"]
     assert cut[["instrument", "file", "row", "action"]].values.tolist() == [
-        ["interviews", INTERVIEWS, 66, "keep_row"]]
+        ["interviews", INTERVIEWS, LAST_LINE, "keep_row"]]
     assert "ends without a line break" in cut["expected"].item()
     flow = pd.read_csv(out / "data/interim/sample_flow.csv", keep_default_na=False)
     interviews = flow[flow["instrument"] == "interviews"]
-    assert interviews.loc[interviews["step"] == "raw", "n"].item() == 65
+    assert interviews.loc[interviews["step"] == "raw", "n"].item() == LAST_LINE - 1
 
 
 def test_lines_with_another_delimiter_stop(good_run, tmp_path, capsys):

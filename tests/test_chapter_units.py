@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline.report.chapter import chapter_module, load_chapters
-from pipeline.report.formatting import fmt_int, fmt_number, fmt_pct
+from pipeline.report.formatting import fmt_int, fmt_number, fmt_pct_kind
 from pipeline.study.codebook import load_codebook
 from pipeline.study.config import PROJECT_ROOT
 
@@ -214,7 +214,7 @@ def test_report_shows_the_three_chapters_from_results(out):
     assert "assen" in set(figs["unit"]) and "Assen" in html
     assert fmt_int(figs.loc[figs["unit"] == "assen", "population"].iloc[0], "nl") in html
     survey = pd.read_csv(tables / "unit_survey.csv")
-    assert fmt_pct(survey["p_regular"].iloc[0], 0, "nl") in html
+    assert fmt_pct_kind(survey["p_regular"].iloc[0], "share", "nl") in html
     matrix = pd.read_csv(tables / "interview_matrix.csv")
     truth = json.loads((PROJECT_ROOT / "data/raw/example/truth.json").read_text())
     per_unit = matrix.groupby("unit")["n_fragments"].sum().to_dict()

@@ -134,15 +134,19 @@ def effect_sentences(earlier: Mapping[str, Any], truth: Mapping[str, Any] | None
     if planted is not None:
         out.append(_sentence("truth_covered" if low <= planted <= high else "truth_missed",
                              truth=value(planted, "pp")))
-    odds = None
+    # The headline claim's odds ratio on the risk scale: a conditional OR at the control
+    # group's observed rate; the doubly robust marginal OR on the treated at their rate
+    # without Werktop (there the conversion gives the marginal risk ratio exactly).
+    odds, measure = None, None
     for record in jobseekers.get("claims") or ():
         if (isinstance(record, Mapping) and record.get("claim") == HEADLINE_CLAIM
-                and record.get("measure") == "conditional_or"):
-            odds = _number(record.get("estimate"))
-    if odds is not None and control is not None:
-        out.append(_sentence("odds_ratio", odds=value(odds, "number2"),
-                             control=value(control, "pct"),
-                             rr=value(odds_ratio_as_risk_ratio(odds, control), "number1")))
+                and record.get("measure") in ("conditional_or", "att_or_dr")):
+            odds, measure = _number(record.get("estimate")), record.get("measure")
+    base = control if measure == "conditional_or" else treated - est
+    if odds is not None and base is not None and 0 < base < 1:
+        out.append(_sentence("odds_ratio" if measure == "conditional_or" else "odds_ratio_att",
+                             odds=value(odds, "number2"), control=value(base, "pct"),
+                             rr=value(odds_ratio_as_risk_ratio(odds, base), "number1")))
     numbers = {"outcome": outcome, "estimate_key": key, "estimate": est, "ci_low": low,
                "ci_high": high, "p_treated": treated, "without": treated - est}
     return out, numbers

@@ -61,17 +61,21 @@ def outcome_verdict(effects: pd.DataFrame, outcome: str, kind: str, alpha: float
     robust) estimates of the same sign."""
     measure = PRIMARY_MEASURE[kind]
     adj = _primary(effects, outcome, measure)
+    # the headline row's own scale (a primary row may be on another measure than the
+    # kind's primary one, e.g. a risk difference): its sign is judged on that scale
+    head = measure if adj is None else str(adj.get("measure") or measure)
     crude = _pick(effects, outcome, "crude", measure)
     weighted = _pick(effects, outcome, "weighted", measure)
     regression = _pick(effects, outcome, "adjusted", measure)
-    signs = [_sign(r, measure) for r in (crude, adj, weighted, regression)]
+    signs = [_sign(crude, measure), _sign(adj, head), _sign(weighted, measure),
+             _sign(regression, measure)]
     p_adj = None if adj is None or is_missing(adj["p_adj"]) else float(adj["p_adj"])
     testable = adj is not None and p_adj is not None
     positive = signs[1] > 0
     significant = testable and p_adj < alpha
     agree = len(set(signs)) == 1 and signs[0] != 0
     return {
-        "outcome": outcome, "measure": measure, "testable": testable,
+        "outcome": outcome, "measure": head, "testable": testable,
         "method": None if adj is None else str(adj["method"]),
         "direction": positive, "significant": significant, "signs_agree": agree,
         "meets_rule": bool(testable and positive and significant and agree),
@@ -118,14 +122,16 @@ def claims(effects: pd.DataFrame, members: Sequence[Outcome], alpha: float,
                       max(per, key=lambda v: v["p_adj"]))  # fmt: skip
         measure = CLAIM_MEASURE.get(decide["primary_estimand"], {
             "odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
-            "mean_difference": "adjusted_md"}[decide["measure"]])  # fmt: skip
+            "mean_difference": "adjusted_md",
+            "risk_difference": "att_rd"}[decide["measure"]])  # fmt: skip
         extra: dict[str, Any] = {"outcome": decide["outcome"], "outcomes": per,
                                  "method": decide["primary_method"]}
         planted = None
         if truth is not None:
             estimand = decide["primary_estimand"] or {
                 "odds_ratio": "conditional_or", "rate_ratio": "conditional_rr",
-                "mean_difference": "mean_difference"}[decide["measure"]]  # fmt: skip
+                "mean_difference": "mean_difference",
+                "risk_difference": "att_rd"}[decide["measure"]]  # fmt: skip
             planted = truth_by_estimand(truth).get((decide["outcome"], estimand))
             if decide["outcome"] == "werk_regulier":
                 w = _pick(effects, "werk_regulier", "weighted", "risk_difference")

@@ -202,7 +202,8 @@ def draw_love(inputs: FigureInputs) -> Figure:
     rows = []
     # a spline's terms are summarised per covariate: its largest |SMD| over the covariate
     # and its spline terms (every term has its own row in jobseekers_balance)
-    base = balance["covariate"].astype(str).str.partition("__rcs")[0]
+    # (split, not partition: partition of an empty column has no column 0)
+    base = balance["covariate"].astype(str).str.split("__rcs", n=1).str[0]
     has_terms = set(base[balance["covariate"].astype(str).str.contains("__rcs")])
     for r, b in zip(balance.itertuples(index=False), base, strict=True):
         if b in has_terms and str(r.covariate) != b:
