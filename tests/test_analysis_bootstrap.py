@@ -244,3 +244,42 @@ def test_batched_doubly_robust_bootstrap_equals_the_slow_loop(study, kind):
         s = summarise_replicates(full[j], slow[:, j], row["se_scale"])
         for key in ("estimate", "se", "ci_low", "ci_high"):
             assert row[key] == pytest.approx(s[key], rel=1e-8, abs=1e-12), (kind, key)
+
+
+def test_batched_glm_halves_steps_where_newton_from_a_far_start_overshoots(study):
+    # Plain Newton from 4x the MLE overshoots a logit (the fitted means run to 0 or 1,
+    # the Hessian to 0) and used to end there, "converged" on a zero pseudo-inverse
+    # step. With step halving every replicate reaches statsmodels' MLE.
+    from analysis.bootstrap import batched_glm
+
+    X = sm.add_constant(study[["leeftijd", "jaren_uitkering", "geslacht"]].to_numpy(float))
+    t = study["werktop"].to_numpy(float)
+    F = frequencies(resample_indices(t, 4, seed=2), len(t))
+    refs = [sm.GLM(t, X, family=sm.families.Binomial(), freq_weights=F[b]).fit(tol=1e-14)
+            for b in range(4)]  # fmt: skip
+    far = 4 * refs[0].params
+    params, ok = batched_glm(X, t, F, far, kind="binary", max_iter=100)
+    assert ok.all()
+    for b in range(4):
+        np.testing.assert_allclose(params[b], refs[b].params, rtol=1e-7, atol=1e-9)
+
+
+def test_batched_glm_ends_a_separated_fit_with_the_limit_means():
+    # One dummy level whose rows are all 0: no finite MLE. statsmodels' IRLS ends by its
+    # deviance criterion with a huge coefficient; the batched fit ends the same way (R's
+    # glm.fit criterion) with the same fitted means, instead of failing the replicate.
+    from analysis.bootstrap import batched_glm
+
+    rng = np.random.default_rng(5)
+    n = 200
+    x = rng.normal(size=n)
+    level = (np.arange(n) < 12).astype(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-0.5 * x))).astype(float)
+    y[level == 1] = 0.0
+    X = np.column_stack([np.ones(n), x, level])
+    ref = sm.GLM(y, X, family=sm.families.Binomial()).fit(maxiter=100)
+    params, ok = batched_glm(X, y, np.ones((1, n)), np.zeros(3), kind="binary", max_iter=100)
+    assert ok.all()
+    assert abs(params[0, 2]) > 10  # ran off, as the MLE does
+    mu = 1 / (1 + np.exp(-(X @ params[0])))
+    np.testing.assert_allclose(mu, ref.fittedvalues, atol=1e-6)

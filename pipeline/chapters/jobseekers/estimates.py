@@ -28,7 +28,7 @@ from analysis.weighting import weighted_effect
 from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
-from .intervals import pooled_interval, weighted_estimates
+from .intervals import dr_estimates, pooled_interval, weighted_estimates
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES
 
 COMPARE = {"binary": compare_proportions, "continuous": compare_means}
@@ -280,15 +280,14 @@ def set_estimates(
             entry[method] = {}
         if weights is not None and scores is not None:
             try:
-                dr = dr_att(sub, name, TREATMENT, covariates, kind=kind,
-                            categorical=categorical, fixed_effects=fe, trim=trim,
-                            alpha=alpha, ps_start=ps_params)  # fmt: skip
+                dr = dr_estimates(sub, name, kind, covariates=covariates,
+                                  categorical=categorical, fixed_effects=fe, trim=trim,
+                                  alpha=alpha, rule=inference, m=m, seed=seed,
+                                  ps_start=ps_params)  # fmt: skip
             except NotEstimable as exc:
                 entry["dr_not_estimable"] = exc.note
             else:
-                for d in dr.itertuples(index=False):
-                    est = math.log(d.estimate) if d.se_scale.startswith("log") else d.estimate
-                    entry["dr"][d.estimand] = (est, d.se)
+                entry["dr"], entry["dr_interval"] = dr["estimates"], dr["interval"]
             kept = keep[rows]
             t_kept = treated[rows][kept]
             entry["trimmed_counts"] = {"n_used": int(kept.sum()),
@@ -399,13 +398,14 @@ def pooled_outcome_rows(
     nan_pair = [(float("nan"), float("nan"))]
     dr_failed = next((e["dr_not_estimable"] for e in per_set
                       if e.get("dr_not_estimable")), "")  # fmt: skip
+    dr_interval = pooled_interval([e.get("dr_interval", "") for e in per_set])
     for measure_w, estimand_w, scale_w in specs:
         results = [e["dr"][estimand_w] for e in per_set if estimand_w in e.get("dr", {})]
         row = _pooled_row(outcome, "doubly_robust", measure_w, f"{estimand_w}_dr", scale_w,
                           results or nan_pair, counts, alpha=alpha,
                           not_estimable=dr_failed)  # fmt: skip
-        if math.isfinite(row["estimate"]):  # stacked M-estimation over both models
-            row["interval"] = "m_estimation_sandwich"
+        if math.isfinite(row["estimate"]):
+            row["interval"] = dr_interval
         rows.append(row)
     kept = [e["trimmed_counts"] for e in per_set if "trimmed_counts" in e]
     trimmed_counts = dict(counts)

@@ -106,10 +106,11 @@ EFFECTS = TableSpec(
                       "cases, a missing covariate)"),
         "m": ("integer", "Number of imputations pooled (empty when not imputed)"),
         "fmi": ("number", "Fraction of missing information (Rubin's rules)"),
-        "interval": ("string", "Interval method of the weighted rows: m_estimation_sandwich "
-                     "(effective control n at least the plan's [inference] "
-                     "sandwich_min_ess) or stratified_bootstrap (re-fitting the propensity "
-                     "score; bootstrap variance pooled with Rubin's rules)"),
+        "interval": ("string", "Interval method of the weighted and doubly robust rows: "
+                     "m_estimation_sandwich (effective control n at least the plan's "
+                     "[inference] sandwich_min_ess) or stratified_bootstrap (re-fitting the "
+                     "propensity score, and the outcome model for the doubly robust rows; "
+                     "bootstrap variance pooled with Rubin's rules)"),
         "p_adj": ("number", "p-value adjusted across the primary family (method in "
                   "stats.json: outcome_family.method); primary rows only"),
     },
@@ -522,9 +523,13 @@ def satisfaction(jobseekers: pd.DataFrame, inputs: AnalysisInputs, plan: Analysi
     return _labelled(table, outcome), failed
 
 
-def applications(jobseekers: pd.DataFrame, plan: AnalysisPlan, covs: Any,
+def applications(jobseekers: pd.DataFrame, plan: AnalysisPlan, covariates: Sequence[str],
+                 categorical: Sequence[str],
                  alpha: float) -> tuple[pd.DataFrame, list[dict[str, str]]]:  # fmt: skip
     """The count outcomes' comparisons, crude and adjusted, and what was not estimable.
+
+    The adjusted models take the chapter's model terms (``covariates``: the plan's
+    transforms applied, e.g. spline terms of age), as every other adjusted model does.
 
     A comparison the data cannot estimate (:class:`~analysis.estimability.NotEstimable`)
     keeps its rows, with the counts and no estimates; the second value lists them as
@@ -535,20 +540,18 @@ def applications(jobseekers: pd.DataFrame, plan: AnalysisPlan, covs: Any,
         if outcome.kind != "count":
             continue
         parts = []
-        for covariates, categorical in (([], []), ([*covs.adjust, UNIT],
-                                                    [*covs.categorical, UNIT])):
+        for terms, cats in (([], []), ([*covariates, UNIT], [*categorical, UNIT])):
             try:
-                part = compare_counts(jobseekers, outcome.name, TREATMENT,
-                                      covariates=covariates, categorical=categorical,
-                                      alpha=alpha)  # fmt: skip
+                part = compare_counts(jobseekers, outcome.name, TREATMENT, covariates=terms,
+                                      categorical=cats, alpha=alpha)  # fmt: skip
             except NotEstimable as exc:
-                part = _counts_without_estimates(jobseekers, outcome.name, covariates)
-                failed.append({"outcome": outcome.name, "covariates": ",".join(covariates),
+                part = _counts_without_estimates(jobseekers, outcome.name, terms)
+                failed.append({"outcome": outcome.name, "covariates": ",".join(terms),
                                "note": exc.note})  # fmt: skip
             # the Poisson model is the effects table's (jobseekers_effects: crude and
             # adjusted_cc rate ratios, HC3 when adjusted); it is not fitted twice
             part = part[part["method"] != "poisson_robust"]
-            parts.append(part[part["method"] != "mann_whitney"] if covariates else part)
+            parts.append(part[part["method"] != "mann_whitney"] if terms else part)
         frames.append(_labelled(pd.concat(parts, ignore_index=True), outcome))
     if not frames:
         return pd.DataFrame(columns=APPLICATIONS.columns), failed
