@@ -137,6 +137,7 @@ def batched_glm(
     beta = np.tile(np.asarray(start, dtype="float64") * scale, (B, 1))
     active = np.ones(B, dtype=bool)
     converged = np.zeros(B, dtype=bool)
+    ll_now = np.full(B, np.nan)  # log-likelihood at beta, carried from the last step
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if not len(idx):
@@ -153,11 +154,15 @@ def batched_glm(
         hess = np.zeros((len(idx), p, p))
         hess[:, iu[0], iu[1]] = upper
         hess[:, iu[1], iu[0]] = upper
-        step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
+        step = _newton_steps(hess, grad)
         bad = ~np.isfinite(step).all(axis=1)
         small = np.abs(step).max(axis=1) < tol * np.maximum(1.0, np.abs(beta[idx]).max(axis=1))
-        ll = _loglik(kind, y, eta, Ws)
+        ll = ll_now[idx]
+        fresh = np.isnan(ll)
+        if fresh.any():
+            ll[fresh] = _loglik(kind, y, eta[fresh], Ws[fresh])
         step, ll_new, halved = _halved(step, beta[idx], Xs, y, Ws, kind, ll)
+        ll_now[idx] = ll_new
         beta[idx] += step
         # or the log-likelihood no longer moves under a full Newton step: R's glm.fit
         # criterion (|dev - dev_old| / (|dev| + 0.1) < eps), which also ends a fit under
@@ -174,6 +179,18 @@ def batched_glm(
 _LL_TOL = 1e-12
 #: Step halvings per Newton iteration at most (2**-30: a step of ~1e-9 of the full one).
 _MAX_HALVINGS = 30
+
+
+def _newton_steps(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Solve every Hessian against its gradient: LU (fast) when all are non-singular,
+    else the pseudo-inverse (a dummy without weight in some replicate keeps its value)."""
+    try:
+        step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        step = None
+    if step is None or not np.isfinite(step).all():
+        step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
+    return step
 
 
 def _mean_var(kind: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,15 @@ Each simulated study draws clean job seekers from the synthetic study's model
 (``synthetic.model.simulate_jobseekers``: selection into Werktop through group-specific
 covariate distributions, a logistic model for a regular job with unit offsets and a
 planted conditional odds ratio) and analyses it in memory with the chapter's own
-specification and functions: the covariates, categorical covariates and fixed effects
-of ``data/codebook/analysis_plan.toml`` (``[covariates]``), ``analysis.models`` for the
-adjusted logit and ``pipeline.chapters.jobseekers.intervals.weighted_estimates`` for the
-weighted ATT (M-estimation sandwich, and the stratified bootstrap with the plan's number
-of replicates), so the validation cannot drift from the chapter. Four scenarios: planted
-effect (conditional OR 2.0) and zero effect (OR 1.0), at the example's size and at 4x.
+specification and functions: the covariates, categorical covariates, fixed effects and
+transforms (restricted cubic splines) of ``data/codebook/analysis_plan.toml``
+(``[covariates]``), turned into model terms by the chapter's own
+``pipeline.chapters.jobseekers.chapter.model_terms``; ``analysis.models`` for the
+adjusted logit; ``pipeline.chapters.jobseekers.intervals.weighted_estimates`` and
+``dr_estimates`` for the weighted and the doubly robust ATT (M-estimation sandwich, and
+the stratified bootstrap re-fitting the models), so the validation cannot drift from the
+chapter. Four scenarios: planted effect (conditional OR 2.0) and zero effect (OR 1.0), at
+the example's size and at 4x.
 Every method is judged against its estimand's probability limit under the chapter's
 specification (the same estimator fitted to the true probabilities of a very large
 draw); the planted truths are reported beside it.
@@ -32,10 +35,16 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.models import build_design, effect_and_se
+from analysis.propensity import fit_logit_scaled
 from analysis.propensity import propensity_scores
 from analysis.ps_weights import att_weights
 from analysis.weighting import att_effect, weighted_effect
-from pipeline.chapters.jobseekers.intervals import replicates_per_set, weighted_estimates
+from pipeline.chapters.jobseekers.chapter import model_terms
+from pipeline.chapters.jobseekers.intervals import (
+    dr_estimates,
+    replicates_per_set,
+    weighted_estimates,
+)
 from pipeline.outputs import console
 from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.codebook import load_codebook
@@ -58,19 +67,32 @@ TRIM = 0.99  # the chapter's cap on control propensity scores (imputation.PS_TRI
 
 def chapter_spec() -> dict:
     """The chapter's model specification, read from the analysis plan: covariates,
-    categorical ones, fixed effects and the interval rule (``[inference]``)."""
+    categorical ones, fixed effects, transforms (``plan_covariates``, what
+    :func:`with_terms` applies), the interval rule (``[inference]``) and the imputation
+    pilot's size (how many data sets the chapter spreads its bootstrap over)."""
     plan = load_plan(load_codebook(DEFAULT_CODEBOOK))
     covs = plan.covariates
     if covs is None:
         raise ValueError("the analysis plan has no [covariates] table")
     return {"covariates": list(covs.adjust), "categorical": list(covs.categorical),
-            "fixed_effects": list(covs.fixed_effects), "inference": plan.inference}  # fmt: skip
+            "fixed_effects": list(covs.fixed_effects), "inference": plan.inference,
+            "transforms": covs.transforms(), "spline_knots": covs.spline_knots,
+            "plan_covariates": covs, "m_pilot": plan.imputation.m_pilot}  # fmt: skip
+
+
+def with_terms(frame: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The frame with the plan's model terms added (spline knots from this frame, as the
+    chapter computes them from its pooled data) and the term names every model gets."""
+    frame, terms, _ = model_terms(frame, spec["plan_covariates"])
+    return frame, terms
 
 # method key -> (label, estimand, scale of estimate / SE, truth key)
 METHODS = {
     "adjusted_or": ("Adjusted logit (HC3)", "conditional OR", "log", "conditional_or"),
     "adjusted_ame": ("Adjusted logit AME (delta, HC3)", "sample ATE, RD", "identity",
                      "sate_rd"),
+    "adjusted_att": ("Adjusted logit AME over the treated (delta, HC3)",
+                     "AME over the treated, RD", "identity", "ame_att_rd"),
     "weighted_rd": ("PS-weighted ATT RD (HC0, known weights)", "population ATT, RD",
                     "identity", "patt_rd"),
     "weighted_rd_satt": ("PS-weighted ATT RD (HC0, known weights)", "sample ATT, RD",
@@ -85,6 +107,14 @@ METHODS = {
                 "identity", "patt_rd"),
     "boot_or": ("PS-weighted ATT OR (stratified bootstrap)", "population ATT, marginal OR",
                 "log", "patt_or"),
+    "dr_rd": ("Doubly robust ATT RD (M-estimation)", "doubly robust ATT, RD", "identity",
+              "dr_rd"),
+    "dr_or": ("Doubly robust ATT OR (M-estimation)", "doubly robust ATT, marginal OR", "log",
+              "dr_or"),
+    "drboot_rd": ("Doubly robust ATT RD (stratified bootstrap)", "doubly robust ATT, RD",
+                  "identity", "dr_rd"),
+    "drboot_or": ("Doubly robust ATT OR (stratified bootstrap)",
+                  "doubly robust ATT, marginal OR", "log", "dr_or"),
     "crude_or": ("Crude OR (unadjusted)", "conditional OR", "log", "conditional_or"),
     "crude_rd": ("Crude RD (unadjusted)", "population ATT, RD", "identity", "patt_rd"),
 }  # fmt: skip
@@ -106,9 +136,12 @@ def population_truth(odds_ratio: float, seed: int, n: int = N_TRUTH, *,
     Planted: the conditional OR and the population ATT (RD and marginal OR) from a large
     draw of candidates. Probability limits (keys ``plim_*``): the chapter's estimators
     fitted to the true probabilities (``y = p1`` for candidates, ``p0`` for controls) of
-    a draw of ``n`` people with the study's candidate share: the adjusted logit's
-    conditional OR (quasi-likelihood, fractional response) and the weighted ATT's
-    treated and weighted control means (``att_effect`` on the probabilities).
+    a draw of ``n`` people with the study's candidate share, on the chapter's model terms
+    (:func:`with_terms`): the adjusted logit's conditional OR and its AMEs over everyone
+    and over the treated (quasi-likelihood, fractional response); the weighted ATT's
+    treated and weighted control means (``att_effect`` on the probabilities); the doubly
+    robust ATT's control mean (the weighted quasi-likelihood logit of ``p0`` among the
+    controls, averaged over the treated, as ``dr_att`` does with 0/1 outcomes).
     """
     spec = spec or chapter_spec()
     df = _simulate(np.random.default_rng(seed), n, 0, odds_ratio)
@@ -116,22 +149,54 @@ def population_truth(odds_ratio: float, seed: int, n: int = N_TRUTH, *,
     share = n_candidates / (n_candidates + n_control)
     big = _simulate(np.random.default_rng([seed, 1]), round(n * share),
                     n - round(n * share), odds_ratio)  # fmt: skip
+    big, terms = with_terms(big, spec)
     big["p_obs"] = np.where(big["werktop"] == 1, big["p1"], big["p0"])
-    d = build_design(big, "p_obs", "werktop", spec["covariates"], spec["categorical"],
-                     spec["fixed_effects"])  # fmt: skip
+    cat, fe = spec["categorical"], spec["fixed_effects"]
+    d = build_design(big, "p_obs", "werktop", terms, cat, fe)
     fit = sm.GLM(d.y, d.X, family=sm.families.Binomial()).fit(tol=1e-12)
-    a = att_effect(big, "p_obs", "werktop", spec["covariates"], kind="continuous",
-                   categorical=spec["categorical"], fixed_effects=spec["fixed_effects"],
-                   trim=TRIM).iloc[0]  # fmt: skip
+    treated = d.X[:, d.treat_col] == 1
+    x1, x0 = d.X.copy(), d.X.copy()
+    x1[:, d.treat_col], x0[:, d.treat_col] = 1.0, 0.0
+    effect = fit.predict(x1) - fit.predict(x0)
+    a = att_effect(big, "p_obs", "werktop", terms, kind="continuous", categorical=cat,
+                   fixed_effects=fe, trim=TRIM).iloc[0]  # fmt: skip
     q1, q0 = float(a["mean_treated_w"]), float(a["mean_control_w"])
+    r1, r0 = _dr_limit(big, terms, spec)
     return {
         "conditional_or": odds_ratio,
         "patt_rd": float(m1 - m0),
-        "patt_or": float((m1 / (1 - m1)) / (m0 / (1 - m0))),
+        "patt_or": _odds_ratio(m1, m0),
         "plim_conditional_or": float(np.exp(fit.params[d.treat_col])),
+        "plim_ame_rd": float(effect.mean()),
+        "plim_ame_att_rd": float(effect[treated].mean()),
         "plim_patt_rd": q1 - q0,
-        "plim_patt_or": float((q1 / (1 - q1)) / (q0 / (1 - q0))),
+        "plim_patt_or": _odds_ratio(q1, q0),
+        "plim_dr_rd": r1 - r0,
+        "plim_dr_or": _odds_ratio(r1, r0),
     }
+
+
+def _odds_ratio(p1: float, p0: float) -> float:
+    return float((p1 / (1 - p1)) / (p0 / (1 - p0)))
+
+
+def _dr_limit(big: pd.DataFrame, terms: Sequence[str], spec: dict) -> tuple[float, float]:
+    """The doubly robust ATT's treated and control means on the true probabilities:
+    ``dr_att``'s two models (the same terms), the outcome model a quasi-likelihood logit
+    of ``p0`` among the controls with the capped ATT weights."""
+    d = build_design(big, "p_obs", "werktop", terms, spec["categorical"],
+                     spec["fixed_effects"])  # fmt: skip
+    t = d.X[:, d.treat_col]
+    Z = np.delete(d.X, d.treat_col, axis=1)
+    gamma, *_ = fit_logit_scaled(Z, t)
+    e = 1 / (1 + np.exp(-(Z @ gamma)))
+    control = t == 0
+    e = np.where(control & (e > TRIM), TRIM, e)
+    w = e / (1 - e)
+    out = sm.GLM(d.y[control], Z[control], family=sm.families.Binomial(),
+                 var_weights=w[control]).fit(tol=1e-12)  # fmt: skip
+    treated = ~control
+    return float(d.y[treated].mean()), float(out.predict(Z[treated]).mean())
 
 
 def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: int,
@@ -145,13 +210,14 @@ def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: 
     ``_flags`` (converged and no separation in both models, n trimmed).
     """
     spec = spec or chapter_spec()
-    df = frame
-    cov, cat, fe = spec["covariates"], spec["categorical"], spec["fixed_effects"]
+    df, cov = with_terms(frame, spec)
+    cat, fe = spec["categorical"], spec["fixed_effects"]
     out: dict[str, tuple[float, float]] = {}
     adj = effect_and_se(df, "werk_regulier", "werktop", cov, kind="binary",
                         categorical=cat, fixed_effects=fe)  # fmt: skip
     out["adjusted_or"] = (adj["estimate"], adj["se"])
     out["adjusted_ame"] = (adj["ame"], adj["ame_se"])
+    out["adjusted_att"] = (adj["ame_att"], adj["ame_att_se"])
     ps = propensity_scores(df, "werktop", cov, categorical=cat, fixed_effects=fe)
     aw = att_weights(ps, df["werktop"], trim=TRIM)
     w = weighted_effect(df, "werk_regulier", "werktop", aw["weight"].to_numpy(), kind="binary")
@@ -159,12 +225,15 @@ def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: 
     out["weighted_or"] = (math.log(w.loc[1, "estimate"]), w.loc[1, "se"])
     common = dict(covariates=cov, categorical=cat, fixed_effects=fe, trim=TRIM, alpha=ALPHA,
                   m=1, seed=(seed, 0))  # fmt: skip
-    boot = weighted_estimates(df, "werk_regulier", "binary",
-                              rule=Inference(sandwich_min_ess=math.inf,
-                                             bootstrap_replicates=replicates),
-                              **common)  # fmt: skip
+    # both branches of the chapter's rule: the sandwich is computed either way, the
+    # bootstrap whenever the threshold is not met (here: never met)
+    always_boot = Inference(sandwich_min_ess=math.inf, bootstrap_replicates=replicates)
+    boot = weighted_estimates(df, "werk_regulier", "binary", rule=always_boot, **common)
     out["mest_rd"], out["mest_or"] = boot["sandwich"]["att_rd"], boot["sandwich"]["att_or"]
     out["boot_rd"], out["boot_or"] = boot["estimates"]["att_rd"], boot["estimates"]["att_or"]
+    dr = dr_estimates(df, "werk_regulier", "binary", rule=always_boot, **common)
+    out["dr_rd"], out["dr_or"] = dr["sandwich"]["att_rd"], dr["sandwich"]["att_or"]
+    out["drboot_rd"], out["drboot_or"] = dr["estimates"]["att_rd"], dr["estimates"]["att_or"]
     crude = weighted_effect(df, "werk_regulier", "werktop", np.ones(len(df)), kind="binary")
     out["crude_rd"] = (crude.loc[0, "estimate"], crude.loc[0, "se"])
     out["crude_or"] = (math.log(crude.loc[1, "estimate"]), crude.loc[1, "se"])
@@ -175,6 +244,8 @@ def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: 
           and not ps.attrs["separation"])  # fmt: skip
     out["_flags"] = (float(ok), float(aw["trimmed"].sum()))
     out["_ess"] = (float(w.loc[0, "ess_control"]), float((df["werktop"] == 0).sum()))
+    # the interval the chapter's rule picks in this study (1: bootstrap, 0: sandwich)
+    out["_rule"] = (float(boot["ess_control"] < spec["inference"].sandwich_min_ess), 0.0)
     return out
 
 
@@ -198,11 +269,12 @@ def run_scenario(
     ``workers`` (processes, one study per task). ``replicates``: bootstrap replicates per
     study (default: the chapter's, from the plan's ``[inference]`` for one data set).
     ``label`` names the scenario in the progress line (terminal only). Truths are the
-    probability limits (:func:`population_truth`).
+    probability limits (:func:`population_truth`). Default replicates: what the chapter
+    gives each of its pilot's imputed data sets (the plan's total over ``m_pilot``).
     """
     spec = chapter_spec()
     if replicates is None:
-        replicates = replicates_per_set(spec["inference"], 1)
+        replicates = replicates_per_set(spec["inference"], spec["m_pilot"])
     truth = population_truth(odds_ratio, seed, n_truth, spec=spec, n_candidates=n_candidates,
                              n_control=n_control)  # fmt: skip
     z = stats.norm.ppf(1 - ALPHA / 2)
@@ -234,6 +306,8 @@ def _study_rows(child: np.random.SeedSequence, i: int, truth: dict[str, float], 
     # probability limits of the chapter's estimators under its specification
     study_truth = {"conditional_or": truth["plim_conditional_or"],
                    "patt_rd": truth["plim_patt_rd"], "patt_or": truth["plim_patt_or"],
+                   "ame_att_rd": truth["plim_ame_att_rd"], "dr_rd": truth["plim_dr_rd"],
+                   "dr_or": truth["plim_dr_or"],
                    "satt_rd": res["satt_rd"][0], "sate_rd": res["sate_rd"][0]}  # fmt: skip
     rows = []
     for key, (_, _, scale, truth_key) in METHODS.items():
@@ -247,7 +321,7 @@ def _study_rows(child: np.random.SeedSequence, i: int, truth: dict[str, float], 
             "covered": bool(est - z * se <= t_scale <= est + z * se),
             "rejected": bool(abs(est - null) / se > z),
             "ok": bool(ok), "n_trimmed": n_trim,
-            "ess_share": ess / n_ctrl,
+            "ess_share": ess / n_ctrl, "ess": ess, "rule_bootstrap": bool(res["_rule"][0]),
         })  # fmt: skip
     return rows
 
@@ -290,22 +364,25 @@ def run(
     replicates: int | None = None,
     workers: int = 1,
     n_truth: int = N_TRUTH,
+    n_large: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """Four scenarios: planted and zero effect, at the example's size and at 4x.
 
     Returns the summaries of the first three and the metadata (``meta["large_null"]``
-    holds the fourth). Every scenario has ``n_studies`` studies; the 4x ones seed + 1.
+    holds the fourth). The example-size scenarios have ``n_studies`` studies, the 4x ones
+    ``n_large`` (default the same) and seed + 1.
     """
+    n_large = n_studies if n_large is None else n_large
     kw = dict(replicates=replicates, workers=workers, n_truth=n_truth)
     res_e = run_scenario(PLANTED_OR, n_studies, seed, n_candidates=n_candidates,
                          n_control=n_control, label="planted effect", **kw)  # fmt: skip
     res_n = run_scenario(1.0, n_studies, seed, n_candidates=n_candidates, n_control=n_control,
                          label="zero effect", **kw)  # fmt: skip
     big = dict(n_candidates=n_candidates * LARGE_FACTOR, n_control=n_control * LARGE_FACTOR)
-    res_l = run_scenario(PLANTED_OR, n_studies, seed + 1,
+    res_l = run_scenario(PLANTED_OR, n_large, seed + 1,
                          label=f"planted effect, {LARGE_FACTOR}x the size", **big,
                          **kw)  # fmt: skip
-    res_ln = run_scenario(1.0, n_studies, seed + 1,
+    res_ln = run_scenario(1.0, n_large, seed + 1,
                           label=f"zero effect, {LARGE_FACTOR}x the size", **big,
                           **kw)  # fmt: skip
     eff, nul, large, large_null = (summarise(r) for r in (res_e, res_n, res_l, res_ln))
@@ -317,8 +394,15 @@ def run(
         "mean_trimmed": float(res_e.groupby("study")["n_trimmed"].first().mean()),
         "ess_share": float(res_e.groupby("study")["ess_share"].first().mean()),
         "ess_share_large": float(res_l.groupby("study")["ess_share"].first().mean()),
-        "n_large": n_studies, "large_factor": LARGE_FACTOR, "spec": chapter_spec(),
+        "ess_max": float(res_e.groupby("study")["ess"].first().max()),
+        "ess_max_large": float(res_l.groupby("study")["ess"].first().max()),
+        "rule_bootstrap": float(res_e.groupby("study")["rule_bootstrap"].first().mean()),
+        "rule_bootstrap_large": float(
+            res_l.groupby("study")["rule_bootstrap"].first().mean()),
+        "n_large": n_large, "large_factor": LARGE_FACTOR, "spec": chapter_spec(),
         "replicates": res_e.attrs["replicates"], "large_null": large_null, "trim": TRIM,
+        "chapter_replicates": replicates_per_set(chapter_spec()["inference"],
+                                                 chapter_spec()["m_pilot"]),
     }  # fmt: skip
     meta["discussion"] = _discussion(eff, nul, large, meta, large_null)
     return eff, nul, large, meta
@@ -328,7 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: run the study and write the markdown report."""
     ap = argparse.ArgumentParser(prog="python -m methods_validation.run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument("--studies", type=int, default=500, help="studies per scenario")
+    ap.add_argument("--studies", type=int, default=500,
+                    help="studies per scenario at the example's size")
+    ap.add_argument("--studies-large", type=int, default=None,
+                    help="studies per scenario at 4x the size (default: --studies)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--replicates", type=int, default=None,
                     help="bootstrap replicates per study (default: the chapter's, from the "
@@ -339,16 +426,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.add_verbosity_options(ap, default=console.NORMAL)
     args = ap.parse_args(argv)
     console.set_verbosity(args.verbosity)
-    if args.studies < 2:
-        ap.error("--studies must be at least 2")
+    if args.studies < 2 or (args.studies_large is not None and args.studies_large < 2):
+        ap.error("--studies and --studies-large must be at least 2")
     eff, nul, large, meta = run(args.studies, args.seed, replicates=args.replicates,
-                                workers=args.workers)  # fmt: skip
+                                workers=args.workers, n_large=args.studies_large)  # fmt: skip
     cmd = f"python -m methods_validation.run --studies {args.studies}"
+    if args.studies_large is not None:
+        cmd += f" --studies-large {args.studies_large}"
     if args.seed != DEFAULT_SEED:
         cmd += f" --seed {args.seed}"
     if args.replicates is not None:
         cmd += f" --replicates {args.replicates}"
     meta["command"] = cmd + f" --out {args.out.as_posix()}"
+    from .large import N_TRUTH_LARGE, large_sample_check, render_large
+
+    console.info("method validation: large samples (scale 100, goal size)")
+    meta["large_section"] = render_large(large_sample_check(args.seed), N_TRUTH_LARGE)
     write_atomic(args.out, render_markdown(eff, nul, large, meta, meta["large_null"]))
     console.info(f"wrote {args.out}")
     return 0

@@ -22,6 +22,17 @@ def study():
 FAST = dict(replicates=50, n_truth=20_000)
 
 
+def test_large_sample_check_on_a_small_size():
+    from methods_validation.large import large_sample_check, render_large
+
+    t = large_sample_check(3, {"small": (1920, 1630, 2)}, n_truth=40_000)
+    assert set(t["estimate"]) == {"adjusted_or", "weighted_rd", "weighted_or", "dr_rd", "dr_or"}
+    # the limits under the chapter's splines sit near the planted values
+    assert (t["rel_plim_planted"].abs() < 0.02).all()
+    text = render_large(t, 40_000)
+    assert "| small | 3,550 | 2 |" in text and "Largest |limit / planted" in text
+
+
 def test_truths_are_consistent(study):
     _, _, _, meta = study
     te, tn = meta["truth_effect"], meta["truth_null"]
@@ -33,6 +44,9 @@ def test_truths_are_consistent(study):
     assert 1.9 < te["plim_conditional_or"] < 2.15
     assert abs(te["plim_patt_rd"] - te["patt_rd"]) < 0.01
     assert abs(tn["plim_conditional_or"] - 1.0) < 0.05 and abs(tn["plim_patt_rd"]) < 0.01
+    # the doubly robust limit and the AME over the treated target the population ATT
+    assert abs(te["plim_dr_rd"] - te["patt_rd"]) < 0.01 and abs(tn["plim_dr_rd"]) < 0.01
+    assert abs(te["plim_ame_att_rd"] - te["patt_rd"]) < 0.01
 
 
 def test_the_validation_reads_the_chapters_specification():
@@ -45,6 +59,14 @@ def test_the_validation_reads_the_chapters_specification():
     assert spec["covariates"] == list(covs.adjust)
     assert spec["categorical"] == list(covs.categorical)
     assert spec["fixed_effects"] == list(covs.fixed_effects)
+    assert spec["transforms"] == covs.transforms()
+    # the models get the chapter's terms: the plan's splines, made by the chapter's code
+    frame = mv._simulate(np.random.default_rng(1), 60, 50, 2.0)
+    _, terms = mv.with_terms(frame, spec)
+    from pipeline.chapters.jobseekers.chapter import model_terms
+
+    assert terms == model_terms(frame, covs)[1]
+    assert any("__rcs" in t for t in terms)
 
 
 def test_adjusted_and_weighted_cover(study):
@@ -54,14 +76,19 @@ def test_adjusted_and_weighted_cover(study):
         assert e.loc[key, "coverage"] >= 0.85
         assert n.loc[key, "rejection"] <= 0.15
         assert 0.75 < e.loc[key, "se_ratio"] < 1.3
-    for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or", "boot_rd", "boot_or"):
+    for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or", "boot_rd", "boot_or",
+                "dr_rd", "dr_or", "drboot_rd", "drboot_or", "adjusted_att"):
         assert e.loc[key, "coverage"] >= 0.80
         assert n.loc[key, "rejection"] <= 0.20
     # unbiased within 4 Monte-Carlo SEs (log-OR has a small finite-sample bias)
-    for key in ("adjusted_ame", "weighted_rd", "boot_rd"):
+    for key in ("adjusted_ame", "weighted_rd", "boot_rd", "dr_rd"):
         assert abs(e.loc[key, "bias"]) < 4 * e.loc[key, "bias_mcse"] + 0.005
     # the bootstrap and the sandwich estimate the same thing: identical point estimates
     assert e.loc["boot_rd", "mean_estimate"] == pytest.approx(e.loc["mest_rd", "mean_estimate"])
+    assert e.loc["drboot_rd", "mean_estimate"] == pytest.approx(e.loc["dr_rd", "mean_estimate"])
+    # at the example's size every study's control ESS is below the rule's 1000
+    _, _, _, meta = study
+    assert meta["rule_bootstrap"] == 1.0 and meta["ess_max"] < 1000
     assert (eff["n_failed"] == 0).all() and (eff["n_studies"] == 30).all()
 
 
@@ -85,6 +112,8 @@ def test_markdown_report(study, tmp_path):
     text = mv.render_markdown(eff, nul, large, meta, meta["large_null"])
     assert "Studies per scenario: **30**" in text and "seed **12345**" in text
     assert text.count("| Adjusted logit (HC3) |") == 4
+    assert text.count("| Doubly robust ATT RD (stratified bootstrap) |") == 4
+    assert "restricted cubic spline" in text
     assert "stratified bootstrap" in text and "probability limit" in text
     assert "python -m methods_validation.run --studies 60" in text
     out = tmp_path / "sub" / "mv.md"
