@@ -85,6 +85,36 @@ def frequencies(indices: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=B * n).reshape(B, n).astype("float64")
 
 
+#: A Hessian whose eigenvalues span less than this ratio is solved directly (Cholesky
+#: check, LU solve): its inverse is then accurate to ~1e-8 and Newton converges to the
+#: same fit. Flatter ones (near separation) keep the pseudo-inverse.
+_WELL_CONDITIONED = 1e-8
+
+
+def _newton_steps(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``pinv(hess[b]) @ grad[b]`` for every replicate ``b``.
+
+    A Hessian with all eigenvalues within a factor 1e8 of the largest (eigenvalues only,
+    ``eigvalsh``) is positive definite and well conditioned: its pseudo-inverse is its
+    inverse, so its step is one batched LU solve, about three times cheaper than the
+    eigendecomposition ``pinv(..., hermitian=True)`` does. The others (a dummy without
+    weight, near separation, non-finite values) take the pseudo-inverse as before, so such
+    a dummy keeps its value (the step halving of :func:`batched_glm` guards the rest)."""
+    steps = np.empty_like(grad)
+    finite = np.isfinite(hess).all(axis=(1, 2))
+    regular = finite & (np.einsum("bii->bi", hess) > 0).all(axis=1)
+    if regular.any():
+        eig = np.linalg.eigvalsh(hess[regular])
+        regular[regular] = eig[:, 0] > _WELL_CONDITIONED * eig[:, -1]
+    if regular.any():
+        steps[regular] = np.linalg.solve(hess[regular], grad[regular][..., None])[..., 0]
+    rest = ~regular
+    if rest.any():
+        pinv = np.linalg.pinv(hess[rest], hermitian=True)
+        steps[rest] = np.einsum("bij,bj->bi", pinv, grad[rest])
+    return steps
+
+
 def batched_glm(
     X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.ndarray, *,
     kind: str = "binary", tol: float = 1e-10, max_iter: int = 50,
@@ -183,18 +213,6 @@ def batched_glm(
 _LL_TOL = 1e-12
 #: Step halvings per Newton iteration at most (2**-30: a step of ~1e-9 of the full one).
 _MAX_HALVINGS = 30
-
-
-def _newton_steps(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """Solve every Hessian against its gradient: LU (fast) when all are non-singular,
-    else the pseudo-inverse (a dummy without weight in some replicate keeps its value)."""
-    try:
-        step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-    except np.linalg.LinAlgError:
-        step = None
-    if step is None or not np.isfinite(step).all():
-        step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
-    return step
 
 
 def _mean_var(kind: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -152,7 +152,8 @@ robust {te["plim_dr_or"]:.5f} (population {te["patt_or"]:.5f}); AME over the tre
 
 Targets: coverage 0.93-0.97 and type-I error 0.035-0.065 for every non-crude interval
 estimator the chapter uses (the adjusted rows, and the weighted and doubly robust rows
-with the interval the rule picks); the other rows are shown for comparison. Studies whose logit (outcome or PS model) did not converge or showed
+with the interval the rule picks); the other rows are shown for comparison. Studies
+whose logit (outcome or PS model) did not converge or showed
 separation are excluded and counted under "Failed". Control PS capped at {meta["trim"]} per study:
 mean {meta["mean_trimmed"]:.3f} controls. Mean Kish ESS of the control weights:
 {meta["ess_share"]:.0%} of the controls ({f}x: {meta["ess_share_large"]:.0%}).

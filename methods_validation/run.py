@@ -35,8 +35,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.models import build_design, effect_and_se
-from analysis.propensity import fit_logit_scaled
-from analysis.propensity import propensity_scores
+from analysis.propensity import fit_logit_scaled, propensity_scores
 from analysis.ps_weights import att_weights
 from analysis.weighting import att_effect, weighted_effect
 from pipeline.chapters.jobseekers.chapter import model_terms

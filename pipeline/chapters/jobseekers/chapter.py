@@ -317,7 +317,8 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
     clustering = (clustering_table(jobseekers, members, covariates=covariates,
                                    categorical=categorical, alpha=alpha, seed=inputs.seed)
                   if both else pd.DataFrame(columns=list(CLUSTERING_COLUMNS)))  # fmt: skip
-    applications_table, applications_failed = applications(jobseekers, plan, covariates, categorical, alpha)
+    applications_table, applications_failed = applications(jobseekers, plan, covariates,
+                                                           categorical, alpha)
     satisfaction_table, satisfaction_failed = satisfaction(jobseekers, inputs, plan, alpha)
     wishes_coded = _wishes_coded(inputs.codebook)
     claim_list = claims(effects, members, alpha, inputs.truth, wishes_coded)
