@@ -39,3 +39,19 @@ def test_terms_are_the_basis_of_the_imputed_covariate():
     # observed rows keep their own terms
     seen = frame["leeftijd"].notna()
     np.testing.assert_allclose(done.loc[seen, "leeftijd__rcs1"], frame.loc[seen, "leeftijd__rcs1"])
+
+
+def test_the_convergence_trace_follows_the_imputed_covariates_not_the_outcomes():
+    # Outcomes are imputed only as predictors (each analysis uses its observed outcome),
+    # so the burn-in is judged on the covariates' traces: means then SDs, one each.
+    frame = _frame()
+    frame.loc[:19, "y"] = np.nan
+    data = CompletedData(frame, ["leeftijd"], ["y"], ["a", "b"], m=2, seed=1, burn_in=3)
+    todo = [data.chains.columns[j] for j in data.chains.todo]
+    assert set(todo) == {"leeftijd", "y"}
+    done, trace = data.traced(0, 4)
+    assert trace.shape == (4, 2)
+    full, _ = data.chains.traced_block(0, 4)
+    k = todo.index("leeftijd")
+    np.testing.assert_array_equal(trace, full[:, [k, len(todo) + k]])
+    pd.testing.assert_frame_equal(done, data.get(0, 4))

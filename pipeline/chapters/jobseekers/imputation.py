@@ -95,6 +95,14 @@ class CompletedData:
         self.keep = list(dict.fromkeys([TREATMENT, UNIT, *imputed, *covariates, *outcomes]))
         self.chains: PMMChains | None = None
         self.observed = jobseekers[self.keep]
+        # The convergence check traces the imputed covariates only. Outcomes are in the
+        # imputation model as predictors, but every analysis uses each outcome where it
+        # was observed (multiple imputation, then deletion: von Hippel 2007), so their
+        # imputed values never reach an estimate. Two nested outcomes (any work / regular
+        # work: one implies the other) predict each other almost exactly and mix slowly
+        # (R-hat 1.4 after 20 cycles on the example), which says nothing about the data
+        # sets the analysis uses; the covariates' traces do.
+        self.traced_columns = [c for c in imputed if c in columns]
         self.m = 1
         if frame[columns].isna().any().any():
             slim = frame[list(dict.fromkeys([*columns, UNIT]))]
@@ -110,9 +118,14 @@ class CompletedData:
 
     def traced(self, i: int, cycles: int) -> tuple[pd.DataFrame, np.ndarray]:
         """Completed data set ``i`` after ``cycles`` cycles, and its chain's trace
-        (:meth:`analysis.pmm.PMMChains.traced_block`). Needs chains."""
+        (:meth:`analysis.pmm.PMMChains.traced_block`) for the imputed covariates
+        (``traced_columns``). Needs chains."""
         assert self.chains is not None
         trace, block = self.chains.traced_block(i, cycles)
+        todo = [self.chains.columns[j] for j in self.chains.todo]
+        keep = [k for k, c in enumerate(todo) if c in self.traced_columns]
+        # the trace holds the means, then the SDs, of the todo columns
+        trace = trace[:, keep + [len(todo) + k for k in keep]]
         return self._frame(block), trace
 
     def _frame(self, block: np.ndarray) -> pd.DataFrame:
