@@ -14,6 +14,7 @@ from pipeline.chapters.jobseekers.clustering import CLUSTERING_COLUMNS, clusteri
 from pipeline.chapters.jobseekers.intervals import (
     BOOTSTRAP,
     SANDWICH,
+    dr_estimates,
     pooled_interval,
     replicates_per_set,
     weighted_estimates,
@@ -66,6 +67,29 @@ def test_the_effective_control_size_chooses_the_interval(study):
     other = weighted_estimates(study, "werk_regulier", "binary", rule=rule, m=2, seed=(1, 1),
                                **ARGS)  # fmt: skip
     assert other["estimates"]["att_rd"][1] != boot["estimates"]["att_rd"][1]
+
+
+def test_the_doubly_robust_interval_follows_the_same_rule(study):
+    from analysis.doubly_robust import dr_att
+
+    sandwich = dr_estimates(study, "werk_regulier", "binary", rule=Inference(0.0), m=1,
+                            seed=(1, 0), **ARGS)  # fmt: skip
+    assert sandwich["interval"] == SANDWICH
+    ref = dr_att(study, "werk_regulier", "werktop", COV, kind="binary", categorical=CAT,
+                 fixed_effects=["gemeente"], trim=0.99)  # fmt: skip
+    assert sandwich["estimates"]["att_rd"] == pytest.approx((ref.loc[0, "estimate"],
+                                                             ref.loc[0, "se"]), rel=1e-12)
+    rule = Inference(sandwich_min_ess=sandwich["ess_control"] + 1, bootstrap_replicates=100)
+    boot = dr_estimates(study, "werk_regulier", "binary", rule=rule, m=1, seed=(1, 0), **ARGS)
+    assert boot["interval"] == BOOTSTRAP and boot["sandwich"] == sandwich["estimates"]
+    # the SE is the doubly robust bootstrap's (both models re-fitted), same seed stream
+    direct = att_bootstrap(study, {"werk_regulier": "binary"}, "werktop", COV, categorical=CAT,
+                           fixed_effects=["gemeente"], n_boot=100, estimator="dr",
+                           seed=np.random.SeedSequence([1, 0xB007, 0]))  # fmt: skip
+    direct = direct.set_index("estimand")
+    for key in ("att_rd", "att_or", "att_rr"):
+        assert boot["estimates"][key][0] == sandwich["estimates"][key][0]
+        assert boot["estimates"][key][1] == direct.loc[key, "se"]
 
 
 def test_pooled_interval_names_every_method_used():
