@@ -81,6 +81,36 @@ def frequencies(indices: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=B * n).reshape(B, n).astype("float64")
 
 
+#: A Hessian whose eigenvalues span less than this ratio is solved directly (Cholesky
+#: check, LU solve): its inverse is then accurate to ~1e-8 and Newton converges to the
+#: same fit. Flatter ones (near separation) keep the pseudo-inverse.
+_WELL_CONDITIONED = 1e-8
+
+
+def _newton_steps(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``pinv(hess[b]) @ grad[b]`` for every replicate ``b``.
+
+    A Hessian with all eigenvalues within a factor 1e8 of the largest (eigenvalues only,
+    ``eigvalsh``) is positive definite and well conditioned: its pseudo-inverse is its
+    inverse, so its step is one batched LU solve, about three times cheaper than the
+    eigendecomposition ``pinv(..., hermitian=True)`` does. The others (a dummy without
+    weight, near separation, non-finite values) take the pseudo-inverse as before, so such
+    a dummy keeps its value and a separating replicate diverges as it did."""
+    steps = np.empty_like(grad)
+    finite = np.isfinite(hess).all(axis=(1, 2))
+    regular = finite & (np.einsum("bii->bi", hess) > 0).all(axis=1)
+    if regular.any():
+        eig = np.linalg.eigvalsh(hess[regular])
+        regular[regular] = eig[:, 0] > _WELL_CONDITIONED * eig[:, -1]
+    if regular.any():
+        steps[regular] = np.linalg.solve(hess[regular], grad[regular][..., None])[..., 0]
+    rest = ~regular
+    if rest.any():
+        pinv = np.linalg.pinv(hess[rest], hermitian=True)
+        steps[rest] = np.einsum("bij,bj->bi", pinv, grad[rest])
+    return steps
+
+
 def batched_glm(
     X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.ndarray, *,
     kind: str = "binary", tol: float = 1e-10, max_iter: int = 50,
@@ -152,7 +182,7 @@ def batched_glm(
         hess = np.zeros((len(idx), p, p))
         hess[:, iu[0], iu[1]] = upper
         hess[:, iu[1], iu[0]] = upper
-        step = np.einsum("bij,bj->bi", np.linalg.pinv(hess, hermitian=True), grad)
+        step = _newton_steps(hess, grad)
         beta[idx] += step
         small = np.abs(step).max(axis=1) < tol * np.maximum(1.0, np.abs(beta[idx]).max(axis=1))
         bad = ~np.isfinite(step).all(axis=1)
