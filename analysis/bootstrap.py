@@ -69,11 +69,15 @@ def resample_indices(strata: Any, n_boot: int, seed: int | np.random.SeedSequenc
     sizes = np.bincount(codes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    # Each position's stratum size and first row: one ``integers`` call per replicate
+    # with these bounds draws the numbers that ``integers(0, k, k)`` per stratum would, in
+    # the same order (numpy draws an array of bounds element by element, as it fills a
+    # sized draw; tests/test_analysis_bootstrap.py checks it against the per-stratum loop).
+    bound = np.repeat(sizes, sizes)
+    first = np.repeat(starts, sizes)
     out = np.empty((n_boot, len(codes)), dtype=np.int64)
     for b, child in enumerate(seq.spawn(n_boot)):
-        rng = np.random.default_rng(child)
-        draws = [order[s + rng.integers(0, k, k)] for s, k in zip(starts, sizes, strict=True)]
-        out[b] = np.concatenate(draws)
+        out[b] = order[first + np.random.default_rng(child).integers(0, bound)]
     return out
 
 

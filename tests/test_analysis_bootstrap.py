@@ -46,6 +46,31 @@ def test_resampling_keeps_strata_sizes_and_is_seeded():
     assert np.array_equal(F[5], np.bincount(idx[5], minlength=9))
 
 
+def _resample_per_stratum(strata, n_boot, seed):
+    """The definition of resample_indices: per replicate its own generator, and per
+    stratum (sorted codes) ``integers(0, k, k)`` rows of that stratum, stratum by stratum."""
+    codes = pd.factorize(pd.Series(strata), sort=True)[0]
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = []
+    for child in np.random.SeedSequence(seed).spawn(n_boot):
+        rng = np.random.default_rng(child)
+        out.append(np.concatenate([order[s + rng.integers(0, k, k)]
+                                   for s, k in zip(starts, sizes, strict=True)]))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_resample_indices_draws_what_the_per_stratum_loop_draws(case):
+    rng = np.random.default_rng(case)
+    n, groups = int(rng.integers(2, 2000)), int(rng.integers(1, 25))
+    strata = rng.integers(0, groups, n).astype(str)
+    seed = int(rng.integers(0, 2**31))
+    assert np.array_equal(resample_indices(strata, 4, seed),
+                          _resample_per_stratum(strata, 4, seed))
+
+
 def test_batched_logit_equals_statsmodels_freq_weights(study):
     X = sm.add_constant(study[["leeftijd", "jaren_uitkering", "geslacht"]].to_numpy(float))
     t = study["werktop"].to_numpy(float)
