@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.weightstats import DescrStatsW
 
 from analysis._common import drop_missing, require_nonempty, to_float_array
+from analysis._lazy import lazy_import
+
+weightstats = lazy_import("statsmodels.stats.weightstats")
 
 __all__ = ["standardized_mean_difference", "smd_categorical", "variance_ratio",
            "balance_table", "weighted_ks", "BALANCE_COLUMNS"]
@@ -119,7 +121,8 @@ def standardized_mean_difference(
             raise ValueError("continuous SMD needs at least two observations per group")
         v1, v0 = float(x1.var(ddof=1)), float(x0.var(ddof=1))
     var = {"ATE": (v1 + v0) / 2.0, "ATT": v1, "ATC": v0}[estimand]
-    diff = DescrStatsW(x1, weights=w1).mean - DescrStatsW(x0, weights=w0).mean
+    mean1 = weightstats.DescrStatsW(x1, weights=w1).mean
+    diff = mean1 - weightstats.DescrStatsW(x0, weights=w0).mean
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.float64(diff) / np.sqrt(var))
 

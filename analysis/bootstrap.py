@@ -26,9 +26,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
+from analysis._lazy import lazy_import
 from analysis.models import build_design
+
+special = lazy_import("scipy.special")
+stats = lazy_import("scipy.stats")
 
 __all__ = [
     "resample_indices", "frequencies", "batched_logit", "att_bootstrap",

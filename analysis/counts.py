@@ -12,12 +12,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from analysis._lazy import lazy_import
 from analysis.estimability import NotEstimable
 from analysis.means import compare_ranks
+
+sm = lazy_import("statsmodels.api")
+stats = lazy_import("scipy.stats")
 
 __all__ = ["rate_ratio", "compare_counts"]
 

@@ -14,13 +14,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from analysis._lazy import lazy_import
 from analysis.estimability import NotEstimable
 from analysis.models import _start, build_design
 from analysis.propensity import fit_logit_scaled
+
+sm = lazy_import("statsmodels.api")
+special = lazy_import("scipy.special")
+stats = lazy_import("scipy.stats")
 
 __all__ = ["dr_att", "DR_COLUMNS"]
 
@@ -32,8 +35,8 @@ DR_COLUMNS = [
 ]  # fmt: skip
 
 Kind = Literal["binary", "continuous", "count"]
-_FAMILY = {"binary": sm.families.Binomial, "continuous": sm.families.Gaussian,
-           "count": sm.families.Poisson}  # fmt: skip
+#: statsmodels family (a class of ``sm.families``, looked up when used) per kind
+_FAMILY = {"binary": "Binomial", "continuous": "Gaussian", "count": "Poisson"}
 #: estimands per kind: (name, scale of the SE)
 _SPECS = {
     "binary": [("att_rd", "rd"), ("att_or", "log_or"), ("att_rr", "log_rr")],
@@ -64,7 +67,7 @@ def _outcome_fit(Z0: np.ndarray, y0: np.ndarray, w0: np.ndarray, kind: str,
                            "rank deficient (a level or unit without weighted controls)")
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
-        res = sm.GLM(yk, Zk, family=_FAMILY[kind](), var_weights=wk).fit(
+        res = sm.GLM(yk, Zk, family=getattr(sm.families, _FAMILY[kind])(), var_weights=wk).fit(
             start_params=start, maxiter=100)
     notes = [str(c.message).strip().splitlines()[0] for c in caught
              if issubclass(c.category, (PerfectSeparationWarning, ConvergenceWarning))]

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis._lazy import lazy_import
 from analysis.estimability import not_estimable_note
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["compare_k_groups"]
 

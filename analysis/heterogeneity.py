@@ -10,11 +10,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from analysis._lazy import lazy_import
 from analysis.models import build_design
+
+sm = lazy_import("statsmodels.api")
+stats = lazy_import("scipy.stats")
 
 __all__ = ["treatment_heterogeneity", "HETEROGENEITY_COLUMNS"]
 
@@ -23,9 +25,9 @@ HETEROGENEITY_COLUMNS = [
     "n_used", "n_groups", "effects", "cov_type", "converged", "warnings",
 ]  # fmt: skip
 
-_FAMILIES = {"binary": ("log_or", sm.families.Binomial),
-             "continuous": ("mean_difference", sm.families.Gaussian),
-             "count": ("log_rr", sm.families.Poisson)}  # fmt: skip
+#: (scale, statsmodels family: a class of ``sm.families``, looked up when used) per kind
+_FAMILIES = {"binary": ("log_or", "Binomial"), "continuous": ("mean_difference", "Gaussian"),
+             "count": ("log_rr", "Poisson")}  # fmt: skip
 
 
 def treatment_heterogeneity(
@@ -69,7 +71,8 @@ def treatment_heterogeneity(
         raise ValueError(f"{by!r} has one level among the complete rows: nothing to compare")
     inter = d.X[:, fe] * t[:, None]
     X = np.column_stack([d.X, inter])
-    scale, family = _FAMILIES[kind]
+    scale, family_name = _FAMILIES[kind]
+    family = getattr(sm.families, family_name)
     with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
         warnings.simplefilter("always")
         res = sm.GLM(d.y, X, family=family()).fit(cov_type="HC0")

@@ -12,7 +12,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["imputations_needed", "gelman_rubin", "burn_in_needed"]
 

@@ -12,12 +12,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats.contingency import association
 
+from analysis._lazy import lazy_import
 from analysis.estimability import not_estimable_note
 from analysis.means import compare_means, compare_ranks
 from analysis.multiplicity import adjust_pvalues
 from analysis.proportions import compare_categories, compare_proportions
+
+stats = lazy_import("scipy.stats")
 
 __all__ = [
     "ItemSpec",
@@ -326,7 +328,8 @@ def _test_one(spec: ItemSpec, a: pd.Series, b: pd.Series, seed: int) -> dict[str
         table = np.array([[(a == c).sum() for c in observed], [(b == c).sum() for c in observed]])
         row.update(test=res["test"], statistic=res["statistic"], dof=res["dof"],
                    p_val=res["p_val"],
-                   effect_size=float(association(table, method="cramer", correction=False)),
+                   effect_size=float(stats.contingency.association(
+                       table, method="cramer", correction=False)),
                    effect_size_type="cramers_v")  # fmt: skip
         if res["test"] == "fisher":
             row["note"] = "statistic is the sample odds ratio"

@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis._common import not_computable_note, to_float_array
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["compare_means", "compare_ranks"]
 

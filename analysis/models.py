@@ -17,15 +17,19 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import linalg, special, stats
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     PerfectSeparationWarning,
 )
 
 from analysis._common import as_treatment
+from analysis._lazy import lazy_import
 from analysis.estimability import NotEstimable
+
+sm = lazy_import("statsmodels.api")
+linalg = lazy_import("scipy.linalg")
+special = lazy_import("scipy.special")
+stats = lazy_import("scipy.stats")
 
 __all__ = ["adjusted_effect", "effect_and_se", "MODEL_COLUMNS"]
 

@@ -7,7 +7,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
+
+from analysis._lazy import lazy_import
+
+multitest = lazy_import("statsmodels.stats.multitest")
 
 __all__ = ["adjust_pvalues"]
 
@@ -50,5 +53,5 @@ def adjust_pvalues(p: Sequence[float], method: Literal["holm", "fdr_bh", "none"]
         raise ValueError("p-values must lie in [0, 1]")
     out = arr.copy()
     if method != "none" and mask.any():
-        out[mask] = multipletests(arr[mask], method=method)[1]
+        out[mask] = multitest.multipletests(arr[mask], method=method)[1]
     return out

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
+from analysis._lazy import lazy_import
 from analysis.multiplicity import adjust_pvalues
 from analysis.proportions import compare_proportions
+
+proportion = lazy_import("statsmodels.stats.proportion")
 
 __all__ = ["describe_multiresponse", "compare_multiresponse"]
 
@@ -92,7 +94,7 @@ def describe_multiresponse(
     counts = x.sum(axis=0).to_numpy().astype(np.int64)
     nan = np.full(len(counts), np.nan)
     if n:
-        low, high = proportion_confint(counts, n, alpha=alpha, method="wilson")
+        low, high = proportion.proportion_confint(counts, n, alpha=alpha, method="wilson")
         p = counts / n
     else:
         low, high, p = nan, nan, nan

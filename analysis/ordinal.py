@@ -6,19 +6,21 @@ Three views of the same item: the top-two-box proportion, a proportional-odds
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from analysis._common import drop_missing, require_nonempty
+from analysis._lazy import lazy_import
 from analysis.estimability import NotEstimable
 from analysis.means import compare_ranks
 from analysis.proportions import compare_proportions
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["top_box", "ordinal_logit", "compare_ordinal"]
 
@@ -77,20 +79,26 @@ def top_box(
                                c.isin(list(top)).astype("float64"), alpha=alpha)  # fmt: skip
 
 
-class _CellOrderedModel(OrderedModel):
+@functools.cache
+def _cell_ordered_model() -> type:
     """statsmodels' ``OrderedModel`` on grouped data: row ``i`` stands for ``freq[i]``
     identical observations, so the log-likelihood (and its numerical derivatives, from
-    which statsmodels takes the score and the Hessian) is the one of the ungrouped data."""
+    which statsmodels takes the score and the Hessian) is the one of the ungrouped data.
+    (A class made on first use: statsmodels is imported only when a model is fitted.)"""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    def __init__(self, endog: Any, exog: Any, freq: Any, **kwargs: Any) -> None:
-        super().__init__(endog, exog, **kwargs)
-        self.freq = np.asarray(freq, dtype=np.float64)
+    class _CellOrderedModel(OrderedModel):
+        def __init__(self, endog: Any, exog: Any, freq: Any, **kwargs: Any) -> None:
+            super().__init__(endog, exog, **kwargs)
+            self.freq = np.asarray(freq, dtype=np.float64)
 
-    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-        return self.freq * super().loglikeobs(params)
+        def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+            return self.freq * super().loglikeobs(params)
 
-    def score_obs_(self, params: np.ndarray) -> np.ndarray:
-        return self.freq[:, None] * super().score_obs_(params)
+        def score_obs_(self, params: np.ndarray) -> np.ndarray:
+            return self.freq[:, None] * super().score_obs_(params)
+
+    return _CellOrderedModel
 
 
 def ordinal_logit(
@@ -165,7 +173,7 @@ def ordinal_logit(
                           "treated": np.r_[np.ones(len(t)), np.zeros(len(c))]})
     cells = cells.value_counts().sort_index().reset_index()
     y = pd.Series(pd.Categorical(cells["y"], categories=used, ordered=True))
-    model = _CellOrderedModel(y, cells[["treated"]], cells["count"], distr="logit")
+    model = _cell_ordered_model()(y, cells[["treated"]], cells["count"], distr="logit")
     res = model.fit(method="bfgs", disp=False, maxiter=500)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence is reported in the output instead

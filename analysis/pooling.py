@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["rubin_combine", "pooled_effect"]
 

@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import optimize, special
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis._common import as_treatment
+from analysis._lazy import lazy_import
 from analysis.models import _newton, _start, build_design
+
+sm = lazy_import("statsmodels.api")
+optimize = lazy_import("scipy.optimize")
+special = lazy_import("scipy.special")
 
 __all__ = [
     "propensity_scores", "overlap_bins", "overlap_summary", "trim_rule", "crump_alpha",

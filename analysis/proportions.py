@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.contingency_tables import Table2x2
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis._common import drop_missing, not_computable_note, to_binary_array
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
+contingency_tables = lazy_import("statsmodels.stats.contingency_tables")
+proportion = lazy_import("statsmodels.stats.proportion")
 
 __all__ = ["compare_proportions", "compare_categories"]
 
@@ -49,7 +51,7 @@ def _ratio_measures(table: np.ndarray, alpha: float) -> dict[str, float]:
     if (table == 0).any():
         # Haldane-Anscombe: add 0.5 to *every* cell when any cell is zero.
         table = table + 0.5
-    t22 = Table2x2(table, shift_zeros=False)
+    t22 = contingency_tables.Table2x2(table, shift_zeros=False)
     or_lo, or_hi = t22.oddsratio_confint(alpha=alpha)
     rr_lo, rr_hi = t22.riskratio_confint(alpha=alpha)
     out.update(
@@ -149,7 +151,7 @@ def compare_proportions(
         res = stats.fisher_exact(table, alternative="two-sided")
         statistic, p_val, dof = float(res.statistic), float(res.pvalue), float("nan")
 
-    rd_low, rd_high = confint_proportions_2indep(
+    rd_low, rd_high = proportion.confint_proportions_2indep(
         e1, n1, e0, n0, method="newcomb", compare="diff", alpha=alpha
     )
     row = {

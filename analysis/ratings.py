@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
+
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
+proportion = lazy_import("statsmodels.stats.proportion")
 
 __all__ = ["describe_rating"]
 
@@ -38,7 +41,7 @@ def _describe(x: np.ndarray, n_missing: int, pass_mark: float, alpha: float) -> 
         lo, hi = nan, nan
     q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75])
     n_pass = int((x >= pass_mark).sum())
-    p_lo, p_hi = proportion_confint(n_pass, n, alpha=alpha, method="wilson")
+    p_lo, p_hi = proportion.proportion_confint(n_pass, n, alpha=alpha, method="wilson")
     row.update(
         mean=mean, sd=sd, mean_ci_low=float(lo), mean_ci_high=float(hi), median=float(median),
         q1=float(q1), q3=float(q3), iqr=float(q3 - q1), min=float(x.min()), max=float(x.max()),

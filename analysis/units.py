@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from analysis._lazy import lazy_import
+
+stats = lazy_import("scipy.stats")
 
 __all__ = ["goal_attainment", "exact_rank_correlation"]
 

@@ -17,14 +17,17 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis._common import as_treatment
+from analysis._lazy import lazy_import
 from analysis.estimability import NotEstimable
 from analysis.models import build_design
 from analysis.propensity import fit_logit_scaled
+
+sm = lazy_import("statsmodels.api")
+special = lazy_import("scipy.special")
+stats = lazy_import("scipy.stats")
 
 __all__ = ["weighted_effect", "att_effect", "WEIGHTED_EFFECT_COLUMNS"]
 

@@ -119,6 +119,16 @@ def anchors(document: str) -> list[Anchor]:
     return found
 
 
+def _rows_by_key(frame: pd.DataFrame, keys: Sequence[str]) -> dict[tuple[str, ...], list[int]]:
+    """The positions of a table's rows by their key values as anchors spell them (a
+    missing value as ""), each key column converted once."""
+    spelled = [["" if is_missing(v) else str(v) for v in frame[col]] for col in keys]
+    out: dict[tuple[str, ...], list[int]] = {}
+    for position, key in enumerate(zip(*spelled, strict=True)):
+        out.setdefault(key, []).append(position)
+    return out
+
+
 def check(document: str, tables: Mapping[str, pd.DataFrame], language: str) -> list[str]:
     """The problems of one rendered report: anchors whose text differs from another copy
     of the same statistic, or from its results row formatted (empty list: consistent).
@@ -133,6 +143,7 @@ def check(document: str, tables: Mapping[str, pd.DataFrame], language: str) -> l
         first = seen.setdefault(a.stat, a)
         if first.shown != a.shown:
             problems.append(f"{a.stat}: shown as {first.text!r} and as {a.text!r}")
+    positions: dict[str, dict[tuple[str, ...], list[int]]] = {}
     for a in seen.values():
         parts = a.stat.split("|")
         table, key, columns = parts[0], parts[1:-1], parts[-1].split(",")
@@ -140,14 +151,15 @@ def check(document: str, tables: Mapping[str, pd.DataFrame], language: str) -> l
         if frame is None:
             problems.append(f"{a.stat}: no results table {table!r}")
             continue
-        mask = pd.Series(True, index=frame.index)
-        for col, val in zip(KEYS[table], key, strict=True):
-            mask &= frame[col].map(lambda v: "" if is_missing(v) else str(v)) == val
-        rows = frame[mask]
-        if len(rows) != 1:
-            problems.append(f"{a.stat}: {len(rows)} results rows match")
+        if table not in positions:
+            positions[table] = _rows_by_key(frame, KEYS[table])
+        if len(key) != len(KEYS[table]):
+            raise ValueError(f"{a.stat}: {len(key)} key values for {KEYS[table]}")
+        matches = positions[table].get(tuple(key), [])
+        if len(matches) != 1:
+            problems.append(f"{a.stat}: {len(matches)} results rows match")
             continue
-        row = rows.iloc[0]
+        row = frame.iloc[matches[0]]
         expected = format_value([row[c] for c in columns], a.fmt, language)
         if expected.replace("\u00a0", " ") != a.text:
             problems.append(f"{a.stat}: shown {a.text!r}, results give {expected!r}")

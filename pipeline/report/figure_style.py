@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import io
 import re
-
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from typing import TYPE_CHECKING
 
 from pipeline.report.formatting import fmt_number
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn, not by the render stage
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 CREATOR = "werktop-eval"
 DPI = 200
@@ -89,6 +90,8 @@ def name_report_font(svg: bytes) -> bytes:
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """The figure encoded as PNG or SVG, deterministically (saved under ``RC``: the SVG
     hash salt and text settings apply whatever the caller's rc settings are)."""
+    import matplotlib
+
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format=fmt, dpi=DPI, **SAVE_OPTIONS[fmt])
@@ -112,6 +115,8 @@ def figure_files(fig: Figure) -> dict[str, bytes]:
 
 
 def percent_axis(language: str) -> FuncFormatter:
+    from matplotlib.ticker import FuncFormatter
+
     return FuncFormatter(lambda value, _pos: f"{fmt_number(value, 0, language)}%")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import pickle
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,14 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    BytecodeCache,
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+)
 from markupsafe import Markup
 
 from pipeline.outputs.catalog import read_results_table, require
@@ -154,11 +162,44 @@ def load_inputs(paths: OutputPaths, chapters: Sequence[Chapter], language: str =
     return {"stats": stats, "tables": tables, "figures": figures}
 
 
+#: Where the shipped templates' compiled code is kept between runs (git-ignored, as
+#: Python keeps its own in ``__pycache__``). Compiling the report's templates takes 1-2 s.
+TEMPLATE_CACHE_DIR = TEMPLATE_DIR / "__pycache__"
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates, keyed by template name and checked
+    against a checksum of its source (an edited template is compiled again). Speed only:
+    a cache that cannot be read or written is compiled around, never an error."""
+
+    def load_bytecode(self, bucket):  # type: ignore[no-untyped-def]
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError, TypeError, pickle.UnpicklingError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket):  # type: ignore[no-untyped-def]
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def template_cache(chapters_dir: Path) -> BytecodeCache | None:
+    """The compiled-template cache for the shipped chapters (None for another chapters
+    folder, e.g. a test's copy, so that copies do not pile up entries)."""
+    if Path(chapters_dir).resolve() != CHAPTERS_DIR.resolve():
+        return None
+    return _TemplateCache(str(TEMPLATE_CACHE_DIR))
+
+
 def make_environment(language: str, chapters_dir: Path = CHAPTERS_DIR) -> Environment:
     env = Environment(
         loader=ChoiceLoader(
             [FileSystemLoader(str(TEMPLATE_DIR)), FileSystemLoader(str(chapters_dir))]
         ),
+        bytecode_cache=template_cache(chapters_dir),
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,

@@ -201,30 +201,35 @@ def view(inputs: ViewInputs) -> dict:
     if not units:
         units = [g for g in dict.fromkeys(nums["group"]) if g != TOTAL]
     blocks: dict[str, list[dict]] = {b: [] for b in BLOCKS}
+    # Every row once as a record, found by its keys (one pass over each table).
+    cat_rows: dict[str, list[dict]] = {}
+    cat_at: dict[tuple[str, str, str], dict] = {}
+    cat_first: dict[tuple[str, str], dict] = {}
+    for row in records(cats):
+        cat_rows.setdefault(row["item"], []).append(row)
+        cat_at.setdefault((row["item"], row["code"], row["group"]), row)
+        cat_first.setdefault((row["item"], row["group"]), row)
+    num_first: dict[tuple[str, str], dict] = {}
+    for row in records(nums):
+        num_first.setdefault((row["item"], row["group"]), row)
     for item in dict.fromkeys([*cats["item"], *nums["item"]]):
-        c = cats[cats["item"] == item]
-        if len(c):
-            total = c[c["group"] == TOTAL]
+        if item in cat_rows:
             rows = []
-            for row in records(total):
-                per = c[(c["code"] == row["code"])]
-                row["units"] = [
-                    records(per[per["group"] == u])[0]["pct_valid"] if (per["group"] == u).any()
-                    else None for u in units
-                ]
+            for row in (r for r in cat_rows[item] if r["group"] == TOTAL):
+                per = {u: cat_at.get((item, row["code"], u)) for u in units}
+                row["units"] = [None if per[u] is None else per[u]["pct_valid"] for u in units]
                 rows.append(row)
             miss = {
                 "n_missing": rows[0]["n_missing"], "pct_missing": rows[0]["pct_missing"],
-                "units": [records(c[c["group"] == u])[0]["n_missing"] for u in units],
+                "units": [cat_first[(item, u)]["n_missing"] for u in units],
             }  # fmt: skip
             entry = {"item": item, "numeric": False, "rows": rows, "missing": miss,
                      "question_nl": rows[0]["question_nl"],
                      "question_en": rows[0]["question_en"], "block": rows[0]["block"]}
         else:
-            n = nums[nums["item"] == item]
-            total = records(n[n["group"] == TOTAL])[0]
+            total = num_first[(item, TOTAL)]
             entry = {"item": item, "numeric": True, "total": total,
-                     "units": [records(n[n["group"] == u])[0] for u in units],
+                     "units": [num_first[(item, u)] for u in units],
                      "question_nl": total["question_nl"], "question_en": total["question_en"],
                      "block": total["block"]}  # fmt: skip
         entry["test"] = test_of.get(item)

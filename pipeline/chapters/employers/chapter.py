@@ -18,20 +18,18 @@ together as one N/A category ("weet niet / geen antwoord"), never as a substanti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from statsmodels.stats.proportion import proportion_confint
 
+from analysis._lazy import lazy_import
 from analysis.groups import compare_k_groups
 from analysis.items import ItemSpec, describe_categorical_items
 from analysis.likert import LIKERT_COLUMNS, likert_distribution
 from analysis.multiplicity import adjust_pvalues
 from analysis.multiresponse import describe_multiresponse
 from analysis.ratings import RATING_COLUMNS, describe_rating
-from pipeline.report import charts
 from pipeline.report.chapter import (
     AnalysisInputs,
     Chapter,
@@ -45,6 +43,13 @@ from pipeline.report.claims import THRESHOLDS, claim_record, value
 from pipeline.report.disclosure_control import without_markers
 from pipeline.report.formatting import fmt_level
 from pipeline.report.view import records
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# used when a figure is drawn or a model fitted, not when the report is rendered
+charts = lazy_import("pipeline.report.charts")
+proportion = lazy_import("statsmodels.stats.proportion")
 
 INSTRUMENT = "employers"
 #: Code standing for "weet niet / geen antwoord" in the Likert figures (the codebook's 9).
@@ -351,7 +356,7 @@ def agree_table(likert: pd.DataFrame, data: pd.DataFrame, codebook: Any,
     hi = np.full(len(n_valid), np.nan)
     p = np.full(len(n_valid), np.nan)
     if valid.any():
-        lo[valid], hi[valid] = proportion_confint(
+        lo[valid], hi[valid] = proportion.proportion_confint(
             n_agree.to_numpy()[valid], n_valid.to_numpy()[valid], alpha=alpha, method="wilson"
         )
         p[valid] = n_agree.to_numpy()[valid] / n_valid.to_numpy()[valid]
@@ -406,7 +411,8 @@ def hires_table(data: pd.DataFrame, codebook: Any, alpha: float) -> pd.DataFrame
     lo = np.full(len(n), np.nan)
     hi = np.full(len(n), np.nan)
     if has.any():
-        lo[has], hi[has] = proportion_confint(k[has], n[has], alpha=alpha, method="wilson")
+        lo[has], hi[has] = proportion.proportion_confint(k[has], n[has], alpha=alpha,
+                                                         method="wilson")
     agg["p_any"] = np.where(has, k / np.where(has, n, 1), np.nan)
     agg["ci_low"], agg["ci_high"] = lo, hi
     agg["total"] = agg["total"].where(has).round().astype("Int64")  # a sum of whole numbers

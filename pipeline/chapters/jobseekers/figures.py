@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
+from analysis._lazy import lazy_import
 from analysis.balance import SMD_THRESHOLD
-from pipeline.report import charts
 from pipeline.report.chapter import FigureInputs, FigureSpec
 from pipeline.report.disclosure_control import without_markers
 from pipeline.report.figure_style import GROUP_COLOURS, percent_axis, wrap
 from pipeline.report.formatting import fmt_ci, fmt_level, fmt_p_rel, fmt_pct, fmt_pp, is_missing
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported when a figure is drawn, not when the report is rendered
+charts = lazy_import("pipeline.report.charts")
 
 
 def draw_employment(inputs: FigureInputs) -> Figure:
@@ -37,6 +42,8 @@ def draw_employment(inputs: FigureInputs) -> Figure:
     primary_rd = primary_rd_rows(effects) if effects is not None else {}
     y_max = min(100.0, max([10.0, *tops]) * 1.45)
     y_max = max(y_max, max(tops, default=0) + (32 if primary_rd else 20))
+
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.add_subplot()

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import MultipleLocator
 
+from analysis._lazy import lazy_import
 from analysis.efficiency import (
     ASSOCIATION_COLUMNS,
     attainment_association,
@@ -38,12 +38,17 @@ from pipeline.report.chapter import (
     TableSpec,
     ViewInputs,
 )
-from pipeline.report.charts import _new_figure, scatter_labelled
 from pipeline.report.claims import THRESHOLDS, claim_record, value
 from pipeline.report.figure_style import OKABE_ITO, percent_axis
 from pipeline.report.formatting import fmt_number, fmt_p_rel, fmt_pct, is_missing
 from pipeline.report.view import grouped, records
 from pipeline.study.codebook import Codebook
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported when a figure is drawn, not when the report is rendered
+charts = lazy_import("pipeline.report.charts")
 
 INDICATORS = [
     ("contacten", "doel_contacten", "behaald_contacten"),
@@ -537,7 +542,7 @@ def draw_attainment(inputs: FigureInputs) -> Figure:
     height = 1.4 + 0.2 * len(units) * n_ind
     synthetic = bool(inputs.stats.get("study", {}).get("synthetic"))
     footer = strings["report"]["synthetic_footer"] if synthetic else None
-    fig, sub = _new_figure(7.0, height + (0.3 if footer else 0.0), footer)
+    fig, sub = charts._new_figure(7.0, height + (0.3 if footer else 0.0), footer)
     ax = sub.add_subplot()
     for j, indicator in enumerate(indicators):
         ys, xs = [], []
@@ -573,6 +578,8 @@ def draw_attainment(inputs: FigureInputs) -> Figure:
     ax.set_xlim(0, x_max)
     ax.xaxis.set_major_formatter(percent_axis(language))
     step = 25 if x_max <= 200 else 50 if x_max <= 400 else 100
+    from matplotlib.ticker import MultipleLocator
+
     ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
@@ -605,7 +612,7 @@ def _association_note(inputs: FigureInputs, predictor: str) -> str | None:
 def _scatter(inputs: FigureInputs, predictor: str, x_label: str, decimals: int) -> Figure:
     table = inputs.tables["unit_efficiency"]
     synthetic = bool(inputs.stats.get("study", {}).get("synthetic"))
-    return scatter_labelled(
+    return charts.scatter_labelled(
         table, x=predictor, y="mean_attainment", label="unit_name",
         x_label=x_label, y_label=inputs.strings["figures"]["mean_attainment_axis"],
         x_decimals=decimals, y_percent=True, reference_y=1.0,
