@@ -19,7 +19,11 @@ come from one table or several (linked tables); :func:`protect_cells` does not c
 The algorithm (:func:`protect_cells`)
 -------------------------------------
 1. **Primary**: a published count ``0 < n < min_cell`` is suppressed; a hidden cell of
-   that size is *sensitive* (it must not become computable either).
+   that size is *sensitive* (it must not become computable either). With
+   ``group_zeros`` a hidden rest of 0 (a share of 100%: every member of the group gave
+   that answer) is sensitive where it can be protected; where nothing can (a count
+   that is its own published total) the run is repeated without it and it is reported
+   in ``Protection.groups``: the guarantee for the small cells comes first.
 2. **No relation with a single unknown**: while some relation has exactly one unknown
    cell (suppressed or hidden) and that cell is suppressed or sensitive, the relation
    would give it away: suppress another published cell of that relation, the smallest
@@ -49,9 +53,11 @@ given (a total published somewhere that no relation names, a test statistic or a
 expected count computed from the cells, a figure, or an earlier or later report on the
 same respondents can still give a cell away), and it does not protect against what a
 respondent knows about himself, against dominance (one respondent making up most of a
-total) or against an attribute shared by everyone in a published group (all three
-respondents of a unit said "no"). Dedicated software (tau-argus, sdcTable) adds
-protection intervals and cost-optimal patterns.
+total) or against an attribute shared by everyone in a published group where the table
+shows the group's categories as counts (all three respondents of a unit said "no"); a
+share of 100% next to a hidden rest is protected where it can be (``group_zeros``);
+a published 0 (a share of 0%) is not (``suppress_zeros``). Dedicated software
+(tau-argus, sdcTable) adds protection intervals and cost-optimal patterns.
 """
 
 from __future__ import annotations
@@ -96,6 +102,7 @@ class Protection(NamedTuple):
     suppressed: np.ndarray  #: published cells to hide
     primary: np.ndarray  #: the suppressed cells hidden because they are small
     unprotected: tuple[int, ...]  #: suppressed or sensitive cells still determined
+    groups: tuple[int, ...] = ()  #: hidden 0s (``group_zeros``) nothing could protect
 
 
 class SuppressionResult(NamedTuple):
@@ -236,6 +243,7 @@ def protect_cells(
     keep: Sequence[bool] | None = None,
     hidden: Sequence[bool] | None = None,
     suppress_zeros: bool = False,
+    group_zeros: bool = False,
 ) -> Protection:
     """Which published cells to suppress so that no small cell can be computed.
 
@@ -259,6 +267,9 @@ def protect_cells(
         Cells that are never published (default: none).
     suppress_zeros : bool
         Whether a count of 0 is small.
+    group_zeros : bool
+        Whether a hidden cell of 0 (the rest of a share of 100%) is sensitive where it
+        can be protected (ignored when ``min_cell`` is 1).
 
     Returns
     -------
@@ -266,18 +277,36 @@ def protect_cells(
         See the module docstring for the algorithm and what it guarantees.
     """
     values = np.asarray(values, dtype=np.float64)
+    if min_cell < 1:
+        raise ValueError("min_cell must be at least 1")
+    hidden_ = np.zeros(len(values), bool) if hidden is None else np.asarray(hidden, bool)
+    soft = hidden_ & (values == 0) & (group_zeros and min_cell > 1)
+    dropped: set[int] = set()
+    while True:
+        found = _protect(values, relations, min_cell=min_cell, eligible=eligible, keep=keep,
+                         hidden=hidden, suppress_zeros=suppress_zeros, sensitive=soft)
+        stuck = [c for c in found.unprotected if soft[c]]
+        if not stuck:  # (else repeat without them: the small cells come first)
+            return found._replace(groups=tuple(sorted(dropped)))
+        soft[stuck] = False
+        dropped.update(stuck)
+
+
+def _protect(values: np.ndarray, relations: Sequence[Relation], *, min_cell: int,
+             eligible: Sequence[bool] | None, keep: Sequence[bool] | None,
+             hidden: Sequence[bool] | None, suppress_zeros: bool,
+             sensitive: np.ndarray) -> Protection:  # fmt: skip
+    """:func:`protect_cells` with the extra sensitive hidden cells given."""
     n = len(values)
     hidden_ = np.zeros(n, bool) if hidden is None else np.asarray(hidden, dtype=bool)
     eligible_ = np.ones(n, bool) if eligible is None else np.asarray(eligible, dtype=bool)
     keep_ = np.zeros(n, bool) if keep is None else np.asarray(keep, dtype=bool)
-    if min_cell < 1:
-        raise ValueError("min_cell must be at least 1")
     given = ~np.isnan(values)
     floor = 0 if suppress_zeros else 1
     small = given & (values >= floor) & (values < min_cell)
     can_hide = eligible_ & given & ~hidden_
     primary = small & can_hide  # a published total that cannot be hidden stays
-    sensitive_hidden = small & hidden_
+    sensitive_hidden = (small | sensitive) & hidden_
     suppressed = primary.copy()
 
     def free(cells: Sequence[int]) -> list[int]:
