@@ -67,8 +67,7 @@ WISHES = TableSpec(
     suppress={count: (*deps, "statistic", "p_val", "p_adj_bh")
               for count, deps in CHANNELS.suppress.items()},
     complements=dict(CHANNELS.complements),
-    cell_keys={"count_treated": "jobseekers:{item}=1:werktop",
-               "count_control": "jobseekers:{item}=1:control"},  # fmt: skip
+    # (no cell_keys: no other table shows these counts; appendix II reads these rows)
     extra_columns={**CHANNELS.extra_columns,
                    "item": ("string", "Code of the keyword coding (wens_overig: no keyword)")},
 )
