@@ -19,11 +19,10 @@ come from one table or several (linked tables); :func:`protect_cells` does not c
 The algorithm (:func:`protect_cells`)
 -------------------------------------
 1. **Primary**: a published count ``0 < n < min_cell`` is suppressed; a hidden cell of
-   that size is *sensitive* (it must not become computable either). With
-   ``group_zeros`` a hidden rest of 0 (a share of 100%: every member of the group gave
-   that answer) is sensitive where it can be protected; where nothing can (a count
-   that is its own published total) the run is repeated without it and it is reported
-   in ``Protection.groups``: the guarantee for the small cells comes first.
+   that size is *sensitive* (it must not become computable either). With ``group_zeros``
+   a hidden rest of 0 (a share of 100%: all of the group gave that answer) is sensitive
+   where that protects it without leaving another cell computable; else the run is
+   repeated without it and it is reported (``Protection.groups``).
 2. **No relation with a single unknown**: while some relation has exactly one unknown
    cell (suppressed or hidden) and that cell is suppressed or sensitive, the relation
    would give it away: suppress another published cell of that relation, the smallest
@@ -53,11 +52,10 @@ given (a total published somewhere that no relation names, a test statistic or a
 expected count computed from the cells, a figure, or an earlier or later report on the
 same respondents can still give a cell away), and it does not protect against what a
 respondent knows about himself, against dominance (one respondent making up most of a
-total) or against an attribute shared by everyone in a published group where the table
-shows the group's categories as counts (all three respondents of a unit said "no"); a
-share of 100% next to a hidden rest is protected where it can be (``group_zeros``);
-a published 0 (a share of 0%) is not (``suppress_zeros``). Dedicated software
-(tau-argus, sdcTable) adds protection intervals and cost-optimal patterns.
+total) or against an attribute shared by a whole group shown as counts (all three of a
+unit said "no"; a share of 100% next to a hidden rest: ``group_zeros``, where it can).
+Dedicated software (tau-argus, sdcTable) adds protection intervals and cost-optimal
+patterns.
 """
 
 from __future__ import annotations
@@ -268,8 +266,7 @@ def protect_cells(
     suppress_zeros : bool
         Whether a count of 0 is small.
     group_zeros : bool
-        Whether a hidden cell of 0 (the rest of a share of 100%) is sensitive where it
-        can be protected (ignored when ``min_cell`` is 1).
+        A hidden 0 (rest of a share of 100%) is sensitive where it can be protected.
 
     Returns
     -------
@@ -281,15 +278,25 @@ def protect_cells(
         raise ValueError("min_cell must be at least 1")
     hidden_ = np.zeros(len(values), bool) if hidden is None else np.asarray(hidden, bool)
     soft = hidden_ & (values == 0) & (group_zeros and min_cell > 1)
-    dropped: set[int] = set()
-    while True:
-        found = _protect(values, relations, min_cell=min_cell, eligible=eligible, keep=keep,
-                         hidden=hidden, suppress_zeros=suppress_zeros, sensitive=soft)
-        stuck = [c for c in found.unprotected if soft[c]]
-        if not stuck:  # (else repeat without them: the small cells come first)
-            return found._replace(groups=tuple(sorted(dropped)))
-        soft[stuck] = False
-        dropped.update(stuck)
+    run = lambda s: _protect(values, relations, min_cell=min_cell, eligible=eligible,  # noqa: E731
+                             keep=keep, hidden=hidden, suppress_zeros=suppress_zeros, sensitive=s)
+    found, base, dropped = run(soft), None, set()
+    while found.unprotected and soft.any():
+        # a soft cell or a newly computable one: drop the soft cells linked to them
+        base = set(run(soft & False).unprotected) if base is None else base
+        stuck = {c for c in found.unprotected if soft[c] or c not in base}
+        if not stuck:
+            break
+        linked = {c for g in _components(len(values), relations, found.suppressed | hidden_)
+                  if stuck & set(g) for c in g}  # fmt: skip
+        drop = [int(c) for c in np.flatnonzero(soft) if int(c) in linked or not linked]
+        soft[drop] = False
+        dropped.update(drop)
+        found = run(soft)
+    if not dropped:
+        return found
+    exposed = determined_cells(values, relations, found.suppressed | hidden_, of=sorted(dropped))
+    return found._replace(groups=tuple(c for c in sorted(dropped) if exposed[c]))
 
 
 def _protect(values: np.ndarray, relations: Sequence[Relation], *, min_cell: int,
@@ -422,13 +429,8 @@ def suppress_cells(
     The table's relations are its published margins: each body row adds up to its total
     (``margins`` "rows" or "both"), each count column's body to its total (``margins``
     "columns" or "both"; the total row's cell when there is one). :func:`protect_cells`
-    then applies the rules of the module docstring: rows are checked before columns in
-    each pass, the complement is the smallest non-zero count not yet suppressed (a zero
-    only when nothing else is left), ties go to the first cell in table order, and an
-    exact audit adds a cell wherever several totals together would still give a
-    suppressed cell away (two cycles of suppressed cells joined by a single cell, say).
-    For tables that share cells with other tables, see
-    ``pipeline/report/disclosure_control.py``.
+    applies the rules of the module docstring (rows before columns in each pass). For
+    linked tables, see ``pipeline/report/disclosure_control.py``.
 
     References
     ----------
@@ -444,9 +446,6 @@ def suppress_cells(
     missing += [d for deps in dependents.values() for d in deps if d not in table.columns]
     if missing:
         raise ValueError(f"columns not in the table or not count columns: {missing!r}")
-    if min_cell < 1:
-        raise ValueError("min_cell must be at least 1")
-
     grid = _check_counts(table[count_columns])
     n_rows, n_cols = grid.shape
     is_total = np.asarray(table.index.isin(list(total_rows)), dtype=bool)

@@ -68,6 +68,7 @@ WISHES = TableSpec(
               for count, deps in CHANNELS.suppress.items()},
     complements=dict(CHANNELS.complements),
     # (no cell_keys: no other table shows these counts; appendix II reads these rows)
+    may_be_empty=True,  # no open question, or a group without an answer
     extra_columns={**CHANNELS.extra_columns,
                    "item": ("string", "Code of the keyword coding (wens_overig: no keyword)")},
 )
