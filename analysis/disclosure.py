@@ -19,7 +19,10 @@ come from one table or several (linked tables); :func:`protect_cells` does not c
 The algorithm (:func:`protect_cells`)
 -------------------------------------
 1. **Primary**: a published count ``0 < n < min_cell`` is suppressed; a hidden cell of
-   that size is *sensitive* (it must not become computable either).
+   that size is *sensitive* (it must not become computable either). With ``group_zeros``
+   a hidden rest of 0 (a share of 100%: all of the group gave that answer) is sensitive
+   where that protects it without leaving another cell computable; else the run is
+   repeated without it and it is reported (``Protection.groups``).
 2. **No relation with a single unknown**: while some relation has exactly one unknown
    cell (suppressed or hidden) and that cell is suppressed or sensitive, the relation
    would give it away: suppress another published cell of that relation, the smallest
@@ -49,9 +52,10 @@ given (a total published somewhere that no relation names, a test statistic or a
 expected count computed from the cells, a figure, or an earlier or later report on the
 same respondents can still give a cell away), and it does not protect against what a
 respondent knows about himself, against dominance (one respondent making up most of a
-total) or against an attribute shared by everyone in a published group (all three
-respondents of a unit said "no"). Dedicated software (tau-argus, sdcTable) adds
-protection intervals and cost-optimal patterns.
+total) or against an attribute shared by a whole group shown as counts (all three of a
+unit said "no"; a share of 100% next to a hidden rest: ``group_zeros``, where it can).
+Dedicated software (tau-argus, sdcTable) adds protection intervals and cost-optimal
+patterns.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ class Protection(NamedTuple):
     suppressed: np.ndarray  #: published cells to hide
     primary: np.ndarray  #: the suppressed cells hidden because they are small
     unprotected: tuple[int, ...]  #: suppressed or sensitive cells still determined
+    groups: tuple[int, ...] = ()  #: hidden 0s (``group_zeros``) nothing could protect
 
 
 class SuppressionResult(NamedTuple):
@@ -236,6 +241,7 @@ def protect_cells(
     keep: Sequence[bool] | None = None,
     hidden: Sequence[bool] | None = None,
     suppress_zeros: bool = False,
+    group_zeros: bool = False,
 ) -> Protection:
     """Which published cells to suppress so that no small cell can be computed.
 
@@ -259,6 +265,8 @@ def protect_cells(
         Cells that are never published (default: none).
     suppress_zeros : bool
         Whether a count of 0 is small.
+    group_zeros : bool
+        A hidden 0 (rest of a share of 100%) is sensitive where it can be protected.
 
     Returns
     -------
@@ -266,18 +274,46 @@ def protect_cells(
         See the module docstring for the algorithm and what it guarantees.
     """
     values = np.asarray(values, dtype=np.float64)
+    if min_cell < 1:
+        raise ValueError("min_cell must be at least 1")
+    hidden_ = np.zeros(len(values), bool) if hidden is None else np.asarray(hidden, bool)
+    soft = hidden_ & (values == 0) & (group_zeros and min_cell > 1)
+    run = lambda s: _protect(values, relations, min_cell=min_cell, eligible=eligible,  # noqa: E731
+                             keep=keep, hidden=hidden, suppress_zeros=suppress_zeros, sensitive=s)
+    found, base, dropped = run(soft), None, set()
+    while found.unprotected and soft.any():
+        # a soft cell or a newly computable one: drop the soft cells linked to them
+        base = set(run(soft & False).unprotected) if base is None else base
+        stuck = {c for c in found.unprotected if soft[c] or c not in base}
+        if not stuck:
+            break
+        linked = {c for g in _components(len(values), relations, found.suppressed | hidden_)
+                  if stuck & set(g) for c in g}  # fmt: skip
+        drop = [int(c) for c in np.flatnonzero(soft) if int(c) in linked or not linked]
+        soft[drop] = False
+        dropped.update(drop)
+        found = run(soft)
+    if not dropped:
+        return found
+    exposed = determined_cells(values, relations, found.suppressed | hidden_, of=sorted(dropped))
+    return found._replace(groups=tuple(c for c in sorted(dropped) if exposed[c]))
+
+
+def _protect(values: np.ndarray, relations: Sequence[Relation], *, min_cell: int,
+             eligible: Sequence[bool] | None, keep: Sequence[bool] | None,
+             hidden: Sequence[bool] | None, suppress_zeros: bool,
+             sensitive: np.ndarray) -> Protection:  # fmt: skip
+    """:func:`protect_cells` with the extra sensitive hidden cells given."""
     n = len(values)
     hidden_ = np.zeros(n, bool) if hidden is None else np.asarray(hidden, dtype=bool)
     eligible_ = np.ones(n, bool) if eligible is None else np.asarray(eligible, dtype=bool)
     keep_ = np.zeros(n, bool) if keep is None else np.asarray(keep, dtype=bool)
-    if min_cell < 1:
-        raise ValueError("min_cell must be at least 1")
     given = ~np.isnan(values)
     floor = 0 if suppress_zeros else 1
     small = given & (values >= floor) & (values < min_cell)
     can_hide = eligible_ & given & ~hidden_
     primary = small & can_hide  # a published total that cannot be hidden stays
-    sensitive_hidden = small & hidden_
+    sensitive_hidden = (small | sensitive) & hidden_
     suppressed = primary.copy()
 
     def free(cells: Sequence[int]) -> list[int]:
@@ -393,13 +429,8 @@ def suppress_cells(
     The table's relations are its published margins: each body row adds up to its total
     (``margins`` "rows" or "both"), each count column's body to its total (``margins``
     "columns" or "both"; the total row's cell when there is one). :func:`protect_cells`
-    then applies the rules of the module docstring: rows are checked before columns in
-    each pass, the complement is the smallest non-zero count not yet suppressed (a zero
-    only when nothing else is left), ties go to the first cell in table order, and an
-    exact audit adds a cell wherever several totals together would still give a
-    suppressed cell away (two cycles of suppressed cells joined by a single cell, say).
-    For tables that share cells with other tables, see
-    ``pipeline/report/disclosure_control.py``.
+    applies the rules of the module docstring (rows before columns in each pass). For
+    linked tables, see ``pipeline/report/disclosure_control.py``.
 
     References
     ----------
@@ -415,9 +446,6 @@ def suppress_cells(
     missing += [d for deps in dependents.values() for d in deps if d not in table.columns]
     if missing:
         raise ValueError(f"columns not in the table or not count columns: {missing!r}")
-    if min_cell < 1:
-        raise ValueError("min_cell must be at least 1")
-
     grid = _check_counts(table[count_columns])
     n_rows, n_cols = grid.shape
     is_total = np.asarray(table.index.isin(list(total_rows)), dtype=bool)

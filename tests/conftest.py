@@ -35,8 +35,11 @@ _EXAMPLE_RUN: list[Path] = []
 
 def example_run() -> Path:
     """One full run of the shipped example study (``pipeline run``) per test session,
-    shared by every test that only reads its outputs. Tests must not modify it: copy
-    what you change."""
+    shared by every test that only reads its outputs, plus the English report drawn and
+    rendered from the same results (``plot`` and ``render --lang en``: figures in
+    ``figures/en``, ``reports/werktop_report_en.*``; about 30-40 s), so that the layout,
+    back-matter and consistency checks run on both languages. Tests must not modify it:
+    copy what you change."""
     if not _EXAMPLE_RUN:
         from pipeline.cli import main
         from pipeline.study.config import PROJECT_ROOT
@@ -44,6 +47,13 @@ def example_run() -> Path:
         out = Path(tempfile.mkdtemp(prefix="werktop-example-")) / "out"
         config = PROJECT_ROOT / "studies" / "example.toml"
         assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+        # the run's own summary stays (a stage command writes its own; tests read the run's)
+        summary = out / "logs" / "run_summary.json"
+        kept = summary.read_bytes()
+        for stage in ("plot", "render"):
+            assert main(["-q", stage, "--lang", "en", "--config", str(config),
+                         "--out", str(out)]) == 0  # fmt: skip
+        summary.write_bytes(kept)
         _EXAMPLE_RUN.append(out)
     return _EXAMPLE_RUN[0]
 

@@ -281,3 +281,35 @@ def test_protection_is_deterministic(case):
     first = protect_cells(values, relations, eligible=eligible, hidden=hidden)
     again = protect_cells(values, relations, eligible=eligible, hidden=hidden)
     assert (first.suppressed == again.suppressed).all() and first.unprotected == again.unprotected
+
+
+def test_a_share_of_100_percent_is_protected_where_it_can_be():
+    # 25 of 25 pass: the hidden rest is 0, so "100,0%" tells that every member of the
+    # group passed. With a second group and a column total the rest can be protected:
+    # the count goes, and so does the other group's count (its complement in the column).
+    values = [25, 0, 25, 30, 10, 40, 55]  # pass/rest/n of two groups, total passes
+    relations = [Relation.sum([0, 1], 2), Relation.sum([3, 4], 5), Relation.sum([0, 3], 6)]
+    eligible = [True, False, False, True, False, False, False]
+    hidden = [False, True, False, False, True, False, False]
+    found = protect_cells(values, relations, eligible=eligible, hidden=hidden,
+                          group_zeros=True)
+    assert found.suppressed.tolist() == [True, False, False, True, False, False, False]
+    assert found.unprotected == () and found.groups == ()
+    # without the rule, or without control (min_cell 1), nothing is suppressed
+    without = protect_cells(values, relations, eligible=eligible, hidden=hidden)
+    assert not without.suppressed.any()
+    assert not protect_cells(values, relations, min_cell=1, eligible=eligible, hidden=hidden,
+                             group_zeros=True).suppressed.any()
+
+
+def test_a_share_of_100_percent_nothing_can_hide_is_reported_not_unprotected():
+    # One group whose pass count is also the published total passes: suppressing the
+    # count does not hide it (the total gives it back). The rest of 0 is reported as a
+    # group disclosure, the guarantee for small cells is kept, and nothing is
+    # suppressed in vain.
+    values = [25, 0, 25, 25]
+    relations = [Relation.sum([0, 1], 2), Relation.sum([0], 3)]
+    found = protect_cells(values, relations, eligible=[True, False, False, False],
+                          hidden=[False, True, False, False], group_zeros=True)
+    assert found.groups == (1,) and found.unprotected == ()
+    assert not found.suppressed.any()

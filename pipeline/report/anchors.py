@@ -45,6 +45,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "scale_comparison": ("outcome",),
     "jobseekers_applications": ("outcome", "method", "covariates"),
     "jobseekers_channels": ("item",),
+    "jobseekers_wishes": ("item",),
     "jobseekers_rm_rating": ("group",),
     "appendix_jobseekers_tests": ("item",),
 }

@@ -185,7 +185,9 @@ def love_plot(
     covariates = _ordered(balance["covariate"])
     samples = _ordered(balance["sample"])
     n = max(len(covariates), 1)
-    fig, sub = _new_figure(width, 1.3 + 0.3 * n, footer)
+    # 0.19 in per covariate and 7-point labels (a wrapped label has room between its
+    # neighbours): with a paragraph above it, a plot of ~30 covariates fits on one page
+    fig, sub = _new_figure(width, 1.3 + 0.19 * n, footer)
     ax = sub.add_subplot()
     pos = {c: i for i, c in enumerate(covariates)}
     values = balance["smd"].astype("Float64").astype("float64").abs()
@@ -206,10 +208,10 @@ def love_plot(
     x_max = max(float(finite.max()) if len(finite) else 0.0, threshold) * 1.15
     ax.set_xlim(0, x_max)
     ax.xaxis.set_major_formatter(_num_formatter(language, 2))
-    ax.set_yticks(range(len(covariates)), [_wrap(_label(covariate_labels, c), 34)
+    ax.set_yticks(range(len(covariates)), [_wrap(_label(covariate_labels, c), 38)
                                            for c in covariates])  # fmt: skip
     ax.set_ylim(n - 0.5, -0.5)
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, labelsize=7)
     ax.grid(axis="both", **GRID)
     ax.set_axisbelow(True)
     ax.set_xlabel(x_label)

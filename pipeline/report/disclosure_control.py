@@ -323,6 +323,8 @@ class Disclosure(NamedTuple):
     protection: Protection  #: which of them were suppressed
     #: Table -> (row label, count column) -> its cell in ``cells``.
     positions: dict[str, dict[tuple[Hashable, str], int]]
+    #: Shares of 100% (a hidden rest of 0) that nothing could protect (should be empty).
+    groups: tuple[str, ...] = ()
 
 
 def suppress_tables(tables: Mapping[str, tuple[TableSpec, pd.DataFrame]], min_cell: int,
@@ -341,7 +343,7 @@ def suppress_tables(tables: Mapping[str, tuple[TableSpec, pd.DataFrame]], min_ce
     cells.link_sums(links)
     found = protect_cells(cells.values, cells.relations, min_cell=min_cell,
                           eligible=cells.eligible, keep=cells.keep,
-                          hidden=cells.hidden)  # fmt: skip
+                          hidden=cells.hidden, group_zeros=True)  # fmt: skip
     published: dict[str, pd.DataFrame] = {}
     counts: dict[str, int] = {}
     for name, (spec, frame) in tables.items():
@@ -350,8 +352,9 @@ def suppress_tables(tables: Mapping[str, tuple[TableSpec, pd.DataFrame]], min_ce
             continue
         published[name], counts[name] = _apply(spec, frame, positions[name], found, min_cell)
     unprotected = tuple(cells.names[c] for c in found.unprotected)
+    groups = tuple(cells.names[c] for c in found.groups)
     return Disclosure(published, counts, unprotected, tuple(cells.broken), cells, found,
-                      positions)
+                      positions, groups)
 
 
 def _apply(spec: TableSpec, frame: pd.DataFrame, ids: Mapping[tuple[Hashable, str], int],

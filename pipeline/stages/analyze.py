@@ -178,6 +178,9 @@ def run_analyze(
     for cell in disclosure.unprotected:
         console.warn(f"analyze: disclosure control — {cell} can still be computed from "
                      f"published totals: nothing left to suppress")
+    for cell in disclosure.groups:
+        console.warn(f"analyze: disclosure control — {cell} is 0: a share of 100% that "
+                     f"nothing left to suppress can hide (every member of the group)")
     stats["disclosure"] = {
         "min_cell": config.min_cell,
         "marker": primary_marker(config.min_cell),

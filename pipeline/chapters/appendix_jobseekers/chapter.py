@@ -294,8 +294,10 @@ CHAPTER = Chapter(
     key="appendix_jobseekers",
     kind="appendix",
     tables=(CATEGORICAL, NUMERIC, TESTS),
-    exhibits=tuple(f"table:appendix_js_{b}" for b in BLOCKS),
-    exhibit_tables={f"appendix_js_{b}": CATEGORICAL.name for b in BLOCKS},
+    # the coded open question last: chapter 6's results rows (``jobseekers_wishes``)
+    exhibits=(*(f"table:appendix_js_{b}" for b in BLOCKS), "table:appendix_js_wishes"),
+    exhibit_tables={**{f"appendix_js_{b}": CATEGORICAL.name for b in BLOCKS},
+                    "appendix_js_wishes": "jobseekers_wishes"},
     stats=("appendix_jobseekers.n_tested", "appendix_jobseekers.n_items"),
     analyze=analyze,
     view=view,

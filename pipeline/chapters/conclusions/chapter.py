@@ -42,6 +42,7 @@ from pipeline.report.view import records
 from .efficiency import EFFICIENCY, analyze_efficiency
 from .headline import headline
 from .recommendations import recommendations
+from .truth import with_planted_truth
 
 #: Which chapter is expected to test each claim, and the data set it rests on.
 TESTED_BY = {
@@ -112,7 +113,7 @@ SCORECARD = TableSpec(
     "claims_scorecard",
     ("claim", "part", "chapter", "outcome", "verdict", "claim_verdict", "rule", "short_rule",
      "evidence", "sensitivity", "measure", "estimate", "total", "ci_low", "ci_high", "p_adj",
-     "truth", "covered"),
+     "truth", "covered", "truth_status"),
     "Claims scorecard: each headline claim of the 2014 study (design brief §1) with the "
     "verdict of every record a chapter made and the claim-level verdict",
     extra_columns={
@@ -147,7 +148,11 @@ SCORECARD = TableSpec(
         "truth": ("number", "Synthetic study: the planted true value on the estimate's own "
                   "scale (empty for real data)"),
         "covered": ("boolean", "Synthetic study: whether the confidence interval covers the "
-                    "planted truth (empty for real data)"),
+                    "planted truth (a count without interval: equals it; empty for real "
+                    "data)"),
+        "truth_status": ("string", "Synthetic study: planted, or not_planted when the "
+                         "generator plants no value for this estimate (conclusions/truth.py); "
+                         "empty for real data"),
     },
 )
 COLUMNS = SCORECARD.columns
@@ -369,7 +374,7 @@ def _absent_sources(inputs: AnalysisInputs) -> dict[int, bool]:
 
 
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
-    table = scorecard(inputs.earlier, _absent_sources(inputs))
+    table = with_planted_truth(scorecard(inputs.earlier, _absent_sources(inputs)), inputs.truth)
     efficiency, efficiency_stats = analyze_efficiency(inputs)
     stats = {
         "conclusions": {

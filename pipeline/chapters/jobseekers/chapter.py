@@ -91,6 +91,7 @@ from .tables import (
     satisfaction,
 )
 from .view import view
+from .wishes import WISHES, wishes, wishes_summary
 
 METHODS = ("crude", "adjusted", "adjusted_cc", "weighted", "adjusted_att", "doubly_robust",
            "weighted_trimmed", "weighted_ato", "adjusted_cc_not_working",
@@ -342,6 +343,7 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
         "jobseekers_item_rest": items,
         "jobseekers_rm_items": rm_items,
         "jobseekers_rm_rating": rm_rating,
+        "jobseekers_wishes": wishes(jobseekers, alpha),
     }
     primary_stats = {}
     for outcome in members:
@@ -386,6 +388,8 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
             "primary": {str(r.outcome): f"{r.method}_{r.measure}"
                         for r in effects[effects["primary"]].itertuples(index=False)},
             "wishes_coded": wishes_coded,
+            # the keyword-coded open question (§ knelpunten en wensen): codes the prose names
+            "wishes": wishes_summary(tables["jobseekers_wishes"], alpha),
             "truth": _truth_stats(inputs.truth),
             "claims": claim_list,
         },
@@ -437,7 +441,8 @@ CHAPTER = Chapter(
     key="jobseekers",
     tables=(EMPLOYMENT, SCALES, EFFECTS, BASELINE, BALANCE, WEIGHTS, OVERLAP, OVERLAP_SUMMARY,
             WARNINGS, EVALUES, BENCHMARK, CLUSTERING,
-            APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING),
+            APPLICATIONS, CHANNELS, SATISFACTION, RELIABILITY, ITEMS, RM_ITEMS, RM_RATING,
+            WISHES),
     figures=FIGURES,
     exhibits=(
         "table:jobseekers_baseline",
@@ -459,6 +464,7 @@ CHAPTER = Chapter(
         "table:jobseekers_satisfaction",
         "table:jobseekers_reliability",
         "table:jobseekers_rm_rating",
+        "table:jobseekers_wishes",
     ),
     exhibit_tables={
         "employment_tests": "employment_comparison",
@@ -467,7 +473,8 @@ CHAPTER = Chapter(
     },
     stats=("employment", "scales", "outcome_family.method", "outcome_family.size",
            "study.confidence", "jobseekers.n_treated", "jobseekers.n_control",
-           "jobseekers.imputation", "jobseekers.weighting", "jobseekers.claims"),
+           "jobseekers.imputation", "jobseekers.weighting", "jobseekers.claims",
+           "jobseekers.wishes"),
     analyze=analyze,
     view=view,
 )

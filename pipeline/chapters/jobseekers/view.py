@@ -129,4 +129,6 @@ def view(inputs: ViewInputs) -> dict:
         "item_rest": records(t["jobseekers_item_rest"]),
         "rm_items": records(t["jobseekers_rm_items"]),
         "rm_rating": records(t["jobseekers_rm_rating"], "jobseekers_rm_rating"),
+        # one source for the section and its copy in appendix II
+        "js_wishes": records(t["jobseekers_wishes"], "jobseekers_wishes"),
     }
