@@ -512,20 +512,3 @@ def test_the_example_appendices_show_no_single_answer_as_min_or_max(example_outp
     for name in ("appendix_employer_numeric", "appendix_jobseekers_numeric"):
         table = pd.read_csv(example_outputs / "results" / "tables" / f"{name}.csv", dtype=str)
         assert (table["max"] == "x").any(), name
-
-
-def test_a_test_of_a_suppressed_multiple_response_count_is_hidden_with_it():
-    # With the published n's, a chi-square statistic or p-value gives a 2x2 count away:
-    # the search channels (and the wishes, which share the rule) hide it with the count.
-    from pipeline.chapters.jobseekers.tables import CHANNELS
-    from pipeline.chapters.jobseekers.wishes import WISHES
-
-    t = pd.DataFrame({c: [np.nan, np.nan] for c in CHANNELS.columns})
-    t = t.assign(item=["a", "b"], n_treated=[100, 100], count_treated=[3, 40],
-                 n_control=[90, 90], count_control=[30, 35], statistic=[20.1, 0.2],
-                 p_val=[1e-5, 0.6], p_adj_bh=[2e-5, 0.6], risk_difference=[-0.3, 0.01])
-    out, _ = suppress_table(dataclasses.replace(CHANNELS, cell_keys={}), t, 5)
-    assert is_suppressed(out.loc[0, "count_treated"])
-    for column in ("statistic", "p_val", "p_adj_bh", "risk_difference"):
-        assert is_suppressed(out.loc[0, column]) and not is_suppressed(out.loc[1, column])
-    assert WISHES.suppress == CHANNELS.suppress

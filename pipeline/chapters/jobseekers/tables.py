@@ -313,12 +313,10 @@ CHANNELS = TableSpec(
     (*COMPARE_COLUMNS, "label_nl", "label_en"),
     "Search channels (multiple response): % per group, risk difference, test and "
     "Benjamini-Hochberg adjustment within the set",
-    # Multiple response: no additive totals, but the rest (n - count) is a cell too. A
-    # test of a suppressed count is hidden with it: with the published n's, its statistic
-    # or p-value can give the count away.
+    # Multiple response: no additive totals, but the rest (n - count) is a cell too.
     suppress={
         f"count_{g}": (f"p_{g}", f"ci_low_{g}", f"ci_high_{g}", "risk_difference",
-                       "rd_ci_low", "rd_ci_high", "statistic", "p_val", "p_adj_bh")
+                       "rd_ci_low", "rd_ci_high")
         for g in ("treated", "control")
     },
     complements={"count_treated": "n_treated", "count_control": "n_control"},
