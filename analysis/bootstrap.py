@@ -238,9 +238,10 @@ def att_bootstrap(
     the full-sample fit) and every outcome's weighted means are column operations; this
     equals re-running the estimator on each resampled data set
     (:func:`bootstrap_replicates`) to rounding (tested to 1e-10). Percentile intervals,
-    not BCa: BCa's acceleration needs a jackknife (n more PS fits per data set), and
-    percentile intervals of this estimator covered 93-97% in the project's simulation
-    study (``docs/method_validation.md``). Resampling within treatment groups keeps the
+    not BCa: BCa's acceleration needs a jackknife (n more PS fits per data set). The
+    chapter uses the bootstrap SE (a Wald interval, pooled by Rubin's rules); the
+    project's simulation study (``docs/method_validation.md``) judges that interval.
+    Resampling within treatment groups keeps the
     numbers treated and controls fixed, as in the design (two separately recruited
     samples).
 
