@@ -102,12 +102,16 @@ def reference_values(cand: pd.DataFrame, ctrl: pd.DataFrame, cb: Codebook) -> di
 
 
 def _att_summary(p0: np.ndarray, p1: np.ndarray) -> dict:
-    m1, m0 = float(np.mean(p1)), float(np.mean(p0))
+    # math.fsum: exactly rounded sums, so truth.json does not depend on how numpy's SIMD
+    # summation meets the arrays in memory (np.mean flipped the last digit of the risk
+    # difference between two builds of the same code)
+    n = len(p0)
+    m1, m0 = math.fsum(p1) / n, math.fsum(p0) / n
     return {
-        "n": len(p0),
+        "n": n,
         "mean_p1": m1,
         "mean_p0": m0,
-        "risk_difference": float(np.mean(p1 - p0)),
+        "risk_difference": math.fsum(p1 - p0) / n,
         "marginal_odds_ratio": (m1 / (1 - m1)) / (m0 / (1 - m0)),
     }
 
