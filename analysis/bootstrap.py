@@ -31,6 +31,8 @@ import pandas as pd
 from analysis._lazy import lazy_import
 from analysis.batched_glm import batched_glm, batched_logit
 from analysis.models import build_design
+from analysis.mover import replicate_correlation
+from analysis.propensity import crump_alpha
 
 special = lazy_import("scipy.special")
 stats = lazy_import("scipy.stats")
@@ -43,6 +45,7 @@ __all__ = [
 BOOTSTRAP_COLUMNS = [
     "outcome", "estimator", "estimand", "se_scale", "estimate", "se", "ci_low", "ci_high", "p_val",
     "n_boot", "n_failed", "ci_method", "alpha", "ess_control",
+    "mean_treated", "mean_control", "se_logit_treated", "se_logit_control", "corr_means",
 ]  # fmt: skip
 
 def _codes(values: Any) -> np.ndarray:
@@ -130,6 +133,38 @@ def _dr_control_means(
     return (ft * m).sum(axis=1) / ft.sum(axis=1), np.r_[ok0, ok] & full_rank
 
 
+def _mean_parts(mu1: np.ndarray, mu0: np.ndarray, ok: np.ndarray) -> dict[str, float]:
+    """The two means of a risk difference (row 0 of ``mu1``/``mu0``, the full sample), the
+    bootstrap SEs of their logits and the correlation of their replicates: what the
+    chapter's MOVER interval (:mod:`analysis.mover`) is built from."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l1, l0 = special.logit(mu1[1:][ok]), special.logit(mu0[1:][ok])
+    fin1, fin0 = l1[np.isfinite(l1)], l0[np.isfinite(l0)]
+    nan = float("nan")
+    return {"mean_treated": float(mu1[0]), "mean_control": float(mu0[0]),
+            "se_logit_treated": float(fin1.std(ddof=1)) if len(fin1) > 1 else nan,
+            "se_logit_control": float(fin0.std(ddof=1)) if len(fin0) > 1 else nan,
+            "corr_means": replicate_correlation(mu1[1:][ok], mu0[1:][ok])}  # fmt: skip
+
+
+def _replicate_weights(e: np.ndarray, t: np.ndarray, F: np.ndarray, estimator: str,
+                       trim: float | None) -> np.ndarray:  # fmt: skip
+    """Each replicate's person weights (B+1 x n; row 0 the full sample) from its scores
+    ``e``: the treated's weight multiplies their means too (1 for the ATT)."""
+    if estimator == "ato":
+        return np.where(t == 1, 1.0 - e, e)
+    keep = np.ones(e.shape, dtype=bool)
+    if estimator == "trimmed":
+        # the threshold is a statistic of each resample: re-computed from its own scores
+        for b in range(len(e)):
+            a = crump_alpha(e[b], F[b])
+            keep[b] = (e[b] >= a) & (e[b] <= 1.0 - a)
+    if trim is not None:
+        e = np.where((t == 0) & (e > trim), trim, e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 1, 1.0, e / (1 - e)) * keep
+
+
 def _contrast(mu1: np.ndarray, mu0: np.ndarray, scale: str) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if scale == "log_or":
@@ -181,7 +216,7 @@ def att_bootstrap(
     n_boot: int = 500,
     seed: int | np.random.SeedSequence = 0,
     alpha: float = 0.05,
-    estimator: Literal["weighting", "dr"] = "weighting",
+    estimator: Literal["weighting", "dr", "trimmed", "ato"] = "weighting",
 ) -> pd.DataFrame:
     """Stratified bootstrap of the PS-weighted or doubly robust ATT, re-fitting the
     propensity score (and the outcome model) on every replicate.
@@ -215,7 +250,12 @@ def att_bootstrap(
         :func:`analysis.weighting.att_effect`). ``"dr"``: the doubly robust ATT of
         :func:`analysis.doubly_robust.dr_att` -- the outcome model (canonical GLM on the
         same terms) fitted to the controls with the ATT weights, averaged over the
-        treated (g-computation); re-fitted on every replicate too.
+        treated (g-computation); re-fitted on every replicate too. The sensitivity
+        analyses: ``"trimmed"``: the weighted ATT on the rows within Crump et al.'s score
+        range (:func:`analysis.propensity.crump_alpha`, its threshold re-computed from
+        every replicate's re-fitted scores, the resample's counts as weights);
+        ``"ato"``: overlap weights (``1 - e`` for the treated, ``e`` for controls,
+        :func:`analysis.ps_weights.ato_weights`; no cap).
 
     Returns
     -------
@@ -229,7 +269,12 @@ def att_bootstrap(
         whose estimate is not finite: they are left out. ``ess_control`` is the Kish
         effective sample size of the full-sample control weights (outcome's rows). For
         "dr", a replicate where a dummy of the outcome model has no weighted control
-        (the fit is then rank deficient, as ``dr_att`` says) is failed too.
+        (the fit is then rank deficient, as ``dr_att`` says) is failed too. The
+        estimands keep the ATT's names for every estimator (``estimator`` says which).
+        Risk-difference rows also give its two parts, for a MOVER interval
+        (:mod:`analysis.mover`): ``mean_treated`` and ``mean_control`` (full sample),
+        the bootstrap SDs of their logits (``se_logit_treated``, ``se_logit_control``)
+        and the correlation of their replicates (``corr_means``); NaN in other rows.
 
     Notes
     -----
@@ -254,8 +299,8 @@ def att_bootstrap(
     """
     if not outcomes:
         raise ValueError("outcomes must name at least one outcome")
-    if estimator not in ("weighting", "dr"):
-        raise ValueError("estimator must be 'weighting' or 'dr'")
+    if estimator not in ("weighting", "dr", "trimmed", "ato"):
+        raise ValueError("estimator must be 'weighting', 'dr', 'trimmed' or 'ato'")
     bad = {k for k in outcomes.values() if k not in _SPECS}
     if bad:
         raise ValueError(f"kinds must be binary, continuous or count, not {sorted(bad)}")
@@ -276,10 +321,7 @@ def att_bootstrap(
     F = np.vstack([np.ones((1, len(t))), F])
     with np.errstate(over="ignore"):
         e = special.expit(beta @ d.X.T)
-    if trim is not None:
-        e = np.where((t == 0) & (e > trim), trim, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(t == 1, 1.0, e / (1 - e))
+    w = _replicate_weights(e, t, F, estimator, trim)
     rows = []
     for outcome, kind in outcomes.items():
         y = sub[outcome].to_numpy(dtype="float64")
@@ -287,9 +329,11 @@ def att_bootstrap(
         y0 = np.where(seen, y, 0.0)
         f = F * seen
         c = f * (1 - t) * w
+        # the treated's weights: 1 (ATT), kept or not (trimmed), 1 - e (ATO)
+        ft = f * np.where(t == 1, w, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mu1 = (f * t) @ y0 / (f @ t)
-            if estimator == "weighting":
+            mu1 = ft @ y0 / (ft @ np.ones(len(t)))
+            if estimator != "dr":
                 mu0 = (c @ y0) / c.sum(axis=1)
                 ok = converged
             else:
@@ -304,9 +348,12 @@ def att_bootstrap(
             est = _contrast(mu1, mu0, scale)
             reps = np.where(ok, est[1:], np.nan)
             s = summarise_replicates(float(est[0]), reps, scale, alpha=alpha)
-            rows.append({"outcome": outcome, "estimator": estimator, "estimand": estimand,
-                         "se_scale": scale, **s, "ci_method": "percentile", "alpha": alpha,
-                         "ess_control": ess})  # fmt: skip
+            row = {"outcome": outcome, "estimator": estimator, "estimand": estimand,
+                   "se_scale": scale, **s,
+                   "ci_method": "percentile", "alpha": alpha, "ess_control": ess}
+            if scale == "rd":
+                row.update(_mean_parts(mu1, mu0, ok))
+            rows.append(row)
     if not ok0[0]:
         for r in rows:
             r.update(se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),

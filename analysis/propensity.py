@@ -247,7 +247,7 @@ def overlap_bins(ps: Any, treated: Any, *, bins: int = 20) -> pd.DataFrame:
     }, columns=OVERLAP_BIN_COLUMNS)  # fmt: skip
 
 
-def crump_alpha(ps: Any) -> float:
+def crump_alpha(ps: Any, weights: Any | None = None) -> float:
     """Crump et al.'s (2009) optimal trimming threshold alpha for the scores ``ps``.
 
     Keep rows with ``alpha <= e <= 1 - alpha``. With ``g = 1 / (e (1 - e))``: alpha = 0
@@ -256,14 +256,24 @@ def crump_alpha(ps: Any) -> float:
     first k values, ``gamma = 2 r_k`` for the first k with ``g_(k+1) > 2 r_k`` (between
     two sorted values the conditional mean is constant, so that is where the two sides
     meet first).
+
+    ``weights`` (optional, >= 0): frequency weights, e.g. the counts of a bootstrap
+    resample; the result equals that of the scores repeated that many times. (Within a
+    run of equal scores the running mean only moves towards their g, so the condition
+    needs checking only where the score changes: at the end of each weighted row.)
     """
     e = _as_array(ps, name="ps")
-    e = e[~np.isnan(e)]
-    e = e[(e > 0) & (e < 1)]
-    g = np.sort(1.0 / (e * (1.0 - e)))
-    if len(g) == 0 or g[-1] <= 2 * g.mean():
+    f = np.ones(len(e)) if weights is None else np.asarray(weights, dtype="float64")
+    ok = ~np.isnan(e) & (e > 0) & (e < 1) & (f > 0)
+    g = 1.0 / (e[ok] * (1.0 - e[ok]))
+    order = np.argsort(g, kind="stable")
+    g, f = g[order], f[ok][order]
+    if len(g) == 0:
         return 0.0
-    running = np.cumsum(g) / np.arange(1, len(g) + 1)
+    mean = g.mean() if weights is None else (f @ g) / f.sum()
+    if g[-1] <= 2 * mean:
+        return 0.0
+    running = np.cumsum(f * g) / np.cumsum(f)
     k = int(np.flatnonzero(g[1:] > 2 * running[:-1])[0])
     gamma = float(2 * running[k])
     return float(0.5 - np.sqrt(max(0.25 - 1.0 / gamma, 0.0)))

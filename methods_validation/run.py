@@ -35,13 +35,16 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.models import build_design, effect_and_se
-from analysis.propensity import fit_logit_scaled, propensity_scores
-from analysis.ps_weights import att_weights
+from analysis.propensity import fit_logit_scaled, propensity_scores, trim_rule
+from analysis.ps_weights import ato_weights, att_weights
 from analysis.weighting import att_effect, weighted_effect
 from pipeline.chapters.jobseekers.chapter import model_terms
+from pipeline.chapters.jobseekers.common import TRIM_RULE
 from pipeline.chapters.jobseekers.intervals import (
     dr_estimates,
+    pooled_mover,
     replicates_per_set,
+    sensitivity_estimates,
     weighted_estimates,
 )
 from pipeline.outputs import console
@@ -102,8 +105,10 @@ METHODS = {
                 "patt_rd"),
     "mest_or": ("PS-weighted ATT OR (M-estimation)", "population ATT, marginal OR", "log",
                 "patt_or"),
-    "boot_rd": ("PS-weighted ATT RD (stratified bootstrap)", "population ATT, RD",
+    "boot_rd": ("PS-weighted ATT RD (stratified bootstrap, Wald)", "population ATT, RD",
                 "identity", "patt_rd"),
+    "boot_rd_mover": ("PS-weighted ATT RD (stratified bootstrap, MOVER)",
+                      "population ATT, RD", "identity", "patt_rd"),
     "boot_or": ("PS-weighted ATT OR (stratified bootstrap)", "population ATT, marginal OR",
                 "log", "patt_or"),
     "dr_rd": ("Doubly robust ATT RD (M-estimation)", "doubly robust ATT, RD", "identity",
@@ -114,6 +119,22 @@ METHODS = {
                   "identity", "dr_rd"),
     "drboot_or": ("Doubly robust ATT OR (stratified bootstrap)",
                   "doubly robust ATT, marginal OR", "log", "dr_or"),
+    "trim_rd_hc0": ("Crump-trimmed ATT RD (HC0, known weights)", "trimmed ATT, RD",
+                    "identity", "trim_rd"),
+    "trim_or_hc0": ("Crump-trimmed ATT OR (HC0, known weights)", "trimmed ATT, marginal OR",
+                    "log", "trim_or"),
+    "trim_rd": ("Crump-trimmed ATT RD (stratified bootstrap, MOVER)", "trimmed ATT, RD",
+                "identity", "trim_rd"),
+    "trim_or": ("Crump-trimmed ATT OR (stratified bootstrap)", "trimmed ATT, marginal OR",
+                "log", "trim_or"),
+    "ato_rd_hc0": ("Overlap-weighted RD (HC0, known weights)", "ATO, RD", "identity",
+                   "ato_rd"),
+    "ato_or_hc0": ("Overlap-weighted OR (HC0, known weights)", "ATO, marginal OR", "log",
+                   "ato_or"),
+    "ato_rd": ("Overlap-weighted RD (stratified bootstrap, MOVER)", "ATO, RD", "identity",
+               "ato_rd"),
+    "ato_or": ("Overlap-weighted OR (stratified bootstrap)", "ATO, marginal OR", "log",
+               "ato_or"),
     "crude_or": ("Crude OR (unadjusted)", "conditional OR", "log", "conditional_or"),
     "crude_rd": ("Crude RD (unadjusted)", "population ATT, RD", "identity", "patt_rd"),
 }  # fmt: skip
@@ -161,7 +182,9 @@ def population_truth(odds_ratio: float, seed: int, n: int = N_TRUTH, *,
                    fixed_effects=fe, trim=TRIM).iloc[0]  # fmt: skip
     q1, q0 = float(a["mean_treated_w"]), float(a["mean_control_w"])
     r1, r0 = _dr_limit(big, terms, spec)
+    sens = _sensitivity_limits(big, terms, spec)
     return {
+        **sens,
         "conditional_or": odds_ratio,
         "patt_rd": float(m1 - m0),
         "patt_or": _odds_ratio(m1, m0),
@@ -173,6 +196,25 @@ def population_truth(odds_ratio: float, seed: int, n: int = N_TRUTH, *,
         "plim_dr_rd": r1 - r0,
         "plim_dr_or": _odds_ratio(r1, r0),
     }
+
+
+def _sensitivity_limits(big: pd.DataFrame, terms: Sequence[str], spec: dict) -> dict:
+    """The trimmed and overlap-weighted comparisons on the true probabilities: the
+    score fitted to the large draw, Crump's rule on it (the ATT weights capped as the
+    chapter caps them) and the overlap weights; weighted means of ``p_obs`` per group."""
+    ps = propensity_scores(big, "werktop", terms, categorical=spec["categorical"],
+                           fixed_effects=spec["fixed_effects"])  # fmt: skip
+    t = big["werktop"].to_numpy()
+    y = big["p_obs"].to_numpy()
+    keep = trim_rule(ps, rule=TRIM_RULE)[0]
+    out = {}
+    for name, w in (("trim", att_weights(ps, big["werktop"], trim=TRIM)["weight"] * keep),
+                    ("ato", ato_weights(ps, big["werktop"])["weight"])):
+        w = w.to_numpy()
+        q1 = float(np.average(y[t == 1], weights=w[t == 1]))
+        q0 = float(np.average(y[t == 0], weights=w[t == 0]))
+        out[f"plim_{name}_rd"], out[f"plim_{name}_or"] = q1 - q0, _odds_ratio(q1, q0)
+    return out
 
 
 def _odds_ratio(p1: float, p0: float) -> float:
@@ -230,6 +272,19 @@ def analyse_study(frame: pd.DataFrame, spec: dict | None = None, *, replicates: 
     boot = weighted_estimates(df, "werk_regulier", "binary", rule=always_boot, **common)
     out["mest_rd"], out["mest_or"] = boot["sandwich"]["att_rd"], boot["sandwich"]["att_or"]
     out["boot_rd"], out["boot_or"] = boot["estimates"]["att_rd"], boot["estimates"]["att_or"]
+    mover = pooled_mover([boot["parts"]["att_rd"]], ALPHA)
+    out["boot_rd_mover"] = (*out["boot_rd"], mover["ci_low"], mover["ci_high"])
+    # the sensitivity rows, both branches: HC0 with known weights, and the bootstrap
+    for name, how in (("trim", "trimmed"), ("ato", "ato")):
+        known = sensitivity_estimates(df, "werk_regulier", "binary", how, rule=Inference(0.0),
+                                      ess_control=0.0, **common)  # fmt: skip
+        sens = sensitivity_estimates(df, "werk_regulier", "binary", how, rule=always_boot,
+                                     ess_control=0.0, **common)  # fmt: skip
+        out[f"{name}_rd_hc0"] = known["estimates"]["att_rd"]
+        out[f"{name}_or_hc0"] = known["estimates"]["att_or"]
+        mover = pooled_mover([sens["parts"]["att_rd"]], ALPHA)
+        out[f"{name}_rd"] = (*sens["estimates"]["att_rd"], mover["ci_low"], mover["ci_high"])
+        out[f"{name}_or"] = sens["estimates"]["att_or"]
     dr = dr_estimates(df, "werk_regulier", "binary", rule=always_boot, **common)
     out["dr_rd"], out["dr_or"] = dr["sandwich"]["att_rd"], dr["sandwich"]["att_or"]
     out["drboot_rd"], out["drboot_or"] = dr["estimates"]["att_rd"], dr["estimates"]["att_or"]
@@ -306,19 +361,24 @@ def _study_rows(child: np.random.SeedSequence, i: int, truth: dict[str, float], 
     study_truth = {"conditional_or": truth["plim_conditional_or"],
                    "patt_rd": truth["plim_patt_rd"], "patt_or": truth["plim_patt_or"],
                    "ame_att_rd": truth["plim_ame_att_rd"], "dr_rd": truth["plim_dr_rd"],
-                   "dr_or": truth["plim_dr_or"],
+                   "dr_or": truth["plim_dr_or"], "trim_rd": truth["plim_trim_rd"],
+                   "trim_or": truth["plim_trim_or"], "ato_rd": truth["plim_ato_rd"],
+                   "ato_or": truth["plim_ato_or"],
                    "satt_rd": res["satt_rd"][0], "sate_rd": res["sate_rd"][0]}  # fmt: skip
     rows = []
     for key, (_, _, scale, truth_key) in METHODS.items():
-        est, se = res[key]
+        # (estimate, SE) with a Wald interval, or (estimate, SE, low, high): the method's
+        # own interval (MOVER), judged as the chapter reports it
+        est, se, *own = res[key]
+        lo, hi = own if own else (est - z * se, est + z * se)
         t = study_truth[truth_key]
         t_scale = math.log(t) if scale == "log" else t
         null = 0.0
         rows.append({
             "study": i, "method": key, "estimate": est, "se": se,
-            "truth": t_scale, "ci_low": est - z * se, "ci_high": est + z * se,
-            "covered": bool(est - z * se <= t_scale <= est + z * se),
-            "rejected": bool(abs(est - null) / se > z),
+            "truth": t_scale, "ci_low": lo, "ci_high": hi,
+            "covered": bool(lo <= t_scale <= hi),
+            "rejected": bool(not lo <= null <= hi),
             "ok": bool(ok), "n_trimmed": n_trim,
             "ess_share": ess / n_ctrl, "ess": ess, "rule_bootstrap": bool(res["_rule"][0]),
         })  # fmt: skip

@@ -146,6 +146,17 @@ def test_crump_alpha_against_brute_force():
     assert (lo, hi) == (0.1, 0.9) and keep.sum() == ((e >= 0.1) & (e <= 0.9)).sum()
 
 
+def test_crump_alpha_frequency_weights_equal_repeated_scores():
+    # a bootstrap resample's counts as weights give the threshold of the repeated scores
+    rng = np.random.default_rng(11)
+    e = special.expit(rng.normal(0, 2.2, 300))
+    for seed in range(5):
+        f = np.bincount(np.random.default_rng(seed).integers(0, 300, 300), minlength=300)
+        assert crump_alpha(e, f) == pytest.approx(crump_alpha(np.repeat(e, f)), abs=1e-15)
+    assert crump_alpha(e, np.ones(300)) == crump_alpha(e)
+    assert crump_alpha(e, np.zeros(300)) == 0.0
+
+
 def test_ato_weights_and_warnings():
     aw = ato_weights([0.2, 0.7, 0.4], [1, 0, 0])
     assert aw["weight"].tolist() == pytest.approx([0.8, 0.7, 0.4])

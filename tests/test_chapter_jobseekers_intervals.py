@@ -13,10 +13,15 @@ from analysis.weighting import att_effect
 from pipeline.chapters.jobseekers.clustering import CLUSTERING_COLUMNS, clustering_table
 from pipeline.chapters.jobseekers.intervals import (
     BOOTSTRAP,
+    KNOWN_WEIGHTS,
     SANDWICH,
+    Parts,
     dr_estimates,
     pooled_interval,
+    pooled_mover,
     replicates_per_set,
+    rule_sides,
+    sensitivity_estimates,
     weighted_estimates,
 )
 from pipeline.study.plan import Inference, Outcome
@@ -128,3 +133,73 @@ def test_clustering_needs_two_units(study):
     out = clustering_table(one, [_outcome("werk_regulier", "binary")], covariates=COV,
                            categorical=CAT, alpha=0.05, seed=1)  # fmt: skip
     assert out.empty and list(out.columns) == list(CLUSTERING_COLUMNS)
+
+
+@pytest.mark.parametrize("method", ["trimmed", "ato"])
+def test_sensitivity_rows_follow_the_rule_and_the_bootstrap_is_centred(study, method):
+    from analysis.propensity import propensity_scores, trim_rule
+    from analysis.ps_weights import ato_weights, att_weights
+    from analysis.weighting import weighted_effect
+
+    ps = propensity_scores(study, "werktop", COV, CAT, ["gemeente"])
+    if method == "trimmed":
+        keep = trim_rule(ps, rule="crump")[0]
+        w = att_weights(ps, study["werktop"], trim=0.99)["weight"].to_numpy()
+    else:
+        keep = np.ones(len(study), dtype=bool)
+        w = ato_weights(ps, study["werktop"])["weight"].to_numpy()
+    ref = weighted_effect(study.loc[keep], "werk_regulier", "werktop", w[keep], kind="binary")
+    common = dict(m=1, seed=(4, 0), **ARGS)
+    known = sensitivity_estimates(study, "werk_regulier", "binary", method,
+                                  rule=Inference(0.0), ess_control=50.0, **common)  # fmt: skip
+    assert known["interval"] == KNOWN_WEIGHTS and known["parts"] == {}
+    assert known["estimates"]["att_rd"] == pytest.approx((ref.loc[0, "estimate"],
+                                                          ref.loc[0, "se"]), rel=1e-12)
+    assert known["counts"]["n_used"] == int(keep.sum())
+    rule = Inference(sandwich_min_ess=100.0, bootstrap_replicates=60)
+    boot = sensitivity_estimates(study, "werk_regulier", "binary", method, rule=rule,
+                                 ess_control=50.0, **common)  # fmt: skip
+    assert boot["interval"] == BOOTSTRAP
+    direct = att_bootstrap(study, {"werk_regulier": "binary"}, "werktop", COV, categorical=CAT,
+                           fixed_effects=["gemeente"], trim=0.99, n_boot=100,  # at least 100
+                           seed=np.random.SeedSequence([4, 0xB007, 0]), estimator=method)
+    for key, row in zip(("att_rd", "att_or"), direct.itertuples(), strict=True):
+        est, se = boot["estimates"][key]
+        assert est == known["estimates"][key][0]
+        # the bootstrap's full-sample fit is the same estimate (Newton from zero vs IRLS)
+        row_est = math.log(row.estimate) if key == "att_or" else row.estimate
+        assert row_est == pytest.approx(est, abs=1e-9)
+        assert se == row.se
+    parts = boot["parts"]["att_rd"]
+    rd = boot["estimates"]["att_rd"][0]
+    assert parts.mean_treated - parts.mean_control == pytest.approx(rd, abs=1e-9)
+
+
+def test_pooled_mover_one_set_and_rubins_rules_per_mean():
+    from analysis.mover import mover_logit_difference
+    from analysis.pooling import rubin_combine
+
+    one = Parts(0.5, 0.1, 0.3, 0.2, 0.05)
+    assert pooled_mover([one], 0.05) == mover_logit_difference(0.5, 0.1, 0.3, 0.2, r=0.05)
+    sets = [Parts(0.50, 0.10, 0.30, 0.20, 0.0), Parts(0.52, 0.11, 0.27, 0.22, 0.1),
+            Parts(0.49, 0.10, 0.31, 0.19, 0.2)]
+    res = pooled_mover(sets, 0.05)
+    # centred on the mean risk difference, as the Wald row it replaces the interval of
+    assert res["estimate"] == pytest.approx(np.mean([p.mean_treated - p.mean_control
+                                                     for p in sets]), abs=1e-15)
+    lg = lambda p: math.log(p / (1 - p))  # noqa: E731
+    r1 = rubin_combine([lg(p.mean_treated) for p in sets],
+                       [p.se_logit_treated**2 for p in sets]).iloc[0]
+    r0 = rubin_combine([lg(p.mean_control) for p in sets],
+                       [p.se_logit_control**2 for p in sets]).iloc[0]
+    ref = mover_logit_difference(np.mean([p.mean_treated for p in sets]), r1["se"],
+                                 np.mean([p.mean_control for p in sets]), r0["se"], r=0.1,
+                                 df1=r1["df"], df0=r0["df"])  # fmt: skip
+    assert res == pytest.approx(ref, rel=1e-12)
+
+
+def test_rule_sides_name_the_side_of_the_threshold():
+    assert rule_sides(["stratified_bootstrap_mover", "stratified_bootstrap", ""]) == BOOTSTRAP
+    assert rule_sides(["hc0_known_weights", "m_estimation_sandwich"]) == SANDWICH
+    assert rule_sides(["m_estimation_sandwich+stratified_bootstrap_mover"]) == (
+        "m_estimation_sandwich+stratified_bootstrap")

@@ -36,6 +36,10 @@ def test_large_sample_check_on_a_small_size():
 def test_truths_are_consistent(study):
     _, _, _, meta = study
     te, tn = meta["truth_effect"], meta["truth_null"]
+    # the sensitivity estimands: near the ATT (trimming drops few), smaller for the ATO
+    # (it weights towards the middle scores); zero without an effect
+    assert abs(te["plim_trim_rd"] - te["patt_rd"]) < 0.02 and 0.03 < te["plim_ato_rd"] < 0.2
+    assert abs(tn["plim_trim_rd"]) < 0.005 and abs(tn["plim_ato_rd"]) < 0.005
     assert te["conditional_or"] == 2.0 and tn["conditional_or"] == 1.0
     assert tn["patt_rd"] == 0.0 and tn["patt_or"] == pytest.approx(1.0)
     # non-collapsibility: the marginal OR lies between 1 and the conditional OR
@@ -77,12 +81,19 @@ def test_adjusted_and_weighted_cover(study):
         assert n.loc[key, "rejection"] <= 0.15
         assert 0.75 < e.loc[key, "se_ratio"] < 1.3
     for key in ("weighted_rd", "weighted_or", "mest_rd", "mest_or", "boot_rd", "boot_or",
-                "dr_rd", "dr_or", "drboot_rd", "drboot_or", "adjusted_att"):
+                "dr_rd", "dr_or", "drboot_rd", "drboot_or", "adjusted_att", "boot_rd_mover",
+                "trim_rd", "trim_or", "ato_rd", "ato_or", "trim_rd_hc0", "ato_rd_hc0"):
         assert e.loc[key, "coverage"] >= 0.80
         assert n.loc[key, "rejection"] <= 0.20
     # unbiased within 4 Monte-Carlo SEs (log-OR has a small finite-sample bias)
-    for key in ("adjusted_ame", "weighted_rd", "boot_rd", "dr_rd"):
+    for key in ("adjusted_ame", "weighted_rd", "boot_rd", "dr_rd", "trim_rd", "ato_rd"):
         assert abs(e.loc[key, "bias"]) < 4 * e.loc[key, "bias_mcse"] + 0.005
+    # the MOVER interval re-uses the weighted estimate; it is asymmetric, so it differs
+    # from the Wald interval of the same replicates
+    assert e.loc["boot_rd_mover", "mean_estimate"] == e.loc["boot_rd", "mean_estimate"]
+    # the two branches of a sensitivity row share their point estimate
+    for name in ("trim", "ato"):
+        assert e.loc[f"{name}_rd", "mean_estimate"] == e.loc[f"{name}_rd_hc0", "mean_estimate"]
     # the bootstrap and the sandwich estimate the same thing: identical point estimates
     assert e.loc["boot_rd", "mean_estimate"] == pytest.approx(e.loc["mest_rd", "mean_estimate"])
     assert e.loc["drboot_rd", "mean_estimate"] == pytest.approx(e.loc["dr_rd", "mean_estimate"])
@@ -113,6 +124,9 @@ def test_markdown_report(study, tmp_path):
     assert "Studies per scenario: **30**" in text and "seed **12345**" in text
     assert text.count("| Adjusted logit (HC3) |") == 4
     assert text.count("| Doubly robust ATT RD (stratified bootstrap) |") == 4
+    assert text.count("| PS-weighted ATT RD (stratified bootstrap, MOVER) |") == 4
+    assert text.count("| Crump-trimmed ATT RD (stratified bootstrap, MOVER) |") == 4
+    assert text.count("| Overlap-weighted OR (stratified bootstrap) |") == 4
     assert "restricted cubic spline" in text
     assert "stratified bootstrap" in text and "probability limit" in text
     assert "python -m methods_validation.run --studies 60" in text

@@ -62,7 +62,7 @@ from .imputation import (
     imputed_analysis,
 )
 from .imputation import imputation_frame as imputation_frame
-from .intervals import replicates_per_set
+from .intervals import replicates_per_set, rule_sides
 from .tables import (
     APPLICATIONS,
     BALANCE,
@@ -292,14 +292,14 @@ def analyze_frame(jobseekers: pd.DataFrame, inputs: AnalysisInputs) -> ChapterRe
                                      categorical=categorical, alpha=alpha)  # fmt: skip
     if both:
         rows += not_working_rows(jobseekers, members, covariates=covariates,
-                                 categorical=categorical, alpha=alpha)
+                                 categorical=categorical, alpha=alpha,
+                                 inference=plan.inference, seed=inputs.seed, trim=PS_TRIM)
     effects = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
-    used = sorted({i for i in effects["interval"].dropna() if i})
     weighting.update(interval_min_ess=plan.inference.sandwich_min_ess,
                      bootstrap_replicates=plan.inference.bootstrap_replicates,
                      replicates_per_set=replicates_per_set(
                          plan.inference, mi_plan.m_pilot if imputation["m"] > 1 else 1),
-                     intervals_used="+".join(used))  # fmt: skip
+                     intervals_used=rule_sides(list(effects["interval"].dropna())))
     effects["primary"] = primary_rows(effects, members)
     effects["truth"] = planted_truth(effects, inputs.truth)
     primary = effects["primary"]

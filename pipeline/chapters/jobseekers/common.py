@@ -22,6 +22,8 @@ UNIT = "gemeente"
 #: Outcome kinds the chapter can estimate.
 KINDS = ("binary", "continuous", "count")
 #: Primary measure per outcome kind (the one the multiplicity correction runs over).
+#: Trimming rule of the trimmed sensitivity analysis (analysis.propensity.trim_rule).
+TRIM_RULE = "crump"
 PRIMARY_MEASURE = {"binary": "odds_ratio", "continuous": "mean_difference", "count": "rate_ratio"}
 
 

@@ -16,19 +16,22 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import rate_ratio
-from analysis.doubly_robust import dr_att
 from analysis.estimability import NotEstimable, not_estimable_note
 from analysis.means import compare_means
 from analysis.models import adjusted_effect, build_design, effect_and_se
 from analysis.pooling import rubin_combine
-from analysis.propensity import trim_rule
 from analysis.proportions import compare_proportions
-from analysis.ps_weights import ato_weights
-from analysis.weighting import weighted_effect
 from pipeline.study.plan import DEFAULT_INFERENCE, Inference, Outcome
 
 from .common import PRIMARY_MEASURE, TREATMENT, UNIT, _labelled, empty_group_note
-from .intervals import dr_estimates, pooled_interval, weighted_estimates
+from .intervals import (
+    BOOTSTRAP_MOVER,
+    dr_estimates,
+    pooled_interval,
+    pooled_mover,
+    sensitivity_estimates,
+    weighted_estimates,
+)
 from .tables import EFFECT_COLUMNS, EMPLOYMENT, SCALES
 
 COMPARE = {"binary": compare_proportions, "continuous": compare_means}
@@ -44,8 +47,6 @@ ATT_SPECS = {"binary": [("odds_ratio", "att_or", "log_or"), ("risk_difference", 
              "count": [("rate_ratio", "att_rr", "log_rr")]}  # fmt: skip
 #: Weighted sensitivity analyses: method -> the estimand prefix its rows carry.
 SENSITIVITY = {"weighted_trimmed": "att_trimmed", "weighted_ato": "ato"}
-#: Trimming rule of the trimmed sensitivity analysis (analysis.propensity.trim_rule).
-TRIM_RULE = "crump"
 
 
 def _crude_count(frame: pd.DataFrame, outcome: str, alpha: float) -> pd.Series:
@@ -195,18 +196,6 @@ def _observed_counts(observed: pd.DataFrame, name: str) -> tuple[np.ndarray, dic
                        n_control=int((treated == 0)[has_y].sum()))  # fmt: skip
 
 
-def _weighted(sub: pd.DataFrame, name: str, kind: str, weights: np.ndarray,
-              alpha: float) -> dict[str, tuple[float, float]]:  # fmt: skip
-    """estimand -> (estimate, SE) of a weighted comparison, ratios on the log scale."""
-    res = weighted_effect(sub, name, TREATMENT, weights, kind=kind, alpha=alpha)
-    out = {}
-    for w in res.itertuples(index=False):
-        with np.errstate(divide="ignore"):
-            est = float(np.log(w.estimate)) if w.se_scale.startswith("log") else w.estimate
-        out[w.estimand] = (est, w.se)
-    return out
-
-
 def set_estimates(
     frame: pd.DataFrame, weights: np.ndarray | None, outcomes: Sequence[Outcome],
     has_y: Mapping[str, np.ndarray], *, covariates: Sequence[str],
@@ -237,9 +226,6 @@ def set_estimates(
     fe = _fixed_effects(frame)
     out: dict[str, dict[str, Any]] = {}
     treated = frame[TREATMENT].to_numpy()
-    keep = trim_rule(scores, rule=TRIM_RULE)[0] if scores is not None else None
-    ato = (ato_weights(scores, treated)["weight"].to_numpy() if scores is not None
-           else None)  # fmt: skip
     for outcome in outcomes:
         name, kind = outcome.name, outcome.kind
         rows = has_y[name]
@@ -274,6 +260,7 @@ def set_estimates(
                 entry["weighted_not_estimable"] = exc.note
             else:
                 weighted, entry["interval"] = w["estimates"], w["interval"]
+                entry["weighted_parts"] = w.get("parts", {})
         entry["weighted"] = weighted
         entry["dr"], entry["dr_not_estimable"] = {}, weights_note if weights is None else ""
         for method in SENSITIVITY:
@@ -288,15 +275,18 @@ def set_estimates(
                 entry["dr_not_estimable"] = exc.note
             else:
                 entry["dr"], entry["dr_interval"] = dr["estimates"], dr["interval"]
-            kept = keep[rows]
-            t_kept = treated[rows][kept]
-            entry["trimmed_counts"] = {"n_used": int(kept.sum()),
-                                       "n_treated": int((t_kept == 1).sum()),
-                                       "n_control": int((t_kept == 0).sum())}  # fmt: skip
-            if (t_kept == 1).any() and (t_kept == 0).any():
-                entry["weighted_trimmed"] = _weighted(sub.loc[kept], name, kind,
-                                                      weights[rows][kept], alpha)  # fmt: skip
-            entry["weighted_ato"] = _weighted(sub, name, kind, ato[rows], alpha)
+            if weighted:
+                ess = w["ess_control"]
+                for method, how in (("weighted_trimmed", "trimmed"), ("weighted_ato", "ato")):
+                    sens = sensitivity_estimates(
+                        sub, name, kind, how, covariates=covariates, categorical=categorical,
+                        fixed_effects=fe, trim=trim, alpha=alpha, rule=inference, m=m,
+                        seed=seed, ess_control=ess, ps_start=ps_params)  # fmt: skip
+                    entry[method] = sens["estimates"]
+                    entry[f"{method}_interval"] = sens["interval"]
+                    entry[f"{method}_parts"] = sens["parts"]
+                    if how == "trimmed":
+                        entry["trimmed_counts"] = sens["counts"]
         out[name] = entry
     return out
 
@@ -387,6 +377,8 @@ def pooled_outcome_rows(
                           counts, alpha=alpha, not_estimable=weights_failed)  # fmt: skip
         if math.isfinite(row["estimate"]):
             row["interval"] = interval
+            _with_mover(row, [e.get("weighted_parts", {}) for e in per_set], estimand_w,
+                        alpha)  # fmt: skip
         rows.append(row)
     # ---- AME over the treated from the adjusted model (an ATT, model-based)
     if kind == "binary":
@@ -413,14 +405,35 @@ def pooled_outcome_rows(
         trimmed_counts.update({k: int(round(np.mean([c[k] for c in kept])))
                                for k in ("n_used", "n_treated", "n_control")})  # fmt: skip
     for method, prefix in SENSITIVITY.items():
+        sens_interval = pooled_interval([e.get(f"{method}_interval", "") for e in per_set])
         for measure_w, estimand_w, scale_w in specs:
             results = [e[method][estimand_w] for e in per_set if estimand_w in e.get(method, {})]
-            rows.append(_pooled_row(
+            row = _pooled_row(
                 outcome, method, measure_w, estimand_w.replace("att", prefix, 1), scale_w,
                 results or nan_pair,
                 trimmed_counts if method == "weighted_trimmed" else counts, alpha=alpha,
-                not_estimable=weights_failed))  # fmt: skip
+                not_estimable=weights_failed)  # fmt: skip
+            if math.isfinite(row["estimate"]):
+                row["interval"] = sens_interval
+                _with_mover(row, [e.get(f"{method}_parts", {}) for e in per_set], estimand_w,
+                            alpha)  # fmt: skip
+            rows.append(row)
     return rows
+
+
+def _with_mover(row: dict, parts: Sequence[Mapping[str, Any]], estimand: str,
+                alpha: float) -> None:  # fmt: skip
+    """Give a weighted risk-difference row the MOVER interval and p-value
+    (:func:`.intervals.pooled_mover`) when every data set used the bootstrap; its
+    estimate and Wald SE stay (the SE column is Rubin's total SE of the difference)."""
+    found = [p[estimand] for p in parts if estimand in p]
+    if not found or len(found) < len(parts):
+        return
+    mover = pooled_mover(found, alpha)
+    if not all(math.isfinite(mover[k]) for k in ("ci_low", "ci_high", "p_val")):
+        return
+    row.update(ci_low=mover["ci_low"], ci_high=mover["ci_high"], p_val=mover["p_val"],
+               interval=BOOTSTRAP_MOVER)  # fmt: skip
 
 
 def estimate_outcome(
@@ -460,9 +473,14 @@ def estimate_outcome(
 NOT_WORKING = ("werk_any", ("scale_zoekgedrag", "scale_eigen_effectiviteit"))
 
 
+#: The not-working comparison's bootstrap stream (the imputed data sets use 0 .. m - 1).
+NOT_WORKING_STREAM = 1_000_000
+
+
 def not_working_rows(
     observed: pd.DataFrame, members: Sequence[Outcome], *, covariates: Sequence[str],
-    categorical: Sequence[str], alpha: float,
+    categorical: Sequence[str], alpha: float, inference: Inference = DEFAULT_INFERENCE,
+    seed: int = 0, trim: float = 0.99,
 ) -> list[dict]:  # fmt: skip
     """Search behaviour and self-efficacy among those not in work (complete cases): the
     adjusted regression (``adjusted_cc_not_working``) and the doubly robust ATT
@@ -495,14 +513,23 @@ def not_working_rows(
             rows.append(_row(outcome, "adjusted_cc_not_working", "mean_difference",
                              "mean_difference", note=exc.note, **counts))
         try:
-            dr = dr_att(sub, name, TREATMENT, covariates, kind=outcome.kind,
-                        categorical=categorical, fixed_effects=fe, alpha=alpha).iloc[0]
+            # the interval by the chapter's rule (bootstrap below the ESS threshold)
+            res = dr_estimates(sub, name, outcome.kind, covariates=covariates,
+                               categorical=categorical, fixed_effects=fe, trim=trim,
+                               alpha=alpha, rule=inference, m=1,
+                               seed=(seed, NOT_WORKING_STREAM))  # fmt: skip
+            dr = res["fit"].iloc[0]
+            est, se = res["estimates"][dr["estimand"]]
+            z = _z(alpha)
+            from scipy import stats
+
             rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
-                             "att_md_dr", estimate=dr["estimate"], ci_low=dr["ci_low"],
-                             ci_high=dr["ci_high"], se=dr["se"], se_scale=dr["se_scale"],
-                             p_val=dr["p_val"], n_used=int(dr["n_used"]),
-                             n_missing=int(len(sub) - dr["n_used"]),
-                             n_treated=int(dr["n_treated"]), n_control=int(dr["n_control"])))
+                             "att_md_dr", estimate=est, ci_low=est - z * se,
+                             ci_high=est + z * se, se=se, se_scale=dr["se_scale"],
+                             p_val=float(2 * stats.norm.sf(abs(est / se))),
+                             n_used=int(dr["n_used"]), n_missing=int(len(sub) - dr["n_used"]),
+                             n_treated=int(dr["n_treated"]), n_control=int(dr["n_control"]),
+                             interval=res["interval"]))  # fmt: skip
         except NotEstimable as exc:
             rows.append(_row(outcome, "doubly_robust_cc_not_working", "mean_difference",
                              "att_md_dr", note=exc.note, **counts))

@@ -25,8 +25,8 @@ from pipeline.runner.parallel import ordered_map, resolve_workers
 from pipeline.study.errors import UserError
 from pipeline.study.plan import DEFAULT_INFERENCE, Imputation, Inference, Outcome
 
-from .common import TREATMENT, UNIT
-from .estimates import TRIM_RULE, _design_columns, _fixed_effects, set_estimates
+from .common import TREATMENT, TRIM_RULE, UNIT
+from .estimates import _design_columns, _fixed_effects, set_estimates
 
 #: Multiple imputation: the chains' default burn-in (the chapter takes the number of data
 #: sets and of MICE cycles from the analysis plan's [imputation], see ``imputed_analysis``).

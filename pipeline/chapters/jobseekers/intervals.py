@@ -25,20 +25,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from analysis.bootstrap import att_bootstrap
 from analysis.doubly_robust import dr_att
+from analysis.mover import mover_logit_difference
+from analysis.pooling import rubin_combine
 from analysis.weighting import att_effect
 from pipeline.study.plan import Inference
 
-from .common import TREATMENT
+from .common import TREATMENT, TRIM_RULE
 
 SANDWICH = "m_estimation_sandwich"
 BOOTSTRAP = "stratified_bootstrap"
+#: The sensitivity rows' interval at or above the threshold: HC0, weights as known.
+KNOWN_WEIGHTS = "hc0_known_weights"
+#: A weighting-type risk difference's interval below the threshold (see :func:`pooled_mover`).
+BOOTSTRAP_MOVER = "stratified_bootstrap_mover"
+
+
+class Parts(NamedTuple):
+    """The two means of a weighted risk difference with the bootstrap SEs of their
+    logits and the correlation of their replicates (one imputed data set)."""
+
+    mean_treated: float
+    se_logit_treated: float
+    mean_control: float
+    se_logit_control: float
+    corr: float
 #: Replicates per imputed data set at least.
 MIN_REPLICATES = 100
 #: Mixed into every bootstrap seed, so the bootstrap draws differ from the imputations'.
@@ -104,17 +121,140 @@ def _by_rule(
     out = {r.estimand: (math.log(r.estimate) if r.se_scale.startswith("log") else r.estimate,
                         float(r.se)) for r in res.itertuples(index=False)}  # fmt: skip
     if ess >= rule.sandwich_min_ess:
-        return {"estimates": out, "interval": SANDWICH, "ess_control": ess, "sandwich": out}
+        return {"estimates": out, "interval": SANDWICH, "ess_control": ess, "sandwich": out,
+                "fit": res}
     sandwich = dict(out)
-    boot = att_bootstrap(sub, {outcome: kind}, TREATMENT, covariates,  # type: ignore[dict-item]
+    boot = _bootstrap(sub, outcome, kind, estimator, covariates=covariates,
+                      categorical=categorical, fixed_effects=fixed_effects, trim=trim,
+                      alpha=alpha, rule=rule, m=m, seed=seed)  # fmt: skip
+    for r in boot.itertuples(index=False):
+        est, _ = out[r.estimand]
+        out[r.estimand] = (est, float(r.se))
+    return {"estimates": out, "interval": BOOTSTRAP, "ess_control": ess, "sandwich": sandwich,
+            "parts": _parts(boot, estimator), "fit": res}
+
+
+def _bootstrap(sub: pd.DataFrame, outcome: str, kind: str, estimator: str, *,
+               covariates: Sequence[str], categorical: Sequence[str],
+               fixed_effects: Sequence[str], trim: float, alpha: float, rule: Inference,
+               m: int, seed: tuple[int, int]) -> pd.DataFrame:  # fmt: skip
+    """The stratified bootstrap of one estimator; every estimator of a data set draws the
+    same resamples (seeded by study seed and data set only)."""
+    return att_bootstrap(sub, {outcome: kind}, TREATMENT, covariates,  # type: ignore[dict-item]
                          categorical=categorical, fixed_effects=fixed_effects, trim=trim,
                          n_boot=replicates_per_set(rule, m), alpha=alpha,
                          seed=np.random.SeedSequence([seed[0], _STREAM, seed[1]]),
                          estimator=estimator)  # type: ignore[arg-type]  # fmt: skip
-    for r in boot.itertuples(index=False):
-        est, _ = out[r.estimand]
+
+
+def _parts(boot: pd.DataFrame, estimator: str) -> dict[str, Parts]:
+    """The MOVER parts of the risk-difference rows of a weighting-type bootstrap (the
+    doubly robust estimate keeps its Wald interval: in band in the validation)."""
+    if estimator == "dr":
+        return {}
+    return {r.estimand: Parts(r.mean_treated, r.se_logit_treated, r.mean_control,
+                              r.se_logit_control, r.corr_means)
+            for r in boot.itertuples(index=False) if r.se_scale == "rd"}  # fmt: skip
+
+
+def sensitivity_estimates(
+    sub: pd.DataFrame, outcome: str, kind: str, method: str, *, covariates: Sequence[str],
+    categorical: Sequence[str], fixed_effects: Sequence[str], trim: float, alpha: float,
+    rule: Inference, m: int, seed: tuple[int, int], ess_control: float,
+    ps_start: Any = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A weighted sensitivity analysis of one outcome in one completed data set:
+    ``method`` "trimmed" (the ATT on the rows within Crump et al.'s score range, ATT
+    weights capped at ``trim``) or "ato" (overlap weights).
+
+    Like :func:`weighted_estimates`, the propensity score is fitted on ``sub`` (the
+    outcome's rows). The interval follows the same rule on the same quantity (the
+    ATT-weighted control group's effective size ``ess_control``): at or above the
+    threshold the HC0 sandwich of :func:`analysis.weighting.weighted_effect` (weights
+    treated as known; in band at 4x the example's size in the validation), below it the
+    stratified bootstrap re-fitting the score -- and re-computing Crump's threshold --
+    in every replicate (``att_bootstrap(estimator=method)``). Returns ``estimates``,
+    ``interval``, ``parts`` (as :func:`weighted_estimates`) and ``counts`` (rows used,
+    treated, controls)."""
+    from analysis.propensity import propensity_scores, trim_rule
+    from analysis.ps_weights import ato_weights, att_weights
+    from analysis.weighting import weighted_effect
+
+    ps = propensity_scores(sub, TREATMENT, covariates, categorical, fixed_effects,
+                           start_params=ps_start)  # fmt: skip
+    treated = sub[TREATMENT]
+    if method == "trimmed":
+        keep = trim_rule(ps, rule=TRIM_RULE)[0]
+        weights = att_weights(ps, treated, trim=trim)["weight"].to_numpy()
+    elif method == "ato":
+        keep = np.ones(len(sub), dtype=bool)
+        weights = ato_weights(ps, treated)["weight"].to_numpy()
+    else:
+        raise ValueError("method must be 'trimmed' or 'ato'")
+    t = treated.to_numpy()[keep]
+    counts = {"n_used": int(keep.sum()), "n_treated": int((t == 1).sum()),
+              "n_control": int((t == 0).sum())}  # fmt: skip
+    if not ((t == 1).any() and (t == 0).any()):
+        return {"estimates": {}, "interval": "", "parts": {}, "counts": counts}
+    res = weighted_effect(sub.loc[keep], outcome, TREATMENT, weights[keep], kind=kind,
+                          alpha=alpha)  # type: ignore[arg-type]  # fmt: skip
+    out = {}
+    for r in res.itertuples(index=False):
+        with np.errstate(divide="ignore"):
+            est = float(np.log(r.estimate)) if r.se_scale.startswith("log") else r.estimate
         out[r.estimand] = (est, float(r.se))
-    return {"estimates": out, "interval": BOOTSTRAP, "ess_control": ess, "sandwich": sandwich}
+    if ess_control >= rule.sandwich_min_ess:
+        return {"estimates": out, "interval": KNOWN_WEIGHTS, "parts": {}, "counts": counts}
+    boot = _bootstrap(sub, outcome, kind, method, covariates=covariates,
+                      categorical=categorical, fixed_effects=fixed_effects, trim=trim,
+                      alpha=alpha, rule=rule, m=m, seed=seed)  # fmt: skip
+    for r in boot.itertuples(index=False):
+        if r.estimand in out:
+            out[r.estimand] = (out[r.estimand][0], float(r.se))
+    return {"estimates": out, "interval": BOOTSTRAP, "parts": _parts(boot, method),
+            "counts": counts}
+
+
+def pooled_mover(parts: Sequence[Parts], alpha: float) -> dict[str, float]:
+    """The MOVER interval and p-value of a weighted risk difference pooled over the
+    imputed data sets (:func:`analysis.mover.mover_logit_difference`).
+
+    Each mean's logit is pooled with Rubin's rules (its bootstrap variance the
+    within-imputation variance; Rubin's 1987 degrees of freedom); the interval is centred
+    on the mean of each group's means, so on the pooled risk difference of the Wald row;
+    the correlation is the data sets' mean. With one data set: the normal quantile."""
+    p1 = float(np.mean([p.mean_treated for p in parts]))
+    p0 = float(np.mean([p.mean_control for p in parts]))
+    r = float(np.mean([p.corr for p in parts]))
+    if len(parts) == 1:
+        se1, se0 = parts[0].se_logit_treated, parts[0].se_logit_control
+        df1 = df0 = math.inf
+    else:
+        se1, df1 = _pooled_logit([(p.mean_treated, p.se_logit_treated) for p in parts], alpha)
+        se0, df0 = _pooled_logit([(p.mean_control, p.se_logit_control) for p in parts], alpha)
+    return mover_logit_difference(p1, se1, p0, se0, r=r, df1=df1, df0=df0, alpha=alpha)
+
+
+def _pooled_logit(pairs: Sequence[tuple[float, float]], alpha: float) -> tuple[float, float]:
+    """Rubin's total SE and degrees of freedom of logit(mean) over the data sets."""
+    from scipy import special
+
+    q = [float(special.logit(p)) for p, _ in pairs]
+    if not all(math.isfinite(x) and math.isfinite(s) for x, (_, s) in zip(q, pairs, strict=True)):
+        return float("nan"), math.inf
+    row = rubin_combine(q, [s**2 for _, s in pairs], alpha=alpha).iloc[0]
+    return float(row["se"]), float(row["df"])
+
+
+#: Which side of the rule each interval method belongs to (for the methods text).
+_RULE_SIDE = {BOOTSTRAP_MOVER: BOOTSTRAP, KNOWN_WEIGHTS: SANDWICH}
+
+
+def rule_sides(methods: Sequence[str]) -> str:
+    """The sides of the rule the rows' interval methods (``pooled_interval`` values)
+    were on: "stratified_bootstrap", "m_estimation_sandwich" or both joined by '+'."""
+    sides = {_RULE_SIDE.get(x, x) for m in methods if m for x in m.split("+")}
+    return "+".join(sorted(sides))
 
 
 def pooled_interval(methods: Sequence[str]) -> str:

@@ -106,11 +106,15 @@ EFFECTS = TableSpec(
                       "cases, a missing covariate)"),
         "m": ("integer", "Number of imputations pooled (empty when not imputed)"),
         "fmi": ("number", "Fraction of missing information (Rubin's rules)"),
-        "interval": ("string", "Interval method of the weighted and doubly robust rows: "
-                     "m_estimation_sandwich (effective control n at least the plan's "
-                     "[inference] sandwich_min_ess) or stratified_bootstrap (re-fitting the "
-                     "propensity score, and the outcome model for the doubly robust rows; "
-                     "bootstrap variance pooled with Rubin's rules)"),
+        "interval": ("string", "Interval method of the weighted, doubly robust and "
+                     "sensitivity rows: m_estimation_sandwich (effective control n at least "
+                     "the plan's [inference] sandwich_min_ess), hc0_known_weights (the "
+                     "trimmed and overlap-weighted rows at that size), stratified_bootstrap "
+                     "(re-fitting the propensity score, and the outcome model for the doubly "
+                     "robust rows; bootstrap variance pooled with Rubin's rules, Wald "
+                     "interval) or stratified_bootstrap_mover (risk differences of the "
+                     "weighted comparisons: MOVER from logit-scale intervals of the two "
+                     "means, each pooled with Rubin's rules)"),
         "p_adj": ("number", "p-value adjusted across the primary family (method in "
                   "stats.json: outcome_family.method); primary rows only"),
     },
