@@ -85,8 +85,8 @@ lock: $(STAMP) ## re-pin constraints.txt to the versions in .venv (after upgradi
 	@{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
-validate-methods: $(STAMP) ## simulation study of the estimators (2 x 500 + 2 x 250 studies at 4x, large samples; ~1 h on 2 free cores) -> docs/method_validation.md
-	$(PY) -m methods_validation.run --studies 500 --studies-large 250 --replicates 200 --out docs/method_validation.md
+validate-methods: $(STAMP) ## simulation study of the estimators (2 x 500 studies at the example size + 2 x 500 at 4x, large samples; ~45 min on 2 free cores) -> docs/method_validation.md
+	$(PY) -m methods_validation.run --studies 500 --studies-large 500 --replicates 200 --out docs/method_validation.md
 
 codebook-doc: $(STAMP) ## regenerate docs/codebook.md from data/codebook/*.toml
 	$(PY) -m pipeline codebook-doc --out docs/codebook.md

@@ -297,8 +297,9 @@ def balance_table(
         vr_u = vr_w = np.nan
         if kind == "continuous":
             vr_u = variance_ratio(x1, x0)
+            # numpy division: a control group without spread gives inf or NaN, not an error
             with np.errstate(divide="ignore", invalid="ignore"):
-                vr_w = _weighted_var(x1, w1) / _weighted_var(x0, w0)
+                vr_w = float(np.divide(_weighted_var(x1, w1), _weighted_var(x0, w0)))
         rows.append({
             "covariate": name, "level": level, "type": kind,
             "n_treated": int(i1.sum()), "n_control": int(i0.sum()),

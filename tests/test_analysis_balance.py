@@ -80,3 +80,17 @@ def test_variance_ratio_hand():
     assert variance_ratio(T, C) == pytest.approx((5 / 3) / 4, rel=1e-12)
     with pytest.raises(ValueError):
         variance_ratio([1.0], C)
+
+
+def test_balance_table_with_a_control_group_without_spread():
+    # every control has the same age (a tiny study): the weighted variance ratio is
+    # infinite, not a ZeroDivisionError that stops the analysis
+    import pandas as pd
+
+    from analysis.balance import balance_table
+
+    frame = pd.DataFrame({"age": [30.0, 40.0, 50.0, 35.0, 35.0, 35.0],
+                          "t": [1, 1, 1, 0, 0, 0]})  # fmt: skip
+    out = balance_table(frame, ["age"], frame["t"], np.ones(6))
+    row = out.iloc[0]
+    assert math.isinf(row["vr_weighted"]) and math.isinf(row["vr_unweighted"])

@@ -184,6 +184,24 @@ def _adjust_by_family(tests: pd.DataFrame, items: list[dict]) -> pd.DataFrame:
     return pd.concat(parts).sort_index()
 
 
+#: The test columns of an item chapter 6 tests (a multiple-response set's items): the
+#: appendix shows chapter 6's row (``jobseekers_channels``), so it keeps no copy of its own.
+SET_TEST_COLUMNS = ("statistic", "dof", "p_val", "effect_size", "p_adj")
+IN_CHAPTER_6 = "tested in chapter 6 (jobseekers_channels)"
+
+
+def _in_chapter_6(tests: pd.DataFrame) -> pd.DataFrame:
+    """Blank the test of every item of a multiple-response set (family 'set:...'):
+    chapter 6 compares the set, with its own disclosure control, and one statistic is
+    computed once. The family stays, so the view can point at chapter 6's row."""
+    in_set = tests["family"].astype(str).str.startswith("set:")
+    tests = tests.copy()
+    for col in SET_TEST_COLUMNS:
+        tests[col] = tests[col].where(~in_set)
+    tests["note"] = tests["note"].where(~in_set, IN_CHAPTER_6)
+    return tests
+
+
 def appendix_tables(
     data: pd.DataFrame, codebook, plan, *, seed: int, min_cell: int = 1
 ) -> dict[str, pd.DataFrame]:
@@ -215,8 +233,8 @@ def appendix_tables(
     cat = cat.merge(meta, on="item", how="left", sort=False)
     num = num.merge(meta, on="item", how="left", sort=False)
     if shared:
-        tests = _adjust_by_family(compare_items(data, shared, groups, group_order=GROUPS,
-                                                seed=seed), items)  # fmt: skip
+        tests = _in_chapter_6(_adjust_by_family(
+            compare_items(data, shared, groups, group_order=GROUPS, seed=seed), items))
     else:
         tests = pd.DataFrame(columns=[*TESTS.columns, "p_adj_method"])
     tests = tests.merge(meta[["item", "block"]], on="item", how="left", sort=False)
@@ -237,7 +255,9 @@ def appendix_tables(
 def analyze(inputs: AnalysisInputs) -> ChapterResults:
     tables = appendix_tables(inputs.data("jobseekers"), inputs.codebook, inputs.plan,
                              seed=inputs.seed, min_cell=inputs.min_cell)  # fmt: skip
-    tested = tables[TESTS.name]["p_val"].notna()
+    t = tables[TESTS.name]
+    # an item of a multiple-response set is tested too: in chapter 6 (its row there)
+    tested = t["p_val"].notna() | (t["note"] == IN_CHAPTER_6)
     stats = {"appendix_jobseekers": {"n_tested": int(tested.sum()),
                                      "n_items": int(pd.concat([tables[CATEGORICAL.name]["item"],
                                                                tables[NUMERIC.name]["item"]])
@@ -246,14 +266,10 @@ def analyze(inputs: AnalysisInputs) -> ChapterResults:
 
 
 def _anchored(test: dict) -> dict:
-    """A test row for the template; an item of a multiple-response set is anchored to
-    chapter 6's row of that set (``jobseekers_channels``), so the consistency check
-    (``pipeline.report.anchors``) compares the two copies of its adjusted p."""
-    # (an item the appendix could not test keeps its own empty row: no copy to compare)
-    if str(test.get("family") or "").startswith("set:") and test.get("p_adj") is not None:
-        return {**test, "_table": "jobseekers_channels", "p_adj_bh": test["p_adj"],
-                "in_set": True}
-    return {**test, "_table": TESTS.name, "in_set": False}
+    """A test row for the template; ``in_set``: an item of a multiple-response set, whose
+    p the template reads from chapter 6's row of the set (``jobseekers_channels``)."""
+    return {**test, "_table": TESTS.name,
+            "in_set": str(test.get("family") or "").startswith("set:")}
 
 
 def view(inputs: ViewInputs) -> dict:

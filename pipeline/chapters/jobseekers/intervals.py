@@ -34,7 +34,9 @@ from analysis.bootstrap import att_bootstrap
 from analysis.doubly_robust import dr_att
 from analysis.mover import mover_logit_difference
 from analysis.pooling import rubin_combine
-from analysis.weighting import att_effect
+from analysis.propensity import propensity_scores, trim_rule
+from analysis.ps_weights import ato_weights, att_weights
+from analysis.weighting import att_effect, weighted_effect
 from pipeline.study.plan import Inference
 
 from .common import TREATMENT, TRIM_RULE
@@ -176,10 +178,6 @@ def sensitivity_estimates(
     in every replicate (``att_bootstrap(estimator=method)``). Returns ``estimates``,
     ``interval``, ``parts`` (as :func:`weighted_estimates`) and ``counts`` (rows used,
     treated, controls)."""
-    from analysis.propensity import propensity_scores, trim_rule
-    from analysis.ps_weights import ato_weights, att_weights
-    from analysis.weighting import weighted_effect
-
     ps = propensity_scores(sub, TREATMENT, covariates, categorical, fixed_effects,
                            start_params=ps_start)  # fmt: skip
     treated = sub[TREATMENT]

@@ -317,10 +317,12 @@ CHANNELS = TableSpec(
     (*COMPARE_COLUMNS, "label_nl", "label_en"),
     "Search channels (multiple response): % per group, risk difference, test and "
     "Benjamini-Hochberg adjustment within the set",
-    # Multiple response: no additive totals, but the rest (n - count) is a cell too.
+    # Multiple response: no additive totals, but the rest (n - count) is a cell too. A
+    # test of a suppressed count is not shown either (a p-value next to the published n's
+    # can give the count away); appendix II shows this row's p, not a copy of its own.
     suppress={
         f"count_{g}": (f"p_{g}", f"ci_low_{g}", f"ci_high_{g}", "risk_difference",
-                       "rd_ci_low", "rd_ci_high")
+                       "rd_ci_low", "rd_ci_high", "statistic", "p_val", "p_adj_bh")
         for g in ("treated", "control")
     },
     complements={"count_treated": "n_treated", "count_control": "n_control"},

@@ -62,10 +62,8 @@ WISHES = TableSpec(
     "Knelpunten and wishes job seekers name in the open question (keyword coded, multiple "
     "response): % per group of those who answered, risk difference, test and "
     "Benjamini-Hochberg adjustment within the set",
-    # as the search channels, and a test of a suppressed count is not shown either (a
-    # p-value next to the published n's can give the count away)
-    suppress={count: (*deps, "statistic", "p_val", "p_adj_bh")
-              for count, deps in CHANNELS.suppress.items()},
+    # as the search channels (a test of a suppressed count is not shown either)
+    suppress=dict(CHANNELS.suppress),
     complements=dict(CHANNELS.complements),
     # (no cell_keys: no other table shows these counts; appendix II reads these rows)
     may_be_empty=True,  # no open question, or a group without an answer
