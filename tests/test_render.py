@@ -18,6 +18,7 @@ from test_chapter_units import write_chapter_results
 from pipeline.outputs.io import read_json, write_json
 from pipeline.report.chapter import load_chapters
 from pipeline.report.numbering import References
+from pipeline.report.pdf_cache import pdf_cache_path
 from pipeline.report.strings import STRINGS_DIR
 from pipeline.stages.render import inline_svg, load_inputs, render_html, render_report
 from pipeline.study.config import OutputPaths
@@ -382,12 +383,42 @@ def test_pdf_is_byte_identical_and_first_page_has_notice(results, tmp_path):
     first_html = html_path.read_bytes()
     assert first.startswith(b"%PDF")
     assert b"/CreationDate" not in first and b"/ModDate" not in first
+    pdf_cache_path(results, "nl").unlink()  # WeasyPrint again, not the last run's PDF
     html_path2, pdf_path2 = render_report(results, "nl")
     assert pdf_path2.read_bytes() == first
     assert html_path2.read_bytes() == first_html
     page1 = re.sub(r"\s+", " ", _pdf_text(first))
     assert "Let op: synthetische gegevens" in page1
     assert "NIET de bevindingen" in page1
+
+
+def test_pdf_is_reused_only_for_the_same_html(results, monkeypatch):
+    """WeasyPrint runs again only when the HTML changed or the PDF is not the one recorded."""
+    import pipeline.stages.render as render_stage
+
+    _, pdf_path = render_report(results, "nl")
+    first = pdf_path.read_bytes()
+    calls: list[str] = []
+    real = render_stage.html_to_pdf
+
+    def counting(html: str) -> bytes:
+        calls.append(html)
+        return real(html)
+
+    monkeypatch.setattr(render_stage, "html_to_pdf", counting)
+    render_report(results, "nl")  # same HTML: the recorded PDF is written again
+    assert calls == [] and pdf_path.read_bytes() == first
+    pdf_path.write_bytes(first + b"%")  # a PDF that is not the recorded one is rendered
+    render_report(results, "nl")
+    assert len(calls) == 1 and pdf_path.read_bytes() == first
+    stats = read_json(results.stats)
+    stats["study"]["title"] += " (2)"  # another HTML is rendered
+    write_json(results.stats, stats)
+    render_report(results, "nl")
+    assert len(calls) == 2 and pdf_path.read_bytes() != first
+    pdf_cache_path(results, "nl").write_text("not json")  # a broken cache is rendered around
+    render_report(results, "nl")
+    assert len(calls) == 3
 
 
 def test_pdf_identifier_follows_content(results):

@@ -19,6 +19,7 @@ from pipeline.outputs.io import read_csv
 from pipeline.outputs.provenance import provenance_path
 from pipeline.report.chapter import Chapter, TableSpec
 from pipeline.report.figure_cache import figure_cache_path
+from pipeline.report.pdf_cache import pdf_cache_path
 from pipeline.study.config import OutputPaths
 from pipeline.study.errors import UserError
 
@@ -220,6 +221,9 @@ def artifacts(
             out.append(
                 Artifact(paths.report(language, fmt), "render", f"report ({language})", language)
             )
+        out.append(Artifact(pdf_cache_path(paths, language), "render",
+                            "the HTML the PDF was made from (by hash): the render stage runs "
+                            "WeasyPrint only when the HTML changed", language))
     # Written by the command line after every run or stage, even a failed one; no stage
     # (and so no make target) owns it.
     out.append(Artifact(run_summary_path(paths), "cli", "the last command's stages: duration, "

@@ -11,7 +11,9 @@ Determinism: the HTML embeds the stylesheet (fonts as base64 data URIs) and the 
 (inline SVG markup, see :func:`inline_svg`) and contains no date. The PDF carries no
 creation/modification date (WeasyPrint only writes them when the HTML has
 ``dcterms.created``/``dcterms.modified`` metas, which the templates never emit) and its
-file identifier is derived from the HTML, so identical inputs give identical bytes.
+file identifier is derived from the HTML, so identical inputs give identical bytes. Hence
+an unchanged HTML reuses the last run's PDF instead of running WeasyPrint again
+(``pipeline/report/pdf_cache.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from pipeline.report.chapter import (
 from pipeline.report.formatting import LANGUAGE_FILTERS, MISSING, fmt_check, fmt_level
 from pipeline.report.headings import number_headings
 from pipeline.report.numbering import References
+from pipeline.report.pdf_cache import cache_entry, cached_pdf, pdf_cache_path, pdf_key
 from pipeline.report.strings import load_strings
 from pipeline.report.view import fill, join_names
 from pipeline.study.config import LANGUAGES, PROJECT_ROOT, OutputPaths
@@ -297,7 +300,12 @@ def render_report(
     if problems:  # a template shows a copy of a statistic that is not its results row
         raise RuntimeError("report statistics disagree with their results rows:\n  "
                            + "\n  ".join(problems))
-    pdf = html_to_pdf(html)
+    # WeasyPrint runs only when the HTML differs from the last PDF's (pipeline/report/pdf_cache.py)
+    key, cache_path = pdf_key(html), pdf_cache_path(paths, language)
+    pdf = cached_pdf(cache_path, key, paths.report(language, "pdf"))
+    if pdf is None:
+        pdf = html_to_pdf(html)
     html_path = write_text(paths.report(language, "html"), html)
     pdf_path = write_bytes(paths.report(language, "pdf"), pdf)
+    write_bytes(cache_path, cache_entry(key, pdf))
     return html_path, pdf_path
