@@ -53,9 +53,10 @@ from pipeline.study.codebook import load_codebook
 from pipeline.study.config import DEFAULT_CODEBOOK
 from pipeline.study.plan import Inference, load_plan
 
+from .methods import METHODS
 from .report import _discussion, render_markdown, write_atomic
 
-__all__ = ["run", "run_scenario", "analyse_study", "population_truth", "summarise",
+__all__ = ["METHODS", "run", "run_scenario", "analyse_study", "population_truth", "summarise",
            "chapter_spec", "render_markdown", "write_atomic", "main"]  # fmt: skip
 
 DEFAULT_SEED = 20140601
@@ -88,56 +89,6 @@ def with_terms(frame: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, list[str]
     frame, terms, _ = model_terms(frame, spec["plan_covariates"])
     return frame, terms
 
-# method key -> (label, estimand, scale of estimate / SE, truth key)
-METHODS = {
-    "adjusted_or": ("Adjusted logit (HC3)", "conditional OR", "log", "conditional_or"),
-    "adjusted_ame": ("Adjusted logit AME (delta, HC3)", "sample ATE, RD", "identity",
-                     "sate_rd"),
-    "adjusted_att": ("Adjusted logit AME over the treated (delta, HC3)",
-                     "AME over the treated, RD", "identity", "ame_att_rd"),
-    "weighted_rd": ("PS-weighted ATT RD (HC0, known weights)", "population ATT, RD",
-                    "identity", "patt_rd"),
-    "weighted_rd_satt": ("PS-weighted ATT RD (HC0, known weights)", "sample ATT, RD",
-                         "identity", "satt_rd"),
-    "weighted_or": ("PS-weighted ATT OR (HC0, known weights)", "population ATT, marginal OR",
-                    "log", "patt_or"),
-    "mest_rd": ("PS-weighted ATT RD (M-estimation)", "population ATT, RD", "identity",
-                "patt_rd"),
-    "mest_or": ("PS-weighted ATT OR (M-estimation)", "population ATT, marginal OR", "log",
-                "patt_or"),
-    "boot_rd": ("PS-weighted ATT RD (stratified bootstrap, Wald)", "population ATT, RD",
-                "identity", "patt_rd"),
-    "boot_rd_mover": ("PS-weighted ATT RD (stratified bootstrap, MOVER)",
-                      "population ATT, RD", "identity", "patt_rd"),
-    "boot_or": ("PS-weighted ATT OR (stratified bootstrap)", "population ATT, marginal OR",
-                "log", "patt_or"),
-    "dr_rd": ("Doubly robust ATT RD (M-estimation)", "doubly robust ATT, RD", "identity",
-              "dr_rd"),
-    "dr_or": ("Doubly robust ATT OR (M-estimation)", "doubly robust ATT, marginal OR", "log",
-              "dr_or"),
-    "drboot_rd": ("Doubly robust ATT RD (stratified bootstrap)", "doubly robust ATT, RD",
-                  "identity", "dr_rd"),
-    "drboot_or": ("Doubly robust ATT OR (stratified bootstrap)",
-                  "doubly robust ATT, marginal OR", "log", "dr_or"),
-    "trim_rd_hc0": ("Crump-trimmed ATT RD (HC0, known weights)", "trimmed ATT, RD",
-                    "identity", "trim_rd"),
-    "trim_or_hc0": ("Crump-trimmed ATT OR (HC0, known weights)", "trimmed ATT, marginal OR",
-                    "log", "trim_or"),
-    "trim_rd": ("Crump-trimmed ATT RD (stratified bootstrap, MOVER)", "trimmed ATT, RD",
-                "identity", "trim_rd"),
-    "trim_or": ("Crump-trimmed ATT OR (stratified bootstrap)", "trimmed ATT, marginal OR",
-                "log", "trim_or"),
-    "ato_rd_hc0": ("Overlap-weighted RD (HC0, known weights)", "ATO, RD", "identity",
-                   "ato_rd"),
-    "ato_or_hc0": ("Overlap-weighted OR (HC0, known weights)", "ATO, marginal OR", "log",
-                   "ato_or"),
-    "ato_rd": ("Overlap-weighted RD (stratified bootstrap, MOVER)", "ATO, RD", "identity",
-               "ato_rd"),
-    "ato_or": ("Overlap-weighted OR (stratified bootstrap)", "ATO, marginal OR", "log",
-               "ato_or"),
-    "crude_or": ("Crude OR (unadjusted)", "conditional OR", "log", "conditional_or"),
-    "crude_rd": ("Crude RD (unadjusted)", "population ATT, RD", "identity", "patt_rd"),
-}  # fmt: skip
 
 
 def _simulate(rng: np.random.Generator, n_candidates: int, n_control: int,
